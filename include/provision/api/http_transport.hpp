@@ -1,0 +1,53 @@
+#pragma once
+/// The HTTP transport seam. libcurl lives only in src/api/curl_transport.cpp. Transport
+/// failures are carried inside the response (as in libcpr), never thrown.
+
+#include "provision/core/result.hpp"
+#include "provision/core/secret.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace provision::api {
+
+struct HttpRequest {
+    std::string method;  ///< GET, POST, PUT, DELETE
+    std::string url;     ///< absolute
+    std::string body;    ///< JSON; empty for GET/DELETE
+    core::Secret authorization;  ///< full Authorization header value; never logged
+};
+
+struct HttpResponse {
+    /// Set when no complete HTTP response was received. Its code is one of not_sent,
+    /// timeout, connection_lost, tls, redirect (see core::Errc).
+    std::optional<core::Error> transport_error;
+    int status = 0;
+    std::map<std::string, std::string> headers;  ///< names lower-cased
+    std::string body;
+};
+
+struct TransportOptions {
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::chrono::milliseconds request_timeout{30'000};   ///< whole transfer
+    long low_speed_limit = 1;                             ///< bytes/s ...
+    std::chrono::seconds low_speed_time{20};              ///< ... for this long => timeout
+    std::size_t max_response_bytes = 4 * 1024 * 1024;     ///< larger => protocol error
+    std::filesystem::path ca_bundle;                      ///< empty = system store
+    bool trace = false;                                    ///< log redacted requests/responses
+};
+
+class HttpTransport {
+public:
+    virtual ~HttpTransport() = default;
+    /// Sends one request; never follows redirects (a 3xx is a transport_error naming Location).
+    virtual HttpResponse send(const HttpRequest& request) = 0;
+};
+
+/// libcurl implementation. TLS verification is always on.
+std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options);
+
+}  // namespace provision::api

@@ -1,0 +1,43 @@
+#pragma once
+/// KeysApi: the one seam between provision and a DocSpace portal's keys endpoints. The real
+/// implementation speaks HTTP (make_http_keys_api); tests use FakeKeysApi (in memory).
+
+#include "provision/api/types.hpp"
+#include "provision/core/result.hpp"
+
+#include <string>
+#include <vector>
+
+namespace provision::api {
+
+class KeysApi {
+public:
+    virtual ~KeysApi() = default;
+
+    /// GET /api/2.0/keys: every key the caller can see (all keys for an admin), newest first.
+    virtual core::Result<std::vector<ApiKey>> list() = 0;
+
+    /// POST /api/2.0/keys. Never retried blindly: on an error whose code is timeout,
+    /// connection_lost, protocol or a 5xx http_status the key may exist on the portal
+    /// (an unknown outcome the caller must reconcile by listing).
+    virtual core::Result<CreatedKey> create(const CreateRequest& request) = 0;
+
+    /// PUT /api/2.0/keys/{id}. true = applied; false = the server refused (expired key, or
+    /// not the caller's key). An unknown id is an http_status 500 error.
+    virtual core::Result<bool> update(const std::string& id, const UpdateRequest& request) = 0;
+
+    /// DELETE /api/2.0/keys/{id}. true = deleted; false = not permitted. Unknown id => 500.
+    virtual core::Result<bool> remove(const std::string& id) = 0;
+
+    /// GET /api/2.0/keys/permissions: the scope catalogue.
+    virtual core::Result<std::vector<std::string>> permissions() = 0;
+
+    /// GET /api/2.0/keys/@self authenticated with `key` (not the admin credential): proves that
+    /// a secret works and tells which key it is.
+    virtual core::Result<ApiKey> self(const core::Secret& key) = 0;
+
+    /// GET /api/2.0/people/@self with the admin credential: who is acting.
+    virtual core::Result<User> current_user() = 0;
+};
+
+}  // namespace provision::api

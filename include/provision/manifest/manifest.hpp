@@ -1,0 +1,105 @@
+#pragma once
+/// The manifest (version 1): what API keys should exist, where their secrets go, and how the
+/// portal is reached. See docs/manifest.md for every field. Loaded strictly by load_manifest().
+
+#include "provision/core/diagnostic.hpp"
+#include "provision/core/scopes.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace provision::manifest {
+
+struct Location {
+    int line = 0;    ///< 1-based
+    int column = 0;  ///< 1-based
+};
+
+enum class OutputFormat { dotenv, json, yaml, k8s_secret };
+const char* to_string(OutputFormat format) noexcept;
+
+/// What to do with the old key once its replacement is durable (issue 4).
+enum class RetirePolicy { delete_key, deactivate, keep_until_expiry };
+/// What to do when the state knows a key but no output holds its secret (issue 4).
+enum class SecretUnknownPolicy { fail, rotate, keep };
+
+struct RotationPolicy {
+    /// Rotate when the key expires within this window; nullopt = default derived from lifetime
+    /// (a third of it, at most 30 days, at least 1 day).
+    std::optional<std::chrono::seconds> rotate_before;
+    RetirePolicy retire = RetirePolicy::delete_key;
+    std::chrono::seconds grace_period{std::chrono::hours(24)};
+};
+
+struct KeySpec {
+    std::string name;                    ///< 1-30 chars, unique in the manifest
+    core::Scopes permissions;            ///< "*" = unrestricted
+    std::optional<int> expires_in_days;  ///< 1-365; nullopt = never expires
+    std::string env;                     ///< variable name in outputs
+    bool protect = false;                ///< refuse deletion and replacement
+    RotationPolicy rotation;
+    SecretUnknownPolicy on_secret_unknown = SecretUnknownPolicy::fail;
+    Location location;                   ///< of the entry in the manifest
+};
+
+struct OutputSpec {
+    std::filesystem::path path;          ///< absolute (resolved relative to the manifest)
+    std::string path_as_written;
+    OutputFormat format = OutputFormat::dotenv;
+    std::vector<std::string> keys;       ///< entry names to include; empty = every entry
+    // k8s_secret only:
+    std::string k8s_name;
+    std::string k8s_namespace;
+    bool k8s_string_data = false;        ///< plain values under stringData instead of data
+    std::vector<std::string> age_recipients;  ///< non-empty = encrypted with age (issue 6)
+    bool allow_git = false;              ///< permit a plaintext output that git would track
+    Location location;
+};
+
+struct PortalSpec {
+    std::string url;                     ///< https://..., or http:// to a loopback address
+    std::string token;                   ///< after ${VAR} interpolation; may be empty
+    std::filesystem::path token_file;    ///< alternative to token
+};
+
+struct Manifest {
+    std::filesystem::path file;          ///< the manifest's path as given
+    std::filesystem::path state_path;    ///< default: <dir>/<stem>.state.json
+    int version = 1;
+    PortalSpec portal;
+    std::vector<OutputSpec> outputs;
+    std::vector<KeySpec> keys;
+    RotationPolicy default_rotation;
+    bool prune = false;
+
+    const KeySpec* find_key(std::string_view name) const;
+};
+
+/// Looks up an environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+/// The process environment.
+EnvLookup process_env();
+
+struct LoadResult {
+    std::optional<Manifest> manifest;          ///< set only when there is no error diagnostic
+    std::vector<core::Diagnostic> diagnostics; ///< every problem found, in file order
+};
+
+/// Loads and checks a manifest file without any network access. Never throws for bad input.
+LoadResult load_manifest(const std::filesystem::path& file, const EnvLookup& env);
+
+/// Same, from text already in memory (tests); `file` is used only for messages and for
+/// resolving relative output paths.
+LoadResult load_manifest_text(std::string_view text, const std::filesystem::path& file,
+                              const EnvLookup& env);
+
+/// Default variable name for an entry: upper-case, non-alphanumerics to '_', "_API_KEY" suffix
+/// ("Integration Bot" -> "INTEGRATION_BOT_API_KEY").
+std::string default_env_name(std::string_view key_name);
+
+}  // namespace provision::manifest

@@ -1,0 +1,51 @@
+#pragma once
+/// Secret outputs: the files pipelines read. Each format renders every selected managed key's
+/// secret and can be parsed back, so a run that creates one key rewrites the file with the
+/// others' secrets unchanged byte for byte.
+
+#include "provision/core/result.hpp"
+#include "provision/core/secret.hpp"
+#include "provision/core/time.hpp"
+#include "provision/manifest/manifest.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace provision::output {
+
+/// One key's entry in an output.
+struct SecretRecord {
+    std::string entry;       ///< manifest entry name
+    std::string env;         ///< variable name
+    core::Secret secret;
+    // metadata (JSON, YAML, Kubernetes labels/annotations):
+    std::string id;
+    std::string name;
+    std::string postfix;
+    core::Scopes permissions;
+    std::optional<core::Timestamp> expires_at;
+};
+
+/// Renders records (in the given order) in spec.format. Deterministic.
+core::Result<std::string> render_output(const manifest::OutputSpec& spec,
+                                        const std::vector<SecretRecord>& records);
+
+/// Parses an output file's text back into env name -> secret. Unknown extra content is
+/// tolerated where the format allows; a corrupt file is an error.
+core::Result<std::map<std::string, core::Secret>> parse_output(const manifest::OutputSpec& spec,
+                                                               std::string_view text);
+
+/// Reads every existing output of a manifest: entry name -> secret, for entries whose
+/// variable is found. Missing files contribute nothing.
+core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manifest::Manifest& m);
+
+/// Renders and atomically writes one output (0600).
+core::Status write_output(const manifest::OutputSpec& spec, const std::vector<SecretRecord>& records);
+
+/// Checks that the output's directory accepts an atomic write (temp create, fsync, rename,
+/// unlink) and that the destination is safe (regular file or absent, not a symlink).
+core::Status check_output_writable(const manifest::OutputSpec& spec);
+
+}  // namespace provision::output

@@ -1,0 +1,66 @@
+#pragma once
+/// The state file: which portal keys this manifest owns, by id. Never holds a secret, only a
+/// fingerprint of it, so it can be committed. Written atomically after every change.
+///
+/// Location: beside the manifest, "<manifest stem>.state.json" unless the manifest says
+/// otherwise. Format: see docs/state.md.
+
+#include "provision/core/result.hpp"
+#include "provision/core/scopes.hpp"
+#include "provision/core/time.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace provision::state {
+
+/// A key this manifest owns and currently uses for an entry.
+struct ManagedKey {
+    std::string entry;         ///< manifest entry name
+    std::string id;            ///< portal key id
+    std::string name;          ///< name sent at create
+    std::string postfix;
+    core::Scopes permissions;  ///< as last applied
+    std::optional<int> expires_in_days;  ///< lifetime requested at create
+    std::optional<core::Timestamp> expires_at;
+    core::Timestamp created_at{};
+    std::string fingerprint;   ///< "sha256:..." of the secret; empty if never known
+};
+
+/// A key replaced by rotation, kept alive for a grace period, then retired (issue 4).
+struct RetiringKey {
+    std::string entry;
+    std::string id;
+    std::string postfix;
+    std::optional<core::Timestamp> expires_at;
+    core::Timestamp retire_after{};
+    std::string reason;
+};
+
+struct State {
+    int version = 1;
+    std::string portal_url;
+    std::string owner_id;      ///< creator of the managed keys (people/@self id)
+    std::vector<ManagedKey> keys;
+    std::vector<RetiringKey> retiring;
+
+    const ManagedKey* find(std::string_view entry) const;
+    ManagedKey* find(std::string_view entry);
+    /// Inserts or replaces the record for key.entry.
+    void upsert(ManagedKey key);
+    void erase(std::string_view entry);
+};
+
+/// Missing file => empty State. A corrupt file is an error naming the file and position.
+core::Result<State> load_state(const std::filesystem::path& path);
+core::Result<State> parse_state(std::string_view text, const std::string& file_name);
+
+/// Serialised deterministically (stable key order, sorted entries), 2-space indented JSON.
+std::string serialize_state(const State& state);
+
+/// Atomic: temp file in the same directory, fsync, rename, fsync the directory. Mode 0600.
+core::Status save_state(const std::filesystem::path& path, const State& state);
+
+}  // namespace provision::state

@@ -1,0 +1,72 @@
+#pragma once
+/// Starts a real docspace-emulator on 127.0.0.1 with an OS-chosen port and test controls on,
+/// and talks to it over HTTP. Used by the emulator contract tests and the end-to-end tests.
+
+#include "process.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace test_support {
+
+struct HttpResult {
+    int status = 0;              ///< 0 when no response arrived (connection dropped, refused)
+    std::string body;
+    std::map<std::string, std::string> headers;  ///< names lower-cased
+    nlohmann::json json() const;  ///< parses body; throws on malformed JSON
+    std::string header(const std::string& lower_name) const;  ///< "" when absent
+};
+
+class Emulator {
+public:
+    /// Starts the emulator with `--test-controls --port 0 --port-file <tmp>` plus `extra_args`
+    /// and waits (up to 10 s) until it listens. Throws std::runtime_error on failure.
+    explicit Emulator(std::vector<std::string> extra_args = {});
+    ~Emulator();  ///< SIGTERM, then SIGKILL after 5 s
+    Emulator(const Emulator&) = delete;
+    Emulator& operator=(const Emulator&) = delete;
+
+    int port() const { return m_port; }
+    std::string url() const;               ///< "http://127.0.0.1:<port>"
+    static std::string owner_token();      ///< the known owner session token (the default)
+    pid_t pid() const;
+
+    /// Plain HTTP calls. `authorization` is the full header value ("" = no header).
+    HttpResult request(const std::string& method, const std::string& path,
+                       const std::string& authorization = "", const std::string& body = "",
+                       const std::string& content_type = "application/json") const;
+    HttpResult get(const std::string& path, const std::string& authorization) const;
+    HttpResult post(const std::string& path, const nlohmann::json& body,
+                    const std::string& authorization) const;
+    HttpResult put(const std::string& path, const nlohmann::json& body,
+                   const std::string& authorization) const;
+    HttpResult del(const std::string& path, const std::string& authorization) const;
+
+    // Test controls (docs/emulator.md, "Test controls").
+    void reset() const;
+    nlohmann::json state() const;                       ///< GET /__emulator/state
+    nlohmann::json requests() const;                    ///< GET /__emulator/requests
+    void clear_requests() const;
+    /// Number of logged requests with this method whose path equals `path`.
+    int count_requests(const std::string& method, const std::string& path) const;
+    std::string add_fault(const nlohmann::json& rule) const;  ///< returns the rule id
+    void clear_faults() const;
+    nlohmann::json patch_key(const std::string& id, const nlohmann::json& fields) const;
+    int sweep() const;                                  ///< returns keys deactivated
+    /// Creates a user through the public API as the owner and logs in; returns its token.
+    std::string create_user(const std::string& email, const std::string& type,
+                            const std::string& password = "Passw0rd!") const;
+    /// Creates a key as `authorization` and returns the whole create response's `response`.
+    nlohmann::json create_key(const std::string& authorization, const nlohmann::json& body) const;
+
+private:
+    ChildProcess m_process;
+    TempDir m_dir;
+    int m_port = 0;
+};
+
+}  // namespace test_support

@@ -1,0 +1,120 @@
+#include "provision/core/atomic_file.hpp"
+#include "provision/core/diagnostic.hpp"
+#include "provision/core/scopes.hpp"
+#include "provision/core/secret.hpp"
+#include "provision/core/time.hpp"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <sstream>
+
+using namespace provision::core;
+
+namespace {
+const std::string k_key = "sk-0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d29f3a";
+}
+
+TEST_CASE("a secret prints only its redacted form through fmt and ostreams", "[core]") {
+    const Secret secret{k_key};
+    CHECK(fmt::format("{}", secret) == "sk-***9f3a");
+    std::ostringstream os;
+    os << secret;
+    CHECK(os.str() == "sk-***9f3a");
+    CHECK(Secret{"session-token-value-123456"}.redacted() == "***");
+    CHECK(secret.reveal() == k_key);
+}
+
+TEST_CASE("a secret's fingerprint is the SHA-256 of its value", "[core]") {
+    CHECK(Secret{"abc"}.fingerprint() ==
+          "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("moving a secret leaves the source empty", "[core]") {
+    Secret a{k_key};
+    Secret b{std::move(a)};
+    CHECK(a.empty());  // NOLINT(bugprone-use-after-move): checking the wipe is the point
+    CHECK(b.reveal() == k_key);
+}
+
+TEST_CASE("redact_secrets masks every API key in free text", "[core]") {
+    const std::string text = "got " + k_key + " and " + k_key + ".";
+    CHECK(redact_secrets(text) == "got sk-***9f3a and sk-***9f3a.");
+    CHECK(redact_secrets("sk-12 is short") == "sk-12 is short");
+    CHECK(looks_like_api_key(k_key));
+    CHECK_FALSE(looks_like_api_key(k_key.substr(1)));
+}
+
+TEST_CASE("ISO-8601 dates with offsets and 7 fraction digits parse to UTC", "[core]") {
+    const auto a = parse_iso8601("2026-07-01T15:04:05.1234567+03:00");
+    const auto b = parse_iso8601("2026-07-01T12:04:05.1234567Z");
+    const auto c = parse_iso8601("2026-07-01T07:04:05.1234567-05:00");
+    REQUIRE(a);
+    REQUIRE(b);
+    REQUIRE(c);
+    CHECK(*a == *b);
+    CHECK(*b == *c);
+    CHECK(format_iso8601(*a) == "2026-07-01T12:04:05Z");
+    CHECK_FALSE(parse_iso8601("2026-07-01T12:04:05"));
+    CHECK_FALSE(parse_iso8601("2026-02-30T12:04:05Z"));
+    CHECK_FALSE(parse_iso8601("2026-07-01T12:04:05Zjunk"));
+    CHECK_FALSE(parse_iso8601(""));
+}
+
+TEST_CASE("durations accept one positive integer and a unit", "[core]") {
+    CHECK(parse_duration("30d") == std::chrono::seconds{30 * 86400});
+    CHECK(parse_duration("2w") == std::chrono::seconds{14 * 86400});
+    CHECK(parse_duration("90m") == std::chrono::seconds{5400});
+    CHECK_FALSE(parse_duration("0d"));
+    CHECK_FALSE(parse_duration("d"));
+    CHECK_FALSE(parse_duration("3x"));
+    CHECK_FALSE(parse_duration("-3d"));
+    CHECK(format_remaining(std::chrono::seconds{90000}) == "1d 1h");
+    CHECK(format_remaining(std::chrono::seconds{-120}) == "expired 2m ago");
+}
+
+TEST_CASE("scopes normalise '*', empty and duplicates as the server does", "[core]") {
+    CHECK(Scopes::from_list({}).unrestricted);
+    CHECK(Scopes::from_list({"files:read", "*"}).unrestricted);
+    const auto s = Scopes::from_list({"rooms:read", "files:read", "rooms:read"});
+    CHECK_FALSE(s.unrestricted);
+    CHECK(s.items == std::vector<std::string>{"files:read", "rooms:read"});
+    CHECK(Scopes::all().to_request() == std::vector<std::string>{"*"});
+    CHECK(scope_catalogue().size() == 11);
+    CHECK(is_known_scope("accounts.self:write"));
+    CHECK_FALSE(is_known_scope("Files:Read"));
+}
+
+TEST_CASE("closest_match suggests near misses only", "[core]") {
+    CHECK(closest_match("premissions", {"permissions", "name", "env"}) == "permissions");
+    CHECK(closest_match("xyz", {"permissions", "name"}).empty());
+    CHECK(edit_distance("kitten", "sitting") == 3);
+}
+
+TEST_CASE("atomic writes create 0600 files whatever the umask and refuse symlinks", "[core]") {
+    const auto dir = std::filesystem::temp_directory_path() / ("provision-core-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto file = dir / "out.env";
+    const mode_t old = ::umask(0);
+    const auto written = write_file_atomic(file, "A=1\n");
+    ::umask(old);
+    REQUIRE(written.ok());
+    struct stat st {};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    const auto read = read_file_if_exists(file);
+    REQUIRE(read.ok());
+    CHECK(read.value() == std::optional<std::string>{"A=1\n"});
+    const auto missing = read_file_if_exists(dir / "absent");
+    REQUIRE(missing.ok());
+    CHECK_FALSE(missing.value().has_value());
+
+    const auto link = dir / "link.env";
+    std::filesystem::create_symlink(file, link);
+    const auto refused = write_file_atomic(link, "B=2\n");
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.find("symbolic link") != std::string::npos);
+    std::filesystem::remove_all(dir);
+}
