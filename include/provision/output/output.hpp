@@ -48,4 +48,9 @@ core::Status write_output(const manifest::OutputSpec& spec, const std::vector<Se
 /// unlink) and that the destination is safe (regular file or absent, not a symlink).
 core::Status check_output_writable(const manifest::OutputSpec& spec);
 
+/// Ok when path is absent or a regular file owned by this user; an error (naming the path and
+/// what to do) for a symlink, a directory or other non-regular file, or another owner's file.
+/// Checked with lstat: a symlink is never followed.
+core::Status check_output_destination(const std::filesystem::path& path);
+
 }  // namespace provision::output

@@ -1,0 +1,227 @@
+/// Text helpers shared by the output formats: base64 for Kubernetes `data`, UTF-8 validation
+/// (JSON and YAML can only carry well-formed UTF-8) and YAML double-quoted scalars.
+///
+/// YAML scalars are always written double-quoted, never plain or block: a plain scalar can be
+/// re-typed by a reader ("yes", "017", "null"), and block scalars depend on indentation and
+/// trailing-newline rules. Inside double quotes only `"`, `\` and control or line-breaking
+/// characters need escapes, and yaml-cpp reads every escape used here back exactly (it writes
+/// `\N` as a raw byte, so NEL is written as `\u0085`).
+
+#include "output/formats.hpp"
+
+#include <array>
+#include <cstdint>
+
+namespace provision::output::detail {
+
+namespace {
+
+constexpr std::string_view k_alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int base64_value(char c) noexcept {
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+    if (c == '+') {
+        return 62;
+    }
+    if (c == '/') {
+        return 63;
+    }
+    return -1;
+}
+
+void append_hex_escape(std::string& out, char kind, std::uint32_t value, int digits) {
+    static constexpr char k_hex[] = "0123456789ABCDEF";
+    out.push_back('\\');
+    out.push_back(kind);
+    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) {
+        out.push_back(k_hex[(value >> static_cast<unsigned>(shift)) & 0xFU]);
+    }
+}
+
+/// Decodes the code point starting at text[i] (valid UTF-8 assumed); advances i.
+std::uint32_t next_code_point(std::string_view text, std::size_t& i) noexcept {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t length = 1;
+    std::uint32_t value = lead;
+    if (lead >= 0xF0) {
+        length = 4;
+        value = lead & 0x07U;
+    } else if (lead >= 0xE0) {
+        length = 3;
+        value = lead & 0x0FU;
+    } else if (lead >= 0xC0) {
+        length = 2;
+        value = lead & 0x1FU;
+    }
+    for (std::size_t k = 1; k < length && i + k < text.size(); ++k) {
+        value = (value << 6U) | (static_cast<unsigned char>(text[i + k]) & 0x3FU);
+    }
+    i += length;
+    return value;
+}
+
+}  // namespace
+
+std::string base64_encode(std::string_view data) {
+    std::string out;
+    out.reserve((data.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 3 <= data.size(); i += 3) {
+        const std::uint32_t n = (static_cast<std::uint32_t>(static_cast<unsigned char>(data[i])) << 16U) |
+                                (static_cast<std::uint32_t>(static_cast<unsigned char>(data[i + 1])) << 8U) |
+                                static_cast<unsigned char>(data[i + 2]);
+        out.push_back(k_alphabet[(n >> 18U) & 63U]);
+        out.push_back(k_alphabet[(n >> 12U) & 63U]);
+        out.push_back(k_alphabet[(n >> 6U) & 63U]);
+        out.push_back(k_alphabet[n & 63U]);
+    }
+    const std::size_t rest = data.size() - i;
+    if (rest > 0) {
+        std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(data[i])) << 16U;
+        if (rest == 2) {
+            n |= static_cast<std::uint32_t>(static_cast<unsigned char>(data[i + 1])) << 8U;
+        }
+        out.push_back(k_alphabet[(n >> 18U) & 63U]);
+        out.push_back(k_alphabet[(n >> 12U) & 63U]);
+        out.push_back(rest == 2 ? k_alphabet[(n >> 6U) & 63U] : '=');
+        out.push_back('=');
+    }
+    return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+    if (text.size() % 4 != 0) {
+        return std::nullopt;
+    }
+    std::string out;
+    out.reserve(text.size() / 4 * 3);
+    for (std::size_t i = 0; i < text.size(); i += 4) {
+        const bool last = i + 4 == text.size();
+        std::array<int, 4> v{};
+        int padding = 0;
+        for (std::size_t k = 0; k < 4; ++k) {
+            const char c = text[i + k];
+            if (c == '=' && last && k >= 2) {
+                ++padding;
+                v[k] = 0;
+                continue;
+            }
+            if (padding > 0) {
+                return std::nullopt;  // data after padding
+            }
+            v[k] = base64_value(c);
+            if (v[k] < 0) {
+                return std::nullopt;
+            }
+        }
+        const auto n = (static_cast<std::uint32_t>(v[0]) << 18U) | (static_cast<std::uint32_t>(v[1]) << 12U) |
+                       (static_cast<std::uint32_t>(v[2]) << 6U) | static_cast<std::uint32_t>(v[3]);
+        out.push_back(static_cast<char>((n >> 16U) & 0xFFU));
+        if (padding < 2) {
+            out.push_back(static_cast<char>((n >> 8U) & 0xFFU));
+        }
+        if (padding < 1) {
+            out.push_back(static_cast<char>(n & 0xFFU));
+        }
+        // Canonical form only: the bits dropped by padding must be zero.
+        if ((padding == 1 && (n & 0xFFU) != 0) || (padding == 2 && (n & 0xFFFFU) != 0)) {
+            return std::nullopt;
+        }
+    }
+    return out;
+}
+
+bool is_valid_utf8(std::string_view text) noexcept {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        std::size_t length = 0;
+        std::uint32_t min = 0;
+        std::uint32_t value = 0;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        if ((c & 0xE0U) == 0xC0) {
+            length = 2;
+            min = 0x80;
+            value = c & 0x1FU;
+        } else if ((c & 0xF0U) == 0xE0) {
+            length = 3;
+            min = 0x800;
+            value = c & 0x0FU;
+        } else if ((c & 0xF8U) == 0xF0) {
+            length = 4;
+            min = 0x10000;
+            value = c & 0x07U;
+        } else {
+            return false;
+        }
+        if (i + length > text.size()) {
+            return false;
+        }
+        for (std::size_t k = 1; k < length; ++k) {
+            const auto cc = static_cast<unsigned char>(text[i + k]);
+            if ((cc & 0xC0U) != 0x80) {
+                return false;
+            }
+            value = (value << 6U) | (cc & 0x3FU);
+        }
+        if (value < min || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) {
+            return false;
+        }
+        i += length;
+    }
+    return true;
+}
+
+std::string yaml_quote(std::string_view text) {
+    std::string out = "\"";
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const std::size_t start = i;
+        const std::uint32_t cp = next_code_point(text, i);
+        switch (cp) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default:
+            if (cp < 0x20 || cp == 0x7F) {
+                append_hex_escape(out, 'x', cp, 2);
+            } else if ((cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF) {
+                append_hex_escape(out, 'u', cp, 4);
+            } else {
+                out.append(text.substr(start, i - start));
+            }
+        }
+    }
+    out += '"';
+    return out;
+}
+
+std::string text_position(std::string_view text, std::size_t offset) {
+    std::size_t line = 1;
+    std::size_t column = 1;
+    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+    }
+    return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+}  // namespace provision::output::detail

@@ -1,0 +1,429 @@
+/// The state file, read and written as JSON.
+///
+/// Approach: serialisation builds an insertion-ordered JSON document (fields in the order the
+/// format documents them, records sorted by entry) so the same State always yields the same
+/// bytes and a diff of a committed state file shows only what changed. Parsing is strict: every
+/// field must be present with the right type, unknown fields are rejected, and each error names
+/// the file and the field path, because a state file that is silently misread would make
+/// `provision` lose track of keys it owns. The state must never hold a secret: serialisation
+/// throws (a bug) and parsing fails if any string looks like an API key secret.
+
+#include "provision/state/state.hpp"
+
+#include "provision/core/atomic_file.hpp"
+#include "provision/core/secret.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+#include <tuple>
+
+namespace provision::state {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr int k_state_version = 1;
+
+/// True when text contains something shaped like an API key secret.
+bool holds_secret(std::string_view text) { return core::redact_secrets(text) != text; }
+
+void require_no_secret(std::string_view value, const std::string& field) {
+    if (holds_secret(value)) {
+        throw std::logic_error("refusing to serialise the state: field " + field +
+                               " holds what looks like an API key secret");
+    }
+}
+
+Json scopes_to_json(const core::Scopes& scopes) {
+    if (scopes.unrestricted) {
+        return "*";
+    }
+    return Json(scopes.items);
+}
+
+template <class T>
+Json optional_to_json(const std::optional<T>& value) {
+    return value ? Json(*value) : Json(nullptr);
+}
+
+Json timestamp_to_json(const std::optional<core::Timestamp>& value) {
+    return value ? Json(core::format_iso8601(*value)) : Json(nullptr);
+}
+
+void check_key_secrets(const ManagedKey& key, const std::string& at) {
+    require_no_secret(key.entry, at + ".entry");
+    require_no_secret(key.id, at + ".id");
+    require_no_secret(key.name, at + ".name");
+    require_no_secret(key.postfix, at + ".postfix");
+    require_no_secret(key.fingerprint, at + ".fingerprint");
+    for (const auto& item : key.permissions.items) {
+        require_no_secret(item, at + ".permissions");
+    }
+}
+
+/// Reads fields of one JSON object strictly, collecting the first error.
+class ObjectReader {
+public:
+    ObjectReader(const Json& object, std::string path, const std::string& file)
+        : m_object(object), m_path(std::move(path)), m_file(file) {}
+
+    const Json* field(const char* name) {
+        if (m_error) {
+            return nullptr;
+        }
+        const auto it = m_object.find(name);
+        if (it == m_object.end()) {
+            fail(std::string("missing field \"") + name + "\"", name);
+            return nullptr;
+        }
+        m_seen.emplace_back(name);
+        return &*it;
+    }
+
+    std::string string(const char* name) {
+        const Json* value = field(name);
+        if (value == nullptr) {
+            return {};
+        }
+        if (!value->is_string()) {
+            fail("must be a string", name);
+            return {};
+        }
+        auto text = value->get<std::string>();
+        if (holds_secret(text)) {
+            fail("holds what looks like an API key secret; a state file must never hold one",
+                 name);
+            return {};
+        }
+        return text;
+    }
+
+    std::optional<core::Timestamp> timestamp(const char* name, bool nullable) {
+        const Json* value = field(name);
+        if (value == nullptr) {
+            return std::nullopt;
+        }
+        if (value->is_null() && nullable) {
+            return std::nullopt;
+        }
+        if (!value->is_string()) {
+            fail(nullable ? "must be an ISO-8601 date or null" : "must be an ISO-8601 date", name);
+            return std::nullopt;
+        }
+        auto parsed = core::parse_iso8601(value->get<std::string>());
+        if (!parsed) {
+            fail("is not an ISO-8601 date with an offset", name);
+        }
+        return parsed;
+    }
+
+    std::optional<int> optional_int(const char* name) {
+        const Json* value = field(name);
+        if (value == nullptr || value->is_null()) {
+            return std::nullopt;
+        }
+        if (!value->is_number_integer() || value->get<long long>() < 0 ||
+            value->get<long long>() > 100000) {
+            fail("must be a whole number of days or null", name);
+            return std::nullopt;
+        }
+        return static_cast<int>(value->get<long long>());
+    }
+
+    core::Scopes scopes(const char* name) {
+        const Json* value = field(name);
+        if (value == nullptr) {
+            return {};
+        }
+        if (value->is_string() && value->get<std::string>() == "*") {
+            return core::Scopes::all();
+        }
+        if (!value->is_array()) {
+            fail("must be \"*\" or a list of scopes", name);
+            return {};
+        }
+        std::vector<std::string> list;
+        for (const auto& item : *value) {
+            if (!item.is_string()) {
+                fail("must be \"*\" or a list of scopes", name);
+                return {};
+            }
+            list.push_back(item.get<std::string>());
+        }
+        return core::Scopes::from_list(list);
+    }
+
+    /// Rejects fields that were never asked for; returns the first error, if any.
+    std::optional<core::Error> finish() {
+        if (!m_error) {
+            for (const auto& [key, value] : m_object.items()) {
+                if (std::find(m_seen.begin(), m_seen.end(), key) == m_seen.end()) {
+                    fail("unknown field \"" + key + "\"", key);
+                    break;
+                }
+            }
+        }
+        return m_error;
+    }
+
+    void fail(const std::string& message, const std::string& field_name) {
+        if (m_error) {
+            return;
+        }
+        const std::string where = m_path.empty() ? field_name : m_path + "." + field_name;
+        m_error = core::make_error(core::Errc::invalid_input,
+                                   "state file " + m_file + ": " + where + ": " + message);
+    }
+
+private:
+    const Json& m_object;
+    std::string m_path;
+    const std::string& m_file;
+    std::vector<std::string> m_seen;
+    std::optional<core::Error> m_error;
+};
+
+core::Error corrupt(const std::string& file, const std::string& what) {
+    return core::make_error(core::Errc::invalid_input,
+                            "state file " + file + " is corrupt: " + what +
+                                "; restore it from version control or your CI cache");
+}
+
+/// 1-based line and column of a byte offset, for parse errors.
+std::string position_of(std::string_view text, std::size_t offset) {
+    std::size_t line = 1;
+    std::size_t column = 1;
+    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+    }
+    return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+core::Result<ManagedKey> parse_key(const Json& json, const std::string& at, const std::string& file) {
+    if (!json.is_object()) {
+        return corrupt(file, at + " is not an object");
+    }
+    ObjectReader r(json, at, file);
+    ManagedKey key;
+    key.entry = r.string("entry");
+    key.id = r.string("id");
+    key.name = r.string("name");
+    key.postfix = r.string("postfix");
+    key.permissions = r.scopes("permissions");
+    key.expires_in_days = r.optional_int("expiresInDays");
+    key.expires_at = r.timestamp("expiresAt", true);
+    key.created_at = r.timestamp("createdAt", false).value_or(core::Timestamp{});
+    key.fingerprint = r.string("fingerprint");
+    if (auto error = r.finish()) {
+        return *error;
+    }
+    return key;
+}
+
+core::Result<RetiringKey> parse_retiring(const Json& json, const std::string& at,
+                                         const std::string& file) {
+    if (!json.is_object()) {
+        return corrupt(file, at + " is not an object");
+    }
+    ObjectReader r(json, at, file);
+    RetiringKey key;
+    key.entry = r.string("entry");
+    key.id = r.string("id");
+    key.postfix = r.string("postfix");
+    key.expires_at = r.timestamp("expiresAt", true);
+    key.retire_after = r.timestamp("retireAfter", false).value_or(core::Timestamp{});
+    key.reason = r.string("reason");
+    if (auto error = r.finish()) {
+        return *error;
+    }
+    return key;
+}
+
+bool retiring_less(const RetiringKey& a, const RetiringKey& b) {
+    return std::tie(a.entry, a.retire_after, a.id) < std::tie(b.entry, b.retire_after, b.id);
+}
+
+}  // namespace
+
+const ManagedKey* State::find(std::string_view entry) const {
+    const auto it = std::find_if(keys.begin(), keys.end(),
+                                 [&](const ManagedKey& k) { return k.entry == entry; });
+    return it == keys.end() ? nullptr : &*it;
+}
+
+ManagedKey* State::find(std::string_view entry) {
+    const auto it = std::find_if(keys.begin(), keys.end(),
+                                 [&](const ManagedKey& k) { return k.entry == entry; });
+    return it == keys.end() ? nullptr : &*it;
+}
+
+void State::upsert(ManagedKey key) {
+    if (ManagedKey* existing = find(key.entry)) {
+        *existing = std::move(key);
+        return;
+    }
+    const auto at = std::lower_bound(
+        keys.begin(), keys.end(), key.entry,
+        [](const ManagedKey& k, const std::string& entry) { return k.entry < entry; });
+    keys.insert(at, std::move(key));
+}
+
+void State::erase(std::string_view entry) {
+    std::erase_if(keys, [&](const ManagedKey& k) { return k.entry == entry; });
+}
+
+core::Result<State> parse_state(std::string_view text, const std::string& file_name) {
+    Json doc;
+    try {
+        doc = Json::parse(text.begin(), text.end());
+    } catch (const Json::parse_error& e) {
+        return corrupt(file_name, "invalid JSON at " + position_of(text, e.byte > 0 ? e.byte - 1 : 0));
+    }
+    if (!doc.is_object()) {
+        return corrupt(file_name, "the document is not a JSON object");
+    }
+    const auto version = doc.find("version");
+    if (version == doc.end()) {
+        return corrupt(file_name, "missing field \"version\"");
+    }
+    if (!version->is_number_integer()) {
+        return corrupt(file_name, "\"version\" must be a whole number");
+    }
+    if (version->get<long long>() != k_state_version) {
+        return core::make_error(
+            core::Errc::invalid_input,
+            "state file " + file_name + " has format version " +
+                std::to_string(version->get<long long>()) +
+                ", but this provision reads state format version 1 only: " +
+                (version->get<long long>() > k_state_version
+                     ? "it was written by a newer provision; upgrade provision to the release "
+                       "that wrote it (any release supporting state format version " +
+                           std::to_string(version->get<long long>()) + ")"
+                     : "the file is not a provision state file"));
+    }
+
+    State state;
+    ObjectReader r(doc, "", file_name);
+    r.field("version");
+    state.portal_url = r.string("portal");
+    state.owner_id = r.string("owner");
+    const Json* keys = r.field("keys");
+    const Json* retiring = r.field("retiring");
+    if (auto error = r.finish()) {
+        return *error;
+    }
+    if (!keys->is_array()) {
+        return corrupt(file_name, "\"keys\" must be a list");
+    }
+    if (!retiring->is_array()) {
+        return corrupt(file_name, "\"retiring\" must be a list");
+    }
+    for (std::size_t i = 0; i < keys->size(); ++i) {
+        const std::string at = "keys[" + std::to_string(i) + "]";
+        auto key = parse_key((*keys)[i], at, file_name);
+        if (!key) {
+            return key.error();
+        }
+        if (state.find(key->entry) != nullptr) {
+            return corrupt(file_name, at + ": entry \"" + key->entry + "\" appears twice");
+        }
+        state.keys.push_back(std::move(*key));
+    }
+    for (std::size_t i = 0; i < retiring->size(); ++i) {
+        auto key = parse_retiring((*retiring)[i], "retiring[" + std::to_string(i) + "]", file_name);
+        if (!key) {
+            return key.error();
+        }
+        state.retiring.push_back(std::move(*key));
+    }
+    std::sort(state.keys.begin(), state.keys.end(),
+              [](const ManagedKey& a, const ManagedKey& b) { return a.entry < b.entry; });
+    std::stable_sort(state.retiring.begin(), state.retiring.end(), retiring_less);
+    return state;
+}
+
+std::string serialize_state(const State& state) {
+    require_no_secret(state.portal_url, "portal");
+    require_no_secret(state.owner_id, "owner");
+
+    std::vector<const ManagedKey*> keys;
+    for (const auto& key : state.keys) {
+        keys.push_back(&key);
+    }
+    std::stable_sort(keys.begin(), keys.end(),
+                     [](const ManagedKey* a, const ManagedKey* b) { return a->entry < b->entry; });
+    std::vector<const RetiringKey*> retiring;
+    for (const auto& key : state.retiring) {
+        retiring.push_back(&key);
+    }
+    std::stable_sort(retiring.begin(), retiring.end(),
+                     [](const RetiringKey* a, const RetiringKey* b) { return retiring_less(*a, *b); });
+
+    Json doc;
+    doc["version"] = k_state_version;
+    doc["portal"] = state.portal_url;
+    doc["owner"] = state.owner_id;
+    doc["keys"] = Json::array();
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        const ManagedKey& key = *keys[i];
+        check_key_secrets(key, "keys[" + std::to_string(i) + "]");
+        Json item;
+        item["entry"] = key.entry;
+        item["id"] = key.id;
+        item["name"] = key.name;
+        item["postfix"] = key.postfix;
+        item["permissions"] = scopes_to_json(key.permissions);
+        item["expiresInDays"] = optional_to_json(key.expires_in_days);
+        item["expiresAt"] = timestamp_to_json(key.expires_at);
+        item["createdAt"] = core::format_iso8601(key.created_at);
+        item["fingerprint"] = key.fingerprint;
+        doc["keys"].push_back(std::move(item));
+    }
+    doc["retiring"] = Json::array();
+    for (std::size_t i = 0; i < retiring.size(); ++i) {
+        const RetiringKey& key = *retiring[i];
+        const std::string at = "retiring[" + std::to_string(i) + "]";
+        require_no_secret(key.entry, at + ".entry");
+        require_no_secret(key.id, at + ".id");
+        require_no_secret(key.postfix, at + ".postfix");
+        require_no_secret(key.reason, at + ".reason");
+        Json item;
+        item["entry"] = key.entry;
+        item["id"] = key.id;
+        item["postfix"] = key.postfix;
+        item["expiresAt"] = timestamp_to_json(key.expires_at);
+        item["retireAfter"] = core::format_iso8601(key.retire_after);
+        item["reason"] = key.reason;
+        doc["retiring"].push_back(std::move(item));
+    }
+    // Invalid UTF-8 is replaced rather than thrown on: ids and names come from the portal.
+    return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+core::Result<State> load_state(const std::filesystem::path& path) {
+    auto text = core::read_file_if_exists(path);
+    if (!text) {
+        return text.error();
+    }
+    if (!text->has_value()) {
+        return State{};
+    }
+    return parse_state(**text, path.string());
+}
+
+core::Status save_state(const std::filesystem::path& path, const State& state) {
+    const std::string text = serialize_state(state);
+    core::WriteOptions options;
+    options.mode = 0600;
+    return core::write_file_atomic(path, text, options);
+}
+
+}  // namespace provision::state

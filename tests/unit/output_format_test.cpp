@@ -1,0 +1,281 @@
+#include "provision/output/output.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+using namespace provision;
+using provision::manifest::OutputFormat;
+using provision::manifest::OutputSpec;
+using provision::output::SecretRecord;
+
+namespace {
+
+SecretRecord make_record(const std::string& entry, const std::string& env, const std::string& value) {
+    SecretRecord record;
+    record.entry = entry;
+    record.env = env;
+    record.secret = core::Secret{value};
+    record.id = "id-" + env;
+    record.name = entry;
+    record.postfix = "9f3a";
+    record.permissions = core::Scopes::from_list({"rooms:read", "files:read"});
+    record.expires_at = core::parse_iso8601("2026-07-31T12:00:00Z");
+    return record;
+}
+
+/// Values a careless writer would break: quotes of both kinds, shell and dotenv metacharacters,
+/// control characters, unicode and a long value.
+std::vector<SecretRecord> hostile_records() {
+    std::vector<SecretRecord> records;
+    records.push_back(make_record("Integration Bot", "INTEGRATION_BOT_API_KEY",
+                                  "sk-0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d29f3a"));
+    SecretRecord quotes = make_record("Bot \"O'Brien\" #1 = $x \\", "QUOTES",
+                                      "it's \"double\" and 'single' '\\'' \\\" `cmd` $(cmd) $HOME ${X}");
+    quotes.permissions = core::Scopes::all();
+    quotes.expires_at.reset();
+    records.push_back(quotes);
+    records.push_back(make_record("metachars", "METACHARS", "#not-a-comment a=b c = d; e & f | g > h < i * ? [x] ~ !"));
+    records.push_back(make_record("lines", "NEWLINES", "first line\nsecond line\r\n\ttabbed\n\nlast\n"));
+    records.push_back(make_record("backslashes", "BACKSLASHES", "\\ \\\\ \\n \\t \\' \\\" trailing\\"));
+    records.push_back(make_record("unicode ключ 🔑", "UNICODE", "ünïcødé ключ 秘密 🔑 \u00a0nbsp \u2028ls \u0085nel \ufeffbom"));
+    records.push_back(make_record("controls", "CONTROLS", std::string("bell\a esc\x1b del\x7f vt\v ff\f end")));
+    records.push_back(make_record("spaces", "SPACES", "  leading and trailing  "));
+    records.push_back(make_record("empty-looking", "LOOKS_EMPTY", "''"));
+    std::string long_value;
+    for (int i = 0; i < 400; ++i) {
+        long_value += "long-" + std::to_string(i) + "-'\"$#=\\|";
+    }
+    records.push_back(make_record("long", "LONG_VALUE", long_value));
+    return records;
+}
+
+OutputSpec spec_for(OutputFormat format, bool string_data = false) {
+    OutputSpec spec;
+    spec.path = "/nonexistent/out";
+    spec.format = format;
+    spec.k8s_name = "docspace-bots";
+    spec.k8s_namespace = "integrations";
+    spec.k8s_string_data = string_data;
+    return spec;
+}
+
+std::string read_text(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+/// Renders, failing the test with the error message when rendering is refused.
+std::string render(const OutputSpec& spec, const std::vector<SecretRecord>& records) {
+    const auto text = output::render_output(spec, records);
+    INFO((text.ok() ? std::string() : text.error().message));
+    REQUIRE(text.ok());
+    return *text;
+}
+
+void check_golden(const std::string& name, const std::string& actual) {
+    const std::filesystem::path path =
+        std::filesystem::path(PROJECT_SOURCE_DIR) / "tests/data/golden" / name;
+    const char* update = std::getenv("PROVISION_UPDATE_GOLDEN");
+    if (update != nullptr && std::string(update) == "1") {
+        std::filesystem::create_directories(path.parent_path());
+        std::ofstream(path, std::ios::binary) << actual;
+        WARN("regenerated " << path);
+    }
+    REQUIRE(std::filesystem::exists(path));
+    const std::string expected = read_text(path);
+    INFO("golden file " << path << " differs; rerun with PROVISION_UPDATE_GOLDEN=1 if intended");
+    CHECK(actual == expected);
+}
+
+void check_round_trip(const OutputSpec& spec, const std::vector<SecretRecord>& records) {
+    const std::string text = render(spec, records);
+    const auto parsed = output::parse_output(spec, text);
+    INFO((parsed.ok() ? std::string() : parsed.error().message));
+    REQUIRE(parsed.ok());
+    REQUIRE(parsed->size() == records.size());
+    for (const auto& record : records) {
+        INFO("variable " << record.env);
+        const auto it = parsed->find(record.env);
+        REQUIRE(it != parsed->end());
+        CHECK(it->second.reveal() == record.secret.reveal());
+    }
+}
+
+}  // namespace
+
+TEST_CASE("every format matches its golden file for hostile values", "[output]") {
+    const auto records = hostile_records();
+    const std::vector<std::pair<std::string, OutputSpec>> cases = {
+        {"hostile.env", spec_for(OutputFormat::dotenv)},
+        {"hostile.json", spec_for(OutputFormat::json)},
+        {"hostile.yaml", spec_for(OutputFormat::yaml)},
+        {"hostile.k8s-data.yaml", spec_for(OutputFormat::k8s_secret)},
+        {"hostile.k8s-stringdata.yaml", spec_for(OutputFormat::k8s_secret, true)},
+    };
+    for (const auto& [name, spec] : cases) {
+        SECTION(name) {
+            check_golden(name, render(spec, records));
+        }
+    }
+}
+
+TEST_CASE("every format reads back exactly the hostile values it wrote", "[output]") {
+    const auto records = hostile_records();
+    SECTION("dotenv") { check_round_trip(spec_for(OutputFormat::dotenv), records); }
+    SECTION("json") { check_round_trip(spec_for(OutputFormat::json), records); }
+    SECTION("yaml") { check_round_trip(spec_for(OutputFormat::yaml), records); }
+    SECTION("kubernetes data") { check_round_trip(spec_for(OutputFormat::k8s_secret), records); }
+    SECTION("kubernetes stringData") { check_round_trip(spec_for(OutputFormat::k8s_secret, true), records); }
+}
+
+TEST_CASE("JSON and YAML outputs carry hostile variable names and metadata", "[output]") {
+    std::vector<SecretRecord> records = {
+        make_record("a", "weird \"name\": #1\n- x", "v1"),
+        make_record("b", "yes", "017"),
+        make_record("c", "null", "null"),
+        make_record("d", "~", ""),
+    };
+    records[0].name = "name: {with} [yaml] & *refs !tag %";
+    check_round_trip(spec_for(OutputFormat::json), records);
+    check_round_trip(spec_for(OutputFormat::yaml), records);
+}
+
+TEST_CASE("rendering is deterministic and follows record order", "[output]") {
+    const auto records = hostile_records();
+    std::vector<SecretRecord> reversed(records.rbegin(), records.rend());
+    for (const auto format : {OutputFormat::dotenv, OutputFormat::json, OutputFormat::yaml, OutputFormat::k8s_secret}) {
+        const auto spec = spec_for(format);
+        const auto first = output::render_output(spec, records);
+        const auto second = output::render_output(spec, records);
+        const auto other = output::render_output(spec, reversed);
+        REQUIRE(first.ok());
+        REQUIRE(second.ok());
+        REQUIRE(other.ok());
+        CHECK(*first == *second);
+        CHECK(first->find("INTEGRATION_BOT_API_KEY") < first->find("LONG_VALUE"));
+        CHECK(other->find("INTEGRATION_BOT_API_KEY") > other->find("LONG_VALUE"));
+    }
+}
+
+TEST_CASE("a Kubernetes Secret has the name, namespace, label and secret-free annotations", "[output]") {
+    const auto records = hostile_records();
+    const auto text = output::render_output(spec_for(OutputFormat::k8s_secret), records);
+    REQUIRE(text.ok());
+    CHECK(text->find("apiVersion: v1\nkind: Secret\n") != std::string::npos);
+    CHECK(text->find("  name: \"docspace-bots\"\n  namespace: \"integrations\"\n") != std::string::npos);
+    CHECK(text->find("app.kubernetes.io/managed-by: \"provision\"") != std::string::npos);
+    CHECK(text->find("type: Opaque\ndata:\n") != std::string::npos);
+    const auto annotations = text->substr(text->find("annotations:"), text->find("type: Opaque") - text->find("annotations:"));
+    CHECK(annotations.find(records[0].id) != std::string::npos);
+    for (const auto& record : records) {
+        CHECK(annotations.find(record.secret.reveal()) == std::string::npos);
+    }
+    // No plaintext secret anywhere under `data`.
+    CHECK(text->find(records[0].secret.reveal()) == std::string::npos);
+
+    auto no_namespace = spec_for(OutputFormat::k8s_secret);
+    no_namespace.k8s_namespace.clear();
+    const auto bare = output::render_output(no_namespace, records);
+    REQUIRE(bare.ok());
+    CHECK(bare->find("namespace:") == std::string::npos);
+}
+
+TEST_CASE("a Kubernetes Secret with both data and stringData reads stringData last", "[output]") {
+    const std::string text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ntype: Opaque\n"
+                             "data:\n  A: YWJj\n  B: Zm9v\nstringData:\n  B: bar\n";
+    const auto parsed = output::parse_output(spec_for(OutputFormat::k8s_secret), text);
+    REQUIRE(parsed.ok());
+    CHECK(parsed->at("A").reveal() == "abc");
+    CHECK(parsed->at("B").reveal() == "bar");
+}
+
+TEST_CASE("base64 in Kubernetes data round-trips every byte length and rejects garbage", "[output]") {
+    std::vector<SecretRecord> records;
+    std::string value;
+    for (int length = 0; length < 8; ++length) {
+        records.push_back(make_record("k" + std::to_string(length), "K" + std::to_string(length), value));
+        value.push_back(static_cast<char>(0xF0 + length));  // not UTF-8 on purpose: data is binary-safe
+    }
+    check_round_trip(spec_for(OutputFormat::k8s_secret), records);
+    const auto text = output::render_output(spec_for(OutputFormat::k8s_secret), {make_record("f", "F", "foobar")});
+    REQUIRE(text.ok());
+    CHECK(text->find("\"F\": \"Zm9vYmFy\"") != std::string::npos);
+    for (const char* bad : {"Zm9", "Zm9v!mFy", "Zg=a", "Zh==", "====="}) {
+        const std::string manifest = std::string("apiVersion: v1\nkind: Secret\ndata:\n  A: \"") + bad + "\"\n";
+        INFO(bad);
+        CHECK_FALSE(output::parse_output(spec_for(OutputFormat::k8s_secret), manifest).ok());
+    }
+}
+
+TEST_CASE("dotenv parsing accepts the forms people write by hand", "[output]") {
+    const std::string text = "\xEF\xBB\xBF# comment\n"
+                             "\n"
+                             "   # indented comment\n"
+                             "export EXPORTED=plain\n"
+                             "SINGLE='a b # c'  # trailing comment\n"
+                             "DOUBLE=\"x \\\"y\\\" \\$z \\\\ \\n\"\n"
+                             "UNQUOTED=value#hash\n"
+                             "CONCAT='it'\\''s'\"-\"more\n"
+                             "SPACED = 'spaced'\r\n"
+                             "EMPTY=\n"
+                             "EMPTY_COMMENT= # nothing\n"
+                             "MULTI='line1\nline2'\n"
+                             "DUP=first\nDUP=second";
+    const auto parsed = output::parse_output(spec_for(OutputFormat::dotenv), text);
+    REQUIRE(parsed.ok());
+    CHECK(parsed->at("EXPORTED").reveal() == "plain");
+    CHECK(parsed->at("SINGLE").reveal() == "a b # c");
+    CHECK(parsed->at("DOUBLE").reveal() == "x \"y\" $z \\ \\n");
+    CHECK(parsed->at("UNQUOTED").reveal() == "value#hash");
+    CHECK(parsed->at("CONCAT").reveal() == "it's-more");
+    CHECK(parsed->at("SPACED").reveal() == "spaced");
+    CHECK(parsed->at("EMPTY").reveal().empty());
+    CHECK(parsed->at("EMPTY_COMMENT").reveal().empty());
+    CHECK(parsed->at("MULTI").reveal() == "line1\nline2");
+    CHECK(parsed->at("DUP").reveal() == "second");
+}
+
+TEST_CASE("corrupt dotenv files are errors that name the line but not the value", "[output]") {
+    const auto spec = spec_for(OutputFormat::dotenv);
+    const auto unterminated = output::parse_output(spec, "A=ok\nB='sk-secretvalue\n");
+    REQUIRE_FALSE(unterminated.ok());
+    CHECK(unterminated.error().message.find("line 2") != std::string::npos);
+    CHECK(unterminated.error().message.find("secretvalue") == std::string::npos);
+    const auto no_equals = output::parse_output(spec, "A=ok\n\njust-text\n");
+    REQUIRE_FALSE(no_equals.ok());
+    CHECK(no_equals.error().message.find("line 3") != std::string::npos);
+    const auto trailing = output::parse_output(spec, "A=one two\n");
+    REQUIRE_FALSE(trailing.ok());
+    CHECK(trailing.error().message.find("line 1") != std::string::npos);
+}
+
+TEST_CASE("corrupt JSON, YAML and Kubernetes outputs are errors", "[output]") {
+    CHECK_FALSE(output::parse_output(spec_for(OutputFormat::json), "{\"version\":1,\"keys\":{").ok());
+    CHECK_FALSE(output::parse_output(spec_for(OutputFormat::json), "{\"version\":2,\"keys\":{}}").ok());
+    CHECK_FALSE(output::parse_output(spec_for(OutputFormat::json), "{\"version\":1,\"keys\":{\"A\":{}}}").ok());
+    CHECK_FALSE(output::parse_output(spec_for(OutputFormat::yaml), "version: 1\nkeys: [\n").ok());
+    CHECK_FALSE(output::parse_output(spec_for(OutputFormat::yaml), "version: 1\nkeys:\n  A: plain\n").ok());
+    CHECK_FALSE(output::parse_output(spec_for(OutputFormat::k8s_secret), "apiVersion: v1\nkind: ConfigMap\n").ok());
+}
+
+TEST_CASE("values a format cannot carry are refused with a message naming the variable", "[output]") {
+    const auto nul = make_record("n", "NUL_VALUE", std::string("a\0b", 3));
+    const auto dotenv = output::render_output(spec_for(OutputFormat::dotenv), {nul});
+    REQUIRE_FALSE(dotenv.ok());
+    CHECK(dotenv.error().message.find("NUL_VALUE") != std::string::npos);
+    const auto bad_utf8 = make_record("u", "BAD_UTF8", "\xC3\x28");
+    CHECK_FALSE(output::render_output(spec_for(OutputFormat::json), {bad_utf8}).ok());
+    CHECK_FALSE(output::render_output(spec_for(OutputFormat::yaml), {bad_utf8}).ok());
+    CHECK(output::render_output(spec_for(OutputFormat::k8s_secret), {bad_utf8}).ok());
+    const auto bad_name = make_record("b", "NOT A NAME", "v");
+    CHECK_FALSE(output::render_output(spec_for(OutputFormat::dotenv), {bad_name}).ok());
+    const auto dup = output::render_output(spec_for(OutputFormat::json),
+                                           {make_record("a", "SAME", "1"), make_record("b", "SAME", "2")});
+    REQUIRE_FALSE(dup.ok());
+    CHECK(dup.error().message.find("SAME") != std::string::npos);
+}
