@@ -1,0 +1,401 @@
+#include "portal.hpp"
+
+#include "ids.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+namespace emulator {
+namespace {
+
+bool starts_with(const std::string& text, const std::string& prefix) {
+    return text.rfind(prefix, 0) == 0;
+}
+
+std::string trim(const std::string& text) {
+    const auto first = text.find_first_not_of(" \t");
+    if (first == std::string::npos) {
+        return {};
+    }
+    return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+std::string decode_base64(const std::string& text) {
+    static const std::string k_alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    unsigned int buffer = 0;
+    int bits = 0;
+    for (const char c : text) {
+        if (c == '=') {
+            break;
+        }
+        const auto index = k_alphabet.find(c);
+        if (index == std::string::npos) {
+            return {};
+        }
+        buffer = (buffer << 6) | static_cast<unsigned int>(index);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((buffer >> bits) & 0xffu);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+Portal::Portal(const Options& options)
+    : m_options(options),
+      m_limiter(options.rate_limit_count, options.rate_limit_window_seconds),
+      m_owner_id(new_guid()) {
+    if (!options.state_file.empty() && std::filesystem::exists(options.state_file)) {
+        std::ifstream in(options.state_file);
+        std::stringstream text;
+        text << in.rdbuf();
+        try {
+            m_state = state_from_json(Json::parse(text.str()));
+        } catch (const nlohmann::json::exception& e) {
+            throw std::runtime_error("cannot read --state-file: " + std::string(e.what()));
+        }
+        m_state.settings.utc_offset_minutes = options.utc_offset_minutes;
+        const auto owner = std::find_if(m_state.users.begin(), m_state.users.end(),
+                                        [](const User& u) { return u.role == Role::owner; });
+        if (owner != m_state.users.end()) {
+            m_owner_id = owner->id;
+        }
+        return;
+    }
+    start_fresh();
+    save();
+}
+
+void Portal::start_fresh() {
+    m_state = PortalState{};
+    m_state.settings.limited_access_for_users = m_options.limited_access_for_users;
+    m_state.settings.utc_offset_minutes = m_options.utc_offset_minutes;
+    User owner;
+    owner.id = m_owner_id;
+    owner.email = m_options.owner_email;
+    owner.password = m_options.owner_password;
+    owner.first_name = m_options.owner_first_name;
+    owner.last_name = m_options.owner_last_name;
+    owner.role = Role::owner;
+    if (!m_options.owner_token.empty()) {
+        owner.tokens.push_back(m_options.owner_token);
+    }
+    m_state.users.push_back(owner);
+}
+
+ApiResponse Portal::handle(const ApiRequest& request, AuthKind& auth) {
+    const std::lock_guard lock(m_mutex);
+    return dispatch(request, auth);
+}
+
+ApiResponse Portal::dispatch(const ApiRequest& request, AuthKind& auth) {
+    auth = AuthKind::none;
+    if (auto answer = route_keys(request, auth)) {
+        return *answer;
+    }
+    if (auto answer = route_people(request, auth)) {
+        return *answer;
+    }
+    if (auto answer = route_files(request, auth)) {
+        return *answer;
+    }
+    return empty_status(404);
+}
+
+std::optional<Portal::Caller> Portal::authenticate(const ApiRequest& request) {
+    std::string header = trim(request.header("authorization"));
+    if (header.empty()) {
+        return std::nullopt;
+    }
+    if (starts_with(header, "Bearer ")) {
+        const std::string token = trim(header.substr(7));
+        if (starts_with(token, "sk-")) {
+            const auto key = std::find_if(m_state.keys.begin(), m_state.keys.end(),
+                                          [&](const ApiKey& k) { return k.secret == token; });
+            const Ticks now = now_ticks();
+            if (key == m_state.keys.end() || !key->is_active ||
+                (key->expires_at && *key->expires_at <= now)) {
+                return std::nullopt;
+            }
+            const User* owner = find_user(key->create_by);
+            if (owner == nullptr || !owner->active) {
+                return std::nullopt;
+            }
+            key->last_used = round_to_seconds(now);
+            save();
+            Caller caller{owner->id, owner->is_admin(), owner->role, AuthKind::apikey, key->id,
+                          {}};
+            caller.claims = key->unrestricted() ? std::vector<std::string>{"*:write"}
+                                                : *key->permissions;
+            return caller;
+        }
+        header = token;
+    } else if (starts_with(header, "Basic ")) {
+        const std::string pair = decode_base64(trim(header.substr(6)));
+        const auto colon = pair.find(':');
+        if (colon == std::string::npos) {
+            return std::nullopt;
+        }
+        for (const User& user : m_state.users) {
+            if (to_lower(user.email) == to_lower(pair.substr(0, colon)) &&
+                user.password == pair.substr(colon + 1) && user.active) {
+                return Caller{user.id, user.is_admin(), user.role, AuthKind::session, {},
+                              {"*:write"}};
+            }
+        }
+        return std::nullopt;
+    }
+    for (const User& user : m_state.users) {
+        if (user.active &&
+            std::find(user.tokens.begin(), user.tokens.end(), header) != user.tokens.end()) {
+            return Caller{user.id, user.is_admin(), user.role, AuthKind::session, {},
+                          {"*:write"}};
+        }
+    }
+    return std::nullopt;
+}
+
+bool Portal::scope_allows(const Caller& caller, const std::string& method,
+                          const std::string& path) const {
+    if (caller.kind != AuthKind::apikey) {
+        return true;
+    }
+    const std::string base = "/api/2.0/";
+    const std::string rest = starts_with(path, base) ? path.substr(base.size()) : path;
+    const bool read = method == "GET";
+    if (read && rest == "keys/@self") {
+        return true;
+    }
+    std::vector<std::string> allowed;
+    if (starts_with(rest, "group")) {
+        allowed = {read ? "accounts:read" : "accounts:write"};
+    } else {
+        std::string family;
+        if (starts_with(rest, "files/rooms")) {
+            family = "rooms";
+        } else if (starts_with(rest, "files")) {
+            family = "files";
+        } else if (starts_with(rest, "people/@self")) {
+            family = "accounts.self";
+        } else if (starts_with(rest, "people")) {
+            family = "accounts";
+        }
+        if (!family.empty()) {
+            if (read) {
+                allowed.push_back(family + ":read");
+            }
+            allowed.push_back(family + ":write");
+        }
+    }
+    if (read) {
+        allowed.emplace_back("*:read");
+    }
+    allowed.emplace_back("*:write");
+    return std::any_of(caller.claims.begin(), caller.claims.end(), [&](const std::string& c) {
+        return std::find(allowed.begin(), allowed.end(), c) != allowed.end();
+    });
+}
+
+std::optional<Portal::Caller> Portal::admit(const ApiRequest& request, AuthKind& auth,
+                                            std::optional<ApiResponse>& denied) {
+    auto caller = authenticate(request);
+    if (!caller) {
+        denied = empty_status(401);
+        return std::nullopt;
+    }
+    auth = caller->kind;
+    if (!scope_allows(*caller, request.method, request.path)) {
+        denied = empty_status(403);
+        return std::nullopt;
+    }
+    return caller;
+}
+
+User* Portal::find_user(const std::string& id) {
+    const auto it = std::find_if(m_state.users.begin(), m_state.users.end(),
+                                 [&](const User& u) { return u.id == id; });
+    return it == m_state.users.end() ? nullptr : &*it;
+}
+
+const User* Portal::find_user(const std::string& id) const {
+    const auto it = std::find_if(m_state.users.begin(), m_state.users.end(),
+                                 [&](const User& u) { return u.id == id; });
+    return it == m_state.users.end() ? nullptr : &*it;
+}
+
+ApiKey* Portal::find_key(const std::string& id) {
+    const auto it = std::find_if(m_state.keys.begin(), m_state.keys.end(),
+                                 [&](const ApiKey& k) { return k.id == id; });
+    return it == m_state.keys.end() ? nullptr : &*it;
+}
+
+Json Portal::state_json() const {
+    const std::lock_guard lock(m_mutex);
+    return state_to_json(m_state);
+}
+
+void Portal::reset() {
+    const std::lock_guard lock(m_mutex);
+    start_fresh();
+    m_limiter.clear();
+    save();
+}
+
+std::optional<Json> Portal::patch_key(const std::string& id, const Json& fields) {
+    const std::lock_guard lock(m_mutex);
+    ApiKey* key = find_key(normalize_guid(id));
+    if (key == nullptr) {
+        return std::nullopt;
+    }
+    ApiKey updated = *key;
+    auto read_time = [&](const char* field) -> std::optional<Ticks> {
+        const Json& value = fields.at(field);
+        if (value.is_null()) {
+            return std::nullopt;
+        }
+        const auto parsed = value.is_string() ? parse_iso(value.get<std::string>()) : std::nullopt;
+        if (!parsed) {
+            throw std::invalid_argument(std::string(field) + " must be an ISO-8601 date or null");
+        }
+        return parsed;
+    };
+    try {
+        if (fields.contains("createOn")) {
+            const auto value = read_time("createOn");
+            if (!value) {
+                throw std::invalid_argument("createOn cannot be null");
+            }
+            updated.create_on = *value;
+        }
+        if (fields.contains("expiresAt")) {
+            updated.expires_at = read_time("expiresAt");
+        }
+        if (fields.contains("lastUsed")) {
+            updated.last_used = read_time("lastUsed");
+        }
+        if (fields.contains("isActive")) {
+            updated.is_active = fields.at("isActive").get<bool>();
+        }
+        if (fields.contains("name")) {
+            updated.name = fields.at("name").get<std::string>();
+        }
+        if (fields.contains("permissions")) {
+            const Json& value = fields.at("permissions");
+            updated.permissions = value.is_null()
+                                      ? std::nullopt
+                                      : std::optional(value.get<std::vector<std::string>>());
+        }
+    } catch (const nlohmann::json::exception& e) {
+        throw std::invalid_argument(e.what());
+    }
+    *key = updated;
+    save();
+    return key_to_state_json(*key);
+}
+
+bool Portal::remove_key(const std::string& id) {
+    const std::lock_guard lock(m_mutex);
+    const std::string wanted = normalize_guid(id);
+    const auto before = m_state.keys.size();
+    std::erase_if(m_state.keys, [&](const ApiKey& k) { return k.id == wanted; });
+    const bool removed = m_state.keys.size() != before;
+    if (removed) {
+        save();
+    }
+    return removed;
+}
+
+std::optional<Json> Portal::patch_user(const std::string& id, const Json& fields) {
+    const std::lock_guard lock(m_mutex);
+    User* user = find_user(normalize_guid(id));
+    if (user == nullptr) {
+        return std::nullopt;
+    }
+    try {
+        if (fields.contains("active")) {
+            user->active = fields.at("active").get<bool>();
+        }
+        if (fields.contains("role")) {
+            const auto role = parse_role(fields.at("role"));
+            if (!role) {
+                throw std::invalid_argument("unknown role");
+            }
+            user->role = *role;
+        }
+    } catch (const nlohmann::json::exception& e) {
+        throw std::invalid_argument(e.what());
+    }
+    save();
+    for (const Json& entry : state_to_json(m_state).at("users")) {
+        if (entry.at("id") == user->id) {
+            return entry;
+        }
+    }
+    return std::nullopt;
+}
+
+int Portal::sweep() {
+    const std::lock_guard lock(m_mutex);
+    const Ticks now = now_ticks();
+    int deactivated = 0;
+    for (ApiKey& key : m_state.keys) {
+        if (key.is_active && key.expires_at && *key.expires_at < now) {
+            key.is_active = false;
+            ++deactivated;
+        }
+    }
+    if (deactivated > 0) {
+        save();
+    }
+    return deactivated;
+}
+
+void Portal::save() const {
+    if (m_options.state_file.empty()) {
+        return;
+    }
+    try {
+        write_file_atomically(m_options.state_file, state_to_json(m_state).dump(2) + "\n");
+    } catch (const std::exception& e) {
+        std::cerr << "docspace-emulator: cannot save state: " << e.what() << "\n";
+    }
+}
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+    const std::string temp = path + ".tmp." + std::to_string(::getpid());
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        throw std::runtime_error("cannot create " + temp);
+    }
+    std::size_t written = 0;
+    while (written < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+        if (n <= 0) {
+            ::close(fd);
+            std::remove(temp.c_str());
+            throw std::runtime_error("cannot write " + temp);
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    ::fsync(fd);
+    ::close(fd);
+    if (std::rename(temp.c_str(), path.c_str()) != 0) {
+        std::remove(temp.c_str());
+        throw std::runtime_error("cannot rename " + temp + " to " + path);
+    }
+}
+
+}  // namespace emulator
