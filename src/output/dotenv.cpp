@@ -26,7 +26,9 @@ bool is_name_char(char c) noexcept {
     return is_name_start(c) || (c >= '0' && c <= '9');
 }
 
-bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
+bool is_blank(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
 
 /// A cursor over the file that counts lines for error messages.
 class Lexer {
@@ -59,7 +61,8 @@ public:
     }
     /// True at a line end: "\n", "\r\n" or the end of the text.
     bool at_line_end() const noexcept {
-        return done() || peek() == '\n' || (peek() == '\r' && (peek(1) == '\n' || m_pos + 1 == m_text.size()));
+        return done() || peek() == '\n' ||
+               (peek() == '\r' && (peek(1) == '\n' || m_pos + 1 == m_text.size()));
     }
     bool starts_with(std::string_view word) const noexcept {
         return m_text.substr(m_pos).starts_with(word);
@@ -80,7 +83,7 @@ private:
 /// Reads one shell word (the value after `=`) into out; nullopt on success.
 std::optional<core::Error> read_value(Lexer& lex, std::string& out) {
     if (lex.peek() == '#') {
-        return std::nullopt;  // `NAME= # comment`: an empty value
+        return std::nullopt; // `NAME= # comment`: an empty value
     }
     while (!lex.at_line_end() && !is_blank(lex.peek())) {
         const std::size_t start_line = lex.line();
@@ -99,7 +102,7 @@ std::optional<core::Error> read_value(Lexer& lex, std::string& out) {
                 if (d == '\\' && !lex.done()) {
                     const char e = lex.peek();
                     if (e == '\n') {
-                        lex.take();  // line continuation
+                        lex.take(); // line continuation
                         continue;
                     }
                     if (e == '"' || e == '\\' || e == '$' || e == '`') {
@@ -128,7 +131,7 @@ std::optional<core::Error> read_value(Lexer& lex, std::string& out) {
     return std::nullopt;
 }
 
-}  // namespace
+} // namespace
 
 core::Result<std::string> render_dotenv(const std::vector<SecretRecord>& records) {
     std::string out(k_header);
@@ -188,7 +191,8 @@ core::Result<SecretMap> parse_dotenv(std::string_view text) {
         if (!is_name_start(lex.peek())) {
             return lex.error(line, "expected NAME=value");
         }
-        while (!lex.done() && (is_name_char(lex.peek()) || lex.peek() == '.' || lex.peek() == '-')) {
+        while (!lex.done() &&
+               (is_name_char(lex.peek()) || lex.peek() == '.' || lex.peek() == '-')) {
             name.push_back(lex.take());
         }
         lex.skip_blanks();
@@ -215,4 +219,4 @@ core::Result<SecretMap> parse_dotenv(std::string_view text) {
     return values;
 }
 
-}  // namespace provision::output::detail
+} // namespace provision::output::detail

@@ -45,4 +45,4 @@ std::string yaml_quote(std::string_view text);
 /// "1-based line L, column C" of a byte offset.
 std::string text_position(std::string_view text, std::size_t offset);
 
-}  // namespace provision::output::detail
+} // namespace provision::output::detail

@@ -17,7 +17,7 @@ core::Error corrupt(const std::string& what) {
     return core::make_error(core::Errc::invalid_input, "JSON output " + what);
 }
 
-}  // namespace
+} // namespace
 
 core::Result<std::string> render_json(const std::vector<SecretRecord>& records) {
     Json keys = Json::object();
@@ -73,4 +73,4 @@ core::Result<SecretMap> parse_json(std::string_view text) {
     return values;
 }
 
-}  // namespace provision::output::detail
+} // namespace provision::output::detail

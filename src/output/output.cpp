@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -27,14 +28,20 @@ core::Error invalid(const std::string& message) {
     return core::make_error(core::Errc::invalid_input, message);
 }
 
-core::Error io(const std::string& message) { return core::make_error(core::Errc::io, message); }
+core::Error io(const std::string& message) {
+    return core::make_error(core::Errc::io, message);
+}
 
 const char* format_name(manifest::OutputFormat format) {
     switch (format) {
-    case manifest::OutputFormat::dotenv: return "dotenv";
-    case manifest::OutputFormat::json: return "json";
-    case manifest::OutputFormat::yaml: return "yaml";
-    case manifest::OutputFormat::k8s_secret: return "kubernetes";
+    case manifest::OutputFormat::dotenv:
+        return "dotenv";
+    case manifest::OutputFormat::json:
+        return "json";
+    case manifest::OutputFormat::yaml:
+        return "yaml";
+    case manifest::OutputFormat::k8s_secret:
+        return "kubernetes";
     }
     return "unknown";
 }
@@ -77,19 +84,22 @@ std::optional<core::Error> check_records(const manifest::OutputSpec& spec,
             return invalid(where + "variable " + record.env + " is used by two entries");
         }
         if (spec.format == manifest::OutputFormat::dotenv) {
-            continue;  // render_dotenv checks names; values may be any bytes but NUL
+            continue; // render_dotenv checks names; values may be any bytes but NUL
         }
-        if (k8s && record.env.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                "0123456789-._") != std::string::npos) {
-            return invalid(where + "variable name \"" + record.env +
-                           "\" is not a valid Kubernetes Secret key (letters, digits, '-', '_', '.')");
+        if (k8s &&
+            record.env.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                         "0123456789-._") != std::string::npos) {
+            return invalid(
+                where + "variable name \"" + record.env +
+                "\" is not a valid Kubernetes Secret key (letters, digits, '-', '_', '.')");
         }
         const bool binary_ok = k8s && !spec.k8s_string_data;
-        const bool text_ok = detail::is_valid_utf8(record.env) && detail::is_valid_utf8(record.entry) &&
-                             detail::is_valid_utf8(record.id) && detail::is_valid_utf8(record.name) &&
-                             detail::is_valid_utf8(record.postfix) &&
-                             std::all_of(record.permissions.items.begin(), record.permissions.items.end(),
-                                         [](const std::string& s) { return detail::is_valid_utf8(s); });
+        const bool text_ok =
+            detail::is_valid_utf8(record.env) && detail::is_valid_utf8(record.entry) &&
+            detail::is_valid_utf8(record.id) && detail::is_valid_utf8(record.name) &&
+            detail::is_valid_utf8(record.postfix) &&
+            std::all_of(record.permissions.items.begin(), record.permissions.items.end(),
+                        [](const std::string& s) { return detail::is_valid_utf8(s); });
         if (!text_ok) {
             return invalid(where + "the metadata of entry \"" + record.entry +
                            "\" is not valid UTF-8, which this format cannot carry");
@@ -103,7 +113,8 @@ std::optional<core::Error> check_records(const manifest::OutputSpec& spec,
 }
 
 bool is_selected(const manifest::OutputSpec& spec, const std::string& entry) {
-    return spec.keys.empty() || std::find(spec.keys.begin(), spec.keys.end(), entry) != spec.keys.end();
+    return spec.keys.empty() ||
+           std::find(spec.keys.begin(), spec.keys.end(), entry) != spec.keys.end();
 }
 
 /// Creates every missing directory above path with mode 0700.
@@ -134,7 +145,9 @@ core::Status ensure_parent_dirs(const std::filesystem::path& path) {
 
 core::Status probe_directory(const std::filesystem::path& path) {
     const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
-    const std::string stem = "." + path.filename().string() + ".provision-probe-" + std::to_string(::getpid());
+    static std::atomic<unsigned> counter{0};
+    const std::string stem = "." + path.filename().string() + ".provision-probe-" +
+                             std::to_string(::getpid()) + "-" + std::to_string(++counter);
     const std::filesystem::path first = dir / (stem + "-a");
     const std::filesystem::path second = dir / (stem + "-b");
     const auto fail = [&](const char* step) {
@@ -145,7 +158,8 @@ core::Status probe_directory(const std::filesystem::path& path) {
                   dir.string() + " failed (" + std::strerror(err) +
                   "); make the directory writable by this user or choose another path");
     };
-    const int fd = ::open(first.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    const int fd =
+        ::open(first.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         return fail("creating a temporary file");
     }
@@ -162,7 +176,7 @@ core::Status probe_directory(const std::filesystem::path& path) {
     return core::ok_status();
 }
 
-}  // namespace
+} // namespace
 
 core::Result<std::string> render_output(const manifest::OutputSpec& spec,
                                         const std::vector<SecretRecord>& records) {
@@ -171,10 +185,18 @@ core::Result<std::string> render_output(const manifest::OutputSpec& spec,
     }
     core::Result<std::string> text = core::make_error(core::Errc::internal, "unknown format");
     switch (spec.format) {
-    case manifest::OutputFormat::dotenv: text = detail::render_dotenv(records); break;
-    case manifest::OutputFormat::json: text = detail::render_json(records); break;
-    case manifest::OutputFormat::yaml: text = detail::render_yaml(records); break;
-    case manifest::OutputFormat::k8s_secret: text = detail::render_k8s_secret(spec, records); break;
+    case manifest::OutputFormat::dotenv:
+        text = detail::render_dotenv(records);
+        break;
+    case manifest::OutputFormat::json:
+        text = detail::render_json(records);
+        break;
+    case manifest::OutputFormat::yaml:
+        text = detail::render_yaml(records);
+        break;
+    case manifest::OutputFormat::k8s_secret:
+        text = detail::render_k8s_secret(spec, records);
+        break;
     }
     if (!text) {
         return invalid("output " + spec.path.string() + ": " + text.error().message);
@@ -185,20 +207,24 @@ core::Result<std::string> render_output(const manifest::OutputSpec& spec,
 core::Result<std::map<std::string, core::Secret>> parse_output(const manifest::OutputSpec& spec,
                                                                std::string_view text) {
     switch (spec.format) {
-    case manifest::OutputFormat::dotenv: return detail::parse_dotenv(text);
-    case manifest::OutputFormat::json: return detail::parse_json(text);
-    case manifest::OutputFormat::yaml: return detail::parse_yaml(text);
-    case manifest::OutputFormat::k8s_secret: return detail::parse_k8s_secret(text);
+    case manifest::OutputFormat::dotenv:
+        return detail::parse_dotenv(text);
+    case manifest::OutputFormat::json:
+        return detail::parse_json(text);
+    case manifest::OutputFormat::yaml:
+        return detail::parse_yaml(text);
+    case manifest::OutputFormat::k8s_secret:
+        return detail::parse_k8s_secret(text);
     }
     return core::make_error(core::Errc::internal, "unknown output format");
 }
 
 core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manifest::Manifest& m) {
     std::map<std::string, core::Secret> secrets;
-    std::map<std::string, std::string> source;  // entry -> file its secret came from
+    std::map<std::string, std::string> source; // entry -> file its secret came from
     for (const auto& spec : m.outputs) {
         if (!spec.age_recipients.empty()) {
-            continue;  // encrypted outputs are read, with an identity, by the age layer
+            continue; // encrypted outputs are read, with an identity, by the age layer
         }
         auto text = core::read_file_if_exists(spec.path);
         if (!text) {
@@ -209,8 +235,8 @@ core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manif
         }
         auto values = parse_output(spec, **text);
         if (!values) {
-            return invalid("cannot read back " + std::string(format_name(spec.format)) + " output " +
-                           spec.path.string() + ": " + values.error().message +
+            return invalid("cannot read back " + std::string(format_name(spec.format)) +
+                           " output " + spec.path.string() + ": " + values.error().message +
                            "; fix or delete the file (a deleted output's keys will need rotating)");
         }
         for (const auto& key : m.keys) {
@@ -258,11 +284,13 @@ core::Status check_output_destination(const std::filesystem::path& path) {
     return core::ok_status();
 }
 
-core::Status write_output(const manifest::OutputSpec& spec, const std::vector<SecretRecord>& records) {
+core::Status write_output(const manifest::OutputSpec& spec,
+                          const std::vector<SecretRecord>& records) {
     if (!spec.age_recipients.empty()) {
-        return core::make_error(core::Errc::internal,
-                                "output " + spec.path.string() +
-                                    " is encrypted; it must be written by the age layer, never in plain text");
+        return core::make_error(
+            core::Errc::internal,
+            "output " + spec.path.string() +
+                " is encrypted; it must be written by the age layer, never in plain text");
     }
     if (auto safe = check_output_destination(spec.path); !safe) {
         return safe;
@@ -290,4 +318,4 @@ core::Status check_output_writable(const manifest::OutputSpec& spec) {
     return probe_directory(spec.path);
 }
 
-}  // namespace provision::output
+} // namespace provision::output

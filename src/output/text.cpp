@@ -69,16 +69,17 @@ std::uint32_t next_code_point(std::string_view text, std::size_t& i) noexcept {
     return value;
 }
 
-}  // namespace
+} // namespace
 
 std::string base64_encode(std::string_view data) {
     std::string out;
     out.reserve((data.size() + 2) / 3 * 4);
     std::size_t i = 0;
     for (; i + 3 <= data.size(); i += 3) {
-        const std::uint32_t n = (static_cast<std::uint32_t>(static_cast<unsigned char>(data[i])) << 16U) |
-                                (static_cast<std::uint32_t>(static_cast<unsigned char>(data[i + 1])) << 8U) |
-                                static_cast<unsigned char>(data[i + 2]);
+        const std::uint32_t n =
+            (static_cast<std::uint32_t>(static_cast<unsigned char>(data[i])) << 16U) |
+            (static_cast<std::uint32_t>(static_cast<unsigned char>(data[i + 1])) << 8U) |
+            static_cast<unsigned char>(data[i + 2]);
         out.push_back(k_alphabet[(n >> 18U) & 63U]);
         out.push_back(k_alphabet[(n >> 12U) & 63U]);
         out.push_back(k_alphabet[(n >> 6U) & 63U]);
@@ -116,14 +117,15 @@ std::optional<std::string> base64_decode(std::string_view text) {
                 continue;
             }
             if (padding > 0) {
-                return std::nullopt;  // data after padding
+                return std::nullopt; // data after padding
             }
             v[k] = base64_value(c);
             if (v[k] < 0) {
                 return std::nullopt;
             }
         }
-        const auto n = (static_cast<std::uint32_t>(v[0]) << 18U) | (static_cast<std::uint32_t>(v[1]) << 12U) |
+        const auto n = (static_cast<std::uint32_t>(v[0]) << 18U) |
+                       (static_cast<std::uint32_t>(v[1]) << 12U) |
                        (static_cast<std::uint32_t>(v[2]) << 6U) | static_cast<std::uint32_t>(v[3]);
         out.push_back(static_cast<char>((n >> 16U) & 0xFFU));
         if (padding < 2) {
@@ -191,11 +193,21 @@ std::string yaml_quote(std::string_view text) {
         const std::size_t start = i;
         const std::uint32_t cp = next_code_point(text, i);
         switch (cp) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
         default:
             if (cp < 0x20 || cp == 0x7F) {
                 append_hex_escape(out, 'x', cp, 2);
@@ -224,4 +236,4 @@ std::string text_position(std::string_view text, std::size_t offset) {
     return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
-}  // namespace provision::output::detail
+} // namespace provision::output::detail

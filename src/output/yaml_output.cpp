@@ -17,8 +17,7 @@ namespace provision::output::detail {
 namespace {
 
 core::Error corrupt(std::string_view format, const std::string& what) {
-    return core::make_error(core::Errc::invalid_input,
-                            std::string(format) + " output " + what);
+    return core::make_error(core::Errc::invalid_input, std::string(format) + " output " + what);
 }
 
 std::string yaml_permissions(const core::Scopes& scopes, std::string_view indent) {
@@ -39,8 +38,9 @@ core::Result<YAML::Node> load_yaml(std::string_view format, std::string_view tex
     try {
         return YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
-        return corrupt(format, "is not valid YAML (error at line " + std::to_string(e.mark.line + 1) +
-                                   ", column " + std::to_string(e.mark.column + 1) + ")");
+        return corrupt(format, "is not valid YAML (error at line " +
+                                   std::to_string(e.mark.line + 1) + ", column " +
+                                   std::to_string(e.mark.column + 1) + ")");
     }
 }
 
@@ -57,8 +57,7 @@ bool is_scalar(const YAML::Node& node, std::string_view value) {
 /// Reads a map of scalar values (or an absent/empty one) into out, decoding each with decode.
 template <class Decode>
 std::optional<core::Error> read_value_map(std::string_view format, const YAML::Node& map,
-                                          const std::string& where, SecretMap& out,
-                                          Decode decode) {
+                                          const std::string& where, SecretMap& out, Decode decode) {
     if (!map.IsDefined() || map.IsNull()) {
         return std::nullopt;
     }
@@ -71,7 +70,8 @@ std::optional<core::Error> read_value_map(std::string_view format, const YAML::N
         if (!key.IsScalar()) {
             return corrupt(format, where + " has a key that is not a string");
         }
-        std::optional<std::string> decoded = value.IsScalar() ? decode(value.Scalar()) : std::nullopt;
+        std::optional<std::string> decoded =
+            value.IsScalar() ? decode(value.Scalar()) : std::nullopt;
         if (!decoded) {
             return corrupt(format, where + "." + key.Scalar() + " is not a valid value");
         }
@@ -80,7 +80,7 @@ std::optional<core::Error> read_value_map(std::string_view format, const YAML::N
     return std::nullopt;
 }
 
-}  // namespace
+} // namespace
 
 core::Result<std::string> render_yaml(const std::vector<SecretRecord>& records) {
     std::string out(k_header);
@@ -134,7 +134,8 @@ core::Result<std::string> render_k8s_secret(const manifest::OutputSpec& spec,
     // Ids, names and postfixes only: annotations are readable by anyone who can list Secrets.
     nlohmann::ordered_json annotation = nlohmann::ordered_json::object();
     for (const auto& record : records) {
-        annotation[record.env] = {{"entry", record.entry}, {"id", record.id}, {"postfix", record.postfix}};
+        annotation[record.env] = {
+            {"entry", record.entry}, {"id", record.id}, {"postfix", record.postfix}};
     }
     std::string out(k_header);
     out += "apiVersion: v1\n";
@@ -175,11 +176,12 @@ core::Result<SecretMap> parse_k8s_secret(std::string_view text) {
                                     [](const std::string& v) { return base64_decode(v); })) {
         return *error;
     }
-    if (auto error = read_value_map("Kubernetes", child(root, "stringData"), "stringData", values,
-                                    [](const std::string& v) { return std::optional<std::string>(v); })) {
+    if (auto error =
+            read_value_map("Kubernetes", child(root, "stringData"), "stringData", values,
+                           [](const std::string& v) { return std::optional<std::string>(v); })) {
         return *error;
     }
     return values;
 }
 
-}  // namespace provision::output::detail
+} // namespace provision::output::detail

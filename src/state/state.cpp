@@ -10,10 +10,9 @@
 
 #include "provision/state/state.hpp"
 
-#include "provision/core/atomic_file.hpp"
-#include "provision/core/secret.hpp"
+#include "state/json_reader.hpp"
 
-#include <nlohmann/json.hpp>
+#include "provision/core/atomic_file.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -23,12 +22,11 @@ namespace provision::state {
 
 namespace {
 
-using Json = nlohmann::ordered_json;
+using detail::holds_secret;
+using detail::Json;
+using detail::ObjectReader;
 
 constexpr int k_state_version = 1;
-
-/// True when text contains something shaped like an API key secret.
-bool holds_secret(std::string_view text) { return core::redact_secrets(text) != text; }
 
 void require_no_secret(std::string_view value, const std::string& field) {
     if (holds_secret(value)) {
@@ -44,8 +42,7 @@ Json scopes_to_json(const core::Scopes& scopes) {
     return Json(scopes.items);
 }
 
-template <class T>
-Json optional_to_json(const std::optional<T>& value) {
+template <class T> Json optional_to_json(const std::optional<T>& value) {
     return value ? Json(*value) : Json(nullptr);
 }
 
@@ -63,128 +60,6 @@ void check_key_secrets(const ManagedKey& key, const std::string& at) {
         require_no_secret(item, at + ".permissions");
     }
 }
-
-/// Reads fields of one JSON object strictly, collecting the first error.
-class ObjectReader {
-public:
-    ObjectReader(const Json& object, std::string path, const std::string& file)
-        : m_object(object), m_path(std::move(path)), m_file(file) {}
-
-    const Json* field(const char* name) {
-        if (m_error) {
-            return nullptr;
-        }
-        const auto it = m_object.find(name);
-        if (it == m_object.end()) {
-            fail(std::string("missing field \"") + name + "\"", name);
-            return nullptr;
-        }
-        m_seen.emplace_back(name);
-        return &*it;
-    }
-
-    std::string string(const char* name) {
-        const Json* value = field(name);
-        if (value == nullptr) {
-            return {};
-        }
-        if (!value->is_string()) {
-            fail("must be a string", name);
-            return {};
-        }
-        auto text = value->get<std::string>();
-        if (holds_secret(text)) {
-            fail("holds what looks like an API key secret; a state file must never hold one",
-                 name);
-            return {};
-        }
-        return text;
-    }
-
-    std::optional<core::Timestamp> timestamp(const char* name, bool nullable) {
-        const Json* value = field(name);
-        if (value == nullptr) {
-            return std::nullopt;
-        }
-        if (value->is_null() && nullable) {
-            return std::nullopt;
-        }
-        if (!value->is_string()) {
-            fail(nullable ? "must be an ISO-8601 date or null" : "must be an ISO-8601 date", name);
-            return std::nullopt;
-        }
-        auto parsed = core::parse_iso8601(value->get<std::string>());
-        if (!parsed) {
-            fail("is not an ISO-8601 date with an offset", name);
-        }
-        return parsed;
-    }
-
-    std::optional<int> optional_int(const char* name) {
-        const Json* value = field(name);
-        if (value == nullptr || value->is_null()) {
-            return std::nullopt;
-        }
-        if (!value->is_number_integer() || value->get<long long>() < 0 ||
-            value->get<long long>() > 100000) {
-            fail("must be a whole number of days or null", name);
-            return std::nullopt;
-        }
-        return static_cast<int>(value->get<long long>());
-    }
-
-    core::Scopes scopes(const char* name) {
-        const Json* value = field(name);
-        if (value == nullptr) {
-            return {};
-        }
-        if (value->is_string() && value->get<std::string>() == "*") {
-            return core::Scopes::all();
-        }
-        if (!value->is_array()) {
-            fail("must be \"*\" or a list of scopes", name);
-            return {};
-        }
-        std::vector<std::string> list;
-        for (const auto& item : *value) {
-            if (!item.is_string()) {
-                fail("must be \"*\" or a list of scopes", name);
-                return {};
-            }
-            list.push_back(item.get<std::string>());
-        }
-        return core::Scopes::from_list(list);
-    }
-
-    /// Rejects fields that were never asked for; returns the first error, if any.
-    std::optional<core::Error> finish() {
-        if (!m_error) {
-            for (const auto& [key, value] : m_object.items()) {
-                if (std::find(m_seen.begin(), m_seen.end(), key) == m_seen.end()) {
-                    fail("unknown field \"" + key + "\"", key);
-                    break;
-                }
-            }
-        }
-        return m_error;
-    }
-
-    void fail(const std::string& message, const std::string& field_name) {
-        if (m_error) {
-            return;
-        }
-        const std::string where = m_path.empty() ? field_name : m_path + "." + field_name;
-        m_error = core::make_error(core::Errc::invalid_input,
-                                   "state file " + m_file + ": " + where + ": " + message);
-    }
-
-private:
-    const Json& m_object;
-    std::string m_path;
-    const std::string& m_file;
-    std::vector<std::string> m_seen;
-    std::optional<core::Error> m_error;
-};
 
 core::Error corrupt(const std::string& file, const std::string& what) {
     return core::make_error(core::Errc::invalid_input,
@@ -207,7 +82,8 @@ std::string position_of(std::string_view text, std::size_t offset) {
     return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
-core::Result<ManagedKey> parse_key(const Json& json, const std::string& at, const std::string& file) {
+core::Result<ManagedKey> parse_key(const Json& json, const std::string& at,
+                                   const std::string& file) {
     if (!json.is_object()) {
         return corrupt(file, at + " is not an object");
     }
@@ -251,7 +127,7 @@ bool retiring_less(const RetiringKey& a, const RetiringKey& b) {
     return std::tie(a.entry, a.retire_after, a.id) < std::tie(b.entry, b.retire_after, b.id);
 }
 
-}  // namespace
+} // namespace
 
 const ManagedKey* State::find(std::string_view entry) const {
     const auto it = std::find_if(keys.begin(), keys.end(),
@@ -285,7 +161,8 @@ core::Result<State> parse_state(std::string_view text, const std::string& file_n
     try {
         doc = Json::parse(text.begin(), text.end());
     } catch (const Json::parse_error& e) {
-        return corrupt(file_name, "invalid JSON at " + position_of(text, e.byte > 0 ? e.byte - 1 : 0));
+        return corrupt(file_name,
+                       "invalid JSON at " + position_of(text, e.byte > 0 ? e.byte - 1 : 0));
     }
     if (!doc.is_object()) {
         return corrupt(file_name, "the document is not a JSON object");
@@ -364,8 +241,9 @@ std::string serialize_state(const State& state) {
     for (const auto& key : state.retiring) {
         retiring.push_back(&key);
     }
-    std::stable_sort(retiring.begin(), retiring.end(),
-                     [](const RetiringKey* a, const RetiringKey* b) { return retiring_less(*a, *b); });
+    std::stable_sort(
+        retiring.begin(), retiring.end(),
+        [](const RetiringKey* a, const RetiringKey* b) { return retiring_less(*a, *b); });
 
     Json doc;
     doc["version"] = k_state_version;
@@ -426,4 +304,4 @@ core::Status save_state(const std::filesystem::path& path, const State& state) {
     return core::write_file_atomic(path, text, options);
 }
 
-}  // namespace provision::state
+} // namespace provision::state

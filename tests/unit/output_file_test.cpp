@@ -17,7 +17,8 @@ using provision::output::SecretRecord;
 
 namespace {
 
-SecretRecord make_record(const std::string& entry, const std::string& env, const std::string& value) {
+SecretRecord make_record(const std::string& entry, const std::string& env,
+                         const std::string& value) {
     SecretRecord record;
     record.entry = entry;
     record.env = env;
@@ -32,7 +33,8 @@ SecretRecord make_record(const std::string& entry, const std::string& env, const
 
 std::vector<SecretRecord> shell_hostile_records() {
     return {
-        make_record("api", "API_KEY", "sk-0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d29f3a"),
+        make_record("api", "API_KEY",
+                    "sk-0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d29f3a"),
         make_record("quotes", "QUOTES", "it's \"double\" '\\'' `cmd` $(echo pwned) $HOME ${X:-y}"),
         make_record("meta", "META", "#hash a=b; c & d | e > f < g * ? ~ !x \\"),
         make_record("lines", "LINES", "one\ntwo\r\n\tthree\n\n"),
@@ -80,8 +82,8 @@ mode_t mode_of(const std::filesystem::path& path) {
 
 /// Runs bash -c 'set -a; source FILE; printf %s "$NAME"' and returns its stdout.
 std::string bash_value(const std::filesystem::path& file, const std::string& name) {
-    const std::string command = "bash -c 'set -a; source \"$0\"; printf %s \"$" + name + "\"' '" +
-                                file.string() + "'";
+    const std::string command =
+        "bash -c 'set -a; source \"$0\"; printf %s \"$" + name + "\"' '" + file.string() + "'";
     FILE* pipe = ::popen(command.c_str(), "r");
     REQUIRE(pipe != nullptr);
     std::string out;
@@ -95,13 +97,14 @@ std::string bash_value(const std::filesystem::path& file, const std::string& nam
 }
 
 /// Lines of `text` that carry one of the records' values (as written by its format).
-std::vector<std::string> lines_with_env(const std::string& text, const std::vector<SecretRecord>& records) {
+std::vector<std::string> lines_with_env(const std::string& text,
+                                        const std::vector<SecretRecord>& records) {
     std::vector<std::string> lines;
     std::istringstream in(text);
     std::string line;
     while (std::getline(in, line)) {
         if (line.find("provision/keys") != std::string::npos) {
-            continue;  // the Kubernetes annotation lists every key, so it grows with them
+            continue; // the Kubernetes annotation lists every key, so it grows with them
         }
         for (const auto& record : records) {
             if (line.find(record.env) != std::string::npos) {
@@ -112,7 +115,7 @@ std::vector<std::string> lines_with_env(const std::string& text, const std::vect
     return lines;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("bash sources the dotenv output and gets every hostile value back exactly", "[output]") {
     test_support::TempDir dir;
@@ -128,8 +131,10 @@ TEST_CASE("bash sources the dotenv output and gets every hostile value back exac
 TEST_CASE("outputs are written 0600 even under umask 0", "[output]") {
     test_support::TempDir dir;
     const mode_t old_mask = ::umask(0);
-    for (const auto format : {OutputFormat::dotenv, OutputFormat::json, OutputFormat::yaml, OutputFormat::k8s_secret}) {
-        const auto spec = spec_at(dir / ("out-" + std::to_string(static_cast<int>(format))), format);
+    for (const auto format :
+         {OutputFormat::dotenv, OutputFormat::json, OutputFormat::yaml, OutputFormat::k8s_secret}) {
+        const auto spec =
+            spec_at(dir / ("out-" + std::to_string(static_cast<int>(format))), format);
         const auto written = output::write_output(spec, shell_hostile_records());
         CHECK(written.ok());
         CHECK(mode_of(spec.path) == 0600);
@@ -140,11 +145,14 @@ TEST_CASE("outputs are written 0600 even under umask 0", "[output]") {
     ::umask(old_mask);
 }
 
-TEST_CASE("rewriting an output with one more key keeps the other keys' lines byte for byte", "[output]") {
+TEST_CASE("rewriting an output with one more key keeps the other keys' lines byte for byte",
+          "[output]") {
     test_support::TempDir dir;
     const auto records = shell_hostile_records();
-    for (const auto format : {OutputFormat::dotenv, OutputFormat::json, OutputFormat::yaml, OutputFormat::k8s_secret}) {
-        const auto spec = spec_at(dir / ("out-" + std::to_string(static_cast<int>(format))), format);
+    for (const auto format :
+         {OutputFormat::dotenv, OutputFormat::json, OutputFormat::yaml, OutputFormat::k8s_secret}) {
+        const auto spec =
+            spec_at(dir / ("out-" + std::to_string(static_cast<int>(format))), format);
         INFO("format " << static_cast<int>(format));
         REQUIRE(output::write_output(spec, records).ok());
         const std::string before = read_text(spec.path);
@@ -161,7 +169,7 @@ TEST_CASE("rewriting an output with one more key keeps the other keys' lines byt
         std::vector<SecretRecord> next;
         for (const auto& record : records) {
             SecretRecord copy = record;
-            copy.secret = known->at(record.entry);  // the secret as read back, not as remembered
+            copy.secret = known->at(record.entry); // the secret as read back, not as remembered
             next.push_back(copy);
         }
         next.push_back(make_record("new", "NEW_KEY", "sk-" + std::string(64, 'b')));
@@ -220,13 +228,15 @@ TEST_CASE("an output file owned by another user is refused", "[output]") {
         return;
     }
     REQUIRE(::chown(path.c_str(), 4242, 4242) == 0);
-    const auto written = output::write_output(spec_at(path, OutputFormat::dotenv), shell_hostile_records());
+    const auto written =
+        output::write_output(spec_at(path, OutputFormat::dotenv), shell_hostile_records());
     REQUIRE_FALSE(written.ok());
     CHECK(written.error().message.find("owned by uid 4242") != std::string::npos);
     CHECK(read_text(path) == "A=1\n");
 }
 
-TEST_CASE("the writability probe creates missing directories 0700 and leaves nothing behind", "[output]") {
+TEST_CASE("the writability probe creates missing directories 0700 and leaves nothing behind",
+          "[output]") {
     test_support::TempDir dir;
     const mode_t old_mask = ::umask(0);
     const auto spec = spec_at(dir / "secrets" / "ci" / "bots.env", OutputFormat::dotenv);
@@ -239,7 +249,8 @@ TEST_CASE("the writability probe creates missing directories 0700 and leaves not
     CHECK_FALSE(std::filesystem::exists(spec.path));
 
     std::ofstream(dir / "file") << "x";
-    const auto blocked = output::check_output_writable(spec_at(dir / "file" / "bots.env", OutputFormat::dotenv));
+    const auto blocked =
+        output::check_output_writable(spec_at(dir / "file" / "bots.env", OutputFormat::dotenv));
     REQUIRE_FALSE(blocked.ok());
     CHECK(blocked.error().message.find("not a directory") != std::string::npos);
 }
@@ -255,8 +266,9 @@ TEST_CASE("known secrets map variables back to entries across outputs", "[output
     REQUIRE(output::write_output(env_spec, {api}).ok());
     REQUIRE(output::write_output(json_spec, {reporting, api}).ok());
 
-    const auto m = manifest_with({env_spec, json_spec, missing},
-                                 {{"api", "API_KEY"}, {"reporting", "REPORTING_KEY"}, {"other", "OTHER"}});
+    const auto m =
+        manifest_with({env_spec, json_spec, missing},
+                      {{"api", "API_KEY"}, {"reporting", "REPORTING_KEY"}, {"other", "OTHER"}});
     const auto known = output::read_known_secrets(m);
     REQUIRE(known.ok());
     CHECK(known->size() == 2);
@@ -265,13 +277,17 @@ TEST_CASE("known secrets map variables back to entries across outputs", "[output
     CHECK(known->count("other") == 0);
 }
 
-TEST_CASE("two outputs holding different secrets for one entry are an error naming both files", "[output]") {
+TEST_CASE("two outputs holding different secrets for one entry are an error naming both files",
+          "[output]") {
     test_support::TempDir dir;
     const auto first = spec_at(dir / "a.env", OutputFormat::dotenv);
     const auto second = spec_at(dir / "b.yaml", OutputFormat::yaml);
-    REQUIRE(output::write_output(first, {make_record("api", "API_KEY", "sk-first-secret-value")}).ok());
-    REQUIRE(output::write_output(second, {make_record("api", "API_KEY", "sk-second-secret-value")}).ok());
-    const auto known = output::read_known_secrets(manifest_with({first, second}, {{"api", "API_KEY"}}));
+    REQUIRE(
+        output::write_output(first, {make_record("api", "API_KEY", "sk-first-secret-value")}).ok());
+    REQUIRE(output::write_output(second, {make_record("api", "API_KEY", "sk-second-secret-value")})
+                .ok());
+    const auto known =
+        output::read_known_secrets(manifest_with({first, second}, {{"api", "API_KEY"}}));
     REQUIRE_FALSE(known.ok());
     CHECK(known.error().code == core::Errc::invalid_input);
     CHECK(known.error().message.find(first.path.string()) != std::string::npos);
@@ -280,7 +296,8 @@ TEST_CASE("two outputs holding different secrets for one entry are an error nami
     CHECK(known.error().message.find("second-secret") == std::string::npos);
 }
 
-TEST_CASE("a corrupt output is an error naming the file, while encrypted outputs are skipped", "[output]") {
+TEST_CASE("a corrupt output is an error naming the file, while encrypted outputs are skipped",
+          "[output]") {
     test_support::TempDir dir;
     auto plain = spec_at(dir / "bots.json", OutputFormat::json);
     std::ofstream(plain.path) << "{\"version\": 1, \"keys\": ";
@@ -290,7 +307,8 @@ TEST_CASE("a corrupt output is an error naming the file, while encrypted outputs
 
     auto encrypted = spec_at(dir / "bots.json", OutputFormat::json);
     encrypted.age_recipients = {"age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq"};
-    const auto skipped = output::read_known_secrets(manifest_with({encrypted}, {{"api", "API_KEY"}}));
+    const auto skipped =
+        output::read_known_secrets(manifest_with({encrypted}, {{"api", "API_KEY"}}));
     REQUIRE(skipped.ok());
     CHECK(skipped->empty());
     CHECK_FALSE(output::write_output(encrypted, {make_record("api", "API_KEY", "v")}).ok());

@@ -13,7 +13,8 @@ using provision::output::SecretRecord;
 
 namespace {
 
-SecretRecord make_record(const std::string& entry, const std::string& env, const std::string& value) {
+SecretRecord make_record(const std::string& entry, const std::string& env,
+                         const std::string& value) {
     SecretRecord record;
     record.entry = entry;
     record.env = env;
@@ -30,18 +31,25 @@ SecretRecord make_record(const std::string& entry, const std::string& env, const
 /// control characters, unicode and a long value.
 std::vector<SecretRecord> hostile_records() {
     std::vector<SecretRecord> records;
-    records.push_back(make_record("Integration Bot", "INTEGRATION_BOT_API_KEY",
-                                  "sk-0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d29f3a"));
-    SecretRecord quotes = make_record("Bot \"O'Brien\" #1 = $x \\", "QUOTES",
-                                      "it's \"double\" and 'single' '\\'' \\\" `cmd` $(cmd) $HOME ${X}");
+    records.push_back(
+        make_record("Integration Bot", "INTEGRATION_BOT_API_KEY",
+                    "sk-0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d29f3a"));
+    SecretRecord quotes =
+        make_record("Bot \"O'Brien\" #1 = $x \\", "QUOTES",
+                    "it's \"double\" and 'single' '\\'' \\\" `cmd` $(cmd) $HOME ${X}");
     quotes.permissions = core::Scopes::all();
     quotes.expires_at.reset();
     records.push_back(quotes);
-    records.push_back(make_record("metachars", "METACHARS", "#not-a-comment a=b c = d; e & f | g > h < i * ? [x] ~ !"));
-    records.push_back(make_record("lines", "NEWLINES", "first line\nsecond line\r\n\ttabbed\n\nlast\n"));
-    records.push_back(make_record("backslashes", "BACKSLASHES", "\\ \\\\ \\n \\t \\' \\\" trailing\\"));
-    records.push_back(make_record("unicode ключ 🔑", "UNICODE", "ünïcødé ключ 秘密 🔑 \u00a0nbsp \u2028ls \u0085nel \ufeffbom"));
-    records.push_back(make_record("controls", "CONTROLS", std::string("bell\a esc\x1b del\x7f vt\v ff\f end")));
+    records.push_back(make_record("metachars", "METACHARS",
+                                  "#not-a-comment a=b c = d; e & f | g > h < i * ? [x] ~ !"));
+    records.push_back(
+        make_record("lines", "NEWLINES", "first line\nsecond line\r\n\ttabbed\n\nlast\n"));
+    records.push_back(
+        make_record("backslashes", "BACKSLASHES", "\\ \\\\ \\n \\t \\' \\\" trailing\\"));
+    records.push_back(make_record("unicode ключ 🔑", "UNICODE",
+                                  "ünïcødé ключ 秘密 🔑 \u00a0nbsp \u2028ls \u0085nel \ufeffbom"));
+    records.push_back(
+        make_record("controls", "CONTROLS", std::string("bell\a esc\x1b del\x7f vt\v ff\f end")));
     records.push_back(make_record("spaces", "SPACES", "  leading and trailing  "));
     records.push_back(make_record("empty-looking", "LOOKS_EMPTY", "''"));
     std::string long_value;
@@ -106,7 +114,7 @@ void check_round_trip(const OutputSpec& spec, const std::vector<SecretRecord>& r
     }
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("every format matches its golden file for hostile values", "[output]") {
     const auto records = hostile_records();
@@ -126,11 +134,21 @@ TEST_CASE("every format matches its golden file for hostile values", "[output]")
 
 TEST_CASE("every format reads back exactly the hostile values it wrote", "[output]") {
     const auto records = hostile_records();
-    SECTION("dotenv") { check_round_trip(spec_for(OutputFormat::dotenv), records); }
-    SECTION("json") { check_round_trip(spec_for(OutputFormat::json), records); }
-    SECTION("yaml") { check_round_trip(spec_for(OutputFormat::yaml), records); }
-    SECTION("kubernetes data") { check_round_trip(spec_for(OutputFormat::k8s_secret), records); }
-    SECTION("kubernetes stringData") { check_round_trip(spec_for(OutputFormat::k8s_secret, true), records); }
+    SECTION("dotenv") {
+        check_round_trip(spec_for(OutputFormat::dotenv), records);
+    }
+    SECTION("json") {
+        check_round_trip(spec_for(OutputFormat::json), records);
+    }
+    SECTION("yaml") {
+        check_round_trip(spec_for(OutputFormat::yaml), records);
+    }
+    SECTION("kubernetes data") {
+        check_round_trip(spec_for(OutputFormat::k8s_secret), records);
+    }
+    SECTION("kubernetes stringData") {
+        check_round_trip(spec_for(OutputFormat::k8s_secret, true), records);
+    }
 }
 
 TEST_CASE("JSON and YAML outputs carry hostile variable names and metadata", "[output]") {
@@ -148,7 +166,8 @@ TEST_CASE("JSON and YAML outputs carry hostile variable names and metadata", "[o
 TEST_CASE("rendering is deterministic and follows record order", "[output]") {
     const auto records = hostile_records();
     std::vector<SecretRecord> reversed(records.rbegin(), records.rend());
-    for (const auto format : {OutputFormat::dotenv, OutputFormat::json, OutputFormat::yaml, OutputFormat::k8s_secret}) {
+    for (const auto format :
+         {OutputFormat::dotenv, OutputFormat::json, OutputFormat::yaml, OutputFormat::k8s_secret}) {
         const auto spec = spec_for(format);
         const auto first = output::render_output(spec, records);
         const auto second = output::render_output(spec, records);
@@ -162,15 +181,18 @@ TEST_CASE("rendering is deterministic and follows record order", "[output]") {
     }
 }
 
-TEST_CASE("a Kubernetes Secret has the name, namespace, label and secret-free annotations", "[output]") {
+TEST_CASE("a Kubernetes Secret has the name, namespace, label and secret-free annotations",
+          "[output]") {
     const auto records = hostile_records();
     const auto text = output::render_output(spec_for(OutputFormat::k8s_secret), records);
     REQUIRE(text.ok());
     CHECK(text->find("apiVersion: v1\nkind: Secret\n") != std::string::npos);
-    CHECK(text->find("  name: \"docspace-bots\"\n  namespace: \"integrations\"\n") != std::string::npos);
+    CHECK(text->find("  name: \"docspace-bots\"\n  namespace: \"integrations\"\n") !=
+          std::string::npos);
     CHECK(text->find("app.kubernetes.io/managed-by: \"provision\"") != std::string::npos);
     CHECK(text->find("type: Opaque\ndata:\n") != std::string::npos);
-    const auto annotations = text->substr(text->find("annotations:"), text->find("type: Opaque") - text->find("annotations:"));
+    const auto annotations = text->substr(text->find("annotations:"),
+                                          text->find("type: Opaque") - text->find("annotations:"));
     CHECK(annotations.find(records[0].id) != std::string::npos);
     for (const auto& record : records) {
         CHECK(annotations.find(record.secret.reveal()) == std::string::npos);
@@ -194,19 +216,24 @@ TEST_CASE("a Kubernetes Secret with both data and stringData reads stringData la
     CHECK(parsed->at("B").reveal() == "bar");
 }
 
-TEST_CASE("base64 in Kubernetes data round-trips every byte length and rejects garbage", "[output]") {
+TEST_CASE("base64 in Kubernetes data round-trips every byte length and rejects garbage",
+          "[output]") {
     std::vector<SecretRecord> records;
     std::string value;
     for (int length = 0; length < 8; ++length) {
-        records.push_back(make_record("k" + std::to_string(length), "K" + std::to_string(length), value));
-        value.push_back(static_cast<char>(0xF0 + length));  // not UTF-8 on purpose: data is binary-safe
+        records.push_back(
+            make_record("k" + std::to_string(length), "K" + std::to_string(length), value));
+        value.push_back(
+            static_cast<char>(0xF0 + length)); // not UTF-8 on purpose: data is binary-safe
     }
     check_round_trip(spec_for(OutputFormat::k8s_secret), records);
-    const auto text = output::render_output(spec_for(OutputFormat::k8s_secret), {make_record("f", "F", "foobar")});
+    const auto text = output::render_output(spec_for(OutputFormat::k8s_secret),
+                                            {make_record("f", "F", "foobar")});
     REQUIRE(text.ok());
     CHECK(text->find("\"F\": \"Zm9vYmFy\"") != std::string::npos);
     for (const char* bad : {"Zm9", "Zm9v!mFy", "Zg=a", "Zh==", "====="}) {
-        const std::string manifest = std::string("apiVersion: v1\nkind: Secret\ndata:\n  A: \"") + bad + "\"\n";
+        const std::string manifest =
+            std::string("apiVersion: v1\nkind: Secret\ndata:\n  A: \"") + bad + "\"\n";
         INFO(bad);
         CHECK_FALSE(output::parse_output(spec_for(OutputFormat::k8s_secret), manifest).ok());
     }
@@ -255,15 +282,23 @@ TEST_CASE("corrupt dotenv files are errors that name the line but not the value"
 }
 
 TEST_CASE("corrupt JSON, YAML and Kubernetes outputs are errors", "[output]") {
-    CHECK_FALSE(output::parse_output(spec_for(OutputFormat::json), "{\"version\":1,\"keys\":{").ok());
-    CHECK_FALSE(output::parse_output(spec_for(OutputFormat::json), "{\"version\":2,\"keys\":{}}").ok());
-    CHECK_FALSE(output::parse_output(spec_for(OutputFormat::json), "{\"version\":1,\"keys\":{\"A\":{}}}").ok());
+    CHECK_FALSE(
+        output::parse_output(spec_for(OutputFormat::json), "{\"version\":1,\"keys\":{").ok());
+    CHECK_FALSE(
+        output::parse_output(spec_for(OutputFormat::json), "{\"version\":2,\"keys\":{}}").ok());
+    CHECK_FALSE(
+        output::parse_output(spec_for(OutputFormat::json), "{\"version\":1,\"keys\":{\"A\":{}}}")
+            .ok());
     CHECK_FALSE(output::parse_output(spec_for(OutputFormat::yaml), "version: 1\nkeys: [\n").ok());
-    CHECK_FALSE(output::parse_output(spec_for(OutputFormat::yaml), "version: 1\nkeys:\n  A: plain\n").ok());
-    CHECK_FALSE(output::parse_output(spec_for(OutputFormat::k8s_secret), "apiVersion: v1\nkind: ConfigMap\n").ok());
+    CHECK_FALSE(
+        output::parse_output(spec_for(OutputFormat::yaml), "version: 1\nkeys:\n  A: plain\n").ok());
+    CHECK_FALSE(output::parse_output(spec_for(OutputFormat::k8s_secret),
+                                     "apiVersion: v1\nkind: ConfigMap\n")
+                    .ok());
 }
 
-TEST_CASE("values a format cannot carry are refused with a message naming the variable", "[output]") {
+TEST_CASE("values a format cannot carry are refused with a message naming the variable",
+          "[output]") {
     const auto nul = make_record("n", "NUL_VALUE", std::string("a\0b", 3));
     const auto dotenv = output::render_output(spec_for(OutputFormat::dotenv), {nul});
     REQUIRE_FALSE(dotenv.ok());
@@ -274,8 +309,9 @@ TEST_CASE("values a format cannot carry are refused with a message naming the va
     CHECK(output::render_output(spec_for(OutputFormat::k8s_secret), {bad_utf8}).ok());
     const auto bad_name = make_record("b", "NOT A NAME", "v");
     CHECK_FALSE(output::render_output(spec_for(OutputFormat::dotenv), {bad_name}).ok());
-    const auto dup = output::render_output(spec_for(OutputFormat::json),
-                                           {make_record("a", "SAME", "1"), make_record("b", "SAME", "2")});
+    const auto dup =
+        output::render_output(spec_for(OutputFormat::json),
+                              {make_record("a", "SAME", "1"), make_record("b", "SAME", "2")});
     REQUIRE_FALSE(dup.ok());
     CHECK(dup.error().message.find("SAME") != std::string::npos);
 }

@@ -17,7 +17,9 @@ namespace {
 
 const std::string k_secret = "sk-0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d29f3a";
 
-core::Timestamp at(const char* iso) { return *core::parse_iso8601(iso); }
+core::Timestamp at(const char* iso) {
+    return *core::parse_iso8601(iso);
+}
 
 ManagedKey make_key(const std::string& entry, const std::string& id) {
     ManagedKey key;
@@ -61,7 +63,7 @@ std::string replace_once(std::string text, const std::string& from, const std::s
     return text.replace(pos, from.size(), to);
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("a state file is serialised in the documented layout", "[state]") {
     State state;
@@ -151,9 +153,15 @@ TEST_CASE("upsert replaces an entry's record and erase removes it", "[state]") {
 TEST_CASE("serialising a state that holds an API key secret is refused without echoing it",
           "[state]") {
     State state = sample_state();
-    SECTION("in a key name") { state.keys[0].name = k_secret; }
-    SECTION("in a fingerprint") { state.keys[1].fingerprint = "leaked " + k_secret; }
-    SECTION("in the owner") { state.owner_id = k_secret; }
+    SECTION("in a key name") {
+        state.keys[0].name = k_secret;
+    }
+    SECTION("in a fingerprint") {
+        state.keys[1].fingerprint = "leaked " + k_secret;
+    }
+    SECTION("in the owner") {
+        state.owner_id = k_secret;
+    }
     try {
         (void)state::serialize_state(state);
         FAIL("serialize_state accepted a secret");
@@ -185,8 +193,8 @@ TEST_CASE("a state file of an unknown version says which provision it needs", "[
 }
 
 TEST_CASE("a state file with a missing field names the field and the file", "[state]") {
-    const std::string text = replace_once(state::serialize_state(sample_state()),
-                                          "\"postfix\": \"9f3a\",", "");
+    const std::string text =
+        replace_once(state::serialize_state(sample_state()), "\"postfix\": \"9f3a\",", "");
     const auto parsed = state::parse_state(text, "bots.state.json");
     REQUIRE_FALSE(parsed.ok());
     CHECK(parsed.error().message.find("bots.state.json") != std::string::npos);
@@ -196,16 +204,18 @@ TEST_CASE("a state file with a missing field names the field and the file", "[st
 
 TEST_CASE("a state file with an unknown field or a wrong type is rejected", "[state]") {
     const std::string base = state::serialize_state(sample_state());
-    const auto unknown =
-        state::parse_state(replace_once(base, "\"owner\":", "\"ownr\": \"x\", \"owner\":"), "s.json");
+    const auto unknown = state::parse_state(
+        replace_once(base, "\"owner\":", "\"ownr\": \"x\", \"owner\":"), "s.json");
     REQUIRE_FALSE(unknown.ok());
     CHECK(unknown.error().message.find("unknown field \"ownr\"") != std::string::npos);
-    const auto wrong_type =
-        state::parse_state(replace_once(base, "\"expiresInDays\": 30", "\"expiresInDays\": \"30\""), "s.json");
+    const auto wrong_type = state::parse_state(
+        replace_once(base, "\"expiresInDays\": 30", "\"expiresInDays\": \"30\""), "s.json");
     REQUIRE_FALSE(wrong_type.ok());
     CHECK(wrong_type.error().message.find("expiresInDays") != std::string::npos);
-    const auto bad_date = state::parse_state(
-        replace_once(base, "\"createdAt\": \"2026-07-01T12:00:00Z\"", "\"createdAt\": \"yesterday\""), "s.json");
+    const auto bad_date =
+        state::parse_state(replace_once(base, "\"createdAt\": \"2026-07-01T12:00:00Z\"",
+                                        "\"createdAt\": \"yesterday\""),
+                           "s.json");
     REQUIRE_FALSE(bad_date.ok());
     CHECK(bad_date.error().message.find("createdAt") != std::string::npos);
 }

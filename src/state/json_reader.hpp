@@ -1,0 +1,153 @@
+#pragma once
+/// Private to the state module: strict reading of one JSON object of the state file. Every
+/// field must be asked for (unknown ones are rejected by finish()), each with its type; the
+/// first problem becomes an error naming the file and the field path.
+
+#include "provision/core/result.hpp"
+#include "provision/core/scopes.hpp"
+#include "provision/core/secret.hpp"
+#include "provision/core/time.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace provision::state::detail {
+
+using Json = nlohmann::ordered_json;
+
+/// True when text contains something shaped like an API key secret.
+inline bool holds_secret(std::string_view text) {
+    return core::redact_secrets(text) != text;
+}
+
+/// Reads fields of one JSON object strictly, collecting the first error.
+class ObjectReader final {
+public:
+    ObjectReader(const Json& object, std::string path, const std::string& file)
+        : m_object(object), m_path(std::move(path)), m_file(file) {}
+
+    const Json* field(const char* name) {
+        if (m_error) {
+            return nullptr;
+        }
+        const auto it = m_object.find(name);
+        if (it == m_object.end()) {
+            fail(std::string("missing field \"") + name + "\"", name);
+            return nullptr;
+        }
+        m_seen.emplace_back(name);
+        return &*it;
+    }
+
+    std::string string(const char* name) {
+        const Json* value = field(name);
+        if (value == nullptr) {
+            return {};
+        }
+        if (!value->is_string()) {
+            fail("must be a string", name);
+            return {};
+        }
+        auto text = value->get<std::string>();
+        if (holds_secret(text)) {
+            fail("holds what looks like an API key secret; a state file must never hold one", name);
+            return {};
+        }
+        return text;
+    }
+
+    std::optional<core::Timestamp> timestamp(const char* name, bool nullable) {
+        const Json* value = field(name);
+        if (value == nullptr) {
+            return std::nullopt;
+        }
+        if (value->is_null() && nullable) {
+            return std::nullopt;
+        }
+        if (!value->is_string()) {
+            fail(nullable ? "must be an ISO-8601 date or null" : "must be an ISO-8601 date", name);
+            return std::nullopt;
+        }
+        auto parsed = core::parse_iso8601(value->get<std::string>());
+        if (!parsed) {
+            fail("is not an ISO-8601 date with an offset", name);
+        }
+        return parsed;
+    }
+
+    std::optional<int> optional_int(const char* name) {
+        const Json* value = field(name);
+        if (value == nullptr || value->is_null()) {
+            return std::nullopt;
+        }
+        if (!value->is_number_integer() || value->get<long long>() < 0 ||
+            value->get<long long>() > 100000) {
+            fail("must be a whole number of days or null", name);
+            return std::nullopt;
+        }
+        return static_cast<int>(value->get<long long>());
+    }
+
+    core::Scopes scopes(const char* name) {
+        const Json* value = field(name);
+        if (value == nullptr) {
+            return {};
+        }
+        if (value->is_string() && value->get<std::string>() == "*") {
+            return core::Scopes::all();
+        }
+        if (!value->is_array()) {
+            fail("must be \"*\" or a list of scopes", name);
+            return {};
+        }
+        std::vector<std::string> list;
+        for (const auto& item : *value) {
+            if (!item.is_string()) {
+                fail("must be \"*\" or a list of scopes", name);
+                return {};
+            }
+            if (holds_secret(item.get<std::string>())) {
+                fail("holds what looks like an API key secret; a state file must never hold one",
+                     name);
+                return {};
+            }
+            list.push_back(item.get<std::string>());
+        }
+        return core::Scopes::from_list(list);
+    }
+
+    /// Rejects fields that were never asked for; returns the first error, if any.
+    std::optional<core::Error> finish() {
+        if (!m_error) {
+            for (const auto& [key, value] : m_object.items()) {
+                if (std::find(m_seen.begin(), m_seen.end(), key) == m_seen.end()) {
+                    fail("unknown field \"" + key + "\"", key);
+                    break;
+                }
+            }
+        }
+        return m_error;
+    }
+
+    void fail(const std::string& message, const std::string& field_name) {
+        if (m_error) {
+            return;
+        }
+        const std::string where = m_path.empty() ? field_name : m_path + "." + field_name;
+        m_error = core::make_error(core::Errc::invalid_input,
+                                   "state file " + m_file + ": " + where + ": " + message);
+    }
+
+private:
+    const Json& m_object;
+    std::string m_path;
+    const std::string& m_file;
+    std::vector<std::string> m_seen;
+    std::optional<core::Error> m_error;
+};
+
+} // namespace provision::state::detail
