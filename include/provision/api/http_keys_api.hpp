@@ -17,6 +17,9 @@ struct RetryPolicy {
     std::chrono::milliseconds base_delay{200};
     std::chrono::milliseconds max_delay{10'000};
     std::chrono::seconds max_retry_after{900};          ///< clamp for Retry-After
+    /// Overall budget of waiting (backoff and Retry-After) for one call; a wait that would
+    /// exceed it is not started and the last error is returned instead.
+    std::chrono::seconds max_total_wait{1800};
 };
 
 struct HttpKeysApiOptions {
@@ -25,17 +28,28 @@ struct HttpKeysApiOptions {
     RetryPolicy retry;
     /// Sleeps between retries; replaceable so tests run instantly. Default: this_thread.
     std::function<void(std::chrono::milliseconds)> sleep;
+    /// Current time, for Retry-After HTTP dates. Default: core::now_utc.
+    std::function<core::Timestamp()> clock;
+    /// Uniform random number in [0, 1) for backoff jitter. Default: a seeded std::mt19937_64.
+    std::function<double()> random;
 };
 
 /// Authorization header value for a credential: "Bearer sk-..." for API keys, the raw token
 /// for session tokens (contract §5).
 core::Secret authorization_for(const core::Secret& credential);
 
+/// KeysApi over `transport`. Every call first checks options.base_url with check_portal_url
+/// and fails with Errc::invalid_input, sending nothing, when it is refused.
 std::unique_ptr<KeysApi> make_http_keys_api(HttpKeysApiOptions options,
                                             std::shared_ptr<HttpTransport> transport);
 
 /// Parses Retry-After: delta-seconds or an HTTP date (relative to `now`); nullopt for garbage.
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
                                                       core::Timestamp now);
+
+/// Accepts "https://host[:port][/path]", and "http://" only when host is a loopback address
+/// (127.0.0.0/8, localhost, [::1]). Refuses user info, queries and fragments. Errors are
+/// Errc::invalid_input with a message naming the URL (never its user info).
+core::Status check_portal_url(std::string_view url);
 
 }  // namespace provision::api

@@ -1,0 +1,307 @@
+// The libcurl transport. This is the only file that includes <curl/curl.h>.
+//
+// Each request runs on its own easy handle: configure_easy() turns an HttpRequest and the
+// TransportOptions into handle settings, curl performs the transfer, and finish_transfer()
+// turns the CURLcode plus what the callbacks collected into an HttpResponse. The two halves
+// do not care who drives the handle, so moving to the multi interface only replaces
+// CurlTransport::send. Failures are classified by what they say about the request's fate:
+// not_sent when it provably never left (resolve/connect failures, a timeout before the
+// request was written), timeout/connection_lost when the server may have processed it.
+
+#include "provision/api/http_transport.hpp"
+
+#include "api/url_parts.hpp"
+#include "provision/core/secret.hpp"
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+#include <mutex>
+
+namespace provision::api {
+
+namespace {
+
+/// Per-transfer state the callbacks fill in; lives as long as its easy handle is in use.
+struct Transfer {
+    explicit Transfer(const TransportOptions& transport_options) : options(transport_options) {}
+    Transfer(const Transfer&) = delete;
+    Transfer& operator=(const Transfer&) = delete;
+    ~Transfer() {
+        // The list holds a copy of the Authorization header: wipe it before freeing.
+        for (curl_slist* item = headers; item != nullptr; item = item->next) {
+            OPENSSL_cleanse(item->data, std::strlen(item->data));
+        }
+        curl_slist_free_all(headers);
+    }
+
+    const TransportOptions& options;
+    HttpResponse response;
+    bool too_large = false;
+    curl_slist* headers = nullptr;
+    std::array<char, CURL_ERROR_SIZE> error_buffer{};
+};
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+    auto& transfer = *static_cast<Transfer*>(user);
+    const std::size_t bytes = size * count;
+    if (transfer.response.body.size() + bytes > transfer.options.max_response_bytes) {
+        transfer.too_large = true;
+        return 0;  // makes curl abort with CURLE_WRITE_ERROR
+    }
+    transfer.response.body.append(data, bytes);
+    return bytes;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+    auto& transfer = *static_cast<Transfer*>(user);
+    const std::size_t bytes = size * count;
+    const std::string_view line(data, bytes);
+    if (line.starts_with("HTTP/")) {
+        transfer.response.headers.clear();  // a new response (after 100 Continue, say)
+        return bytes;
+    }
+    const auto colon = line.find(':');
+    if (colon != std::string_view::npos) {
+        const std::string name = lower(trim(line.substr(0, colon)));
+        const std::string value(trim(line.substr(colon + 1)));
+        auto [it, inserted] = transfer.response.headers.emplace(name, value);
+        if (!inserted) {
+            it->second += ", " + value;
+        }
+    }
+    return bytes;
+}
+
+template <class T>
+void set(CURL* easy, CURLoption option, T value) {
+    curl_easy_setopt(easy, option, value);
+}
+
+/// Applies every setting of a request to a fresh easy handle.
+void configure_easy(CURL* easy, const HttpRequest& request, Transfer& transfer) {
+    const TransportOptions& options = transfer.options;
+    set(easy, CURLOPT_URL, request.url.c_str());
+    set(easy, CURLOPT_ERRORBUFFER, transfer.error_buffer.data());
+    set(easy, CURLOPT_NOSIGNAL, 1L);
+    set(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    set(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    set(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    set(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options.ca_bundle.empty()) {
+        set(easy, CURLOPT_CAINFO, options.ca_bundle.c_str());
+    }
+    set(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+    set(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout.count()));
+    set(easy, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_limit);
+    set(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.low_speed_time.count()));
+    // Proxies come from the environment (libcurl's default), except for loopback portals,
+    // which a proxy could not reach.
+    if (const auto parts = detail::split_url(request.url);
+        parts && detail::is_loopback_host(parts->host)) {
+        set(easy, CURLOPT_PROXY, "");
+    }
+
+    set(easy, CURLOPT_WRITEFUNCTION, &on_body);
+    set(easy, CURLOPT_WRITEDATA, static_cast<void*>(&transfer));
+    set(easy, CURLOPT_HEADERFUNCTION, &on_header);
+    set(easy, CURLOPT_HEADERDATA, static_cast<void*>(&transfer));
+
+    transfer.headers = curl_slist_append(transfer.headers, "Accept: application/json");
+    transfer.headers = curl_slist_append(transfer.headers, "Expect:");
+    if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
+        transfer.headers = curl_slist_append(transfer.headers, "Content-Type: application/json");
+    }
+    if (!request.authorization.empty()) {
+        std::string header = "Authorization: " + request.authorization.reveal();
+        transfer.headers = curl_slist_append(transfer.headers, header.c_str());
+        OPENSSL_cleanse(header.data(), header.size());
+    }
+    set(easy, CURLOPT_HTTPHEADER, transfer.headers);
+
+    if (request.method == "GET") {
+        set(easy, CURLOPT_HTTPGET, 1L);
+    } else if (request.method == "POST") {
+        set(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+        set(easy, CURLOPT_POSTFIELDS, request.body.c_str());
+    } else {
+        set(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        if (!request.body.empty() || request.method == "PUT") {
+            set(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+            set(easy, CURLOPT_POSTFIELDS, request.body.c_str());
+        }
+    }
+}
+
+core::Errc classify(CURLcode code, bool request_started, bool too_large) {
+    switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+        return core::Errc::not_sent;
+    case CURLE_OPERATION_TIMEDOUT:
+        return request_started ? core::Errc::timeout : core::Errc::not_sent;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+        return core::Errc::tls;
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+        return core::Errc::connection_lost;
+    case CURLE_WRITE_ERROR:
+        return too_large ? core::Errc::protocol : core::Errc::connection_lost;
+    case CURLE_WEIRD_SERVER_REPLY:
+        return core::Errc::protocol;
+    default:
+        return request_started ? core::Errc::connection_lost : core::Errc::not_sent;
+    }
+}
+
+std::string describe(core::Errc code) {
+    switch (code) {
+    case core::Errc::not_sent: return "the request was not sent";
+    case core::Errc::timeout: return "no complete answer before the timeout";
+    case core::Errc::connection_lost: return "the connection was lost after sending";
+    case core::Errc::tls: return "the TLS handshake or certificate check failed";
+    default: return "the transfer failed";
+    }
+}
+
+void trace_exchange(const HttpRequest& request, const HttpResponse& response) {
+    if (!spdlog::should_log(spdlog::level::trace)) {
+        return;
+    }
+    const std::string& auth = request.authorization.reveal();
+    std::string shown_auth = "***";
+    if (auth.starts_with("Bearer ")) {
+        shown_auth = "Bearer " + core::Secret{auth.substr(7)}.redacted();
+    }
+    spdlog::trace("http > {} {}", request.method, core::redact_secrets(request.url));
+    spdlog::trace("http > Authorization: {}", request.authorization.empty() ? "(none)" : shown_auth);
+    if (!request.body.empty()) {
+        spdlog::trace("http > {}", core::redact_secrets(request.body));
+    }
+    if (response.transport_error) {
+        spdlog::trace("http < ({}) {}", core::to_string(response.transport_error->code),
+                      response.transport_error->message);
+        return;
+    }
+    spdlog::trace("http < {}", response.status);
+    for (const auto& [name, value] : response.headers) {
+        const bool sensitive = name == "set-cookie" || name == "authorization";
+        spdlog::trace("http < {}: {}", name, sensitive ? "***" : core::redact_secrets(value));
+    }
+    if (!response.body.empty()) {
+        spdlog::trace("http < {}", core::redact_secrets(response.body));
+    }
+}
+
+/// Turns the outcome of a finished transfer into an HttpResponse.
+HttpResponse finish_transfer(CURL* easy, CURLcode code, Transfer& transfer,
+                             const HttpRequest& request) {
+    HttpResponse response = std::move(transfer.response);
+    const std::string where = request.method + " " + core::redact_secrets(request.url);
+    if (code != CURLE_OK) {
+        curl_off_t pretransfer = 0;
+        curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+        const core::Errc errc = classify(code, pretransfer > 0, transfer.too_large);
+        std::string message;
+        if (errc == core::Errc::protocol && transfer.too_large) {
+            message = where + ": response larger than " +
+                      std::to_string(transfer.options.max_response_bytes) + " bytes";
+        } else {
+            const char* detail = transfer.error_buffer[0] != '\0' ? transfer.error_buffer.data()
+                                                                  : curl_easy_strerror(code);
+            message = where + ": " + describe(errc) + " (" + core::redact_secrets(detail) + ")";
+        }
+        response.status = 0;
+        response.transport_error = core::make_error(errc, std::move(message));
+        return response;
+    }
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    response.status = static_cast<int>(status);
+    if (status >= 300 && status < 400) {
+        const auto location = response.headers.find("location");
+        const std::string target = location == response.headers.end()
+                                       ? "no Location header"
+                                       : "Location " + core::redact_secrets(location->second);
+        response.transport_error = core::make_error(
+            core::Errc::redirect, where + ": the server answered HTTP " + std::to_string(status) +
+                                      " redirecting to " + target +
+                                      "; redirects are never followed (check the portal URL)");
+    }
+    return response;
+}
+
+class CurlTransport final : public HttpTransport {
+public:
+    explicit CurlTransport(const TransportOptions& options) : m_options(options) {}
+
+    HttpResponse send(const HttpRequest& request) override {
+        CURL* easy = curl_easy_init();
+        if (easy == nullptr) {
+            HttpResponse response;
+            response.transport_error =
+                core::make_error(core::Errc::not_sent, "could not create a libcurl handle");
+            return response;
+        }
+        Transfer transfer(m_options);
+        configure_easy(easy, request, transfer);
+        const CURLcode code = curl_easy_perform(easy);
+        HttpResponse response = finish_transfer(easy, code, transfer, request);
+        curl_easy_cleanup(easy);
+        if (m_options.trace) {
+            trace_exchange(request, response);
+        }
+        return response;
+    }
+
+private:
+    TransportOptions m_options;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options) {
+    static std::once_flag k_init;
+    std::call_once(k_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    return std::make_unique<CurlTransport>(options);
+}
+
+}  // namespace provision::api

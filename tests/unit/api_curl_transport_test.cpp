@@ -1,0 +1,165 @@
+// The libcurl transport against tiny in-process servers on 127.0.0.1 (OS-chosen ports): the
+// behaviours that only a real socket can show (redirects, size caps, timeouts, refusals).
+
+#include "api_test_support.hpp"
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+using namespace provision;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// An httplib server on 127.0.0.1 with a port chosen by the OS, stopped on destruction.
+class LocalServer {
+public:
+    LocalServer() {
+        m_port = m_server.bind_to_any_port("127.0.0.1");
+        REQUIRE(m_port > 0);
+        m_thread = std::thread([this] { m_server.listen_after_bind(); });
+    }
+    ~LocalServer() {
+        m_server.stop();
+        m_thread.join();
+    }
+    LocalServer(const LocalServer&) = delete;
+    LocalServer& operator=(const LocalServer&) = delete;
+
+    httplib::Server& server() { return m_server; }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+
+private:
+    httplib::Server m_server;
+    int m_port = 0;
+    std::thread m_thread;
+};
+
+/// A TCP socket bound to 127.0.0.1 with an OS-chosen port; listening or not.
+class RawSocket {
+public:
+    explicit RawSocket(bool listening) : m_fd(::socket(AF_INET, SOCK_STREAM, 0)) {
+        REQUIRE(m_fd >= 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        socklen_t length = sizeof address;
+        REQUIRE(::getsockname(m_fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+        m_port = ntohs(address.sin_port);
+        if (listening) {
+            REQUIRE(::listen(m_fd, 8) == 0);
+        }
+    }
+    ~RawSocket() { ::close(m_fd); }
+    RawSocket(const RawSocket&) = delete;
+    RawSocket& operator=(const RawSocket&) = delete;
+
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+
+private:
+    int m_fd;
+    int m_port = 0;
+};
+
+api::HttpRequest get(const std::string& url) {
+    return api::HttpRequest{"GET", url, "", core::Secret{"Bearer session-abcdef"}};
+}
+
+api::TransportOptions fast_options() {
+    api::TransportOptions options;
+    options.connect_timeout = 2000ms;
+    options.request_timeout = 300ms;
+    return options;
+}
+
+}  // namespace
+
+TEST_CASE("curl: a 307 redirect is not followed and names the Location", "[api]") {
+    LocalServer target;
+    std::atomic<int> target_hits{0};
+    target.server().Get(".*", [&](const httplib::Request&, httplib::Response& res) {
+        ++target_hits;
+        res.set_content("{}", "application/json");
+    });
+    LocalServer portal;
+    const std::string location = target.url() + "/api/2.0/keys";
+    portal.server().Post("/api/2.0/keys", [&](const httplib::Request&, httplib::Response& res) {
+        res.status = 307;
+        res.set_header("Location", location);
+    });
+    auto transport = api::make_curl_transport(fast_options());
+    const auto response = transport->send(
+        api::HttpRequest{"POST", portal.url() + "/api/2.0/keys", R"({"name":"x"})",
+                         core::Secret{"Bearer session-abcdef"}});
+    REQUIRE(response.transport_error.has_value());
+    CHECK(response.transport_error->code == core::Errc::redirect);
+    CHECK_THAT(response.transport_error->message, Catch::Contains(location));
+    CHECK(target_hits == 0);
+}
+
+TEST_CASE("curl: a response larger than the cap is a protocol error", "[api]") {
+    LocalServer portal;
+    portal.server().Get("/big", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(std::string(64 * 1024, 'x'), "application/json");
+    });
+    auto options = fast_options();
+    options.request_timeout = 5000ms;
+    options.max_response_bytes = 1024;
+    const auto response = api::make_curl_transport(options)->send(get(portal.url() + "/big"));
+    REQUIRE(response.transport_error.has_value());
+    CHECK(response.transport_error->code == core::Errc::protocol);
+    CHECK_THAT(response.transport_error->message, Catch::Contains("response larger than 1024 bytes"));
+}
+
+TEST_CASE("curl: a server that accepts and stays silent times out", "[api]") {
+    RawSocket silent(true);
+    const auto response = api::make_curl_transport(fast_options())->send(get(silent.url() + "/"));
+    REQUIRE(response.transport_error.has_value());
+    CHECK(response.transport_error->code == core::Errc::timeout);
+}
+
+TEST_CASE("curl: a refused connection is reported as not sent", "[api]") {
+    RawSocket closed(false);
+    const auto response = api::make_curl_transport(fast_options())->send(get(closed.url() + "/"));
+    REQUIRE(response.transport_error.has_value());
+    CHECK(response.transport_error->code == core::Errc::not_sent);
+}
+
+TEST_CASE("curl: the keys client sends JSON with the Bearer header and parses the answer",
+          "[api]") {
+    LocalServer portal;
+    std::string authorization;
+    std::string content_type;
+    std::string body;
+    portal.server().Post("/api/2.0/keys", [&](const httplib::Request& req, httplib::Response& res) {
+        authorization = req.get_header_value("Authorization");
+        content_type = req.get_header_value("Content-Type");
+        body = req.body;
+        res.status = 429;
+        res.set_header("Retry-After", "7");
+    });
+    const std::string key = "sk-" + std::string(64, 'b');
+    api::HttpKeysApiOptions options;
+    options.base_url = portal.url() + "/";
+    options.credential = core::Secret{key};
+    options.retry.max_attempts = 1;
+    auto keys = api::make_http_keys_api(std::move(options),
+                                        api::make_curl_transport(fast_options()));
+    const auto created = keys->create(api::CreateRequest{"bot", core::Scopes::all(), 5});
+    REQUIRE_FALSE(created.ok());
+    CHECK(created.error().code == core::Errc::rate_limited);
+    CHECK(created.error().retry_after == std::optional{7s});
+    CHECK(authorization == "Bearer " + key);
+    CHECK(content_type == "application/json");
+    CHECK(nlohmann::json::parse(body) ==
+          nlohmann::json{{"name", "bot"}, {"permissions", {"*"}}, {"expiresInDays", 5}});
+}
