@@ -65,8 +65,8 @@ std::optional<core::Error> read_value_map(std::string_view format, const YAML::N
         return corrupt(format, where + " is not a map");
     }
     for (auto it = map.begin(); it != map.end(); ++it) {
-        const YAML::Node& key = it->first;
-        const YAML::Node& value = it->second;
+        const YAML::Node key = it->first;    // a copy: *it is a temporary
+        const YAML::Node value = it->second; // a copy: *it is a temporary
         if (!key.IsScalar()) {
             return corrupt(format, where + " has a key that is not a string");
         }
@@ -115,8 +115,8 @@ core::Result<SecretMap> parse_yaml(std::string_view text) {
     }
     SecretMap values;
     for (auto it = keys.begin(); it != keys.end(); ++it) {
-        const YAML::Node& env = it->first;
-        const YAML::Node& item = it->second;
+        const YAML::Node env = it->first;   // a copy: *it is a temporary
+        const YAML::Node item = it->second; // a copy: *it is a temporary
         if (!env.IsScalar() || !item.IsMap()) {
             return corrupt("YAML", "has an entry under \"keys\" that is not a map");
         }
