@@ -9,9 +9,10 @@
 // ordinary text (`Tom & Jerry`). Where a node starts, `&` is an anchor, `*` an alias and `!` a
 // tag, all refused with their position. The same walk bounds nesting: the block indentation
 // stack plus the flow bracket depth approximate the tree depth from above, so deeply nested
-// input is refused before yaml-cpp's recursive parser sees it. The lexer errs on the side of
-// refusing: a rare false positive (a multi-line plain scalar whose continuation line starts
-// with `&`) costs a pair of quotes, a false negative could cost the process.
+// input is refused before yaml-cpp's recursive parser sees it, and so is a node count that
+// would take yaml-cpp seconds to parse. The lexer errs on the side of refusing: a rare false
+// positive (a multi-line plain scalar whose continuation line starts with `&`) costs a pair of
+// quotes, a false negative could cost the process.
 
 #include "loader.hpp"
 
@@ -70,7 +71,7 @@ public:
 
     bool run() {
         std::size_t start = 0;
-        while (start <= m_text.size() && !m_too_deep && !m_sink.full()) {
+        while (start <= m_text.size() && !m_stop && !m_sink.full()) {
             std::size_t end = m_text.find('\n', start);
             if (end == std::string_view::npos) {
                 end = m_text.size();
@@ -82,7 +83,7 @@ public:
             scan_line(start, line);
             start = end + 1;
         }
-        if (m_quote != 0 && !m_too_deep) {
+        if (m_quote != 0 && !m_stop) {
             problem(m_quote_offset, "this quoted value is never closed; add the closing " +
                                         std::string(1, m_quote));
         }
@@ -96,8 +97,8 @@ private:
     }
 
     void check_depth(std::size_t offset) {
-        if (!m_too_deep && m_indents.size() + m_flow_depth > k_max_depth) {
-            m_too_deep = true;
+        if (!m_stop && m_indents.size() + m_flow_depth > k_max_depth) {
+            m_stop = true;
             problem(offset, "nested more than " + std::to_string(k_max_depth) +
                                 " levels deep; a manifest needs far fewer, so this is refused "
                                 "to keep the parser safe");
@@ -202,7 +203,7 @@ private:
 
     void scan_tokens(std::size_t line_offset, std::string_view line, std::size_t i) {
         bool expect_node = m_quote == 0;
-        while (i < line.size() && !m_too_deep) {
+        while (i < line.size() && !m_stop) {
             const char c = line[i];
             const std::size_t offset = line_offset + i;
             const bool next_blank = i + 1 >= line.size() || is_blank(line[i + 1]);
@@ -279,6 +280,13 @@ private:
                                 bool next_blank, bool& expect_node) {
         const char c = line[i];
         const std::size_t offset = line_offset + i;
+        // yaml-cpp needs seconds for a megabyte of tiny nodes; refuse before it starts.
+        if (++m_nodes > k_max_nodes) {
+            m_stop = true;
+            problem(offset, "the manifest has more than " + std::to_string(k_max_nodes) +
+                                " values; split it into several manifests");
+            return line.size();
+        }
         const std::string token(line.substr(i, token_end(line, i) - i));
         switch (c) {
         case '&':
@@ -359,10 +367,11 @@ private:
     std::string_view m_text;
     DiagnosticSink& m_sink;
     bool m_ok = true;
-    bool m_too_deep = false;
+    bool m_stop = false;
     char m_quote = 0;
     std::size_t m_quote_offset = 0;
     std::size_t m_flow_depth = 0;
+    std::size_t m_nodes = 0;
     std::vector<std::size_t> m_indents;
     std::size_t m_line_indent = 0;
     bool m_block_scalar = false;

@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <map>
 
 namespace provision::manifest::detail {
@@ -38,9 +39,9 @@ public:
             return build_scalar(from, to);
         case YAML::NodeType::Sequence:
             to.kind = Node::Kind::sequence;
-            for (auto it = from.begin(); it != from.end(); ++it) {
+            for (const auto& element : from) {
                 Node item;
-                if (!build(*it, item, depth + 1)) {
+                if (!build(element, item, depth + 1)) {
                     return false;
                 }
                 to.items.push_back(std::move(item));
@@ -80,9 +81,10 @@ private:
     bool build_map(const YAML::Node& from, Node& to, std::size_t depth) {
         to.kind = Node::Kind::map;
         std::map<std::string, std::size_t, std::less<>> seen;
-        for (auto it = from.begin(); it != from.end(); ++it) {
-            const YAML::Node& key_node = it->first;
-            const YAML::Node& value_node = it->second;
+        // Iterators yield proxies by value; the range-for keeps each one alive for the body.
+        for (const auto& entry : from) {
+            const YAML::Node& key_node = entry.first;
+            const YAML::Node& value_node = entry.second;
             Node key;
             Node value;
             if (!build(key_node, key, depth + 1) || !build(value_node, value, depth + 1)) {
@@ -120,8 +122,9 @@ std::optional<Node> parse_tree(std::string_view text, DiagnosticSink& sink) {
         document = YAML::Load(std::string(text));
     } catch (const YAML::ParserException& e) {
         std::size_t offset = k_no_offset;
-        if (e.mark.pos >= 0 && static_cast<std::size_t>(e.mark.pos) <= text.size()) {
-            offset = static_cast<std::size_t>(e.mark.pos);
+        if (e.mark.pos >= 0) {
+            // Errors at the end of the input may point just past it.
+            offset = std::min(static_cast<std::size_t>(e.mark.pos), text.size());
         }
         sink.error(offset, "", "YAML syntax error: " + e.msg +
                                    "; check the indentation and the brackets and quotes");

@@ -391,6 +391,14 @@ TEST_CASE("more than 200 keys are refused", "[manifest]") {
     check_error_at(load(text), "this list has 201 entries; the limit is 200", 9, 3);
 }
 
+TEST_CASE("a megabyte of tiny values is refused before it is parsed", "[manifest]") {
+    std::string text = "a: [";
+    while (text.size() < 1000 * 1000) {
+        text += "x,";
+    }
+    check_error_at(load(text + "x]\n"), "more than 20000 values", 1, 40003);
+}
+
 TEST_CASE("a manifest over 1 MiB is refused", "[manifest]") {
     const std::string text = k_valid + std::string(1024 * 1024, '#');
     const auto result = load(text);
