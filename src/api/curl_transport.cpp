@@ -69,7 +69,7 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
     const std::size_t bytes = size * count;
     if (transfer.response.body.size() + bytes > transfer.options.max_response_bytes) {
         transfer.too_large = true;
-        return 0;  // makes curl abort with CURLE_WRITE_ERROR
+        return 0; // makes curl abort with CURLE_WRITE_ERROR
     }
     transfer.response.body.append(data, bytes);
     return bytes;
@@ -80,7 +80,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     const std::size_t bytes = size * count;
     const std::string_view line(data, bytes);
     if (line.starts_with("HTTP/")) {
-        transfer.response.headers.clear();  // a new response (after 100 Continue, say)
+        transfer.response.headers.clear(); // a new response (after 100 Continue, say)
         return bytes;
     }
     const auto colon = line.find(':');
@@ -95,8 +95,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     return bytes;
 }
 
-template <class T>
-void set(CURL* easy, CURLoption option, T value) {
+template <class T> void set(CURL* easy, CURLoption option, T value) {
     curl_easy_setopt(easy, option, value);
 }
 
@@ -194,11 +193,16 @@ core::Errc classify(CURLcode code, bool request_started, bool too_large) {
 
 std::string describe(core::Errc code) {
     switch (code) {
-    case core::Errc::not_sent: return "the request was not sent";
-    case core::Errc::timeout: return "no complete answer before the timeout";
-    case core::Errc::connection_lost: return "the connection was lost after sending";
-    case core::Errc::tls: return "the TLS handshake or certificate check failed";
-    default: return "the transfer failed";
+    case core::Errc::not_sent:
+        return "the request was not sent";
+    case core::Errc::timeout:
+        return "no complete answer before the timeout";
+    case core::Errc::connection_lost:
+        return "the connection was lost after sending";
+    case core::Errc::tls:
+        return "the TLS handshake or certificate check failed";
+    default:
+        return "the transfer failed";
     }
 }
 
@@ -212,7 +216,8 @@ void trace_exchange(const HttpRequest& request, const HttpResponse& response) {
         shown_auth = "Bearer " + core::Secret{auth.substr(7)}.redacted();
     }
     spdlog::trace("http > {} {}", request.method, core::redact_secrets(request.url));
-    spdlog::trace("http > Authorization: {}", request.authorization.empty() ? "(none)" : shown_auth);
+    spdlog::trace("http > Authorization: {}",
+                  request.authorization.empty() ? "(none)" : shown_auth);
     if (!request.body.empty()) {
         spdlog::trace("http > {}", core::redact_secrets(request.body));
     }
@@ -247,7 +252,11 @@ HttpResponse finish_transfer(CURL* easy, CURLcode code, Transfer& transfer,
         } else {
             const char* detail = transfer.error_buffer[0] != '\0' ? transfer.error_buffer.data()
                                                                   : curl_easy_strerror(code);
-            message = where + ": " + describe(errc) + " (" + core::redact_secrets(detail) + ")";
+            const std::string what =
+                code == CURLE_OPERATION_TIMEDOUT && errc == core::Errc::not_sent
+                    ? "timed out before the request was sent"
+                    : describe(errc);
+            message = where + ": " + what + " (" + core::redact_secrets(detail) + ")";
         }
         response.status = 0;
         response.transport_error = core::make_error(errc, std::move(message));
@@ -296,7 +305,7 @@ private:
     TransportOptions m_options;
 };
 
-}  // namespace
+} // namespace
 
 std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options) {
     static std::once_flag k_init;
@@ -304,4 +313,4 @@ std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& optio
     return std::make_unique<CurlTransport>(options);
 }
 
-}  // namespace provision::api
+} // namespace provision::api

@@ -26,7 +26,7 @@ std::size_t utf16_length(std::string_view text) {
     for (std::size_t i = 0; i < text.size(); ++i) {
         const auto c = static_cast<unsigned char>(text[i]);
         if ((c & 0xC0U) != 0x80U) {
-            units += (c >= 0xF0U) ? 2 : 1;  // 4-byte sequences are surrogate pairs
+            units += (c >= 0xF0U) ? 2 : 1; // 4-byte sequences are surrogate pairs
         }
     }
     return units;
@@ -37,7 +37,7 @@ bool blank(std::string_view text) {
                        [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
 }
 
-}  // namespace
+} // namespace
 
 FakeKeysApi::FakeKeysApi()
     : m_now(core::Timestamp{std::chrono::sys_days{std::chrono::year{2026} / 7 / 1}} +
@@ -83,7 +83,8 @@ core::Result<CreatedKey> FakeKeysApi::create(const CreateRequest& request) {
         return http_error(400, what + ": the portal answered HTTP 400: Name: Incorrect name. "
                                       "Length must be less than 30");
     }
-    if (request.expires_in_days && (*request.expires_in_days < 1 || *request.expires_in_days > 365)) {
+    if (request.expires_in_days &&
+        (*request.expires_in_days < 1 || *request.expires_in_days > 365)) {
         return http_error(400, what + ": the portal answered HTTP 400: ExpiresInDays: Incorrect "
                                       "number of days. Value must be between 1 and 365");
     }
@@ -116,17 +117,19 @@ core::Result<bool> FakeKeysApi::update(const std::string& id, const UpdateReques
         return injected ? core::Result<bool>(injected->error) : core::Result<bool>(false);
     }
     if (request.name && utf16_length(*request.name) > k_max_name) {
-        return http_error(400, "updating key " + id + ": the portal answered HTTP 400: Name: "
-                                                      "Incorrect name. Length must be less than 30");
+        return http_error(400, "updating key " + id +
+                                   ": the portal answered HTTP 400: Name: "
+                                   "Incorrect name. Length must be less than 30");
     }
     if (request.permissions) {
         const auto list = request.permissions->to_request();
         if (std::any_of(list.begin(), list.end(),
                         [](const std::string& s) { return !core::is_known_scope(s); })) {
-            return http_error(400, "updating key " + id +
-                                       ": the portal answered HTTP 400: Permissions are not valid.");
+            return http_error(400,
+                              "updating key " + id +
+                                  ": the portal answered HTTP 400: Permissions are not valid.");
         }
-        if (!list.empty()) {  // [] means "no change" on PUT
+        if (!list.empty()) { // [] means "no change" on PUT
             key.permissions = core::Scopes::from_list(list);
         }
     }
@@ -180,17 +183,18 @@ core::Result<ApiKey> FakeKeysApi::self(const core::Secret& secret) {
     }
     for (auto& [id, stored] : m_keys) {
         if (stored.secret == secret && !secret.empty()) {
-            if (!stored.key.is_active || (stored.key.expires_at && *stored.key.expires_at <= m_now)) {
+            if (!stored.key.is_active ||
+                (stored.key.expires_at && *stored.key.expires_at <= m_now)) {
                 break;
             }
             stored.key.last_used = m_now;
             return stored.key;
         }
     }
-    core::Error error = core::make_error(
-        core::Errc::unauthorized, "checking key " + secret.redacted() +
-                                      ": the portal answered HTTP 401 (the credential is "
-                                      "missing, invalid, expired or deactivated)");
+    core::Error error = core::make_error(core::Errc::unauthorized,
+                                         "checking key " + secret.redacted() +
+                                             ": the portal answered HTTP 401 (the credential is "
+                                             "missing, invalid, expired or deactivated)");
     error.http_status = 401;
     return error;
 }
@@ -356,4 +360,4 @@ bool FakeKeysApi::may_manage(const ApiKey& key) const {
     return m_user.is_admin || key.created_by_id == m_user.id;
 }
 
-}  // namespace provision::api
+} // namespace provision::api

@@ -37,9 +37,9 @@ constexpr std::string_view k_unknown_id_type = "System.NullReferenceException";
 
 struct Call {
     HttpRequest request;
-    std::string what;           ///< "listing keys", "creating 'Integration Bot'"
-    bool is_create = false;     ///< POST: retried only when provably not processed
-    bool unknown_id_is_500 = false;  ///< PUT/DELETE: a 500 NullReferenceException is final
+    std::string what;               ///< "listing keys", "creating 'Integration Bot'"
+    bool is_create = false;         ///< POST: retried only when provably not processed
+    bool unknown_id_is_500 = false; ///< PUT/DELETE: a 500 NullReferenceException is final
 };
 
 /// The judgement of one attempt: the envelope's `response`, or an error and whether a retry
@@ -62,11 +62,10 @@ std::string format_wait(std::chrono::milliseconds delay) {
 }
 
 bool is_guid_like(std::string_view id) {
-    return !id.empty() && id.size() <= 64 &&
-           std::all_of(id.begin(), id.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-                      c == '-';
-           });
+    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+               c == '-';
+    });
 }
 
 std::string quoted_name(std::string_view name) {
@@ -226,8 +225,8 @@ private:
                 return error;
             }
             if (error.code == core::Errc::rate_limited) {
-                spdlog::info("rate limited by the portal: waiting {} before {}",
-                             format_wait(delay), call.what);
+                spdlog::info("rate limited by the portal: waiting {} before {}", format_wait(delay),
+                             call.what);
             } else {
                 spdlog::info("{}; retrying in {} (attempt {} of {})", error.message,
                              format_wait(delay), attempt + 1, max_attempts);
@@ -240,10 +239,9 @@ private:
     Verdict judge(const HttpResponse& response, const Call& call) const {
         if (response.transport_error) {
             const core::Error& cause = *response.transport_error;
-            const bool retryable =
-                cause.code == core::Errc::not_sent ||
-                (!call.is_create &&
-                 (cause.code == core::Errc::timeout || cause.code == core::Errc::connection_lost));
+            const bool retryable = cause.code == core::Errc::not_sent ||
+                                   (!call.is_create && (cause.code == core::Errc::timeout ||
+                                                        cause.code == core::Errc::connection_lost));
             return {with_message(cause, call.what + ": " + cause.message), retryable};
         }
         if (response.status >= 200 && response.status < 300) {
@@ -261,8 +259,8 @@ private:
                             std::string(k_unknown_id_type) + ")";
             return {error, false};
         }
-        const bool retryable = call.is_create ? response.status == 429
-                                              : is_transient_status(response.status);
+        const bool retryable =
+            call.is_create ? response.status == 429 : is_transient_status(response.status);
         return {error, retryable};
     }
 
@@ -325,7 +323,7 @@ private:
     std::mt19937_64 m_random_engine;
 };
 
-}  // namespace
+} // namespace
 
 core::Secret authorization_for(const core::Secret& credential) {
     const std::string& value = credential.reveal();
@@ -340,4 +338,4 @@ std::unique_ptr<KeysApi> make_http_keys_api(HttpKeysApiOptions options,
     return std::make_unique<HttpKeysApi>(std::move(options), std::move(transport));
 }
 
-}  // namespace provision::api
+} // namespace provision::api

@@ -33,7 +33,7 @@ bool is_port(std::string_view text) noexcept {
     return value >= 1 && value <= 65535;
 }
 
-}  // namespace
+} // namespace
 
 std::optional<UrlParts> split_url(std::string_view url) {
     const auto scheme_end = url.find("://");
@@ -45,7 +45,8 @@ std::optional<UrlParts> split_url(std::string_view url) {
     std::string_view rest = url.substr(scheme_end + 3);
     const auto authority_end = rest.find_first_of("/?#");
     std::string_view authority = rest.substr(0, authority_end);
-    parts.rest = authority_end == std::string_view::npos ? "" : std::string(rest.substr(authority_end));
+    parts.rest =
+        authority_end == std::string_view::npos ? "" : std::string(rest.substr(authority_end));
     if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
         parts.has_user_info = true;
         authority = authority.substr(at + 1);
@@ -117,7 +118,7 @@ bool is_loopback_host(std::string_view host) noexcept {
     return octets == 4 && first == 127;
 }
 
-}  // namespace detail
+} // namespace detail
 
 core::Status check_portal_url(std::string_view url) {
     const auto parts = detail::split_url(url);
@@ -126,10 +127,10 @@ core::Status check_portal_url(std::string_view url) {
                                 "the portal URL '" + core::redact_secrets(url) +
                                     "' is not of the form https://host[:port][/path]");
     }
-    const std::string shown = parts->scheme + "://" + (parts->host.find(':') != std::string::npos
-                                                            ? "[" + parts->host + "]"
-                                                            : parts->host) +
-                              (parts->port.empty() ? "" : ":" + parts->port);
+    const std::string shown =
+        parts->scheme + "://" +
+        (parts->host.find(':') != std::string::npos ? "[" + parts->host + "]" : parts->host) +
+        (parts->port.empty() ? "" : ":" + parts->port);
     if (parts->has_user_info) {
         return core::make_error(core::Errc::invalid_input,
                                 "the portal URL for " + shown +
@@ -153,4 +154,4 @@ core::Status check_portal_url(std::string_view url) {
                                 "loopback addresses such as 127.0.0.1, localhost and [::1])");
 }
 
-}  // namespace provision::api
+} // namespace provision::api

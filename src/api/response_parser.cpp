@@ -148,7 +148,7 @@ core::Error in_key(const std::string& id, const core::Error& error) {
                     " from the portal: " + error.message);
 }
 
-}  // namespace
+} // namespace
 
 core::Result<json> parse_envelope(std::string_view body) {
     const auto parsed = parse_json(body);
@@ -335,22 +335,26 @@ std::string describe_error_body(std::string_view body) {
         return "'" + sanitize(trimmed) + "'";
     }
     if (const json* error = member(*parsed, "error"); error != nullptr) {
-        if (const json* message = member(*error, "message"); message != nullptr && message->is_string()) {
+        if (const json* message = member(*error, "message");
+            message != nullptr && message->is_string()) {
             return sanitize(message->get<std::string>());
         }
     }
     if (const json* response = member(*parsed, "response"); response != nullptr) {
-        if (const json* errors = member(*response, "errors"); errors != nullptr && errors->is_object()) {
+        if (const json* errors = member(*response, "errors");
+            errors != nullptr && errors->is_object()) {
             const std::string text = describe_validation(*errors);
             if (!text.empty()) {
                 return sanitize(text);
             }
         }
-        if (const json* title = member(*response, "title"); title != nullptr && title->is_string()) {
+        if (const json* title = member(*response, "title");
+            title != nullptr && title->is_string()) {
             return sanitize(title->get<std::string>());
         }
     }
-    if (const json* message = member(*parsed, "message"); message != nullptr && message->is_string()) {
+    if (const json* message = member(*parsed, "message");
+        message != nullptr && message->is_string()) {
         return sanitize(message->get<std::string>());
     }
     return "'" + sanitize(trimmed) + "'";
@@ -370,8 +374,8 @@ core::Error error_from_response(const HttpResponse& response, std::string_view w
                                 core::Timestamp now) {
     core::Error error;
     error.http_status = response.status;
-    std::string message = std::string(what) + ": the portal answered HTTP " +
-                          std::to_string(response.status);
+    std::string message =
+        std::string(what) + ": the portal answered HTTP " + std::to_string(response.status);
     switch (response.status) {
     case 401:
         error.code = core::Errc::unauthorized;
@@ -390,7 +394,8 @@ core::Error error_from_response(const HttpResponse& response, std::string_view w
         error.code = core::Errc::http_status;
         break;
     }
-    if (const auto header = response.headers.find("retry-after"); header != response.headers.end()) {
+    if (const auto header = response.headers.find("retry-after");
+        header != response.headers.end()) {
         error.retry_after = parse_retry_after(header->second, now);
     }
     if (const std::string server = describe_error_body(response.body); !server.empty()) {
@@ -400,4 +405,4 @@ core::Error error_from_response(const HttpResponse& response, std::string_view w
     return error;
 }
 
-}  // namespace provision::api::detail
+} // namespace provision::api::detail

@@ -12,7 +12,7 @@ namespace provision::api {
 
 namespace {
 
-constexpr long long k_max_seconds = 1'000'000'000;  // callers clamp far below this anyway
+constexpr long long k_max_seconds = 1'000'000'000; // callers clamp far below this anyway
 
 std::string_view trim(std::string_view text) {
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
@@ -39,7 +39,8 @@ std::optional<int> digits(std::string_view text) {
 }
 
 template <std::size_t N>
-std::optional<unsigned> index_of(std::string_view name, const std::array<std::string_view, N>& names) {
+std::optional<unsigned> index_of(std::string_view name,
+                                 const std::array<std::string_view, N>& names) {
     for (std::size_t i = 0; i < N; ++i) {
         if (names[i] == name) {
             return static_cast<unsigned>(i);
@@ -69,8 +70,7 @@ std::optional<core::Timestamp> parse_imf_fixdate(std::string_view text) {
         *minute > 59 || *second > 60) {
         return std::nullopt;
     }
-    const std::chrono::year_month_day date{std::chrono::year{*year},
-                                           std::chrono::month{*month + 1},
+    const std::chrono::year_month_day date{std::chrono::year{*year}, std::chrono::month{*month + 1},
                                            std::chrono::day{static_cast<unsigned>(*day)}};
     if (!date.ok()) {
         return std::nullopt;
@@ -83,10 +83,9 @@ std::optional<core::Timestamp> parse_imf_fixdate(std::string_view text) {
            std::chrono::seconds{*second};
 }
 
-}  // namespace
+} // namespace
 
-std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
-                                                      core::Timestamp now) {
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, core::Timestamp now) {
     const std::string_view text = trim(value);
     if (text.empty()) {
         return std::nullopt;
@@ -111,4 +110,4 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
     return std::chrono::ceil<std::chrono::seconds>(*date - now);
 }
 
-}  // namespace provision::api
+} // namespace provision::api

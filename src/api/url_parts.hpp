@@ -9,10 +9,10 @@
 namespace provision::api::detail {
 
 struct UrlParts {
-    std::string scheme;  ///< lower-cased
-    std::string host;    ///< lower-cased; IPv6 literals without brackets
-    std::string port;    ///< empty when absent
-    std::string rest;    ///< path, query and fragment ("" or starts with '/', '?' or '#')
+    std::string scheme; ///< lower-cased
+    std::string host;   ///< lower-cased; IPv6 literals without brackets
+    std::string port;   ///< empty when absent
+    std::string rest;   ///< path, query and fragment ("" or starts with '/', '?' or '#')
     bool has_user_info = false;
 };
 
@@ -22,4 +22,4 @@ std::optional<UrlParts> split_url(std::string_view url);
 /// True for 127.0.0.0/8 dotted quads, "localhost" and "::1".
 bool is_loopback_host(std::string_view host) noexcept;
 
-}  // namespace provision::api::detail
+} // namespace provision::api::detail

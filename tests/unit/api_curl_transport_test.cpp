@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <sstream>
 #include <thread>
 
 using namespace provision;
@@ -81,7 +84,7 @@ api::TransportOptions fast_options() {
     return options;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("curl: a 307 redirect is not followed and names the Location", "[api]") {
     LocalServer target;
@@ -97,9 +100,9 @@ TEST_CASE("curl: a 307 redirect is not followed and names the Location", "[api]"
         res.set_header("Location", location);
     });
     auto transport = api::make_curl_transport(fast_options());
-    const auto response = transport->send(
-        api::HttpRequest{"POST", portal.url() + "/api/2.0/keys", R"({"name":"x"})",
-                         core::Secret{"Bearer session-abcdef"}});
+    const auto response =
+        transport->send(api::HttpRequest{"POST", portal.url() + "/api/2.0/keys", R"({"name":"x"})",
+                                         core::Secret{"Bearer session-abcdef"}});
     REQUIRE(response.transport_error.has_value());
     CHECK(response.transport_error->code == core::Errc::redirect);
     CHECK_THAT(response.transport_error->message, Catch::Contains(location));
@@ -117,7 +120,8 @@ TEST_CASE("curl: a response larger than the cap is a protocol error", "[api]") {
     const auto response = api::make_curl_transport(options)->send(get(portal.url() + "/big"));
     REQUIRE(response.transport_error.has_value());
     CHECK(response.transport_error->code == core::Errc::protocol);
-    CHECK_THAT(response.transport_error->message, Catch::Contains("response larger than 1024 bytes"));
+    CHECK_THAT(response.transport_error->message,
+               Catch::Contains("response larger than 1024 bytes"));
 }
 
 TEST_CASE("curl: a server that accepts and stays silent times out", "[api]") {
@@ -152,8 +156,8 @@ TEST_CASE("curl: the keys client sends JSON with the Bearer header and parses th
     options.base_url = portal.url() + "/";
     options.credential = core::Secret{key};
     options.retry.max_attempts = 1;
-    auto keys = api::make_http_keys_api(std::move(options),
-                                        api::make_curl_transport(fast_options()));
+    auto keys =
+        api::make_http_keys_api(std::move(options), api::make_curl_transport(fast_options()));
     const auto created = keys->create(api::CreateRequest{"bot", core::Scopes::all(), 5});
     REQUIRE_FALSE(created.ok());
     CHECK(created.error().code == core::Errc::rate_limited);
@@ -162,4 +166,65 @@ TEST_CASE("curl: the keys client sends JSON with the Bearer header and parses th
     CHECK(content_type == "application/json");
     CHECK(nlohmann::json::parse(body) ==
           nlohmann::json{{"name", "bot"}, {"permissions", {"*"}}, {"expiresInDays", 5}});
+}
+
+TEST_CASE("curl: a timeout before the connection is established is reported as not sent", "[api]") {
+    // A listening socket whose accept queue is full: the kernel ignores further SYNs, so the
+    // connect phase cannot finish.
+    RawSocket full(true);
+    std::vector<int> fillers;
+    const auto url = full.url();
+    const auto port = static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+    for (int i = 0; i < 16; ++i) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = htons(port);
+        (void)::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        fillers.push_back(fd);
+    }
+    auto options = fast_options();
+    options.connect_timeout = 300ms;
+    options.request_timeout = 2000ms;
+    const auto response = api::make_curl_transport(options)->send(get(url + "/"));
+    for (int fd : fillers) {
+        ::close(fd);
+    }
+    REQUIRE(response.transport_error.has_value());
+    CHECK(response.transport_error->code == core::Errc::not_sent);
+    CHECK_THAT(response.transport_error->message,
+               Catch::Contains("timed out before the request was sent"));
+}
+
+TEST_CASE("curl: trace logging shows requests and answers with every secret redacted", "[api]") {
+    const std::string key = "sk-" + std::string(60, 'c') + "9f3a";
+    LocalServer portal;
+    portal.server().Get("/echo", [&](const httplib::Request& req, httplib::Response& res) {
+        res.set_header("Set-Cookie", "asc_auth_key=" + key);
+        res.set_content(R"({"echo":")" + req.get_header_value("Authorization") + R"("})",
+                        "application/json");
+    });
+    auto stream = std::make_shared<std::ostringstream>();
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*stream);
+    auto previous = spdlog::default_logger();
+    auto logger = std::make_shared<spdlog::logger>("trace-test", sink);
+    logger->set_level(spdlog::level::trace);
+    spdlog::set_default_logger(logger);
+    auto options = fast_options();
+    options.request_timeout = 5000ms;
+    options.trace = true;
+    const auto response = api::make_curl_transport(options)->send(
+        api::HttpRequest{"GET", portal.url() + "/echo", "", core::Secret{"Bearer " + key}});
+    spdlog::set_default_logger(previous);
+
+    REQUIRE_FALSE(response.transport_error.has_value());
+    CHECK(response.status == 200);
+    CHECK_THAT(response.body, Catch::Contains(key)); // the transport itself hides nothing
+    const std::string log = stream->str();
+    CHECK_THAT(log, Catch::Contains("GET " + portal.url() + "/echo"));
+    CHECK_THAT(log, Catch::Contains("Authorization: Bearer sk-***9f3a"));
+    CHECK_THAT(log, Catch::Contains("200"));
+    CHECK(log.find(key) == std::string::npos);
+    CHECK(log.find(std::string(20, 'c')) == std::string::npos);
 }

@@ -54,24 +54,22 @@ api::CreateRequest create_request(std::string name = "Integration Bot") {
     return api::CreateRequest{std::move(name), core::Scopes::from_list({"files:read"}), 30};
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("listing uses the array length, not the envelope's count of 1", "[api]") {
     Harness h;
-    const std::string list = "[" + key_json("11111111-0000-0000-0000-000000000001", "a", "") +
-                             "," +
-                             key_json("11111111-0000-0000-0000-000000000002", "b",
-                                      R"("permissions":[],)") +
-                             "," +
-                             key_json("11111111-0000-0000-0000-000000000003", "c",
-                                      R"("permissions":["rooms:read","files:read"],)") +
-                             "]";
+    const std::string list =
+        "[" + key_json("11111111-0000-0000-0000-000000000001", "a", "") + "," +
+        key_json("11111111-0000-0000-0000-000000000002", "b", R"("permissions":[],)") + "," +
+        key_json("11111111-0000-0000-0000-000000000003", "c",
+                 R"("permissions":["rooms:read","files:read"],)") +
+        "]";
     h.transport->reply(200, envelope(list));
     const auto keys = h.keys->list();
     REQUIRE(keys.ok());
     REQUIRE(keys->size() == 3);
-    CHECK((*keys)[0].permissions.unrestricted);  // permissions omitted
-    CHECK((*keys)[1].permissions.unrestricted);  // permissions []
+    CHECK((*keys)[0].permissions.unrestricted); // permissions omitted
+    CHECK((*keys)[1].permissions.unrestricted); // permissions []
     CHECK_FALSE((*keys)[2].permissions.unrestricted);
     CHECK((*keys)[2].permissions.items == std::vector<std::string>{"files:read", "rooms:read"});
     CHECK((*keys)[0].created_by_id == "aa11bb22-cc33-dd44-ee55-ff6677889900");
@@ -92,7 +90,8 @@ TEST_CASE("a create returns the full secret and dates with offsets converted to 
     const auto midnight = core::Timestamp{std::chrono::sys_days{std::chrono::year{2026} / 7 / 1}};
     CHECK(created->key.create_on == midnight + 12h + 4min + 5s + 123456us);
     REQUIRE(created->key.expires_at.has_value());
-    CHECK(*created->key.expires_at == midnight + std::chrono::days{30} + 12h + 4min + 5s + 123456us);
+    CHECK(*created->key.expires_at ==
+          midnight + std::chrono::days{30} + 12h + 4min + 5s + 123456us);
     CHECK_FALSE(created->key.last_used.has_value());
     CHECK(created->key.permissions.items == std::vector<std::string>{"files:read", "rooms:read"});
 
@@ -146,7 +145,7 @@ TEST_CASE("empty 401, 403 and 429 bodies map to their own error codes", "[api]")
     REQUIRE_FALSE(forbidden.ok());
     CHECK(forbidden.error().code == core::Errc::forbidden);
 
-    for (int i = 0; i < 4; ++i) {  // every attempt allowed by the retry policy
+    for (int i = 0; i < 4; ++i) { // every attempt allowed by the retry policy
         h.transport->reply(429, "", {{"retry-after", "12"}});
     }
     const auto rate_limited = h.keys->remove(k_id);
@@ -215,7 +214,7 @@ TEST_CASE("a GET that meets a 503 is retried and then succeeds", "[api]") {
     CHECK(keys->empty());
     CHECK(h.transport->requests.size() == 2);
     REQUIRE(h.sleeps.size() == 1);
-    CHECK(h.sleeps[0] == 100ms);  // full jitter: 0.5 x base delay 200 ms
+    CHECK(h.sleeps[0] == 100ms); // full jitter: 0.5 x base delay 200 ms
 }
 
 TEST_CASE("safe retries back off exponentially up to max_attempts", "[api]") {
@@ -369,8 +368,7 @@ TEST_CASE("the permission catalogue is read as a list of strings", "[api]") {
     const auto scopes = h.keys->permissions();
     REQUIRE(scopes.ok());
     CHECK(*scopes == std::vector<std::string>{"*", "*:read", "files:read"});
-    CHECK(h.transport->requests.at(0).url ==
-          "https://portal.example.com/api/2.0/keys/permissions");
+    CHECK(h.transport->requests.at(0).url == "https://portal.example.com/api/2.0/keys/permissions");
 }
 
 TEST_CASE("a refused portal URL or a malformed id sends nothing", "[api]") {

@@ -13,10 +13,11 @@ TEST_CASE("portal URLs must be https, except http to a loopback address", "[api]
         INFO(url);
         CHECK(api::check_portal_url(url).ok());
     }
-    for (const char* url : {"http://portal.example.com", "http://10.0.0.1", "http://127.0.0.1.nip.io",
-                            "http://128.0.0.1", "http://localhost.example.com", "ftp://127.0.0.1",
-                            "portal.example.com", "https://", "https://host:0",
-                            "https://host:99999", "http://[::2]", "http://0127.0.0.1"}) {
+    for (const char* url :
+         {"http://portal.example.com", "http://10.0.0.1", "http://127.0.0.1.nip.io",
+          "http://128.0.0.1", "http://localhost.example.com", "ftp://127.0.0.1",
+          "portal.example.com", "https://", "https://host:0", "https://host:99999", "http://[::2]",
+          "http://0127.0.0.1"}) {
         INFO(url);
         const auto status = api::check_portal_url(url);
         REQUIRE_FALSE(status.ok());
@@ -42,9 +43,8 @@ TEST_CASE("Retry-After accepts delta-seconds", "[api]") {
     CHECK(api::parse_retry_after("99999999999999999999999", now).has_value());
 }
 
-TEST_CASE("Retry-After accepts an IMF-fixdate relative to now, a past date meaning now",
-          "[api]") {
-    const auto now = api_test::test_now();  // Wed, 01 Jul 2026 12:00:00 GMT
+TEST_CASE("Retry-After accepts an IMF-fixdate relative to now, a past date meaning now", "[api]") {
+    const auto now = api_test::test_now(); // Wed, 01 Jul 2026 12:00:00 GMT
     CHECK(api::parse_retry_after("Wed, 01 Jul 2026 12:01:30 GMT", now) == std::optional{90s});
     CHECK(api::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now) == std::optional{0s});
 }
