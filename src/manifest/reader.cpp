@@ -185,6 +185,7 @@ std::optional<Interpolated> Reader::interpolate(const Node& node, const std::str
     if (!ok) {
         return std::nullopt;
     }
+    out.shown = out.used_variable ? raw : out.value;
     return out;
 }
 
@@ -238,7 +239,7 @@ std::optional<std::chrono::seconds> Reader::duration(const Node& node, const std
     }
     const auto value = core::parse_duration(text->value);
     if (!value) {
-        m_sink.error(node.offset, path, "`" + text->value + "` is not a duration; write a "
+        m_sink.error(node.offset, path, "`" + text->shown + "` is not a duration; write a "
                                         "positive whole number and a unit: s, m, h, d or w "
                                         "(for example 7d or 12h)");
     }
@@ -255,7 +256,7 @@ std::optional<std::size_t> Reader::choice(const Node& node, const std::string& p
     if (found == choices.end()) {
         const std::string hint = suggestion(text->value, choices);
         m_sink.error(node.offset, path,
-                     "`" + text->value + "` is not one of: " + joined(choices) + hint);
+                     "`" + text->shown + "` is not one of: " + joined(choices) + hint);
         return std::nullopt;
     }
     return static_cast<std::size_t>(found - choices.begin());

@@ -39,6 +39,9 @@ private:
 struct Interpolated {
     std::string value;
     bool used_variable = false;  ///< at least one ${VAR} was substituted
+    /// What messages may quote: the value as written when it came from a variable, since a
+    /// variable's value may be a secret.
+    std::string shown;
 };
 
 class Reader {

@@ -148,12 +148,12 @@ private:
             }
             const std::string& scope = value->value;
             if (!core::is_known_scope(scope)) {
-                const std::string hint = Reader::suggestion(scope, core::scope_catalogue());
+                const std::string hint = Reader::suggestion(value->shown, core::scope_catalogue());
                 std::string all;
                 for (const auto& known : core::scope_catalogue()) {
                     all += (all.empty() ? "" : ", ") + known;
                 }
-                sink.error(item.offset, where, "unknown scope `" + scope + "`" +
+                sink.error(item.offset, where, "unknown scope `" + value->shown + "`" +
                                                    (hint.empty() ? "; the scopes are: " + all
                                                                  : hint));
                 ok = false;
@@ -211,7 +211,7 @@ private:
             key.env = value->value;
             if (!is_env_name(key.env)) {
                 sink.error(env->offset, where,
-                           "`" + key.env + "` is not a portable variable name; use upper-case "
+                           "`" + value->shown + "` is not a portable variable name; use upper-case "
                            "letters, digits and `_`, not starting with a digit (for example " +
                                default_env_name(key.name.empty() ? "my key" : key.name) + ")");
                 return;

@@ -178,6 +178,10 @@ TEST_CASE("variable names are portable and unique", "[manifest]") {
     expect_problem(load(k_valid + "    env: bot_key\n"), "`bot_key` is not a portable variable",
                    12, 10);
     expect_problem(load(k_valid + "    env: 1KEY\n"), "not a portable variable", 12, 10);
+    // A value that came from a variable is quoted as written: it might be a secret.
+    const auto from_var = load(k_valid + "    env: ${DOCSPACE_TOKEN}\n");
+    expect_problem(from_var, "`${DOCSPACE_TOKEN}` is not a portable variable", 12, 10);
+    CHECK(all_messages(from_var).find("session-token") == std::string::npos);
     // "Integration-Bot" gets the same default variable name as "Integration Bot".
     const auto clash = load(k_valid + "  - name: Integration-Bot\n    permissions: [files:read]\n"
                                       "    expiresInDays: 1\n");
