@@ -1,0 +1,70 @@
+#pragma once
+/// Observing the world and carrying out a plan.
+///
+/// observe() gathers what the planner needs: the state file, the secrets the outputs hold (kept
+/// only when they match the state's fingerprints) and the portal's keys. apply_plan() then runs
+/// the plan's actions one by one. After every create, the new secret is written to every output
+/// and the state is saved before anything else happens, so a failure halfway never loses a
+/// secret that was received.
+
+#include "provision/api/keys_api.hpp"
+#include "provision/core/result.hpp"
+#include "provision/core/secret.hpp"
+#include "provision/manifest/manifest.hpp"
+#include "provision/plan/plan.hpp"
+#include "provision/state/state.hpp"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace provision::apply {
+
+/// Everything known before planning.
+struct World {
+    state::State state;
+    std::map<std::string, core::Secret> secrets;  ///< entry -> secret matching the state
+    std::vector<api::ApiKey> observed;            ///< the portal's keys
+    api::User user;                               ///< the caller
+};
+
+/// Reads the state and outputs (no network). Errors for corrupt files.
+core::Result<World> load_local(const manifest::Manifest& manifest);
+
+/// load_local + GET people/@self + GET keys.
+core::Result<World> observe(const manifest::Manifest& manifest, api::KeysApi& api);
+
+/// What the outputs hold relative to the state, for the planner.
+plan::OutputsView outputs_view(const manifest::Manifest& manifest, const World& world);
+
+/// Ordered by severity: a run reports the most serious outcome it met.
+enum class Outcome {
+    success,          ///< every action done
+    blocked,          ///< actions needing a decision were skipped; the rest done
+    partial_failure,  ///< some actions failed; every created secret persisted
+    unknown_outcome,  ///< a create's outcome could not be settled; the next run reconciles it
+    not_persisted,    ///< a created secret could not be written; the key was revoked
+};
+
+struct ApplyReport {
+    Outcome outcome = Outcome::success;
+    int created = 0, updated = 0, replaced = 0, deleted = 0, forgotten = 0, unchanged = 0;
+    int failed = 0, blocked = 0;
+    bool outputs_written = false;
+    std::vector<std::string> messages;  ///< one line per failure or notable event, no secrets
+};
+
+struct ApplyOptions {
+    std::function<core::Timestamp()> clock;  ///< default: core::now_utc
+};
+
+/// Runs the plan against `api`, updating `world` as it goes, writing outputs and state after
+/// every step.
+ApplyReport apply_plan(const manifest::Manifest& manifest, const plan::Plan& plan, World& world,
+                       api::KeysApi& api, const ApplyOptions& options = {});
+
+/// The output records for every manifest entry whose secret is known, per output selection.
+core::Status write_all_outputs(const manifest::Manifest& manifest, const World& world);
+
+}  // namespace provision::apply

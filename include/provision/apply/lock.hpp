@@ -1,0 +1,35 @@
+#pragma once
+/// A run lock the kernel releases: flock() on "<state file>.lock" for the whole run. A killed
+/// process never leaves a stale lock. The file records the holder (pid, host, start time) so a
+/// second run can say who holds it.
+
+#include "provision/core/result.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+namespace provision::apply {
+
+class RunLock {
+public:
+    RunLock(const RunLock&) = delete;
+    RunLock& operator=(const RunLock&) = delete;
+    RunLock(RunLock&& other) noexcept;
+    RunLock& operator=(RunLock&& other) noexcept;
+    ~RunLock();  ///< releases the lock
+
+    /// Takes the lock, waiting up to `timeout` (0 = fail at once). Errc::lock_held names the
+    /// holder when another process keeps it.
+    static core::Result<RunLock> acquire(const std::filesystem::path& lock_file,
+                                         std::chrono::milliseconds timeout);
+
+private:
+    explicit RunLock(int fd) : m_fd(fd) {}
+    int m_fd = -1;
+};
+
+/// "<state path>.lock"
+std::filesystem::path lock_path_for(const std::filesystem::path& state_path);
+
+}  // namespace provision::apply

@@ -1,0 +1,113 @@
+#pragma once
+/// The plan: what apply would do, computed as data by a pure function (make_plan) from the
+/// manifest, the state, the keys observed on the portal and what the outputs hold. Rendering
+/// (render.hpp) and execution (apply/) are separate steps, as in ninja and vcpkg.
+
+#include "provision/api/types.hpp"
+#include "provision/core/time.hpp"
+#include "provision/manifest/manifest.hpp"
+#include "provision/state/state.hpp"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace provision::plan {
+
+enum class ActionKind {
+    noop,        ///< the key matches the manifest
+    create,      ///< no key yet: create one
+    update,      ///< PUT name and/or permissions back to the manifest's values
+    reactivate,  ///< PUT isActive=true on a deactivated, unexpired key (plus any update)
+    replace,     ///< create a new key, write its secret, then retire the old one
+    retire,      ///< retire an old key whose grace period is over (delete or deactivate)
+    remove,      ///< delete a managed key whose entry left the manifest (--prune)
+    forget,      ///< drop a state record whose key is already gone from the portal
+    write_outputs,  ///< outputs lack secrets that are known (a file was deleted or added)
+    blocked,     ///< needs a decision from the user; see Action::detail
+};
+
+/// Why an action is planned. Each drift state has its own name in the plan.
+enum class Reason {
+    in_sync,
+    new_entry,             ///< no key for the entry yet
+    missing_on_portal,     ///< the state's key is gone from the portal
+    deactivated,           ///< deactivated on the portal, not expired
+    deactivated_expired,   ///< deactivated and expired
+    expired,               ///< expired (the portal may still list it as active)
+    scopes_edited,         ///< permissions differ from the manifest
+    name_edited,           ///< name differs from the manifest
+    lifetime_changed,      ///< expiresInDays changed in the manifest; expiry is immutable
+    rotation_due,          ///< expires within the rotation window
+    forced_rotation,       ///< `provision rotate`
+    secret_unknown,        ///< no output holds the key's secret
+    grace_over,            ///< a retiring key's grace period ended
+    entry_removed,         ///< the entry left the manifest
+    untracked_name_match,  ///< not in state, but a live key of that name by the same user exists
+    protected_entry,       ///< protect: true forbids the deletion or replacement
+    outputs_stale,         ///< outputs do not hold every known secret
+};
+
+const char* to_string(ActionKind kind) noexcept;
+const char* to_string(Reason reason) noexcept;
+
+struct Action {
+    ActionKind kind = ActionKind::noop;
+    std::vector<Reason> reasons;
+    std::string entry;                       ///< manifest entry name ("" for write_outputs)
+    std::optional<std::string> key_id;       ///< the existing key acted upon, if any
+    std::string postfix;                     ///< of the existing key, for display
+    api::UpdateRequest update;               ///< for update / reactivate
+    api::CreateRequest create;               ///< for create / replace
+    manifest::RetirePolicy retire_policy = manifest::RetirePolicy::delete_key;
+    std::string detail;                      ///< one line for humans (what and why)
+    /// Field-level changes for display: {"permissions", "files:read", "files:read, rooms:read"}.
+    struct Change { std::string field, from, to; };
+    std::vector<Change> changes;
+};
+
+struct Plan {
+    std::vector<Action> actions;  ///< in manifest order, then removals, then retirements
+
+    bool has_changes() const;     ///< anything but noop
+    bool has_blocked() const;
+    std::size_t count(ActionKind kind) const;
+};
+
+/// What the outputs hold, computed by the caller from the files.
+struct OutputsView {
+    /// Entries whose secret some output holds, and which matches the state's fingerprint.
+    std::set<std::string> entries_with_secret;
+    /// True when rewriting the outputs would change at least one file.
+    bool stale = false;
+};
+
+struct PlanOptions {
+    bool prune = false;                 ///< delete keys whose entries left the manifest
+    std::set<std::string> targets;      ///< limit to these entries (empty = all)
+    std::set<std::string> force_rotate; ///< `provision rotate`
+    bool allow_duplicate = false;       ///< create even when an untracked key of that name exists
+    bool override_protect = false;      ///< allow replacing/deleting `protect: true` entries
+};
+
+struct PlanInput {
+    const manifest::Manifest& manifest;
+    const state::State& state;
+    const std::vector<api::ApiKey>& observed;  ///< GET /api/2.0/keys
+    const OutputsView& outputs;
+    std::string current_user_id;               ///< the caller (people/@self)
+    core::Timestamp now;
+    PlanOptions options;
+};
+
+/// Pure: the same input gives the same plan, byte for byte when rendered.
+Plan make_plan(const PlanInput& input);
+
+/// The rotation window for a key: its own or the manifest default; when unset, a third of
+/// the lifetime, at most 30 days, at least 1 day.
+std::chrono::seconds rotation_window(const manifest::KeySpec& spec,
+                                     const manifest::RotationPolicy& defaults);
+
+}  // namespace provision::plan

@@ -1,0 +1,134 @@
+// Gathering the world before planning: the state, the secrets held by the outputs (trusted only
+// when they match the state's fingerprints) and the portal's keys. Also the one function that
+// turns the world into output files, shared by every step that changes a secret.
+
+#include "provision/apply/executor.hpp"
+#include "provision/core/atomic_file.hpp"
+#include "provision/output/output.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace provision::apply {
+
+namespace {
+
+bool selected(const manifest::OutputSpec& spec, const std::string& entry) {
+    return spec.keys.empty() || std::find(spec.keys.begin(), spec.keys.end(), entry) != spec.keys.end();
+}
+
+std::vector<output::SecretRecord> records_for(const manifest::Manifest& manifest,
+                                              const manifest::OutputSpec& spec, const World& world) {
+    std::vector<output::SecretRecord> records;
+    for (const auto& key : manifest.keys) {
+        if (!selected(spec, key.name)) {
+            continue;
+        }
+        const auto* record = world.state.find(key.name);
+        const auto secret = world.secrets.find(key.name);
+        if (record == nullptr || secret == world.secrets.end()) {
+            continue;
+        }
+        output::SecretRecord r;
+        r.entry = key.name;
+        r.env = key.env;
+        r.secret = secret->second;
+        r.id = record->id;
+        r.name = record->name;
+        r.postfix = record->postfix;
+        r.permissions = record->permissions;
+        r.expires_at = record->expires_at;
+        records.push_back(std::move(r));
+    }
+    return records;
+}
+
+/// True when writing `spec` now would change the file.
+bool output_differs(const manifest::Manifest& manifest, const manifest::OutputSpec& spec,
+                    const World& world) {
+    const auto records = records_for(manifest, spec, world);
+    const auto rendered = output::render_output(spec, records);
+    const auto current = core::read_file_if_exists(spec.path);
+    if (!rendered.ok() || !current.ok()) {
+        return true;
+    }
+    if (!current.value().has_value()) {
+        return !records.empty();
+    }
+    return *current.value() != rendered.value();
+}
+
+}  // namespace
+
+core::Result<World> load_local(const manifest::Manifest& manifest) {
+    World world;
+    auto loaded = state::load_state(manifest.state_path);
+    if (!loaded.ok()) {
+        return loaded.error();
+    }
+    world.state = std::move(loaded.value());
+    auto secrets = output::read_known_secrets(manifest);
+    if (!secrets.ok()) {
+        return secrets.error();
+    }
+    for (auto& [entry, secret] : secrets.value()) {
+        const auto* record = world.state.find(entry);
+        if (record == nullptr) {
+            spdlog::debug("output holds a secret for '{}', which the state does not know", entry);
+            continue;
+        }
+        if (record->fingerprint != secret.fingerprint()) {
+            spdlog::warn("the outputs hold a secret for '{}' that is not the one of key {} "
+                         "(sk-***{}); it is ignored",
+                         entry, record->id, record->postfix);
+            continue;
+        }
+        world.secrets.emplace(entry, std::move(secret));
+    }
+    return world;
+}
+
+core::Result<World> observe(const manifest::Manifest& manifest, api::KeysApi& api) {
+    auto world = load_local(manifest);
+    if (!world.ok()) {
+        return world;
+    }
+    auto user = api.current_user();
+    if (!user.ok()) {
+        return user.error();
+    }
+    world->user = std::move(user.value());
+    auto keys = api.list();
+    if (!keys.ok()) {
+        return keys.error();
+    }
+    world->observed = std::move(keys.value());
+    return world;
+}
+
+plan::OutputsView outputs_view(const manifest::Manifest& manifest, const World& world) {
+    plan::OutputsView view;
+    for (const auto& [entry, secret] : world.secrets) {
+        view.entries_with_secret.insert(entry);
+    }
+    view.stale = std::any_of(manifest.outputs.begin(), manifest.outputs.end(),
+                             [&](const auto& spec) { return output_differs(manifest, spec, world); });
+    return view;
+}
+
+core::Status write_all_outputs(const manifest::Manifest& manifest, const World& world) {
+    for (const auto& spec : manifest.outputs) {
+        if (!output_differs(manifest, spec, world)) {
+            continue;
+        }
+        auto written = output::write_output(spec, records_for(manifest, spec, world));
+        if (!written.ok()) {
+            return written;
+        }
+        spdlog::debug("wrote {}", spec.path_as_written);
+    }
+    return core::ok_status();
+}
+
+}  // namespace provision::apply

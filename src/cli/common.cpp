@@ -1,0 +1,157 @@
+#include "cli/common.hpp"
+
+#include "provision/api/http_keys_api.hpp"
+#include "provision/core/atomic_file.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <iostream>
+
+namespace provision::cli {
+
+namespace {
+
+std::string trim_token(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+        text.pop_back();
+    }
+    return text;
+}
+
+core::Result<core::Secret> read_token_file(const std::filesystem::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        return core::make_error(core::Errc::invalid_input, "cannot read token file " + path.string());
+    }
+    if ((st.st_mode & 077) != 0) {
+        return core::make_error(core::Errc::invalid_input,
+                                "token file " + path.string() +
+                                    " is readable by group or others; run `chmod 600 " +
+                                    path.string() + "`");
+    }
+    auto content = core::read_file_if_exists(path, 64 * 1024);
+    if (!content.ok()) {
+        return content.error();
+    }
+    if (!content.value()) {
+        return core::make_error(core::Errc::invalid_input, "token file " + path.string() + " does not exist");
+    }
+    core::Secret token{trim_token(std::move(*content.value()))};
+    if (token.empty()) {
+        return core::make_error(core::Errc::invalid_input, "token file " + path.string() + " is empty");
+    }
+    return token;
+}
+
+}  // namespace
+
+void add_global_options(CLI::App& app, GlobalOptions& options) {
+    app.add_option("--log-level", options.log_level,
+                   "trace, debug, info, warn, error or off (logs go to stderr)")
+        ->capture_default_str();
+}
+
+void add_network_options(CLI::App& command, GlobalOptions& options) {
+    command.add_option("--token-file", options.token_file,
+                       "read the portal token from this file (mode 0600)");
+    command.add_flag("--token-stdin", options.token_stdin, "read the portal token from standard input");
+    command.add_option("--connect-timeout", options.connect_timeout, "seconds to connect")
+        ->capture_default_str();
+    command.add_option("--request-timeout", options.request_timeout, "seconds per request")
+        ->capture_default_str();
+    command.add_option("--ca-bundle", options.ca_bundle, "PEM file of CA certificates to trust");
+}
+
+bool configure_logging(const std::string& level) {
+    const auto parsed = spdlog::level::from_str(level);
+    if (parsed == spdlog::level::off && level != "off") {
+        return false;
+    }
+    auto logger = spdlog::stderr_color_mt("provision");
+    logger->set_pattern("%^%l%$: %v");
+    logger->set_level(parsed);
+    spdlog::set_default_logger(logger);
+    return true;
+}
+
+std::optional<manifest::Manifest> load_manifest_or_report(const std::string& file) {
+    auto loaded = manifest::load_manifest(file, manifest::process_env());
+    for (const auto& d : loaded.diagnostics) {
+        std::cerr << core::format_diagnostic(d) << '\n';
+    }
+    if (!loaded.manifest) {
+        std::size_t errors = 0;
+        for (const auto& d : loaded.diagnostics) {
+            errors += d.severity == core::Severity::error ? 1 : 0;
+        }
+        std::cerr << file << ": " << errors << " error(s); nothing was sent to the portal\n";
+    }
+    return std::move(loaded.manifest);
+}
+
+core::Result<core::Secret> resolve_token(const manifest::Manifest& manifest,
+                                         const GlobalOptions& options) {
+    if (!options.token_file.empty()) {
+        return read_token_file(options.token_file);
+    }
+    if (options.token_stdin) {
+        std::string line;
+        std::getline(std::cin, line);
+        core::Secret token{trim_token(std::move(line))};
+        if (token.empty()) {
+            return core::make_error(core::Errc::invalid_input, "no token on standard input");
+        }
+        return token;
+    }
+    if (!manifest.portal.token_file.empty()) {
+        return read_token_file(manifest.portal.token_file);
+    }
+    if (!manifest.portal.token.empty()) {
+        return core::Secret{manifest.portal.token};
+    }
+    if (const char* env = std::getenv("DOCSPACE_TOKEN"); env != nullptr && *env != '\0') {
+        return core::Secret{env};
+    }
+    return core::make_error(core::Errc::invalid_input,
+                            "no portal token: set DOCSPACE_TOKEN, or pass --token-file or --token-stdin");
+}
+
+core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& manifest,
+                                                     const GlobalOptions& options) {
+    if (auto url_ok = api::check_portal_url(manifest.portal.url); !url_ok.ok()) {
+        return url_ok.error();
+    }
+    auto token = resolve_token(manifest, options);
+    if (!token.ok()) {
+        return token.error();
+    }
+    api::TransportOptions transport;
+    transport.connect_timeout = std::chrono::milliseconds(static_cast<long long>(options.connect_timeout * 1000));
+    transport.request_timeout = std::chrono::milliseconds(static_cast<long long>(options.request_timeout * 1000));
+    transport.ca_bundle = options.ca_bundle;
+    transport.trace = spdlog::get_level() == spdlog::level::trace;
+    api::HttpKeysApiOptions api_options;
+    api_options.base_url = manifest.portal.url;
+    api_options.credential = std::move(token.value());
+    std::unique_ptr<api::KeysApi> client =
+        api::make_http_keys_api(std::move(api_options), api::make_curl_transport(transport));
+    return client;
+}
+
+int exit_code_for(const core::Error& error) {
+    switch (error.code) {
+    case core::Errc::invalid_input: return k_exit_invalid;
+    case core::Errc::lock_held: return k_exit_lock_held;
+    default: return k_exit_error;
+    }
+}
+
+int report_error(const core::Error& error) {
+    std::cerr << "error: " << core::redact_secrets(error.message) << '\n';
+    return exit_code_for(error);
+}
+
+}  // namespace provision::cli

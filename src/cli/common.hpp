@@ -1,0 +1,56 @@
+#pragma once
+/// What every networked subcommand shares: global options, logging, loading the manifest with
+/// its diagnostics, resolving the portal credential (never from argv), building the API client,
+/// and turning errors into exit codes.
+
+#include "cli/exit_codes.hpp"
+#include "provision/api/keys_api.hpp"
+#include "provision/core/result.hpp"
+#include "provision/manifest/manifest.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace provision::cli {
+
+struct GlobalOptions {
+    std::string log_level = "info";
+    std::string token_file;       ///< overrides the manifest's token
+    bool token_stdin = false;     ///< read the token from standard input
+    double connect_timeout = 10;  ///< seconds
+    double request_timeout = 30;  ///< seconds
+    std::string ca_bundle;
+    double lock_timeout = 0;      ///< seconds to wait for another run's lock
+    std::string output = "text";  ///< text | json
+};
+
+/// Adds the options above to `app` (inherited by subcommands).
+void add_global_options(CLI::App& app, GlobalOptions& options);
+void add_network_options(CLI::App& command, GlobalOptions& options);
+
+/// Sets up spdlog on stderr at the requested level; false for an unknown level.
+bool configure_logging(const std::string& level);
+
+/// Loads the manifest, printing every diagnostic to stderr. nullopt when it has errors.
+std::optional<manifest::Manifest> load_manifest_or_report(const std::string& file);
+
+/// The portal credential: --token-file, --token-stdin, the manifest's tokenFile or token
+/// (normally ${DOCSPACE_TOKEN}), or the DOCSPACE_TOKEN environment variable, in that order.
+/// Token files readable by group or others are refused.
+core::Result<core::Secret> resolve_token(const manifest::Manifest& manifest,
+                                         const GlobalOptions& options);
+
+/// The HTTP client for the manifest's portal.
+core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& manifest,
+                                                     const GlobalOptions& options);
+
+/// Exit code for a failure before or outside the executor.
+int exit_code_for(const core::Error& error);
+
+/// Prints "error: <message>" on stderr and returns exit_code_for(error).
+int report_error(const core::Error& error);
+
+}  // namespace provision::cli

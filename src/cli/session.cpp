@@ -1,0 +1,53 @@
+#include "cli/session.hpp"
+
+#include "provision/plan/render.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+namespace provision::cli {
+
+std::variant<Session, int> open_session(const std::string& file, const GlobalOptions& global,
+                                        const SessionOptions& options) {
+    auto loaded = load_manifest_or_report(file);
+    if (!loaded) {
+        return k_exit_invalid;
+    }
+    Session session{std::move(*loaded), nullptr, std::nullopt, {}, {}};
+    auto client = make_api(session.manifest, global);
+    if (!client.ok()) {
+        return report_error(client.error());
+    }
+    session.api = std::move(client.value());
+    if (options.take_lock) {
+        auto lock = apply::RunLock::acquire(
+            apply::lock_path_for(session.manifest.state_path),
+            std::chrono::milliseconds(static_cast<long long>(global.lock_timeout * 1000)));
+        if (!lock.ok()) {
+            return report_error(lock.error());
+        }
+        session.lock.emplace(std::move(lock.value()));
+    }
+    auto world = apply::observe(session.manifest, *session.api);
+    if (!world.ok()) {
+        return report_error(world.error());
+    }
+    session.world = std::move(world.value());
+    const auto view = apply::outputs_view(session.manifest, session.world);
+    session.plan = plan::make_plan(plan::PlanInput{session.manifest, session.world.state,
+                                                   session.world.observed, view,
+                                                   session.world.user.id, core::now_utc(),
+                                                   options.plan});
+    return session;
+}
+
+void print_plan(const plan::Plan& plan, const GlobalOptions& global) {
+    if (global.output == "json") {
+        std::cout << plan::render_json(plan).dump(2) << '\n';
+    } else {
+        std::cout << plan::render_text(plan);
+    }
+}
+
+}  // namespace provision::cli

@@ -1,0 +1,376 @@
+// The planner: a pure function from (manifest, state, observed keys, outputs view, now) to a
+// Plan. Every reconcile rule lives here, so the rules are unit-tested with plain values and
+// the executor only carries out what the plan says.
+//
+// Per manifest entry, the state says which portal key (by id) the entry owns; the observed
+// list says what that key looks like now. The rules, in order of precedence:
+//   no state record            -> create (unless a live key of the same name by the same user
+//                                 exists: blocked, the user imports it or allows a duplicate)
+//   record, key gone           -> create again (missing_on_portal)
+//   key expired                -> replace (expiry is immutable)
+//   lifetime changed           -> replace
+//   secret in no output        -> policy: fail (blocked), rotate (replace), keep (noop)
+//   expires within the window  -> replace (rotation_due)
+//   deactivated                -> reactivate
+//   name or scopes edited      -> update (PUT)
+// Replacements of `protect: true` entries are blocked unless overridden. Then records whose
+// entries left the manifest (remove with prune, else kept and shown), then retiring keys.
+// Keys that the state does not know are never acted upon.
+
+#include "provision/plan/plan.hpp"
+
+#include <algorithm>
+
+namespace provision::plan {
+
+namespace {
+
+using core::Timestamp;
+using manifest::KeySpec;
+using std::chrono::seconds;
+
+const api::ApiKey* find_observed(const std::vector<api::ApiKey>& observed, const std::string& id) {
+    for (const auto& key : observed) {
+        if (key.id == id) {
+            return &key;
+        }
+    }
+    return nullptr;
+}
+
+bool is_expired(const api::ApiKey& key, Timestamp now) {
+    return key.expires_at.has_value() && *key.expires_at <= now;
+}
+
+std::string lifetime_text(std::optional<int> days) {
+    return days ? std::to_string(*days) + "d" : std::string("never");
+}
+
+api::CreateRequest create_request(const KeySpec& spec) {
+    return api::CreateRequest{spec.name, spec.permissions, spec.expires_in_days};
+}
+
+const manifest::RotationPolicy& rotation_of(const KeySpec* spec, const manifest::Manifest& m) {
+    return spec != nullptr ? spec->rotation : m.default_rotation;
+}
+
+Action make_action(ActionKind kind, Reason reason, const KeySpec& spec) {
+    Action action;
+    action.kind = kind;
+    action.reasons.push_back(reason);
+    action.entry = spec.name;
+    return action;
+}
+
+void set_existing(Action& action, const state::ManagedKey& record) {
+    action.key_id = record.id;
+    action.postfix = record.postfix;
+}
+
+/// The untracked live keys a missing state record may be confused with.
+std::vector<const api::ApiKey*> untracked_matches(const PlanInput& in, const KeySpec& spec) {
+    std::vector<const api::ApiKey*> found;
+    for (const auto& key : in.observed) {
+        const bool tracked =
+            std::any_of(in.state.keys.begin(), in.state.keys.end(),
+                        [&](const state::ManagedKey& r) { return r.id == key.id; }) ||
+            std::any_of(in.state.retiring.begin(), in.state.retiring.end(),
+                        [&](const state::RetiringKey& r) { return r.id == key.id; });
+        if (!tracked && key.name == spec.name && key.created_by_id == in.current_user_id &&
+            key.is_active && !is_expired(key, in.now)) {
+            found.push_back(&key);
+        }
+    }
+    return found;
+}
+
+Action plan_new_entry(const PlanInput& in, const KeySpec& spec) {
+    const auto matches = untracked_matches(in, spec);
+    if (!matches.empty() && !in.options.allow_duplicate) {
+        Action action = make_action(ActionKind::blocked, Reason::untracked_name_match, spec);
+        action.key_id = matches.front()->id;
+        action.postfix = matches.front()->postfix;
+        action.detail = "the state does not know this entry, but the portal has " +
+                        std::to_string(matches.size()) + " live key(s) named '" + spec.name +
+                        "' created by you (first: id " + matches.front()->id +
+                        "); bind it with `provision import MANIFEST '" + spec.name + "' --id " +
+                        matches.front()->id +
+                        "`, or pass --allow-duplicate to create another key";
+        return action;
+    }
+    Action action = make_action(ActionKind::create, Reason::new_entry, spec);
+    action.create = create_request(spec);
+    action.detail = spec.permissions.to_display() + "; expires " +
+                    (spec.expires_in_days ? "in " + lifetime_text(spec.expires_in_days) : "never");
+    return action;
+}
+
+Action plan_replace(const PlanInput& in, const KeySpec& spec, const state::ManagedKey& record,
+                    Reason reason, std::string detail) {
+    if (spec.protect && !in.options.override_protect) {
+        Action action = make_action(ActionKind::blocked, reason, spec);
+        action.reasons.push_back(Reason::protected_entry);
+        set_existing(action, record);
+        action.detail = detail + "; the entry is protected (protect: true), so it is not replaced: "
+                                 "pass --override-protect to allow it";
+        return action;
+    }
+    Action action = make_action(ActionKind::replace, reason, spec);
+    set_existing(action, record);
+    action.create = create_request(spec);
+    action.retire_policy = spec.rotation.retire;
+    action.detail = std::move(detail);
+    return action;
+}
+
+/// The update needed to put the portal's key back to the manifest's name and scopes.
+void add_edits(Action& action, const KeySpec& spec, const api::ApiKey& key) {
+    if (key.name != spec.name) {
+        action.update.name = spec.name;
+        action.changes.push_back({"name", key.name, spec.name});
+        action.reasons.push_back(Reason::name_edited);
+    }
+    if (!(key.permissions == spec.permissions)) {
+        action.update.permissions = spec.permissions;
+        action.changes.push_back(
+            {"permissions", key.permissions.to_display(), spec.permissions.to_display()});
+        action.reasons.push_back(Reason::scopes_edited);
+    }
+}
+
+Action plan_existing(const PlanInput& in, const KeySpec& spec, const state::ManagedKey& record) {
+    const api::ApiKey* key = find_observed(in.observed, record.id);
+    if (key == nullptr) {
+        Action action = make_action(ActionKind::create, Reason::missing_on_portal, spec);
+        set_existing(action, record);
+        action.create = create_request(spec);
+        action.detail = "key sk-***" + record.postfix + " (id " + record.id +
+                        ") is gone from the portal; a new key will be created";
+        return action;
+    }
+    const bool expired = is_expired(*key, in.now);
+    if (expired) {
+        const Reason reason = key->is_active ? Reason::expired : Reason::deactivated_expired;
+        return plan_replace(in, spec, record, reason,
+                            "expired " + core::format_iso8601(*key->expires_at) +
+                                "; an expiry cannot be extended, so a new key replaces it");
+    }
+    if (record.expires_in_days != spec.expires_in_days) {
+        return plan_replace(in, spec, record, Reason::lifetime_changed,
+                            "lifetime changed from " + lifetime_text(record.expires_in_days) +
+                                " to " + lifetime_text(spec.expires_in_days) +
+                                "; an expiry cannot be changed, so a new key replaces it");
+    }
+    if (in.options.force_rotate.count(spec.name) != 0) {
+        return plan_replace(in, spec, record, Reason::forced_rotation, "rotation requested");
+    }
+    if (in.outputs.entries_with_secret.count(spec.name) == 0) {
+        switch (spec.on_secret_unknown) {
+        case manifest::SecretUnknownPolicy::rotate:
+            return plan_replace(in, spec, record, Reason::secret_unknown,
+                                "no output holds this key's secret; onSecretUnknown: rotate");
+        case manifest::SecretUnknownPolicy::keep: {
+            Action action = make_action(ActionKind::noop, Reason::secret_unknown, spec);
+            set_existing(action, record);
+            action.detail = "no output holds this key's secret; kept (onSecretUnknown: keep)";
+            return action;
+        }
+        case manifest::SecretUnknownPolicy::fail: {
+            Action action = make_action(ActionKind::blocked, Reason::secret_unknown, spec);
+            set_existing(action, record);
+            action.detail = "no output holds the secret of key sk-***" + record.postfix +
+                            ": restore the output file, run `provision rotate MANIFEST --key '" +
+                            spec.name + "'`, or set onSecretUnknown: rotate or keep";
+            return action;
+        }
+        }
+    }
+    if (key->expires_at && spec.expires_in_days) {
+        const auto left = std::chrono::duration_cast<seconds>(*key->expires_at - in.now);
+        if (left <= rotation_window(spec, in.manifest.default_rotation)) {
+            return plan_replace(in, spec, record, Reason::rotation_due,
+                                "expires in " + core::format_remaining(left) +
+                                    ", within the rotation window");
+        }
+    }
+    Action action = make_action(ActionKind::noop, Reason::in_sync, spec);
+    set_existing(action, record);
+    if (!key->is_active) {
+        action.kind = ActionKind::reactivate;
+        action.reasons = {Reason::deactivated};
+        action.update.is_active = true;
+        action.changes.push_back({"isActive", "false", "true"});
+    }
+    const std::size_t before = action.reasons.size();
+    add_edits(action, spec, *key);
+    if (action.kind == ActionKind::noop && action.reasons.size() > before) {
+        action.kind = ActionKind::update;
+        action.reasons.erase(action.reasons.begin());  // drop in_sync
+    }
+    if (action.kind != ActionKind::noop) {
+        action.detail = "edited on the portal; put back with PUT";
+    }
+    return action;
+}
+
+bool targeted(const PlanOptions& options, const std::string& entry) {
+    return options.targets.empty() || options.targets.count(entry) != 0;
+}
+
+void plan_removed_entries(const PlanInput& in, Plan& plan) {
+    std::vector<const state::ManagedKey*> removed;
+    for (const auto& record : in.state.keys) {
+        if (in.manifest.find_key(record.entry) == nullptr && targeted(in.options, record.entry)) {
+            removed.push_back(&record);
+        }
+    }
+    std::sort(removed.begin(), removed.end(),
+              [](const auto* a, const auto* b) { return a->entry < b->entry; });
+    for (const auto* record : removed) {
+        Action action;
+        action.entry = record->entry;
+        set_existing(action, *record);
+        action.reasons.push_back(Reason::entry_removed);
+        if (find_observed(in.observed, record->id) == nullptr) {
+            action.kind = ActionKind::forget;
+            action.detail = "no longer in the manifest and already gone from the portal";
+        } else if (in.options.prune || in.manifest.prune) {
+            action.kind = ActionKind::remove;
+            action.detail = "no longer in the manifest; deleted because pruning is on";
+        } else {
+            action.kind = ActionKind::noop;
+            action.detail = "no longer in the manifest; kept (pass --prune to delete it)";
+        }
+        plan.actions.push_back(std::move(action));
+    }
+}
+
+void plan_retiring(const PlanInput& in, Plan& plan) {
+    std::vector<const state::RetiringKey*> retiring;
+    for (const auto& r : in.state.retiring) {
+        if (targeted(in.options, r.entry)) {
+            retiring.push_back(&r);
+        }
+    }
+    std::sort(retiring.begin(), retiring.end(), [](const auto* a, const auto* b) {
+        return std::tie(a->retire_after, a->id) < std::tie(b->retire_after, b->id);
+    });
+    for (const auto* r : retiring) {
+        Action action;
+        action.entry = r->entry;
+        action.key_id = r->id;
+        action.postfix = r->postfix;
+        action.reasons.push_back(Reason::grace_over);
+        const KeySpec* spec = in.manifest.find_key(r->entry);
+        action.retire_policy = rotation_of(spec, in.manifest).retire;
+        const api::ApiKey* key = find_observed(in.observed, r->id);
+        if (key == nullptr) {
+            action.kind = ActionKind::forget;
+            action.detail = "replaced key is already gone from the portal";
+        } else if (in.now >= r->retire_after) {
+            const bool keep = action.retire_policy == manifest::RetirePolicy::keep_until_expiry;
+            action.kind = keep ? ActionKind::forget : ActionKind::retire;
+            action.detail = keep ? "replaced key has expired; no longer tracked"
+                                 : "grace period over; the replaced key is retired";
+        } else {
+            action.kind = ActionKind::noop;
+            action.detail = "replaced key stays usable until " + core::format_iso8601(r->retire_after);
+        }
+        plan.actions.push_back(std::move(action));
+    }
+}
+
+}  // namespace
+
+std::chrono::seconds rotation_window(const KeySpec& spec, const manifest::RotationPolicy& defaults) {
+    if (spec.rotation.rotate_before) {
+        return *spec.rotation.rotate_before;
+    }
+    if (defaults.rotate_before) {
+        return *defaults.rotate_before;
+    }
+    const seconds day{86400};
+    if (!spec.expires_in_days) {
+        return seconds{0};
+    }
+    const seconds third{*spec.expires_in_days * 86400LL / 3};
+    return std::clamp(third, day, seconds{30 * 86400});
+}
+
+Plan make_plan(const PlanInput& in) {
+    Plan plan;
+    for (const auto& spec : in.manifest.keys) {
+        if (!targeted(in.options, spec.name)) {
+            continue;
+        }
+        const state::ManagedKey* record = in.state.find(spec.name);
+        plan.actions.push_back(record == nullptr ? plan_new_entry(in, spec)
+                                                 : plan_existing(in, spec, *record));
+    }
+    plan_removed_entries(in, plan);
+    plan_retiring(in, plan);
+    if (in.outputs.stale) {
+        Action action;
+        action.kind = ActionKind::write_outputs;
+        action.reasons.push_back(Reason::outputs_stale);
+        action.detail = "outputs do not hold every known secret; they are rewritten";
+        plan.actions.push_back(std::move(action));
+    }
+    return plan;
+}
+
+bool Plan::has_changes() const {
+    return std::any_of(actions.begin(), actions.end(),
+                       [](const Action& a) { return a.kind != ActionKind::noop && a.kind != ActionKind::blocked; });
+}
+
+bool Plan::has_blocked() const {
+    return std::any_of(actions.begin(), actions.end(),
+                       [](const Action& a) { return a.kind == ActionKind::blocked; });
+}
+
+std::size_t Plan::count(ActionKind kind) const {
+    return static_cast<std::size_t>(std::count_if(
+        actions.begin(), actions.end(), [kind](const Action& a) { return a.kind == kind; }));
+}
+
+const char* to_string(ActionKind kind) noexcept {
+    switch (kind) {
+    case ActionKind::noop: return "noop";
+    case ActionKind::create: return "create";
+    case ActionKind::update: return "update";
+    case ActionKind::reactivate: return "reactivate";
+    case ActionKind::replace: return "replace";
+    case ActionKind::retire: return "retire";
+    case ActionKind::remove: return "delete";
+    case ActionKind::forget: return "forget";
+    case ActionKind::write_outputs: return "write-outputs";
+    case ActionKind::blocked: return "blocked";
+    }
+    return "noop";
+}
+
+const char* to_string(Reason reason) noexcept {
+    switch (reason) {
+    case Reason::in_sync: return "in_sync";
+    case Reason::new_entry: return "new_entry";
+    case Reason::missing_on_portal: return "missing_on_portal";
+    case Reason::deactivated: return "deactivated";
+    case Reason::deactivated_expired: return "deactivated_expired";
+    case Reason::expired: return "expired";
+    case Reason::scopes_edited: return "scopes_edited";
+    case Reason::name_edited: return "name_edited";
+    case Reason::lifetime_changed: return "lifetime_changed";
+    case Reason::rotation_due: return "rotation_due";
+    case Reason::forced_rotation: return "forced_rotation";
+    case Reason::secret_unknown: return "secret_unknown";
+    case Reason::grace_over: return "grace_over";
+    case Reason::entry_removed: return "entry_removed";
+    case Reason::untracked_name_match: return "untracked_name_match";
+    case Reason::protected_entry: return "protected_entry";
+    case Reason::outputs_stale: return "outputs_stale";
+    }
+    return "in_sync";
+}
+
+}  // namespace provision::plan

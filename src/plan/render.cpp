@@ -1,0 +1,111 @@
+#include "provision/plan/render.hpp"
+
+#include <fmt/format.h>
+
+namespace provision::plan {
+
+namespace {
+
+const char* symbol(ActionKind kind) {
+    switch (kind) {
+    case ActionKind::noop: return "=";
+    case ActionKind::create: return "+";
+    case ActionKind::update:
+    case ActionKind::reactivate: return "~";
+    case ActionKind::replace: return "-/+";
+    case ActionKind::retire:
+    case ActionKind::remove: return "-";
+    case ActionKind::forget: return ".";
+    case ActionKind::write_outputs: return ">";
+    case ActionKind::blocked: return "!";
+    }
+    return "?";
+}
+
+std::string reasons_text(const Action& action) {
+    std::string out;
+    for (auto reason : action.reasons) {
+        if (!out.empty()) {
+            out += ", ";
+        }
+        out += to_string(reason);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string render_summary(const Plan& plan) {
+    if (!plan.has_changes() && !plan.has_blocked()) {
+        return "No changes. The portal matches the manifest.";
+    }
+    const std::size_t creates = plan.count(ActionKind::create);
+    const std::size_t updates = plan.count(ActionKind::update) + plan.count(ActionKind::reactivate);
+    const std::size_t replaces = plan.count(ActionKind::replace);
+    const std::size_t deletes = plan.count(ActionKind::remove) + plan.count(ActionKind::retire);
+    std::string text = fmt::format("Plan: {} to create, {} to update, {} to replace, {} to delete.",
+                                   creates, updates, replaces, deletes);
+    if (const std::size_t blocked = plan.count(ActionKind::blocked); blocked > 0) {
+        text += fmt::format(" {} blocked (needs your decision).", blocked);
+    }
+    return text;
+}
+
+std::string render_text(const Plan& plan) {
+    std::string out;
+    for (const auto& action : plan.actions) {
+        const std::string key = action.postfix.empty() ? std::string{} : "sk-***" + action.postfix;
+        out += fmt::format("  {:<3} {:<13} {:<30} {:<11} {}\n", symbol(action.kind),
+                           to_string(action.kind), action.entry.empty() ? "(outputs)" : action.entry,
+                           key, reasons_text(action));
+        if (!action.detail.empty()) {
+            out += fmt::format("        {}\n", action.detail);
+        }
+        for (const auto& change : action.changes) {
+            out += fmt::format("        {}: {} -> {}\n", change.field, change.from, change.to);
+        }
+    }
+    if (!out.empty()) {
+        out += "\n";
+    }
+    out += render_summary(plan) + "\n";
+    return out;
+}
+
+nlohmann::json render_json(const Plan& plan) {
+    nlohmann::json actions = nlohmann::json::array();
+    for (const auto& action : plan.actions) {
+        nlohmann::json a;
+        a["action"] = to_string(action.kind);
+        a["entry"] = action.entry;
+        a["keyId"] = action.key_id ? nlohmann::json(*action.key_id) : nlohmann::json(nullptr);
+        a["keyPostfix"] = action.postfix.empty() ? nlohmann::json(nullptr) : nlohmann::json(action.postfix);
+        nlohmann::json reasons = nlohmann::json::array();
+        for (auto reason : action.reasons) {
+            reasons.push_back(to_string(reason));
+        }
+        a["reasons"] = reasons;
+        a["detail"] = action.detail;
+        nlohmann::json changes = nlohmann::json::array();
+        for (const auto& change : action.changes) {
+            changes.push_back({{"field", change.field}, {"from", change.from}, {"to", change.to}});
+        }
+        a["changes"] = changes;
+        actions.push_back(std::move(a));
+    }
+    return {
+        {"formatVersion", 1},
+        {"changes", plan.has_changes()},
+        {"blocked", plan.has_blocked()},
+        {"actions", actions},
+        {"summary",
+         {{"create", plan.count(ActionKind::create)},
+          {"update", plan.count(ActionKind::update) + plan.count(ActionKind::reactivate)},
+          {"replace", plan.count(ActionKind::replace)},
+          {"delete", plan.count(ActionKind::remove) + plan.count(ActionKind::retire)},
+          {"blocked", plan.count(ActionKind::blocked)},
+          {"unchanged", plan.count(ActionKind::noop)}}},
+    };
+}
+
+}  // namespace provision::plan
