@@ -339,7 +339,8 @@ std::optional<Json> Portal::patch_user(const std::string& id, const Json& fields
         throw std::invalid_argument(e.what());
     }
     save();
-    for (const Json& entry : state_to_json(m_state).at("users")) {
+    const Json dump = state_to_json(m_state);
+    for (const Json& entry : dump.at("users")) {
         if (entry.at("id") == user->id) {
             return entry;
         }

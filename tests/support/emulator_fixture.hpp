@@ -63,10 +63,27 @@ public:
     /// Creates a key as `authorization` and returns the whole create response's `response`.
     nlohmann::json create_key(const std::string& authorization, const nlohmann::json& body) const;
 
+    /// Like request(), with extra request headers (names as given).
+    HttpResult request_with(const std::string& method, const std::string& path,
+                            const std::map<std::string, std::string>& headers,
+                            const std::string& body = "") const;
+    /// True when started with `--tls-cert`; url() is then "https://..." and the client trusts
+    /// any certificate.
+    bool tls() const { return m_tls; }
+    /// How long a call waits for a response (default 10 s).
+    void set_read_timeout(std::chrono::milliseconds timeout) { m_read_timeout = timeout; }
+    /// Everything the emulator wrote to stdout / stderr so far.
+    std::string stdout_text() const;
+    std::string stderr_text() const;
+    /// Stops the emulator with `sig` and returns its exit status as ChildProcess::wait does.
+    std::optional<int> stop(int sig, std::chrono::milliseconds timeout);
+
 private:
-    ChildProcess m_process;
     TempDir m_dir;
+    ChildProcess m_process;
     int m_port = 0;
+    bool m_tls = false;
+    std::chrono::milliseconds m_read_timeout{10000};
 };
 
 }  // namespace test_support

@@ -63,6 +63,7 @@ public:
 
 private:
     pid_t m_pid = -1;
+    std::optional<int> m_exit;  ///< set once reaped: exit code, or -signal
 };
 
 /// Full path of the built binaries.
