@@ -1,0 +1,194 @@
+// The executor against the in-memory FakeKeysApi: secrets become durable before the next step,
+// a second run changes nothing, lost creates are reconciled without duplicates, and a secret
+// that cannot be written is revoked.
+
+#include "provision/api/fake_keys_api.hpp"
+#include "provision/apply/executor.hpp"
+#include "provision/core/atomic_file.hpp"
+#include "provision/output/output.hpp"
+
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+using namespace provision;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Fixture {
+    fs::path dir;
+    manifest::Manifest manifest;
+    api::FakeKeysApi api;
+
+    Fixture() {
+        dir = fs::temp_directory_path() /
+              ("provision-executor-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+        fs::create_directories(dir);
+        manifest.file = dir / "bots.yaml";
+        manifest.state_path = dir / "bots.state.json";
+        manifest.portal.url = "http://127.0.0.1:1";
+        manifest::OutputSpec out;
+        out.path = dir / "secrets" / "bots.env";
+        out.path_as_written = "secrets/bots.env";
+        out.format = manifest::OutputFormat::dotenv;
+        manifest.outputs.push_back(out);
+        add_key("Integration Bot", {"files:read", "rooms:read"}, 30);
+        add_key("Audit Reader", {"*:read"}, std::nullopt);
+    }
+    ~Fixture() { fs::remove_all(dir); }
+    Fixture(const Fixture&) = delete;
+    Fixture& operator=(const Fixture&) = delete;
+
+    static int& counter() {
+        static int n = 0;
+        return n;
+    }
+
+    void add_key(const std::string& name, std::vector<std::string> scopes, std::optional<int> days) {
+        manifest::KeySpec k;
+        k.name = name;
+        k.permissions = core::Scopes::from_list(scopes);
+        k.expires_in_days = days;
+        k.env = manifest::default_env_name(name);
+        manifest.keys.push_back(k);
+    }
+
+    /// observe + plan + apply, as `provision apply` does.
+    apply::ApplyReport apply_once(plan::PlanOptions options = {}) {
+        auto world = apply::observe(manifest, api);
+        REQUIRE(world.ok());
+        const auto view = apply::outputs_view(manifest, world.value());
+        const auto p = plan::make_plan({manifest, world->state, world->observed, view,
+                                        world->user.id, api.now(), options});
+        return apply::apply_plan(manifest, p, world.value(), api, {[this] { return api.now(); }});
+    }
+
+    plan::Plan plan_now() {
+        auto world = apply::observe(manifest, api);
+        REQUIRE(world.ok());
+        const auto view = apply::outputs_view(manifest, world.value());
+        return plan::make_plan({manifest, world->state, world->observed, view, world->user.id,
+                                api.now(), {}});
+    }
+
+    std::map<std::string, core::Secret> output_secrets() {
+        auto secrets = output::read_known_secrets(manifest);
+        REQUIRE(secrets.ok());
+        return secrets.value();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("apply creates every key, writes its secret and state, and a second run changes nothing", "[apply]") {
+    Fixture f;
+    const auto report = f.apply_once();
+    CHECK(report.outcome == apply::Outcome::success);
+    CHECK(report.created == 2);
+    CHECK(f.api.count("create") == 2);
+
+    const auto secrets = f.output_secrets();
+    REQUIRE(secrets.size() == 2);
+    for (const auto& [entry, secret] : secrets) {
+        const auto* spec = f.manifest.find_key(entry);
+        REQUIRE(spec != nullptr);
+        bool matched = false;
+        for (const auto& key : f.api.keys()) {
+            if (key.name == entry) {
+                matched = f.api.secret_of(key.id) == std::optional<core::Secret>{secret};
+            }
+        }
+        CHECK(matched);
+    }
+    struct stat st {};
+    REQUIRE(::stat(f.manifest.outputs[0].path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    const auto state_text = core::read_file_if_exists(f.manifest.state_path);
+    REQUIRE(state_text.ok());
+    REQUIRE(state_text.value().has_value());
+    CHECK(state_text.value()->find("sk-") == std::string::npos);
+
+    f.api.clear_calls();
+    CHECK_FALSE(f.plan_now().has_changes());
+    const auto second = f.apply_once();
+    CHECK(second.created == 0);
+    CHECK(f.api.count("create") == 0);
+    CHECK(f.api.count("update") == 0);
+    CHECK(f.api.count("remove") == 0);
+}
+
+TEST_CASE("a create whose answer is lost is reconciled: the orphan is revoked and one key remains", "[apply]") {
+    Fixture f;
+    f.manifest.keys.resize(1);
+    f.api.fail_next("create", core::make_error(core::Errc::connection_lost, "connection dropped"),
+                    api::FakeKeysApi::Inject::after_commit);
+    const auto report = f.apply_once();
+    CHECK(report.outcome == apply::Outcome::success);
+    CHECK(f.api.count("create") == 2);
+    CHECK(f.api.count("remove") == 1);
+    const auto keys = f.api.keys();
+    REQUIRE(keys.size() == 1);
+    const auto secrets = f.output_secrets();
+    REQUIRE(secrets.count("Integration Bot") == 1);
+    CHECK(f.api.secret_of(keys[0].id) == std::optional<core::Secret>{secrets.at("Integration Bot")});
+    CHECK_FALSE(f.plan_now().has_changes());
+}
+
+TEST_CASE("a create refused before processing is not resent and nothing is left behind", "[apply]") {
+    Fixture f;
+    f.manifest.keys.resize(1);
+    f.api.fail_next("create", core::make_error(core::Errc::forbidden, "Access denied"));
+    const auto report = f.apply_once();
+    CHECK(report.outcome == apply::Outcome::partial_failure);
+    CHECK(f.api.count("create") == 1);
+    CHECK(f.api.keys().empty());
+}
+
+TEST_CASE("a secret that cannot be written to any output is revoked and the run stops", "[apply]") {
+    Fixture f;
+    auto world = apply::observe(f.manifest, f.api);
+    REQUIRE(world.ok());
+    const auto p = plan::make_plan({f.manifest, world->state, world->observed,
+                                    apply::outputs_view(f.manifest, world.value()), world->user.id,
+                                    f.api.now(), {}});
+    // After planning, the output's directory becomes a file: no temporary file can be created.
+    REQUIRE(core::write_file_atomic(f.dir / "secrets", "not a directory").ok());
+    const auto report = apply::apply_plan(f.manifest, p, world.value(), f.api);
+    CHECK(report.outcome == apply::Outcome::not_persisted);
+    CHECK(f.api.count("create") == 1);
+    CHECK(f.api.count("remove") == 1);
+    CHECK(f.api.keys().empty());
+    const auto state_text = core::read_file_if_exists(f.manifest.state_path);
+    REQUIRE(state_text.ok());
+    CHECK_FALSE(state_text.value().has_value());
+}
+
+TEST_CASE("rotation creates the replacement first and retires the old key after its grace period", "[apply]") {
+    Fixture f;
+    f.manifest.keys.resize(1);
+    f.manifest.keys[0].rotation.grace_period = std::chrono::hours(24);
+    REQUIRE(f.apply_once().created == 1);
+    const auto first_id = f.api.keys().at(0).id;
+
+    f.api.advance(std::chrono::hours(24 * 25));  // inside the 10-day window of a 30-day key
+    const auto rotated = f.apply_once();
+    CHECK(rotated.replaced == 1);
+    REQUIRE(f.api.keys().size() == 2);
+    const auto secrets = f.output_secrets();
+    const auto new_id = f.api.keys().at(0).id;  // newest first
+    CHECK(new_id != first_id);
+    CHECK(f.api.secret_of(new_id) == std::optional<core::Secret>{secrets.at("Integration Bot")});
+
+    f.api.clear_calls();
+    CHECK(f.apply_once().deleted == 0);  // still within the grace period
+    CHECK(f.api.count("remove") == 0);
+
+    f.api.advance(std::chrono::hours(25));
+    CHECK(f.apply_once().deleted == 1);
+    REQUIRE(f.api.keys().size() == 1);
+    CHECK(f.api.keys().at(0).id == new_id);
+    CHECK_FALSE(f.plan_now().has_changes());
+}
