@@ -73,8 +73,8 @@ std::size_t find_secret_like(std::string_view text, std::size_t from);
 struct Node {
     enum class Kind { null, scalar, sequence, map };
     Kind kind = Kind::null;
-    std::string text;     ///< scalar value
-    bool plain = true;    ///< false for quoted and block scalars
+    std::string text;  ///< scalar value
+    bool plain = true; ///< false for quoted and block scalars
     std::size_t offset = k_no_offset;
     std::vector<Node> items;                    ///< sequence
     std::vector<std::pair<Node, Node>> entries; ///< map, in file order, duplicates removed
@@ -89,4 +89,4 @@ std::optional<Node> parse_tree(std::string_view text, DiagnosticSink& sink);
 Manifest build_manifest(const Node& root, std::string_view text, const std::filesystem::path& file,
                         const EnvLookup& env, DiagnosticSink& sink);
 
-}  // namespace provision::manifest::detail
+} // namespace provision::manifest::detail

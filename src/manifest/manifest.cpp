@@ -47,14 +47,18 @@ private:
     int m_fd;
 };
 
-}  // namespace
+} // namespace
 
 const char* to_string(OutputFormat format) noexcept {
     switch (format) {
-    case OutputFormat::dotenv: return "dotenv";
-    case OutputFormat::json: return "json";
-    case OutputFormat::yaml: return "yaml";
-    case OutputFormat::k8s_secret: return "kubernetes";
+    case OutputFormat::dotenv:
+        return "dotenv";
+    case OutputFormat::json:
+        return "json";
+    case OutputFormat::yaml:
+        return "yaml";
+    case OutputFormat::k8s_secret:
+        return "kubernetes";
     }
     return "unknown";
 }
@@ -81,7 +85,8 @@ EnvLookup process_env() {
 std::string default_env_name(std::string_view key_name) {
     std::string out;
     for (const char c : key_name) {
-        const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        const bool alnum =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
         if (alnum) {
             out += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
         } else if (!out.empty() && out.back() != '_') {
@@ -125,13 +130,11 @@ LoadResult load_manifest(const std::filesystem::path& file, const EnvLookup& env
     // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
     const FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (fd.get() < 0) {
-        return file_problem(file, std::string("cannot open the manifest: ") +
-                                      std::strerror(errno));
+        return file_problem(file, std::string("cannot open the manifest: ") + std::strerror(errno));
     }
     struct stat info {};
     if (::fstat(fd.get(), &info) != 0) {
-        return file_problem(file, std::string("cannot read the manifest: ") +
-                                      std::strerror(errno));
+        return file_problem(file, std::string("cannot read the manifest: ") + std::strerror(errno));
     }
     if (S_ISDIR(info.st_mode)) {
         return file_problem(file, "this is a directory; give the path of a manifest file");
@@ -152,8 +155,8 @@ LoadResult load_manifest(const std::filesystem::path& file, const EnvLookup& env
             continue;
         }
         if (n < 0) {
-            return file_problem(file, std::string("cannot read the manifest: ") +
-                                          std::strerror(errno));
+            return file_problem(file,
+                                std::string("cannot read the manifest: ") + std::strerror(errno));
         }
         if (n == 0) {
             break;
@@ -164,4 +167,4 @@ LoadResult load_manifest(const std::filesystem::path& file, const EnvLookup& env
     return load_manifest_text(text, file, env);
 }
 
-}  // namespace provision::manifest
+} // namespace provision::manifest

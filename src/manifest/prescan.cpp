@@ -16,53 +16,15 @@
 
 #include "loader.hpp"
 
-#include <cstdio>
-
 namespace provision::manifest::detail {
 namespace {
 
-std::string hex_byte(unsigned char byte) {
-    char buffer[8];
-    std::snprintf(buffer, sizeof buffer, "0x%02X", static_cast<unsigned>(byte));
-    return buffer;
+bool is_blank(char c) {
+    return c == ' ' || c == '\t';
 }
-
-/// Length of the valid UTF-8 sequence starting at text[i], or 0 when it is invalid
-/// (overlong forms, surrogates and code points above U+10FFFF included).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
-    const auto at = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-    const unsigned char lead = at(i);
-    std::size_t length = 0;
-    unsigned min_second = 0x80;
-    unsigned max_second = 0xBF;
-    if (lead < 0x80) {
-        return 1;
-    } else if (lead >= 0xC2 && lead <= 0xDF) {
-        length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3;
-        min_second = lead == 0xE0 ? 0xA0 : 0x80;
-        max_second = lead == 0xED ? 0x9F : 0xBF;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4;
-        min_second = lead == 0xF0 ? 0x90 : 0x80;
-        max_second = lead == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (i + length > text.size() || at(i + 1) < min_second || at(i + 1) > max_second) {
-        return 0;
-    }
-    for (std::size_t k = 2; k < length; ++k) {
-        if (at(i + k) < 0x80 || at(i + k) > 0xBF) {
-            return 0;
-        }
-    }
-    return length;
+bool is_flow_indicator(char c) {
+    return c == ',' || c == '[' || c == ']' || c == '{' || c == '}';
 }
-
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
-bool is_flow_indicator(char c) { return c == ',' || c == '[' || c == ']' || c == '{' || c == '}'; }
 
 /// The walk described at the top of the file. One instance per text.
 class SubsetScanner {
@@ -290,16 +252,20 @@ private:
         const std::string token(line.substr(i, token_end(line, i) - i));
         switch (c) {
         case '&':
-            problem(offset, "YAML anchors (`" + token + "`) are not supported; write the value "
-                            "out in full (or quote it if the `&` is part of the text)");
+            problem(offset, "YAML anchors (`" + token +
+                                "`) are not supported; write the value "
+                                "out in full (or quote it if the `&` is part of the text)");
             return token_end(line, i);
         case '*':
-            problem(offset, "`" + token + "` is read as a YAML alias, which is not supported; "
-                            "if you mean the text, quote it: \"" + token + "\"");
+            problem(offset, "`" + token +
+                                "` is read as a YAML alias, which is not supported; "
+                                "if you mean the text, quote it: \"" +
+                                token + "\"");
             return token_end(line, i);
         case '!':
-            problem(offset, "YAML tags (`" + token + "`) are not supported; remove the tag, or "
-                            "quote the value if the `!` is part of the text");
+            problem(offset, "YAML tags (`" + token +
+                                "`) are not supported; remove the tag, or "
+                                "quote the value if the `!` is part of the text");
             return token_end(line, i);
         case '"':
         case '\'':
@@ -381,70 +347,17 @@ private:
     bool m_seen_document_start = false;
 };
 
-bool is_hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-bool is_alnum(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-}  // namespace
-
-std::size_t find_secret_like(std::string_view text, std::size_t from) {
-    for (std::size_t at = text.find("sk-", from); at != std::string_view::npos;
-         at = text.find("sk-", at + 1)) {
-        if (at > 0 && is_alnum(text[at - 1])) {
-            continue;
-        }
-        std::size_t hex = 0;
-        while (at + 3 + hex < text.size() && is_hex(text[at + 3 + hex])) {
-            ++hex;
-        }
-        if (hex >= 32) {
-            return at;
-        }
-    }
-    return std::string_view::npos;
-}
-
-bool check_bytes(std::string_view text, DiagnosticSink& sink) {
-    if (text.size() > k_max_file_bytes) {
-        sink.error(k_no_offset, "", "the manifest is larger than the limit of 1 MiB (" +
-                                        std::to_string(k_max_file_bytes) +
-                                        " bytes); split it into several manifests");
-        return false;
-    }
-    for (std::size_t i = 0; i < text.size();) {
-        const auto byte = static_cast<unsigned char>(text[i]);
-        if (byte == 0) {
-            sink.error(i, "", "NUL byte: this is not a text file; a manifest is UTF-8 YAML");
-            return false;
-        }
-        if ((byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7F) {
-            sink.error(i, "", "control character " + hex_byte(byte) +
-                                  " is not allowed in a manifest; remove it");
-            return false;
-        }
-        const std::size_t length = utf8_sequence_length(text, i);
-        if (length == 0) {
-            sink.error(i, "", "invalid UTF-8 (byte " + hex_byte(byte) +
-                                  "); save the manifest as UTF-8");
-            return false;
-        }
-        i += length;
-    }
-    return true;
-}
+} // namespace
 
 bool scan_subset(std::string_view text, DiagnosticSink& sink) {
     for (std::size_t at = find_secret_like(text, 0); at != std::string_view::npos;
          at = find_secret_like(text, at + 3)) {
-        sink.error(at, "", "this looks like a DocSpace API key secret; manifests are committed "
-                           "to version control, so never write a secret into one: put it in an "
-                           "environment variable and refer to it as ${NAME}");
+        sink.error(at, "",
+                   "this looks like a DocSpace API key secret; manifests are committed "
+                   "to version control, so never write a secret into one: put it in an "
+                   "environment variable and refer to it as ${NAME}");
     }
     return SubsetScanner(text, sink).run();
 }
 
-}  // namespace provision::manifest::detail
+} // namespace provision::manifest::detail

@@ -26,8 +26,12 @@ std::string normalised_word(std::string_view word) {
     return out;
 }
 
-bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_name_start(char c) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool is_name_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 std::string joined(const std::vector<std::string>& words) {
     std::string out;
@@ -37,7 +41,7 @@ std::string joined(const std::vector<std::string>& words) {
     return out;
 }
 
-}  // namespace
+} // namespace
 
 std::string field_path(const std::string& parent, std::string_view name) {
     return parent.empty() ? std::string(name) : parent + "." + std::string(name);
@@ -81,10 +85,14 @@ std::string Reader::suggestion(std::string_view word, const std::vector<std::str
 
 std::string Reader::describe(const Node& node) {
     switch (node.kind) {
-    case Node::Kind::null: return "an empty value";
-    case Node::Kind::sequence: return "a list";
-    case Node::Kind::map: return "a map";
-    case Node::Kind::scalar: break;
+    case Node::Kind::null:
+        return "an empty value";
+    case Node::Kind::sequence:
+        return "a list";
+    case Node::Kind::map:
+        return "a map";
+    case Node::Kind::scalar:
+        break;
     }
     return node.plain ? "`" + node.text + "`" : "the quoted text \"" + node.text + "\"";
 }
@@ -93,8 +101,11 @@ std::optional<Fields> Reader::fields(const Node& node, const std::string& path,
                                      std::initializer_list<std::string_view> allowed,
                                      std::string_view what) {
     if (node.kind != Node::Kind::map) {
-        m_sink.error(node.offset, path, "expected " + std::string(what) + " (a map of fields), "
-                                        "found " + describe(node));
+        m_sink.error(node.offset, path,
+                     "expected " + std::string(what) +
+                         " (a map of fields), "
+                         "found " +
+                         describe(node));
         return std::nullopt;
     }
     const std::vector<std::string> names(allowed.begin(), allowed.end());
@@ -126,8 +137,9 @@ const Node* Reader::optional(const Fields& fields, std::string_view name) {
     const Node* value = fields.value(name);
     if (value->kind == Node::Kind::null) {
         m_sink.error(key->offset, field_path(fields.path(), name),
-                     "`" + std::string(name) + "` has no value; write one after the colon or "
-                     "remove the field");
+                     "`" + std::string(name) +
+                         "` has no value; write one after the colon or "
+                         "remove the field");
         return nullptr;
     }
     return value;
@@ -138,9 +150,9 @@ std::size_t Reader::offset_within(const Node& node, std::string_view needle) con
         return node.offset;
     }
     const std::size_t line_end = m_text.find('\n', node.offset);
-    const std::string_view rest = m_text.substr(node.offset, line_end == std::string_view::npos
-                                                                 ? std::string_view::npos
-                                                                 : line_end - node.offset);
+    const std::string_view rest =
+        m_text.substr(node.offset, line_end == std::string_view::npos ? std::string_view::npos
+                                                                      : line_end - node.offset);
     const std::size_t at = rest.find(needle);
     return at == std::string_view::npos ? node.offset : node.offset + at;
 }
@@ -173,8 +185,9 @@ std::optional<Interpolated> Reader::interpolate(const Node& node, const std::str
         const std::optional<std::string> value = m_env(name);
         if (!value) {
             m_sink.error(offset_within(node, "${" + name + "}"), path,
-                         "environment variable `" + name + "` is not set; export it before "
-                         "running provision (write `$${` for a literal `${`)");
+                         "environment variable `" + name +
+                             "` is not set; export it before "
+                             "running provision (write `$${` for a literal `${`)");
             ok = false;
         } else {
             out.value += *value;
@@ -199,23 +212,25 @@ std::optional<Interpolated> Reader::string(const Node& node, const std::string& 
 
 std::optional<long long> Reader::integer(const Node& node, const std::string& path) {
     if (node.kind != Node::Kind::scalar || !node.plain) {
-        m_sink.error(node.offset, path, "expected a whole number, found " + describe(node) +
-                                            (node.kind == Node::Kind::scalar
-                                                 ? "; write the number without quotes"
-                                                 : ""));
+        m_sink.error(
+            node.offset, path,
+            "expected a whole number, found " + describe(node) +
+                (node.kind == Node::Kind::scalar ? "; write the number without quotes" : ""));
         return std::nullopt;
     }
     const std::string& text = node.text;
     const bool negative = !text.empty() && text[0] == '-';
     const std::string digits = negative ? text.substr(1) : text;
-    const bool decimal = !digits.empty() && digits.size() <= 9 &&
-                         std::all_of(digits.begin(), digits.end(),
-                                     [](char c) { return c >= '0' && c <= '9'; }) &&
-                         (digits == "0" || digits[0] != '0');
+    const bool decimal =
+        !digits.empty() && digits.size() <= 9 &&
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+        (digits == "0" || digits[0] != '0');
     if (!decimal) {
-        m_sink.error(node.offset, path, "`" + text + "` is not a plain whole number; write "
-                                        "decimal digits only, without a sign, leading zeros, "
-                                        "`0x`, exponent or fraction (for example 30)");
+        m_sink.error(node.offset, path,
+                     "`" + text +
+                         "` is not a plain whole number; write "
+                         "decimal digits only, without a sign, leading zeros, "
+                         "`0x`, exponent or fraction (for example 30)");
         return std::nullopt;
     }
     const long long value = std::stoll(digits);
@@ -223,12 +238,14 @@ std::optional<long long> Reader::integer(const Node& node, const std::string& pa
 }
 
 std::optional<bool> Reader::boolean(const Node& node, const std::string& path) {
-    if (node.kind == Node::Kind::scalar && node.plain && (node.text == "true" || node.text == "false")) {
+    if (node.kind == Node::Kind::scalar && node.plain &&
+        (node.text == "true" || node.text == "false")) {
         return node.text == "true";
     }
-    m_sink.error(node.offset, path, "expected true or false, found " + describe(node) +
-                                        "; YAML spellings such as yes, on or True are not "
-                                        "accepted here");
+    m_sink.error(node.offset, path,
+                 "expected true or false, found " + describe(node) +
+                     "; YAML spellings such as yes, on or True are not "
+                     "accepted here");
     return std::nullopt;
 }
 
@@ -239,9 +256,11 @@ std::optional<std::chrono::seconds> Reader::duration(const Node& node, const std
     }
     const auto value = core::parse_duration(text->value);
     if (!value) {
-        m_sink.error(node.offset, path, "`" + text->shown + "` is not a duration; write a "
-                                        "positive whole number and a unit: s, m, h, d or w "
-                                        "(for example 7d or 12h)");
+        m_sink.error(node.offset, path,
+                     "`" + text->shown +
+                         "` is not a duration; write a "
+                         "positive whole number and a unit: s, m, h, d or w "
+                         "(for example 7d or 12h)");
     }
     return value;
 }
@@ -262,19 +281,21 @@ std::optional<std::size_t> Reader::choice(const Node& node, const std::string& p
     return static_cast<std::size_t>(found - choices.begin());
 }
 
-const std::vector<Node>* Reader::list(const Node& node, const std::string& path,
-                                      std::size_t limit, std::string_view example) {
+const std::vector<Node>* Reader::list(const Node& node, const std::string& path, std::size_t limit,
+                                      std::string_view example) {
     if (node.kind != Node::Kind::sequence) {
-        m_sink.error(node.offset, path, "expected a list, found " + describe(node) +
-                                            "; write it as " + std::string(example));
+        m_sink.error(node.offset, path,
+                     "expected a list, found " + describe(node) + "; write it as " +
+                         std::string(example));
         return nullptr;
     }
     if (node.items.size() > limit) {
-        m_sink.error(node.offset, path, "this list has " + std::to_string(node.items.size()) +
-                                            " entries; the limit is " + std::to_string(limit));
+        m_sink.error(node.offset, path,
+                     "this list has " + std::to_string(node.items.size()) +
+                         " entries; the limit is " + std::to_string(limit));
         return nullptr;
     }
     return &node.items;
 }
 
-}  // namespace provision::manifest::detail
+} // namespace provision::manifest::detail

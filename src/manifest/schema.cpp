@@ -53,8 +53,8 @@ std::string url_problem(std::string_view url) {
         return "the portal URL contains white space";
     }
     const std::size_t scheme_end = url.find("://");
-    const std::string_view scheme = scheme_end == std::string_view::npos
-                                        ? std::string_view() : url.substr(0, scheme_end);
+    const std::string_view scheme =
+        scheme_end == std::string_view::npos ? std::string_view() : url.substr(0, scheme_end);
     if (!iequals(scheme, "https") && !iequals(scheme, "http")) {
         return "the portal URL must start with https:// (for example "
                "https://portal.example.com)";
@@ -120,8 +120,9 @@ void read_portal(Reader& reader, const Node& node, const std::filesystem::path& 
     if (!fields) {
         return;
     }
-    if (const Node* url = reader.required(*fields, "url", "the portal's address, for example "
-                                                          "url: ${DOCSPACE_URL}")) {
+    if (const Node* url = reader.required(*fields, "url",
+                                          "the portal's address, for example "
+                                          "url: ${DOCSPACE_URL}")) {
         if (const auto value = reader.string(*url, "portal.url")) {
             const std::string problem = url_problem(value->value);
             if (!problem.empty()) {
@@ -166,8 +167,8 @@ void read_portal(Reader& reader, const Node& node, const std::filesystem::path& 
 
 Defaults read_defaults(Reader& reader, const Node& node) {
     Defaults defaults;
-    const auto fields = reader.fields(node, "defaults", {"rotation", "onSecretUnknown"},
-                                      "defaults for every key");
+    const auto fields =
+        reader.fields(node, "defaults", {"rotation", "onSecretUnknown"}, "defaults for every key");
     if (!fields) {
         return defaults;
     }
@@ -185,7 +186,7 @@ Defaults read_defaults(Reader& reader, const Node& node) {
     return defaults;
 }
 
-}  // namespace
+} // namespace
 
 std::filesystem::path resolve_path(const std::filesystem::path& manifest_dir,
                                    const std::string& path) {
@@ -196,8 +197,8 @@ std::filesystem::path resolve_path(const std::filesystem::path& manifest_dir,
 RotationRead read_rotation(Reader& reader, const Node& node, const std::string& path,
                            const RotationPolicy& base) {
     RotationRead read{base, k_no_offset};
-    const auto fields = reader.fields(node, path, {"rotateBefore", "retire", "gracePeriod"},
-                                      "a rotation policy");
+    const auto fields =
+        reader.fields(node, path, {"rotateBefore", "retire", "gracePeriod"}, "a rotation policy");
     if (!fields) {
         return read;
     }
@@ -205,8 +206,9 @@ RotationRead read_rotation(Reader& reader, const Node& node, const std::string& 
         const std::string where = field_path(path, "rotateBefore");
         if (const auto value = reader.duration(*before, where)) {
             if (*value > k_max_rotate_before) {
-                reader.sink().error(before->offset, where, "rotateBefore cannot exceed 365d, the "
-                                                           "longest lifetime a key can have");
+                reader.sink().error(before->offset, where,
+                                    "rotateBefore cannot exceed 365d, the "
+                                    "longest lifetime a key can have");
             } else {
                 read.policy.rotate_before = *value;
                 read.rotate_before_offset = before->offset;
@@ -243,8 +245,9 @@ std::optional<SecretUnknownPolicy> read_secret_unknown(Reader& reader, const Nod
     if (!index) {
         return std::nullopt;
     }
-    return *index == 0 ? SecretUnknownPolicy::fail
-           : *index == 1 ? SecretUnknownPolicy::rotate : SecretUnknownPolicy::keep;
+    return *index == 0   ? SecretUnknownPolicy::fail
+           : *index == 1 ? SecretUnknownPolicy::rotate
+                         : SecretUnknownPolicy::keep;
 }
 
 Manifest build_manifest(const Node& root, std::string_view text, const std::filesystem::path& file,
@@ -259,8 +262,9 @@ Manifest build_manifest(const Node& root, std::string_view text, const std::file
 
     Reader reader(text, env, sink);
     if (root.kind == Node::Kind::null) {
-        sink.error(k_no_offset, "", "the manifest is empty; it needs at least `version: 1`, "
-                                    "`portal`, `outputs` and `keys` (see docs/manifest.md)");
+        sink.error(k_no_offset, "",
+                   "the manifest is empty; it needs at least `version: 1`, "
+                   "`portal`, `outputs` and `keys` (see docs/manifest.md)");
         return manifest;
     }
     const auto fields = reader.fields(
@@ -271,13 +275,14 @@ Manifest build_manifest(const Node& root, std::string_view text, const std::file
     }
     if (const Node* version = reader.required(*fields, "version", "write `version: 1` first")) {
         if (const auto value = reader.integer(*version, "version"); value && *value != 1) {
-            sink.error(version->offset, "version", "unsupported manifest version " +
-                                                       std::to_string(*value) +
-                                                       "; this provision reads version 1");
+            sink.error(version->offset, "version",
+                       "unsupported manifest version " + std::to_string(*value) +
+                           "; this provision reads version 1");
         }
     }
-    if (const Node* portal = reader.required(*fields, "portal", "the portal to manage, with "
-                                                                "at least `url`")) {
+    if (const Node* portal = reader.required(*fields, "portal",
+                                             "the portal to manage, with "
+                                             "at least `url`")) {
         read_portal(reader, *portal, dir, manifest.portal);
     }
     if (const Node* state = reader.optional(*fields, "state")) {
@@ -297,15 +302,17 @@ Manifest build_manifest(const Node& root, std::string_view text, const std::file
         defaults = read_defaults(reader, *node);
     }
     manifest.default_rotation = defaults.rotation;
-    if (const Node* keys = reader.required(*fields, "keys", "the API keys to manage, as a "
-                                                            "list of entries")) {
+    if (const Node* keys = reader.required(*fields, "keys",
+                                           "the API keys to manage, as a "
+                                           "list of entries")) {
         manifest.keys = read_keys(reader, *keys, defaults);
     }
-    if (const Node* outputs = reader.required(*fields, "outputs", "where the secrets go, for "
-                                                                  "example `- path: bots.env`")) {
+    if (const Node* outputs = reader.required(*fields, "outputs",
+                                              "where the secrets go, for "
+                                              "example `- path: bots.env`")) {
         manifest.outputs = read_outputs(reader, *outputs, dir, manifest.keys, manifest.state_path);
     }
     return manifest;
 }
 
-}  // namespace provision::manifest::detail
+} // namespace provision::manifest::detail

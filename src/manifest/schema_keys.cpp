@@ -15,8 +15,8 @@ namespace {
 constexpr std::size_t k_max_name_length = 30;
 
 bool is_name_char(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == ' ' || c == '.' || c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ' ||
+           c == '.' || c == '_' || c == '-';
 }
 
 bool is_env_name(std::string_view name) {
@@ -63,8 +63,8 @@ public:
         std::size_t rotate_before_offset = m_defaults.rotate_before_offset;
         std::string rotate_before_path = "defaults.rotation.rotateBefore";
         if (const Node* rotation = m_reader.optional(*fields, "rotation")) {
-            const RotationRead read = read_rotation(m_reader, *rotation,
-                                                    field_path(path, "rotation"), key.rotation);
+            const RotationRead read =
+                read_rotation(m_reader, *rotation, field_path(path, "rotation"), key.rotation);
             key.rotation = read.policy;
             if (read.rotate_before_offset != k_no_offset) {
                 rotate_before_offset = read.rotate_before_offset;
@@ -110,18 +110,20 @@ private:
                        "`-`: DocSpace may return other characters HTML-encoded, and the key "
                        "would then look renamed on every run");
         } else if (name.size() > k_max_name_length) {
-            sink.error(node.offset, path, "the name has " + std::to_string(name.size()) +
-                                              " characters; DocSpace allows at most 30");
+            sink.error(node.offset, path,
+                       "the name has " + std::to_string(name.size()) +
+                           " characters; DocSpace allows at most 30");
         } else if (name.front() == ' ' || name.back() == ' ') {
-            sink.error(node.offset, path, "the name starts or ends with a space; DocSpace does "
-                                          "not trim names, so remove it");
+            sink.error(node.offset, path,
+                       "the name starts or ends with a space; DocSpace does "
+                       "not trim names, so remove it");
         }
         const auto [first, inserted] = m_names.emplace(name, node.offset);
         if (!inserted) {
-            sink.error(node.offset, path, "another entry is already named `" + name +
-                                              "` (line " +
-                                              std::to_string(sink.location(first->second).line) +
-                                              "); names must be unique in a manifest");
+            sink.error(node.offset, path,
+                       "another entry is already named `" + name + "` (line " +
+                           std::to_string(sink.location(first->second).line) +
+                           "); names must be unique in a manifest");
         }
     }
 
@@ -132,8 +134,9 @@ private:
         }
         auto& sink = m_reader.sink();
         if (items->empty()) {
-            sink.error(node.offset, path, "at least one scope is needed; write [\"*\"] for an "
-                                          "unrestricted key");
+            sink.error(node.offset, path,
+                       "at least one scope is needed; write [\"*\"] for an "
+                       "unrestricted key");
             return;
         }
         std::vector<std::string> scopes;
@@ -153,9 +156,9 @@ private:
                 for (const auto& known : core::scope_catalogue()) {
                     all += (all.empty() ? "" : ", ") + known;
                 }
-                sink.error(item.offset, where, "unknown scope `" + value->shown + "`" +
-                                                   (hint.empty() ? "; the scopes are: " + all
-                                                                 : hint));
+                sink.error(item.offset, where,
+                           "unknown scope `" + value->shown + "`" +
+                               (hint.empty() ? "; the scopes are: " + all : hint));
                 ok = false;
             } else if (std::find(scopes.begin(), scopes.end(), scope) != scopes.end()) {
                 sink.error(item.offset, where, "`" + scope + "` is listed twice; remove one");
@@ -163,7 +166,8 @@ private:
             }
             scopes.push_back(scope);
         }
-        if (ok && scopes.size() > 1 && std::find(scopes.begin(), scopes.end(), "*") != scopes.end()) {
+        if (ok && scopes.size() > 1 &&
+            std::find(scopes.begin(), scopes.end(), "*") != scopes.end()) {
             const auto star = std::find(scopes.begin(), scopes.end(), "*") - scopes.begin();
             sink.error((*items)[static_cast<std::size_t>(star)].offset,
                        item_path(path, static_cast<std::size_t>(star)),
@@ -188,8 +192,10 @@ private:
             return;
         }
         if (*days < 1 || *days > 365) {
-            m_reader.sink().error(node.offset, path, "expiresInDays must be from 1 to 365, or "
-                                                     "`never`; found " + std::to_string(*days));
+            m_reader.sink().error(node.offset, path,
+                                  "expiresInDays must be from 1 to 365, or "
+                                  "`never`; found " +
+                                      std::to_string(*days));
             return;
         }
         key.expires_in_days = static_cast<int>(*days);
@@ -211,8 +217,9 @@ private:
             key.env = value->value;
             if (!is_env_name(key.env)) {
                 sink.error(env->offset, where,
-                           "`" + value->shown + "` is not a portable variable name; use upper-case "
-                           "letters, digits and `_`, not starting with a digit (for example " +
+                           "`" + value->shown +
+                               "` is not a portable variable name; use upper-case "
+                               "letters, digits and `_`, not starting with a digit (for example " +
                                default_env_name(key.name.empty() ? "my key" : key.name) + ")");
                 return;
             }
@@ -223,10 +230,12 @@ private:
         }
         const auto [first, inserted] = m_envs.emplace(key.env, offset);
         if (!inserted) {
-            sink.error(offset, where, "variable name `" + key.env + "` is already used by the "
-                                      "entry on line " +
-                                          std::to_string(sink.location(first->second).line) +
-                                          "; set a different `env:` on one of them");
+            sink.error(offset, where,
+                       "variable name `" + key.env +
+                           "` is already used by the "
+                           "entry on line " +
+                           std::to_string(sink.location(first->second).line) +
+                           "; set a different `env:` on one of them");
         }
     }
 
@@ -237,7 +246,7 @@ private:
     bool m_expiry_known = false;
 };
 
-}  // namespace
+} // namespace
 
 std::vector<KeySpec> read_keys(Reader& reader, const Node& node, const Defaults& defaults) {
     std::vector<KeySpec> keys;
@@ -256,4 +265,4 @@ std::vector<KeySpec> read_keys(Reader& reader, const Node& node, const Defaults&
     return keys;
 }
 
-}  // namespace provision::manifest::detail
+} // namespace provision::manifest::detail

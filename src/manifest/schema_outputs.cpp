@@ -10,14 +10,16 @@
 namespace provision::manifest::detail {
 namespace {
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_lower_alnum(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 /// RFC 1123 label as Kubernetes uses it: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 chars.
 bool is_dns_label(std::string_view label) {
     return !label.empty() && label.size() <= 63 && is_lower_alnum(label.front()) &&
-           is_lower_alnum(label.back()) &&
-           std::all_of(label.begin(), label.end(),
-                       [](char c) { return is_lower_alnum(c) || c == '-'; });
+           is_lower_alnum(label.back()) && std::all_of(label.begin(), label.end(), [](char c) {
+               return is_lower_alnum(c) || c == '-';
+           });
 }
 
 bool is_dns_subdomain(std::string_view name) {
@@ -51,8 +53,8 @@ bool is_age_recipient(std::string_view text) {
 
 class OutputReader {
 public:
-    OutputReader(Reader& reader, const std::filesystem::path& dir,
-                 const std::vector<KeySpec>& keys, const std::filesystem::path& state_path)
+    OutputReader(Reader& reader, const std::filesystem::path& dir, const std::vector<KeySpec>& keys,
+                 const std::filesystem::path& state_path)
         : m_reader(reader), m_dir(dir), m_keys(keys), m_state_path(state_path) {}
 
     OutputSpec read(const Node& node, const std::string& path) {
@@ -64,17 +66,19 @@ public:
         if (!fields) {
             return out;
         }
-        if (const Node* file = m_reader.required(*fields, "path", "the file to write, relative "
-                                                                  "to the manifest")) {
+        if (const Node* file = m_reader.required(*fields, "path",
+                                                 "the file to write, relative "
+                                                 "to the manifest")) {
             read_path(*file, field_path(path, "path"), out);
         }
-        const Node* format = m_reader.required(*fields, "format",
-                                               "one of dotenv, json, yaml, kubernetes");
+        const Node* format =
+            m_reader.required(*fields, "format", "one of dotenv, json, yaml, kubernetes");
         bool format_known = false;
         if (format != nullptr) {
             static const std::vector<std::string> k_formats = {"dotenv", "json", "yaml",
                                                                "kubernetes"};
-            if (const auto index = m_reader.choice(*format, field_path(path, "format"), k_formats)) {
+            if (const auto index =
+                    m_reader.choice(*format, field_path(path, "format"), k_formats)) {
                 static const OutputFormat k_values[] = {OutputFormat::dotenv, OutputFormat::json,
                                                         OutputFormat::yaml,
                                                         OutputFormat::k8s_secret};
@@ -126,15 +130,16 @@ private:
         out.path_as_written = written;
         out.path = resolve_path(m_dir, written);
         if (out.path == m_state_path) {
-            sink.error(node.offset, path, "this is the state file's path; write the secrets to "
-                                          "another file");
+            sink.error(node.offset, path,
+                       "this is the state file's path; write the secrets to "
+                       "another file");
         }
         const auto [first, inserted] = m_paths.emplace(out.path.string(), node.offset);
         if (!inserted) {
-            sink.error(node.offset, path, "another output (line " +
-                                              std::to_string(sink.location(first->second).line) +
-                                              ") writes the same file; merge them or change one "
-                                              "path");
+            sink.error(node.offset, path,
+                       "another output (line " + std::to_string(sink.location(first->second).line) +
+                           ") writes the same file; merge them or change one "
+                           "path");
         }
     }
 
@@ -242,21 +247,23 @@ private:
     std::map<std::string, std::size_t> m_paths;
 };
 
-}  // namespace
+} // namespace
 
 std::vector<OutputSpec> read_outputs(Reader& reader, const Node& node,
                                      const std::filesystem::path& manifest_dir,
                                      const std::vector<KeySpec>& keys,
                                      const std::filesystem::path& state_path) {
     std::vector<OutputSpec> outputs;
-    const auto* items = reader.list(node, "outputs", k_max_outputs, "a list of `- path: ...` "
-                                                                    "entries");
+    const auto* items = reader.list(node, "outputs", k_max_outputs,
+                                    "a list of `- path: ...` "
+                                    "entries");
     if (items == nullptr) {
         return outputs;
     }
     if (items->empty()) {
-        reader.sink().error(node.offset, "outputs", "at least one output is needed, or the "
-                                                    "new keys' secrets would be lost");
+        reader.sink().error(node.offset, "outputs",
+                            "at least one output is needed, or the "
+                            "new keys' secrets would be lost");
         return outputs;
     }
     OutputReader output_reader(reader, manifest_dir, keys, state_path);
@@ -266,4 +273,4 @@ std::vector<OutputSpec> read_outputs(Reader& reader, const Node& node,
     return outputs;
 }
 
-}  // namespace provision::manifest::detail
+} // namespace provision::manifest::detail

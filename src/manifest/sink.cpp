@@ -69,12 +69,12 @@ std::vector<core::Diagnostic> DiagnosticSink::take() {
     if (m_truncated) {
         core::Diagnostic d;
         d.file = m_file;
-        d.message = "too many problems; only the first " + std::to_string(k_max_diagnostics) +
-                    " are shown";
+        d.message =
+            "too many problems; only the first " + std::to_string(k_max_diagnostics) + " are shown";
         m_diagnostics.push_back(std::move(d));
         m_truncated = false;
     }
     return std::move(m_diagnostics);
 }
 
-}  // namespace provision::manifest::detail
+} // namespace provision::manifest::detail

@@ -22,15 +22,15 @@ public:
     bool build(const YAML::Node& from, Node& to, std::size_t depth) {
         if (++m_nodes > k_max_nodes) {
             if (m_nodes == k_max_nodes + 1) {
-                m_sink.error(offset_of(from), "", "the manifest has more than " +
-                                                      std::to_string(k_max_nodes) +
-                                                      " values; split it into several manifests");
+                m_sink.error(offset_of(from), "",
+                             "the manifest has more than " + std::to_string(k_max_nodes) +
+                                 " values; split it into several manifests");
             }
             return false;
         }
         if (depth > k_max_depth) {
-            m_sink.error(offset_of(from), "", "nested more than " + std::to_string(k_max_depth) +
-                                                  " levels deep");
+            m_sink.error(offset_of(from), "",
+                         "nested more than " + std::to_string(k_max_depth) + " levels deep");
             return false;
         }
         to.offset = offset_of(from);
@@ -70,9 +70,9 @@ private:
         // Plain scalars carry the non-specific tag "?"; quoted and block scalars carry "!".
         to.plain = from.Tag() == "?";
         if (to.text.size() > k_max_scalar_bytes) {
-            m_sink.error(to.offset, "", "this value is longer than " +
-                                            std::to_string(k_max_scalar_bytes) +
-                                            " bytes, far more than any field needs");
+            m_sink.error(to.offset, "",
+                         "this value is longer than " + std::to_string(k_max_scalar_bytes) +
+                             " bytes, far more than any field needs");
             to.text.clear();
         }
         return true;
@@ -91,8 +91,9 @@ private:
                 return false;
             }
             if (key.kind != Node::Kind::scalar) {
-                m_sink.error(key.offset, "", "a field name must be a plain word, not a list, map "
-                                             "or empty value");
+                m_sink.error(key.offset, "",
+                             "a field name must be a plain word, not a list, map "
+                             "or empty value");
                 continue;
             }
             const auto [first, inserted] = seen.emplace(key.text, key.offset);
@@ -114,7 +115,7 @@ private:
     std::size_t m_nodes = 0;
 };
 
-}  // namespace
+} // namespace
 
 std::optional<Node> parse_tree(std::string_view text, DiagnosticSink& sink) {
     YAML::Node document;
@@ -126,8 +127,9 @@ std::optional<Node> parse_tree(std::string_view text, DiagnosticSink& sink) {
             // Errors at the end of the input may point just past it.
             offset = std::min(static_cast<std::size_t>(e.mark.pos), text.size());
         }
-        sink.error(offset, "", "YAML syntax error: " + e.msg +
-                                   "; check the indentation and the brackets and quotes");
+        sink.error(offset, "",
+                   "YAML syntax error: " + e.msg +
+                       "; check the indentation and the brackets and quotes");
         return std::nullopt;
     } catch (const YAML::Exception& e) {
         sink.error(k_no_offset, "", std::string("YAML error: ") + e.what());
@@ -141,4 +143,4 @@ std::optional<Node> parse_tree(std::string_view text, DiagnosticSink& sink) {
     return root;
 }
 
-}  // namespace provision::manifest::detail
+} // namespace provision::manifest::detail

@@ -1,37 +1,11 @@
 // Field-by-field rejections of schema version 1: each test changes one field of a valid
 // manifest and checks the message, the line and the column of the problem.
 
-#include "provision/manifest/manifest.hpp"
+#include "manifest_test_support.hpp"
 
-#include <catch2/catch.hpp>
-
-#include <map>
-
-namespace fs = std::filesystem;
-using namespace provision::manifest;
-using provision::core::Diagnostic;
-using provision::core::Severity;
+using namespace manifest_test;
 
 namespace {
-
-const fs::path k_file = "/srv/infra/manifests/bots.yaml";
-
-LoadResult load(std::string_view text) {
-    const std::map<std::string, std::string> vars = {
-        {"DOCSPACE_URL", "https://portal.example.com"}, {"DOCSPACE_TOKEN", "session-token"}};
-    return load_manifest_text(text, k_file, [vars](const std::string& name) {
-        const auto found = vars.find(name);
-        return found == vars.end() ? std::nullopt : std::optional<std::string>(found->second);
-    });
-}
-
-std::string all_messages(const LoadResult& result) {
-    std::string out;
-    for (const auto& d : result.diagnostics) {
-        out += provision::core::format_diagnostic(d) + "\n";
-    }
-    return out;
-}
 
 /// Checks that loading fails with a diagnostic of `severity` containing `text` at line:column
 /// and returns that diagnostic.
@@ -52,19 +26,6 @@ Diagnostic expect_problem(const LoadResult& result, const std::string& text, int
     return {};
 }
 
-const std::string k_valid = R"(version: 1
-portal:
-  url: ${DOCSPACE_URL}
-  token: ${DOCSPACE_TOKEN}
-outputs:
-  - path: ../secrets/bots.env
-    format: dotenv
-keys:
-  - name: Integration Bot
-    permissions: [files:read, files:write]
-    expiresInDays: 30
-)";
-
 /// k_valid with the first occurrence of `from` replaced by `to`.
 std::string with(const std::string& from, const std::string& to) {
     std::string text = k_valid;
@@ -73,9 +34,11 @@ std::string with(const std::string& from, const std::string& to) {
     return text.replace(at, from.size(), to);
 }
 
-std::string with_url(const std::string& url) { return with("${DOCSPACE_URL}", url); }
+std::string with_url(const std::string& url) {
+    return with("${DOCSPACE_URL}", url);
+}
 
-}  // namespace
+} // namespace
 
 TEST_CASE("version must be present and equal to 1", "[manifest]") {
     const auto v2 = expect_problem(load(with("version: 1", "version: 2")),
@@ -85,9 +48,9 @@ TEST_CASE("version must be present and equal to 1", "[manifest]") {
 }
 
 TEST_CASE("an unknown field gets a did-you-mean or the list of fields", "[manifest]") {
-    const auto d = expect_problem(load(with("    expiresInDays", "    expiresIndays")),
-                                  "unknown field `expiresIndays`; did you mean `expiresInDays`?",
-                                  11, 5);
+    const auto d =
+        expect_problem(load(with("    expiresInDays", "    expiresIndays")),
+                       "unknown field `expiresIndays`; did you mean `expiresInDays`?", 11, 5);
     CHECK(d.path == "keys[0].expiresIndays");
     expect_problem(load(with("    expiresInDays", "    expires_in_days")),
                    "did you mean `expiresInDays`?", 11, 5);
@@ -137,8 +100,7 @@ TEST_CASE("key names follow DocSpace's limits and are unique", "[manifest]") {
     CHECK(load(with("Integration Bot", std::string(30, 'a'))).manifest.has_value());
     expect_problem(load(with("Integration Bot", "Tom & Jerry")), "may use only letters", 9, 11);
     expect_problem(load(with("Integration Bot", "<b>bot</b>")), "HTML-encoded", 9, 11);
-    expect_problem(load(with("Integration Bot", "\" bot\"")), "starts or ends with a space", 9,
-                   11);
+    expect_problem(load(with("Integration Bot", "\" bot\"")), "starts or ends with a space", 9, 11);
     expect_problem(load(with("Integration Bot", "\"\"")), "the name is empty", 9, 11);
     const auto dup = load(k_valid + "  - name: Integration Bot\n    permissions: [files:read]\n"
                                     "    expiresInDays: 1\n    env: OTHER\n");
@@ -146,16 +108,17 @@ TEST_CASE("key names follow DocSpace's limits and are unique", "[manifest]") {
 }
 
 TEST_CASE("permissions are checked against the scope catalogue", "[manifest]") {
-    const auto d = expect_problem(load(with("files:write", "Files:Write")),
-                                  "unknown scope `Files:Write`; did you mean `files:write`?", 10,
-                                  31);
+    const auto d =
+        expect_problem(load(with("files:write", "Files:Write")),
+                       "unknown scope `Files:Write`; did you mean `files:write`?", 10, 31);
     CHECK(d.path == "keys[0].permissions[1]");
     expect_problem(load(with("files:write", "everything")),
                    "the scopes are: *, *:read, *:write, accounts:read", 10, 31);
-    expect_problem(load(with("files:write", "files:read")), "`files:read` is listed twice", 10,
-                   31);
-    expect_problem(load(with("files:write", "\"*\"")), "\"*\" means unrestricted and must be the "
-                                                       "only scope", 10, 31);
+    expect_problem(load(with("files:write", "files:read")), "`files:read` is listed twice", 10, 31);
+    expect_problem(load(with("files:write", "\"*\"")),
+                   "\"*\" means unrestricted and must be the "
+                   "only scope",
+                   10, 31);
     expect_problem(load(with("[files:read, files:write]", "[]")), "at least one scope", 10, 18);
     expect_problem(load(with("[files:read, files:write]", "files:read")), "expected a list", 10,
                    18);
@@ -175,8 +138,8 @@ TEST_CASE("expiresInDays is 1 to 365 or never", "[manifest]") {
 }
 
 TEST_CASE("variable names are portable and unique", "[manifest]") {
-    expect_problem(load(k_valid + "    env: bot_key\n"), "`bot_key` is not a portable variable",
-                   12, 10);
+    expect_problem(load(k_valid + "    env: bot_key\n"), "`bot_key` is not a portable variable", 12,
+                   10);
     expect_problem(load(k_valid + "    env: 1KEY\n"), "not a portable variable", 12, 10);
     // A value that came from a variable is quoted as written: it might be a secret.
     const auto from_var = load(k_valid + "    env: ${DOCSPACE_TOKEN}\n");
@@ -186,14 +149,14 @@ TEST_CASE("variable names are portable and unique", "[manifest]") {
     const auto clash = load(k_valid + "  - name: Integration-Bot\n    permissions: [files:read]\n"
                                       "    expiresInDays: 1\n");
     const auto d = expect_problem(
-        clash, "variable name `INTEGRATION_BOT_API_KEY` is already used by the entry on line 9",
-        12, 11);
+        clash, "variable name `INTEGRATION_BOT_API_KEY` is already used by the entry on line 9", 12,
+        11);
     CHECK(d.path == "keys[1].name");
 }
 
 TEST_CASE("rotation policies are checked", "[manifest]") {
-    expect_problem(load(k_valid + "    rotation: {rotateBefore: 7}\n"), "`7` is not a duration",
-                   12, 30);
+    expect_problem(load(k_valid + "    rotation: {rotateBefore: 7}\n"), "`7` is not a duration", 12,
+                   30);
     expect_problem(load(k_valid + "    rotation: {gracePeriod: 366d}\n"),
                    "gracePeriod must be shorter than 366d", 12, 29);
     expect_problem(load(k_valid + "    rotation: {retire: destroy}\n"),
@@ -205,8 +168,8 @@ TEST_CASE("rotation policies are checked", "[manifest]") {
                    "`rotat` is not one of: fail, rotate, keep; did you mean `rotate`?", 12, 22);
     const auto defaults = load(with("outputs:", "defaults:\n  rotation:\n    rotateBefore: 5w\n"
                                                 "outputs:"));
-    const auto d = expect_problem(defaults, "not shorter than the lifetime of `Integration Bot`",
-                                  7, 19);
+    const auto d =
+        expect_problem(defaults, "not shorter than the lifetime of `Integration Bot`", 7, 19);
     CHECK(d.path == "defaults.rotation.rotateBefore");
 }
 
@@ -220,27 +183,30 @@ TEST_CASE("outputs are checked", "[manifest]") {
     expect_problem(load(with("    format: dotenv", "    format: dotnev")),
                    "`dotnev` is not one of: dotenv, json, yaml, kubernetes; did you mean `dotenv`?",
                    7, 13);
-    expect_problem(load(with("    format: dotenv\n", "")), "missing required field `format`", 6,
-                   5);
+    expect_problem(load(with("    format: dotenv\n", "")), "missing required field `format`", 6, 5);
     expect_problem(load(with("    format: dotenv", "    format: kubernetes")),
                    "format kubernetes needs the Secret's name", 7, 13);
-    expect_problem(load(with("    format: dotenv", "    format: dotenv\n    kubernetes: {name: x}")),
-                   "applies only to `format: kubernetes`", 8, 5);
+    expect_problem(
+        load(with("    format: dotenv", "    format: dotenv\n    kubernetes: {name: x}")),
+        "applies only to `format: kubernetes`", 8, 5);
     expect_problem(load(with("    format: dotenv", "    format: kubernetes\n"
-                                                 "    kubernetes: {name: Bot_Keys}")),
+                                                   "    kubernetes: {name: Bot_Keys}")),
                    "a Secret name must be a DNS subdomain", 8, 24);
     expect_problem(load(with("    format: dotenv", "    format: kubernetes\n"
-                                                 "    kubernetes: {namespace: ci}")),
+                                                   "    kubernetes: {namespace: ci}")),
                    "missing required field `name`", 8, 17);
-    expect_problem(load(with("    format: dotenv", "    format: dotenv\n    keys: [Integration Bto]")),
-                   "no entry under `keys:` is named `Integration Bto`; did you mean `Integration "
-                   "Bot`?",
-                   8, 12);
-    expect_problem(load(with("    format: dotenv", "    format: dotenv\n    encrypt: {age: [age1x]}")),
-                   "not an age recipient", 8, 21);
-    expect_problem(load(with("    format: dotenv", "    format: dotenv\n  - path: ./../secrets/bots.env\n"
-                                                 "    format: json")),
-                   "another output (line 6) writes the same file", 8, 11);
+    expect_problem(
+        load(with("    format: dotenv", "    format: dotenv\n    keys: [Integration Bto]")),
+        "no entry under `keys:` is named `Integration Bto`; did you mean `Integration "
+        "Bot`?",
+        8, 12);
+    expect_problem(
+        load(with("    format: dotenv", "    format: dotenv\n    encrypt: {age: [age1x]}")),
+        "not an age recipient", 8, 21);
+    expect_problem(
+        load(with("    format: dotenv", "    format: dotenv\n  - path: ./../secrets/bots.env\n"
+                                        "    format: json")),
+        "another output (line 6) writes the same file", 8, 11);
     expect_problem(load(with("../secrets/bots.env", "bots.state.json")),
                    "this is the state file's path", 6, 11);
     expect_problem(load(with("../secrets/bots.env", "../secrets/")), "must name a file", 6, 11);

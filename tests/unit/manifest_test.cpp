@@ -1,84 +1,16 @@
 // The manifest loader as a whole: the valid manifest read into every field, defaults,
-// interpolation, the strict YAML subset and its yaml-cpp hazards, the file checks, and the
-// example and fixture manifests on disk. Field-by-field rejections are in
-// manifest_schema_test.cpp.
+// interpolation, secrets, reporting, the file checks, and the example and fixture manifests on
+// disk. The strict YAML subset is tested in manifest_yaml_test.cpp, field-by-field rejections
+// in manifest_schema_test.cpp.
 
-#include "provision/manifest/manifest.hpp"
-
-#include <catch2/catch.hpp>
+#include "manifest_test_support.hpp"
 
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
-#include <map>
 #include <sstream>
 
-namespace fs = std::filesystem;
-using namespace provision::manifest;
-using provision::core::Diagnostic;
-using provision::core::Severity;
-
-namespace {
-
-const fs::path k_file = "/srv/infra/manifests/bots.yaml";
-
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-    return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
-        const auto found = vars.find(name);
-        return found == vars.end() ? std::nullopt : std::optional<std::string>(found->second);
-    };
-}
-
-EnvLookup test_env() {
-    return env_of({{"DOCSPACE_URL", "https://portal.example.com"},
-                   {"DOCSPACE_TOKEN", "session-token-for-tests"}});
-}
-
-LoadResult load(std::string_view text) { return load_manifest_text(text, k_file, test_env()); }
-
-std::string all_messages(const LoadResult& result) {
-    std::string out;
-    for (const auto& d : result.diagnostics) {
-        out += provision::core::format_diagnostic(d) + "\n";
-    }
-    return out;
-}
-
-/// The one error diagnostic whose message contains `text`; fails the test when absent.
-Diagnostic error_with(const LoadResult& result, const std::string& text) {
-    INFO(all_messages(result));
-    for (const auto& d : result.diagnostics) {
-        if (d.severity == Severity::error && d.message.find(text) != std::string::npos) {
-            return d;
-        }
-    }
-    FAIL("no error mentions: " << text);
-    return {};
-}
-
-void check_error_at(const LoadResult& result, const std::string& text, int line, int column) {
-    CHECK_FALSE(result.manifest.has_value());
-    const Diagnostic d = error_with(result, text);
-    CHECK(d.line == line);
-    CHECK(d.column == column);
-    CHECK(d.file == k_file.string());
-}
-
-const std::string k_valid = R"(version: 1
-portal:
-  url: ${DOCSPACE_URL}
-  token: ${DOCSPACE_TOKEN}
-outputs:
-  - path: ../secrets/bots.env
-    format: dotenv
-keys:
-  - name: Integration Bot
-    permissions: [files:read, files:write]
-    expiresInDays: 30
-)";
-
-}  // namespace
+using namespace manifest_test;
 
 TEST_CASE("a full manifest is read into every field", "[manifest]") {
     const auto result = load(R"(version: 1
@@ -158,7 +90,7 @@ keys:
     CHECK(bot.protect);
     CHECK(bot.rotation.rotate_before == std::chrono::seconds(5 * 86400));
     CHECK(bot.rotation.retire == RetirePolicy::keep_until_expiry);
-    CHECK(bot.rotation.grace_period == std::chrono::hours(12));  // from defaults
+    CHECK(bot.rotation.grace_period == std::chrono::hours(12)); // from defaults
     CHECK(bot.on_secret_unknown == SecretUnknownPolicy::keep);
     CHECK(bot.location.line == 21);
     CHECK(bot.location.column == 5);
@@ -200,8 +132,7 @@ TEST_CASE("default variable names are upper-case words joined by underscores", "
     CHECK(default_env_name("---") == "KEY_API_KEY");
 }
 
-TEST_CASE("variables are interpolated in every string and $${ writes a literal ${",
-          "[manifest]") {
+TEST_CASE("variables are interpolated in every string and $${ writes a literal ${", "[manifest]") {
     const auto result = load_manifest_text(R"(version: 1
 portal:
   url: https://${HOST}:${PORT}
@@ -257,173 +188,6 @@ TEST_CASE("a malformed ${ reference is reported", "[manifest]") {
     check_error_at(load(text), "must be followed by a variable name", 3, 18);
 }
 
-TEST_CASE("a lone comma as the whole file is refused quickly", "[manifest]") {
-    // yaml-cpp 0.7's LoadAll never returns on this input.
-    check_error_at(load(","), "cannot start with `,`", 1, 1);
-}
-
-TEST_CASE("an anchor used by an alias inside itself is refused before parsing", "[manifest]") {
-    const auto result = load("&a [*a]");
-    check_error_at(result, "YAML anchors (`&a`) are not supported", 1, 1);
-    check_error_at(result, "`*a` is read as a YAML alias", 1, 5);
-}
-
-TEST_CASE("a billion-laughs document is refused at its first anchor", "[manifest]") {
-    std::string text = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
-    char previous = 'a';
-    for (char c = 'b'; c <= 'i'; ++c) {
-        text += std::string(1, c) + ": &" + c + " [";
-        for (int i = 0; i < 9; ++i) {
-            text += std::string(i ? "," : "") + "*" + previous;
-        }
-        text += "]\n";
-        previous = c;
-    }
-    const auto result = load(text);
-    check_error_at(result, "YAML anchors (`&a`) are not supported", 1, 4);
-    check_error_at(result, "`*a` is read as a YAML alias", 2, 8);
-}
-
-TEST_CASE("a duplicate field is reported at its second occurrence", "[manifest]") {
-    auto text = k_valid;
-    text.insert(text.find("    expiresInDays"), "    permissions: [rooms:read]\n");
-    const auto result = load(text);
-    check_error_at(result, "duplicate field `permissions` (first written on line 10)", 11, 5);
-}
-
-TEST_CASE("an unquoted star is an alias and the message says to quote it", "[manifest]") {
-    auto text = k_valid;
-    text.replace(text.find("[files:read, files:write]"), 25, "[*]");
-    check_error_at(load(text), "if you mean the text, quote it: \"*\"", 10, 19);
-
-    text = k_valid;
-    text.replace(text.find("[files:read, files:write]"), 25, "\n      - *:read");
-    check_error_at(load(text), "quote it: \"*:read\"", 11, 9);
-}
-
-TEST_CASE("a quoted star is accepted in flow and block lists", "[manifest]") {
-    for (const std::string scopes : {"[\"*\"]", "['*']", "\n      - \"*\"", "[\"*:read\"]"}) {
-        auto text = k_valid;
-        text.replace(text.find("[files:read, files:write]"), 25, scopes);
-        const auto result = load(text);
-        INFO(scopes << "\n" << all_messages(result));
-        REQUIRE(result.manifest.has_value());
-        CHECK(result.manifest->keys[0].permissions.unrestricted == (scopes.find(':') == std::string::npos));
-    }
-}
-
-TEST_CASE("anchor, alias and tag characters inside text and comments are ordinary text",
-          "[manifest]") {
-    auto text = k_valid;
-    text.insert(0, "# a comment with &anchor, *alias and !tag\n");
-    text.replace(text.find("../secrets/bots.env"), 19, "\"../&out/*x!.env\"  # & * !");
-    const auto result = load(text);
-    INFO(all_messages(result));
-    REQUIRE(result.manifest.has_value());
-    CHECK(result.manifest->outputs[0].path_as_written == "../&out/*x!.env");
-}
-
-TEST_CASE("tags, directives and a second document are refused", "[manifest]") {
-    auto tagged = k_valid;
-    tagged.replace(tagged.find("30"), 2, "!!int 30");
-    check_error_at(load(tagged), "YAML tags (`!!int`) are not supported", 11, 20);
-    check_error_at(load(k_valid + "---\nversion: 1\n"), "a second YAML document", 12, 1);
-    check_error_at(load(k_valid + "...\n"), "`...` ends the YAML document", 12, 1);
-    check_error_at(load("%YAML 1.2\n---\n" + k_valid), "directives", 1, 1);
-    // One leading `---` is an ordinary single document.
-    CHECK(load("---\n" + k_valid).manifest.has_value());
-}
-
-TEST_CASE("numbers are plain decimal integers only", "[manifest]") {
-    for (const std::string bad : {"017", "0x10", "1e3", "+5", "30.0", "0o7", "3_0"}) {
-        auto text = k_valid;
-        text.replace(text.find("30\n"), 2, bad);
-        INFO(bad);
-        check_error_at(load(text), "`" + bad + "` is not a plain whole number", 11, 20);
-    }
-    auto quoted = k_valid;
-    quoted.replace(quoted.find("30\n"), 2, "\"30\"");
-    check_error_at(load(quoted), "write the number without quotes", 11, 20);
-}
-
-TEST_CASE("booleans are only true and false", "[manifest]") {
-    for (const std::string bad : {"yes", "True", "on", "1", "\"true\""}) {
-        INFO(bad);
-        check_error_at(load(k_valid + "    protect: " + bad + "\n"), "expected true or false",
-                       12, 14);
-    }
-}
-
-TEST_CASE("an empty value is a missing value, never the text null", "[manifest]") {
-    for (const std::string empty : {"", " null", " ~"}) {
-        auto text = k_valid;
-        text.replace(text.find(" 30\n"), 3, empty);
-        INFO("[" << empty << "]");
-        check_error_at(load(text), "`expiresInDays` has no value", 11, 5);
-    }
-    auto quoted = k_valid;
-    quoted.replace(quoted.find("Integration Bot"), 15, "\"null\"");
-    CHECK(load(quoted).manifest->keys[0].name == "null");
-}
-
-TEST_CASE("nesting deeper than the limit is refused before parsing", "[manifest]") {
-    check_error_at(load("a: " + std::string(40, '[') + std::string(40, ']')), "nested more than 16",
-                   1, 19);
-    std::string block;
-    for (int i = 0; i < 30; ++i) {
-        block += std::string(static_cast<std::size_t>(i), ' ') + "a:\n";
-    }
-    check_error_at(load(block), "nested more than 16", 17, 17);
-}
-
-TEST_CASE("a huge scalar is refused", "[manifest]") {
-    auto text = k_valid;
-    text.replace(text.find("Integration Bot"), 15, std::string(5000, 'x'));
-    check_error_at(load(text), "longer than 4096 bytes", 9, 11);
-}
-
-TEST_CASE("more than 200 keys are refused", "[manifest]") {
-    std::string text = k_valid.substr(0, k_valid.find("keys:")) + "keys:\n";
-    for (int i = 0; i < 201; ++i) {
-        text += "  - {name: k" + std::to_string(i) + ", permissions: [files:read], "
-                "expiresInDays: 1}\n";
-    }
-    check_error_at(load(text), "this list has 201 entries; the limit is 200", 9, 3);
-}
-
-TEST_CASE("a megabyte of tiny values is refused before it is parsed", "[manifest]") {
-    std::string text = "a: [";
-    while (text.size() < 1000 * 1000) {
-        text += "x,";
-    }
-    check_error_at(load(text + "x]\n"), "more than 20000 values", 1, 40003);
-}
-
-TEST_CASE("a manifest over 1 MiB is refused", "[manifest]") {
-    const std::string text = k_valid + std::string(1024 * 1024, '#');
-    const auto result = load(text);
-    check_error_at(result, "larger than the limit of 1 MiB", 0, 0);
-    CHECK(result.diagnostics.size() == 1);
-}
-
-TEST_CASE("invalid UTF-8 is reported at its first bad byte", "[manifest]") {
-    auto text = k_valid;
-    text.replace(text.find("Bot"), 3, "B\xC3\xA9t \xFF");
-    check_error_at(load(text), "invalid UTF-8 (byte 0xFF)", 9, 27);
-    check_error_at(load(std::string("version: 1\nna\0me: x", 19)), "NUL byte", 2, 3);
-}
-
-TEST_CASE("a byte order mark and CRLF line ends are accepted", "[manifest]") {
-    std::string crlf;
-    for (const char c : k_valid) {
-        crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
-    }
-    const auto result = load("\xEF\xBB\xBF" + crlf);
-    INFO(all_messages(result));
-    REQUIRE(result.manifest.has_value());
-    CHECK(result.manifest->keys[0].location.line == 9);
-}
-
 TEST_CASE("a literal secret anywhere in the manifest is refused without repeating it",
           "[manifest]") {
     const std::string secret =
@@ -466,14 +230,14 @@ keys:
 )");
     CHECK_FALSE(result.manifest.has_value());
     REQUIRE(result.diagnostics.size() == 6);
-    CHECK(result.diagnostics[0].line == 1);   // version
-    CHECK(result.diagnostics[1].line == 3);   // http to a non-loopback host
-    CHECK(result.diagnostics[2].line == 6);   // dotnev
-    CHECK(result.diagnostics[3].line == 8);   // missing permissions, at the entry
-    CHECK(result.diagnostics[4].line == 9);   // permisions: unknown field
+    CHECK(result.diagnostics[0].line == 1); // version
+    CHECK(result.diagnostics[1].line == 3); // http to a non-loopback host
+    CHECK(result.diagnostics[2].line == 6); // dotnev
+    CHECK(result.diagnostics[3].line == 8); // missing permissions, at the entry
+    CHECK(result.diagnostics[4].line == 9); // permisions: unknown field
     CHECK(result.diagnostics[4].message ==
           "unknown field `permisions`; did you mean `permissions`?");
-    CHECK(result.diagnostics[5].line == 10);  // expiresInDays: 0
+    CHECK(result.diagnostics[5].line == 10); // expiresInDays: 0
     CHECK(result.diagnostics[5].path == "keys[0].expiresInDays");
 }
 
@@ -501,7 +265,8 @@ TEST_CASE("an empty manifest and a non-map document are refused", "[manifest]") 
 }
 
 TEST_CASE("a directory, a missing file and an oversized file are refused", "[manifest]") {
-    const fs::path dir = fs::temp_directory_path() / ("manifest_test_" + std::to_string(::getpid()));
+    const fs::path dir =
+        fs::temp_directory_path() / ("manifest_test_" + std::to_string(::getpid()));
     fs::create_directories(dir);
     auto result = load_manifest(dir, test_env());
     CHECK_FALSE(result.manifest.has_value());
