@@ -15,7 +15,7 @@ std::vector<std::string> limited(int count, const std::string& window = "30") {
 
 }  // namespace
 
-TEST_CASE("without --rate-limit creates are never throttled", "[ratelimit]") {
+TEST_CASE("without the rate-limit flag creates are never throttled", "[ratelimit]") {
     Emulator emulator;
     for (int i = 0; i < 8; ++i) {
         CHECK(emulator.post(k_keys, {{"name", "k"}}, owner_auth()).status == 200);
@@ -138,7 +138,7 @@ TEST_CASE("the periodic sweeper deactivates expired keys by itself", "[sweeper]"
     CHECK(inactive);
 }
 
-TEST_CASE("with --sweep-interval 0 expired keys stay active until a sweep is requested",
+TEST_CASE("with a sweep interval of 0 expired keys stay active until a sweep is requested",
           "[sweeper]") {
     Emulator emulator({"--sweep-interval", "0"});
     const json key = emulator.create_key(owner_auth(), {{"name", "e"}, {"expiresInDays", 1}});

@@ -60,7 +60,7 @@ TEST_CASE("the emulator prints exactly one listening line and writes the port fi
               "\n");
 }
 
-TEST_CASE("--help documents every option", "[server]") {
+TEST_CASE("the help text documents every option", "[server]") {
     const auto result = test_support::run_process({test_support::emulator_binary(), "--help"});
     CHECK(result.exit_code == 0);
     for (const char* flag :
@@ -73,14 +73,14 @@ TEST_CASE("--help documents every option", "[server]") {
     }
 }
 
-TEST_CASE("an invalid --utc-offset is refused at start-up", "[server]") {
+TEST_CASE("an invalid UTC offset option is refused at start-up", "[server]") {
     const auto result = test_support::run_process(
         {test_support::emulator_binary(), "--utc-offset", "3 hours"});
     CHECK(result.exit_code != 0);
     CHECK(result.err.find("--utc-offset") != std::string::npos);
 }
 
-TEST_CASE("without --test-controls every /__emulator/ route is 404", "[server][controls]") {
+TEST_CASE("without the test-controls flag every /__emulator/ route is 404", "[server][controls]") {
     TempDir dir;
     ChildProcess process;
     const int port = start_raw(process, dir, {});
@@ -100,7 +100,7 @@ TEST_CASE("EMULATOR_OWNER_TOKEN sets the owner's start-up session token", "[serv
     CHECK(raw_get(port, k_keys, Emulator::owner_token()) == 401);
 }
 
-TEST_CASE("--owner-email, --owner-password and --owner-token configure the start-up owner",
+TEST_CASE("the owner email, password and token options configure the start-up owner",
           "[server][auth]") {
     Emulator emulator({"--owner-token", "tok-123", "--owner-email", "boss@example.com",
                        "--owner-password", "pw"});
@@ -134,7 +134,7 @@ TEST_CASE("shutdown is not held up by a connection that a silent fault keeps ope
     CHECK(pending.get() == 0);
 }
 
-TEST_CASE("--state-file keeps users and keys across a restart", "[server][persistence]") {
+TEST_CASE("a state file keeps users and keys across a restart", "[server][persistence]") {
     TempDir dir;
     const std::string file = (dir / "state.json").string();
     std::string token;
@@ -159,7 +159,7 @@ TEST_CASE("--state-file keeps users and keys across a restart", "[server][persis
     CHECK(files == 1);
 }
 
-TEST_CASE("HTTPS with --tls-cert and --tls-key serves the same API", "[server][tls]") {
+TEST_CASE("HTTPS with a certificate and key serves the same API", "[server][tls]") {
     TempDir dir;
     const std::string cert = (dir / "cert.pem").string();
     const std::string key_file = (dir / "key.pem").string();
@@ -178,7 +178,7 @@ TEST_CASE("HTTPS with --tls-cert and --tls-key serves the same API", "[server][t
     CHECK(raw_get(emulator.port(), k_keys, Emulator::owner_token()) != 200);
 }
 
-TEST_CASE("request bodies larger than --max-body get 413", "[server]") {
+TEST_CASE("request bodies larger than the max-body option get 413", "[server]") {
     Emulator emulator({"--max-body", "1000"});
     const HttpResult result =
         emulator.post(k_keys, {{"name", "k"}, {"padding", std::string(2000, 'p')}}, owner_auth());
@@ -186,7 +186,7 @@ TEST_CASE("request bodies larger than --max-body get 413", "[server]") {
     CHECK(emulator.state().at("keys").empty());
 }
 
-TEST_CASE("--log-requests prints one line per request and never a secret", "[server]") {
+TEST_CASE("request logging prints one line per request and never a secret", "[server]") {
     Emulator emulator({"--log-requests"});
     const json key = emulator.create_key(owner_auth(), {{"name", "k"}});
     REQUIRE(emulator.get(k_keys, key_auth(key)).status == 200);
@@ -197,7 +197,7 @@ TEST_CASE("--log-requests prints one line per request and never a secret", "[ser
     CHECK(log.find(Emulator::owner_token()) == std::string::npos);
 }
 
-TEST_CASE("with --threads the emulator answers parallel slow requests", "[server]") {
+TEST_CASE("with several worker threads the emulator answers parallel slow requests", "[server]") {
     Emulator emulator({"--threads", "4"});
     emulator.add_fault({{"method", "GET"}, {"path", k_keys}, {"action", "latency"},
                         {"latencyMs", 100}, {"times", 0}});
