@@ -48,6 +48,8 @@ void print_plan(const plan::Plan& plan, const GlobalOptions& global) {
     } else {
         std::cout << plan::render_text(plan);
     }
+    // The plan must be on the screen before the log lines of the steps that carry it out.
+    std::cout.flush();
 }
 
 }  // namespace provision::cli
