@@ -102,6 +102,9 @@ private:
         case ActionKind::write_outputs:
             m_outputs_dirty = true;
             return;
+        case ActionKind::adopt:
+            adopt_key(action);
+            return;
         }
     }
 
@@ -244,11 +247,18 @@ private:
                              const manifest::KeySpec* spec) {
         const auto& policy = spec != nullptr ? spec->rotation : m_manifest.default_rotation;
         const core::Timestamp now = m_options.clock();
-        const bool expired = old.expires_at && *old.expires_at <= now;
-        state::RetiringKey retiring{action.entry, old.id, old.postfix, old.expires_at, now, ""};
+        // The portal's expiry when the key was observed, else the one recorded at create.
+        std::optional<core::Timestamp> expires_at = old.expires_at;
+        const auto seen = std::find_if(m_world.observed.begin(), m_world.observed.end(),
+                                       [&](const api::ApiKey& k) { return k.id == old.id; });
+        if (seen != m_world.observed.end()) {
+            expires_at = seen->expires_at;
+        }
+        const bool expired = expires_at && *expires_at <= now;
+        state::RetiringKey retiring{action.entry, old.id, old.postfix, expires_at, now, ""};
         retiring.reason = plan::to_string(action.reasons.front());
         if (policy.retire == manifest::RetirePolicy::keep_until_expiry) {
-            retiring.retire_after = old.expires_at.value_or(now + policy.grace_period);
+            retiring.retire_after = expires_at.value_or(now + policy.grace_period);
         } else if (!expired && policy.grace_period.count() > 0) {
             retiring.retire_after = now + policy.grace_period;
         } else {
@@ -357,6 +367,36 @@ private:
         }
         save_state();
         ++m_report.forgotten;
+    }
+
+    /// Records an untracked portal key as the entry's key. Its secret is unknown, so the
+    /// fingerprint stays empty; the plan's next action for the entry applies the policy.
+    void adopt_key(const Action& action) {
+        const auto found = std::find_if(m_world.observed.begin(), m_world.observed.end(),
+                                        [&](const api::ApiKey& k) { return k.id == *action.key_id; });
+        if (found == m_world.observed.end()) {
+            fail("'" + action.entry + "': key " + *action.key_id + " to adopt is not on the portal");
+            return;
+        }
+        state::ManagedKey record;
+        record.entry = action.entry;
+        record.id = found->id;
+        record.name = found->name;
+        record.postfix = found->postfix;
+        record.permissions = found->permissions;
+        record.expires_in_days = plan::observed_lifetime_days(*found);
+        record.expires_at = found->expires_at;
+        record.created_at = found->create_on;
+        m_world.state.upsert(record);
+        m_world.secrets.erase(action.entry);
+        if (m_world.state.owner_id.empty()) {
+            m_world.state.owner_id = m_world.user.id;
+        }
+        m_world.state.portal_url = m_manifest.portal.url;
+        save_state();
+        ++m_report.adopted;
+        spdlog::info("adopted key sk-***{} (id {}) as '{}'", found->postfix, found->id,
+                     action.entry);
     }
 
     void save_state() {

@@ -11,5 +11,9 @@ namespace provision::cli {
 void add_validate_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 void add_apply_command(CLI::App& root, GlobalOptions& global, int& exit_code);
+void add_rotate_command(CLI::App& root, GlobalOptions& global, int& exit_code);
+void add_status_command(CLI::App& root, GlobalOptions& global, int& exit_code);
+void add_import_command(CLI::App& root, GlobalOptions& global, int& exit_code);
+void add_destroy_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 
 }  // namespace provision::cli

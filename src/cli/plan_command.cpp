@@ -1,5 +1,8 @@
 #include "cli/commands.hpp"
+#include "cli/saved_plan.hpp"
 #include "cli/session.hpp"
+
+#include <iostream>
 
 namespace provision::cli {
 
@@ -9,6 +12,9 @@ struct PlanCommandOptions {
     bool detailed_exitcode = false;
     bool prune = false;
     bool allow_duplicate = false;
+    bool override_protect = false;
+    bool adopt = false;
+    std::string out;
     std::vector<std::string> targets;
 };
 }  // namespace
@@ -22,6 +28,12 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     cmd->add_flag("--prune", options->prune, "plan to delete keys whose entries left the manifest");
     cmd->add_flag("--allow-duplicate", options->allow_duplicate,
                   "plan to create keys even when an untracked key of the same name exists");
+    cmd->add_flag("--override-protect", options->override_protect,
+                  "plan to replace or delete entries marked protect: true");
+    cmd->add_flag("--adopt", options->adopt,
+                  "plan to bind the one untracked key of an entry's name when the state lacks it");
+    cmd->add_option("--out", options->out,
+                    "save the plan (no secrets) for `provision apply FILE`");
     cmd->add_option("--target", options->targets, "limit the plan to this entry (repeatable)");
     cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
     add_network_options(*cmd, global);
@@ -32,6 +44,8 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
         SessionOptions session_options;
         session_options.plan.prune = options->prune;
         session_options.plan.allow_duplicate = options->allow_duplicate;
+        session_options.plan.override_protect = options->override_protect;
+        session_options.plan.adopt = options->adopt;
         session_options.plan.targets = {options->targets.begin(), options->targets.end()};
         auto opened = open_session(options->manifest, global, session_options);
         if (auto* code = std::get_if<int>(&opened)) {
@@ -40,6 +54,17 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
         }
         const Session& session = std::get<Session>(opened);
         print_plan(session.plan, global);
+        if (!options->out.empty()) {
+            if (auto saved = write_saved_plan(options->out, session, session_options.plan);
+                !saved.ok()) {
+                exit_code = options->detailed_exitcode ? k_exit_error : report_error(saved.error());
+                return;
+            }
+            if (global.output != "json") {
+                std::cout << "Saved the plan to " << options->out
+                          << "; run `provision apply " << options->out << "` to execute it.\n";
+            }
+        }
         if (options->detailed_exitcode) {
             exit_code = session.plan.has_changes() || session.plan.has_blocked() ? k_exit_changes : k_exit_ok;
         } else {

@@ -5,7 +5,9 @@
 // Per manifest entry, the state says which portal key (by id) the entry owns; the observed
 // list says what that key looks like now. The rules, in order of precedence:
 //   no state record            -> create (unless a live key of the same name by the same user
-//                                 exists: blocked, the user imports it or allows a duplicate)
+//                                 exists: blocked, the user imports it or allows a duplicate;
+//                                 with --adopt and exactly one such key: adopt it, then plan
+//                                 it as a known key whose secret is unknown)
 //   record, key gone           -> create again (missing_on_portal)
 //   key expired                -> replace (expiry is immutable)
 //   lifetime changed           -> replace
@@ -84,25 +86,73 @@ std::vector<const api::ApiKey*> untracked_matches(const PlanInput& in, const Key
     return found;
 }
 
-Action plan_new_entry(const PlanInput& in, const KeySpec& spec) {
+std::string ids_text(const std::vector<const api::ApiKey*>& keys) {
+    std::string out;
+    for (const auto* key : keys) {
+        out += (out.empty() ? "" : ", ") + key->id;
+    }
+    return out;
+}
+
+Action plan_existing(const PlanInput& in, const KeySpec& spec, const state::ManagedKey& record);
+
+/// The record an adopted key gets: its own values, and no fingerprint (its secret is unknown).
+state::ManagedKey adopted_record(const KeySpec& spec, const api::ApiKey& key) {
+    state::ManagedKey record;
+    record.entry = spec.name;
+    record.id = key.id;
+    record.name = key.name;
+    record.postfix = key.postfix;
+    record.permissions = key.permissions;
+    record.expires_in_days = observed_lifetime_days(key);
+    record.expires_at = key.expires_at;
+    record.created_at = key.create_on;
+    return record;
+}
+
+/// An entry the state does not know: create it, unless untracked keys of its name exist; then
+/// adopt the one match (--adopt, followed by whatever the key then needs), or block.
+void plan_new_entry(const PlanInput& in, const KeySpec& spec, Plan& plan) {
     const auto matches = untracked_matches(in, spec);
+    if (matches.size() == 1 && in.options.adopt) {
+        const api::ApiKey& key = *matches.front();
+        Action action = make_action(ActionKind::adopt, Reason::untracked_name_match, spec);
+        action.key_id = key.id;
+        action.postfix = key.postfix;
+        action.detail = "binds the untracked key sk-***" + key.postfix + " (id " + key.id +
+                        ") created by you; its secret is unknown to provision";
+        plan.actions.push_back(std::move(action));
+        Action follow = plan_existing(in, spec, adopted_record(spec, key));
+        if (follow.kind != ActionKind::noop) {
+            plan.actions.push_back(std::move(follow));
+        }
+        return;
+    }
     if (!matches.empty() && !in.options.allow_duplicate) {
         Action action = make_action(ActionKind::blocked, Reason::untracked_name_match, spec);
         action.key_id = matches.front()->id;
         action.postfix = matches.front()->postfix;
-        action.detail = "the state does not know this entry, but the portal has " +
-                        std::to_string(matches.size()) + " live key(s) named '" + spec.name +
-                        "' created by you (first: id " + matches.front()->id +
-                        "); bind it with `provision import MANIFEST '" + spec.name + "' --id " +
-                        matches.front()->id +
-                        "`, or pass --allow-duplicate to create another key";
-        return action;
+        if (matches.size() == 1) {
+            action.detail = "the state does not know this entry, but the portal has a live key "
+                            "named '" + spec.name + "' created by you (id " + matches.front()->id +
+                            "); bind it with `provision import MANIFEST '" + spec.name +
+                            "' --id " + matches.front()->id +
+                            "` or --adopt, or pass --allow-duplicate to create another key";
+        } else {
+            action.detail = "the state does not know this entry, but the portal has " +
+                            std::to_string(matches.size()) + " live keys named '" + spec.name +
+                            "' created by you (ids " + ids_text(matches) +
+                            "); --adopt cannot choose: bind one with `provision import MANIFEST '" +
+                            spec.name + "' --id ID`, or pass --allow-duplicate";
+        }
+        plan.actions.push_back(std::move(action));
+        return;
     }
     Action action = make_action(ActionKind::create, Reason::new_entry, spec);
     action.create = create_request(spec);
     action.detail = spec.permissions.to_display() + "; expires " +
                     (spec.expires_in_days ? "in " + lifetime_text(spec.expires_in_days) : "never");
-    return action;
+    plan.actions.push_back(std::move(action));
 }
 
 Action plan_replace(const PlanInput& in, const KeySpec& spec, const state::ManagedKey& record,
@@ -282,6 +332,14 @@ void plan_retiring(const PlanInput& in, Plan& plan) {
 
 }  // namespace
 
+std::optional<int> observed_lifetime_days(const api::ApiKey& key) {
+    if (!key.expires_at) {
+        return std::nullopt;
+    }
+    const auto lifetime = std::chrono::duration_cast<seconds>(*key.expires_at - key.create_on);
+    return static_cast<int>((lifetime.count() + 43200) / 86400);
+}
+
 std::chrono::seconds rotation_window(const KeySpec& spec, const manifest::RotationPolicy& defaults) {
     if (spec.rotation.rotate_before) {
         return *spec.rotation.rotate_before;
@@ -304,8 +362,11 @@ Plan make_plan(const PlanInput& in) {
             continue;
         }
         const state::ManagedKey* record = in.state.find(spec.name);
-        plan.actions.push_back(record == nullptr ? plan_new_entry(in, spec)
-                                                 : plan_existing(in, spec, *record));
+        if (record == nullptr) {
+            plan_new_entry(in, spec, plan);
+        } else {
+            plan.actions.push_back(plan_existing(in, spec, *record));
+        }
     }
     plan_removed_entries(in, plan);
     plan_retiring(in, plan);
@@ -345,6 +406,7 @@ const char* to_string(ActionKind kind) noexcept {
     case ActionKind::remove: return "delete";
     case ActionKind::forget: return "forget";
     case ActionKind::write_outputs: return "write-outputs";
+    case ActionKind::adopt: return "adopt";
     case ActionKind::blocked: return "blocked";
     }
     return "noop";

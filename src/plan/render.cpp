@@ -17,6 +17,7 @@ const char* symbol(ActionKind kind) {
     case ActionKind::remove: return "-";
     case ActionKind::forget: return ".";
     case ActionKind::write_outputs: return ">";
+    case ActionKind::adopt: return "<";
     case ActionKind::blocked: return "!";
     }
     return "?";
@@ -45,6 +46,9 @@ std::string render_summary(const Plan& plan) {
     const std::size_t deletes = plan.count(ActionKind::remove) + plan.count(ActionKind::retire);
     std::string text = fmt::format("Plan: {} to create, {} to update, {} to replace, {} to delete.",
                                    creates, updates, replaces, deletes);
+    if (const std::size_t adopted = plan.count(ActionKind::adopt); adopted > 0) {
+        text += fmt::format(" {} to adopt.", adopted);
+    }
     if (const std::size_t blocked = plan.count(ActionKind::blocked); blocked > 0) {
         text += fmt::format(" {} blocked (needs your decision).", blocked);
     }
@@ -103,6 +107,7 @@ nlohmann::json render_json(const Plan& plan) {
           {"update", plan.count(ActionKind::update) + plan.count(ActionKind::reactivate)},
           {"replace", plan.count(ActionKind::replace)},
           {"delete", plan.count(ActionKind::remove) + plan.count(ActionKind::retire)},
+          {"adopt", plan.count(ActionKind::adopt)},
           {"blocked", plan.count(ActionKind::blocked)},
           {"unchanged", plan.count(ActionKind::noop)}}},
     };

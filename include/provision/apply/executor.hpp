@@ -51,6 +51,7 @@ struct ApplyReport {
     Outcome outcome = Outcome::success;
     int created = 0, updated = 0, replaced = 0, deleted = 0, forgotten = 0, unchanged = 0;
     int failed = 0, blocked = 0;
+    int adopted = 0;
     bool outputs_written = false;
     std::vector<std::string> messages;  ///< one line per failure or notable event, no secrets
 };

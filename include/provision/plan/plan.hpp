@@ -26,6 +26,7 @@ enum class ActionKind {
     remove,      ///< delete a managed key whose entry left the manifest (--prune)
     forget,      ///< drop a state record whose key is already gone from the portal
     write_outputs,  ///< outputs lack secrets that are known (a file was deleted or added)
+    adopt,       ///< record an untracked key of the entry's name in the state (--adopt)
     blocked,     ///< needs a decision from the user; see Action::detail
 };
 
@@ -90,6 +91,7 @@ struct PlanOptions {
     std::set<std::string> force_rotate; ///< `provision rotate`
     bool allow_duplicate = false;       ///< create even when an untracked key of that name exists
     bool override_protect = false;      ///< allow replacing/deleting `protect: true` entries
+    bool adopt = false;                 ///< bind the one untracked key of an entry's name
 };
 
 struct PlanInput {
@@ -109,5 +111,9 @@ Plan make_plan(const PlanInput& input);
 /// the lifetime, at most 30 days, at least 1 day.
 std::chrono::seconds rotation_window(const manifest::KeySpec& spec,
                                      const manifest::RotationPolicy& defaults);
+
+/// The lifetime a key was created with, in whole days (rounded), from its creation and expiry
+/// times; nullopt for a key that never expires. Used when a key is adopted or imported.
+std::optional<int> observed_lifetime_days(const api::ApiKey& key);
 
 }  // namespace provision::plan

@@ -1,0 +1,72 @@
+// `provision rotate FILE [--key NAME]...`: replaces the named entries' keys now, through the
+// same plan and executor as apply, so the new secret is written before the old key is retired
+// by its policy and grace period. With --key the run is limited to those entries (as --target
+// would); without it every entry is rotated and the whole plan is applied.
+
+#include "cli/apply_run.hpp"
+#include "cli/commands.hpp"
+#include "cli/session.hpp"
+
+#include <iostream>
+
+namespace provision::cli {
+
+namespace {
+
+struct RotateCommandOptions {
+    std::string manifest;
+    std::vector<std::string> keys;
+    bool override_protect = false;
+};
+
+}  // namespace
+
+void add_rotate_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
+    auto options = std::make_shared<RotateCommandOptions>();
+    CLI::App* cmd = root.add_subcommand("rotate", "Replace keys now, retiring the old ones by policy");
+    cmd->add_option("manifest", options->manifest, "the manifest file")->required();
+    cmd->add_option("--key", options->keys, "rotate this entry only, touching no other (repeatable; default: all)");
+    cmd->add_flag("--override-protect", options->override_protect,
+                  "allow replacing entries marked protect: true");
+    cmd->add_option("--lock-timeout", global.lock_timeout,
+                    "seconds to wait for another run's lock (default: fail at once)");
+    cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+    add_network_options(*cmd, global);
+    cmd->footer("Examples:\n"
+                "  DOCSPACE_TOKEN=... provision rotate manifests/bots.yaml\n"
+                "  provision rotate manifests/bots.yaml --key 'Integration Bot'");
+    cmd->callback([options, &global, &exit_code] {
+        // Read quietly for the entry names; open_session reports the diagnostics once.
+        auto loaded = manifest::load_manifest(options->manifest, manifest::process_env()).manifest;
+        if (!loaded) {
+            exit_code = load_manifest_or_report(options->manifest) ? k_exit_error : k_exit_invalid;
+            return;
+        }
+        SessionOptions session_options;
+        session_options.take_lock = true;
+        session_options.plan.override_protect = options->override_protect;
+        for (const auto& name : options->keys) {
+            if (loaded->find_key(name) == nullptr) {
+                std::cerr << "error: --key '" << name << "' is not an entry of "
+                          << options->manifest << '\n';
+                exit_code = k_exit_invalid;
+                return;
+            }
+            session_options.plan.force_rotate.insert(name);
+            session_options.plan.targets.insert(name);
+        }
+        if (options->keys.empty()) {
+            for (const auto& spec : loaded->keys) {
+                session_options.plan.force_rotate.insert(spec.name);
+            }
+        }
+        auto opened = open_session(options->manifest, global, session_options);
+        if (auto* code = std::get_if<int>(&opened)) {
+            exit_code = *code;
+            return;
+        }
+        exit_code = execute_session(std::get<Session>(opened), global);
+    });
+}
+
+}  // namespace provision::cli

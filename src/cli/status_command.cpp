@@ -1,0 +1,204 @@
+// `provision status FILE`: what the manifest's keys look like now, read-only. One row per
+// key the state manages (and per manifest entry not created yet), then the keys retiring after
+// a rotation, then how many keys on the portal this manifest does not manage. With
+// --expiring-within, exits 9 when a managed key expires within the window (for scheduled CI
+// alerts). Never prints a secret: rows carry the key's postfix only.
+
+#include "cli/commands.hpp"
+#include "cli/session.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <iostream>
+
+namespace provision::cli {
+
+namespace {
+
+struct StatusCommandOptions {
+    std::string manifest;
+    std::string expiring_within;
+};
+
+struct Row {
+    std::string entry, id, postfix, scopes, state;
+    std::optional<core::Timestamp> expires_at;
+    bool expiring = false;
+};
+
+const api::ApiKey* find_key(const std::vector<api::ApiKey>& keys, const std::string& id) {
+    const auto it = std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.id == id; });
+    return it == keys.end() ? nullptr : &*it;
+}
+
+/// active, deactivated, expired, missing or secret-unknown, from the portal's view first.
+std::string key_state(const apply::World& world, const state::ManagedKey& record,
+                      const api::ApiKey* key, core::Timestamp now) {
+    if (key == nullptr) {
+        return "missing";
+    }
+    if (key->expires_at && *key->expires_at <= now) {
+        return "expired";
+    }
+    if (!key->is_active) {
+        return "deactivated";
+    }
+    return world.secrets.count(record.entry) != 0 ? "active" : "secret-unknown";
+}
+
+std::vector<Row> rows_of(const Session& session, core::Timestamp now,
+                         std::optional<std::chrono::seconds> window) {
+    std::vector<Row> rows;
+    const auto& world = session.world;
+    for (const auto& record : world.state.keys) {
+        const api::ApiKey* key = find_key(world.observed, record.id);
+        Row row{record.entry, record.id, record.postfix, record.permissions.to_display(),
+                key_state(world, record, key, now), record.expires_at, false};
+        if (key != nullptr) {
+            row.scopes = key->permissions.to_display();
+            row.expires_at = key->expires_at;
+        }
+        row.expiring = window && key != nullptr && row.expires_at && *row.expires_at - now <= *window;
+        rows.push_back(std::move(row));
+    }
+    for (const auto& spec : session.manifest.keys) {
+        if (world.state.find(spec.name) == nullptr) {
+            rows.push_back(Row{spec.name, "", "", spec.permissions.to_display(), "not-created",
+                               std::nullopt, false});
+        }
+    }
+    return rows;
+}
+
+std::size_t unmanaged_count(const apply::World& world) {
+    return static_cast<std::size_t>(
+        std::count_if(world.observed.begin(), world.observed.end(), [&](const api::ApiKey& key) {
+            const bool managed =
+                std::any_of(world.state.keys.begin(), world.state.keys.end(),
+                            [&](const auto& r) { return r.id == key.id; }) ||
+                std::any_of(world.state.retiring.begin(), world.state.retiring.end(),
+                            [&](const auto& r) { return r.id == key.id; });
+            return !managed;
+        }));
+}
+
+std::string expires_text(const std::optional<core::Timestamp>& at, core::Timestamp now) {
+    if (!at) {
+        return "never";
+    }
+    return core::format_remaining(std::chrono::duration_cast<std::chrono::seconds>(*at - now));
+}
+
+std::string optional_time(const std::optional<core::Timestamp>& at) {
+    return at ? core::format_iso8601(*at) : std::string();
+}
+
+void print_text(const Session& session, const std::vector<Row>& rows, core::Timestamp now,
+                std::size_t unmanaged) {
+    std::cout << fmt::format("{:<30} {:<36} {:<10} {:<16} {:<32} {}\n", "ENTRY", "ID", "KEY",
+                             "EXPIRES IN", "SCOPES", "STATE");
+    for (const auto& row : rows) {
+        std::cout << fmt::format("{:<30} {:<36} {:<10} {:<16} {:<32} {}\n", row.entry,
+                                 row.id.empty() ? "-" : row.id,
+                                 row.postfix.empty() ? "-" : "sk-***" + row.postfix,
+                                 row.id.empty() ? "-" : expires_text(row.expires_at, now),
+                                 row.scopes, row.state + (row.expiring ? " (expiring)" : ""));
+    }
+    const auto& retiring = session.world.state.retiring;
+    if (!retiring.empty()) {
+        std::cout << "\nRetiring after rotation:\n";
+        for (const auto& r : retiring) {
+            std::cout << fmt::format("  {:<30} {:<36} sk-***{:<4} retire after {}\n", r.entry,
+                                     r.id, r.postfix, core::format_iso8601(r.retire_after));
+        }
+    }
+    std::cout << "\n" << unmanaged << " key(s) on the portal not managed by this manifest.\n";
+}
+
+nlohmann::json to_json(const Session& session, const std::vector<Row>& rows, core::Timestamp now,
+                       std::size_t unmanaged, const std::optional<std::chrono::seconds>& window) {
+    nlohmann::json keys = nlohmann::json::array();
+    for (const auto& row : rows) {
+        nlohmann::json k = {{"entry", row.entry},
+                            {"id", row.id.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.id)},
+                            {"keyPostfix", row.postfix.empty() ? nlohmann::json(nullptr)
+                                                               : nlohmann::json(row.postfix)},
+                            {"scopes", row.scopes},
+                            {"state", row.state},
+                            {"expiresAt", row.expires_at ? nlohmann::json(optional_time(row.expires_at))
+                                                         : nlohmann::json(nullptr)},
+                            {"expiresInSeconds", nullptr},
+                            {"expiring", row.expiring}};
+        if (row.expires_at) {
+            k["expiresInSeconds"] =
+                std::chrono::duration_cast<std::chrono::seconds>(*row.expires_at - now).count();
+        }
+        keys.push_back(std::move(k));
+    }
+    nlohmann::json retiring = nlohmann::json::array();
+    for (const auto& r : session.world.state.retiring) {
+        retiring.push_back({{"entry", r.entry},
+                            {"id", r.id},
+                            {"keyPostfix", r.postfix},
+                            {"retireAfter", core::format_iso8601(r.retire_after)},
+                            {"expiresAt", r.expires_at ? nlohmann::json(optional_time(r.expires_at))
+                                                       : nlohmann::json(nullptr)},
+                            {"reason", r.reason}});
+    }
+    return {{"formatVersion", 1},
+            {"generatedAt", core::format_iso8601(now)},
+            {"keys", keys},
+            {"retiring", retiring},
+            {"unmanagedCount", unmanaged},
+            {"expiringWithinSeconds", window ? nlohmann::json(window->count()) : nlohmann::json(nullptr)}};
+}
+
+}  // namespace
+
+void add_status_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
+    auto options = std::make_shared<StatusCommandOptions>();
+    CLI::App* cmd = root.add_subcommand("status", "Show the managed keys, their expiry and state");
+    cmd->add_option("manifest", options->manifest, "the manifest file")->required();
+    cmd->add_option("--expiring-within", options->expiring_within,
+                    "exit 9 when a managed key expires within this duration (e.g. 14d)");
+    cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+    add_network_options(*cmd, global);
+    cmd->footer("Examples:\n"
+                "  DOCSPACE_TOKEN=... provision status manifests/bots.yaml\n"
+                "  provision status manifests/bots.yaml --expiring-within 14d --output json");
+    cmd->callback([options, &global, &exit_code] {
+        std::optional<std::chrono::seconds> window;
+        if (!options->expiring_within.empty()) {
+            window = core::parse_duration(options->expiring_within);
+            if (!window) {
+                std::cerr << "error: --expiring-within: '" << options->expiring_within
+                          << "' is not a duration such as 30d, 12h, 90m or 45s\n";
+                exit_code = k_exit_invalid;
+                return;
+            }
+        }
+        auto opened = open_session(options->manifest, global, SessionOptions{});
+        if (auto* code = std::get_if<int>(&opened)) {
+            exit_code = *code;
+            return;
+        }
+        const Session& session = std::get<Session>(opened);
+        const core::Timestamp now = core::now_utc();
+        const auto rows = rows_of(session, now, window);
+        const auto unmanaged = unmanaged_count(session.world);
+        if (global.output == "json") {
+            std::cout << to_json(session, rows, now, unmanaged, window).dump(2) << '\n';
+        } else {
+            print_text(session, rows, now, unmanaged);
+        }
+        const bool expiring = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.expiring; });
+        if (expiring && global.output != "json") {
+            std::cerr << "warning: a managed key expires within " << options->expiring_within << '\n';
+        }
+        exit_code = expiring ? k_exit_expiring : k_exit_ok;
+    });
+}
+
+}  // namespace provision::cli

@@ -1,0 +1,158 @@
+// A lost state file (no silent duplicates: blocked with exit 8, then import, --adopt or
+// --allow-duplicate), import with and without a verified secret, and destroy.
+
+#include "lifecycle_support.hpp"
+
+using namespace e2e;
+
+namespace {
+
+/// Applies the one-key manifest, then loses the state file; returns the key's id.
+std::string apply_then_lose_state(const Project& project, const Emulator& emu) {
+    apply_ok(project);
+    fs::remove(project.state_file());
+    return only_key(emu, "Integration Bot").at("id");
+}
+
+}  // namespace
+
+TEST_CASE("a lost state file blocks with exit 8 instead of creating a duplicate; import with the secret makes the key fully managed", "[e2e][import]") {
+    Emulator emu;
+    Project project(emu, lifecycle_manifest());
+    const std::string id = apply_then_lose_state(project, emu);
+    const std::string secret = output_secret(project);
+
+    const auto plan = project.command("plan", {"--detailed-exitcode"});
+    CHECK(plan.exit_code == 2);
+    CHECK(contains(plan.out, "untracked_name_match"));
+    CHECK(contains(plan.out, "provision import"));
+    CHECK(contains(plan.out, "--adopt"));
+    const auto blocked = project.command("apply");
+    CHECK(blocked.exit_code == 8);
+    CHECK(keys_named(emu, "Integration Bot").size() == 1);
+
+    auto env = project.env();
+    env.env["PROVISION_IMPORT_SECRET"] = secret;
+    const auto imported = project.run({"import", project.manifest.string(), "Integration Bot", "--id", id}, env);
+    INFO(imported.out << imported.err);
+    REQUIRE(imported.exit_code == 0);
+    CHECK(contains(imported.out, "verified"));
+    CHECK_FALSE(contains(imported.out + imported.err, secret));
+    CHECK(output_secret(project) == secret);
+    require_clean_plan(project);
+}
+
+TEST_CASE("import refuses an unknown id and a secret that belongs to another key", "[e2e][import]") {
+    Emulator emu;
+    Project project(emu, lifecycle_manifest());
+    const std::string id = apply_then_lose_state(project, emu);
+    const auto other = emu.create_key(Emulator::owner_token(), {{"name", "Other"}});
+    const std::string other_secret = other.at("key");
+
+    const auto unknown = project.command("import", {"Integration Bot", "--id", "00000000-0000-0000-0000-000000000000"});
+    CHECK(unknown.exit_code == 3);
+    CHECK(contains(unknown.err, "no key with id"));
+
+    auto env = project.env();
+    env.stdin_text = other_secret + "\n";
+    const auto wrong = project.run({"import", project.manifest.string(), "Integration Bot", "--id", id, "--secret-stdin"}, env);
+    CHECK(wrong.exit_code == 3);
+    CHECK(contains(wrong.err, "belongs to key"));
+    CHECK_FALSE(contains(wrong.out + wrong.err, other_secret));
+    CHECK_FALSE(fs::exists(project.state_file()));
+}
+
+TEST_CASE("import without a secret leaves it unknown: the policy blocks until provision rotate replaces the key", "[e2e][import]") {
+    Emulator emu;
+    Project project(emu, lifecycle_manifest());
+    const std::string id = apply_then_lose_state(project, emu);
+    fs::remove(project.secrets("bots.env"));
+
+    const auto imported = project.command("import", {"Integration Bot", "--id", id});
+    INFO(imported.err);
+    REQUIRE(imported.exit_code == 0);
+    const auto plan = project.command("plan", {"--detailed-exitcode"});
+    CHECK(plan.exit_code == 2);
+    CHECK(contains(plan.out, "secret_unknown"));
+    CHECK(project.command("apply").exit_code == 8);
+
+    const auto rotated = project.command("rotate", {"--key", "Integration Bot"});
+    INFO(rotated.out << rotated.err);
+    REQUIRE(rotated.exit_code == 0);
+    CHECK_FALSE(self_id(emu, output_secret(project)).empty());
+    require_clean_plan(project);
+}
+
+TEST_CASE("--adopt binds the one untracked key and, with onSecretUnknown: rotate, replaces it in the same run", "[e2e][import]") {
+    Emulator emu;
+    Project project(emu, lifecycle_manifest("  onSecretUnknown: rotate\n"));
+    const std::string id = apply_then_lose_state(project, emu);
+
+    const auto adopted = project.command("apply", {"--adopt"});
+    INFO(adopted.out << adopted.err);
+    REQUIRE(adopted.exit_code == 0);
+    CHECK(contains(adopted.out, "adopt"));
+    CHECK(contains(adopted.out, "1 replaced"));
+    const std::string new_id = self_id(emu, output_secret(project));
+    CHECK_FALSE(new_id.empty());
+    CHECK(new_id != id);
+    CHECK(key_exists(emu, id));  // retiring: the default grace period keeps it a while
+    CHECK(contains(read_text(project.state_file()), id));
+    require_clean_plan(project);
+}
+
+TEST_CASE("--adopt does not choose between two untracked keys; --allow-duplicate creates another", "[e2e][import]") {
+    Emulator emu;
+    Project project(emu, lifecycle_manifest("  onSecretUnknown: keep\n"));
+    const std::string id = apply_then_lose_state(project, emu);
+    const std::string second = emu.create_key(Emulator::owner_token(),
+                                               {{"name", "Integration Bot"}}).at("id");
+
+    const auto ambiguous = project.command("apply", {"--adopt"});
+    CHECK(ambiguous.exit_code == 8);
+    CHECK(contains(ambiguous.out, id));
+    CHECK(contains(ambiguous.out, second));
+    CHECK(keys_named(emu, "Integration Bot").size() == 2);
+
+    apply_ok(project, {"--allow-duplicate"});
+    CHECK(keys_named(emu, "Integration Bot").size() == 3);
+    CHECK(key_exists(emu, id));
+    CHECK(key_exists(emu, second));
+    require_clean_plan(project);
+}
+
+TEST_CASE("destroy refuses without --auto-approve off a terminal, then deletes only managed keys, outputs and state", "[e2e][destroy]") {
+    Emulator emu;
+    Project project(emu);
+    apply_ok(project);
+    const std::string stray = emu.create_key(Emulator::owner_token(), {{"name", "Backup Agent"}}).at("id");
+    REQUIRE(emu.state().at("keys").size() == 4);
+
+    const auto refused = project.command("destroy");
+    CHECK(refused.exit_code == 3);
+    CHECK(contains(refused.err, "--auto-approve"));
+    CHECK(emu.state().at("keys").size() == 4);
+
+    const auto destroyed = project.command("destroy", {"--auto-approve"});
+    INFO(destroyed.out << destroyed.err);
+    REQUIRE(destroyed.exit_code == 0);
+    const auto keys = emu.state().at("keys");
+    REQUIRE(keys.size() == 1);
+    CHECK(keys[0].at("id") == stray);
+    CHECK_FALSE(fs::exists(project.secrets("bots.env")));
+    CHECK_FALSE(fs::exists(project.secrets("bots.json")));
+    CHECK_FALSE(fs::exists(project.state_file()));
+}
+
+TEST_CASE("destroy refuses a protected entry unless --override-protect", "[e2e][destroy]") {
+    Emulator emu;
+    Project project(emu, lifecycle_manifest("", "    protect: true\n"));
+    apply_ok(project);
+    const auto refused = project.command("destroy", {"--auto-approve"});
+    CHECK(refused.exit_code == 3);
+    CHECK(contains(refused.err, "protect"));
+    CHECK(keys_named(emu, "Integration Bot").size() == 1);
+    const auto destroyed = project.command("destroy", {"--auto-approve", "--override-protect"});
+    CHECK(destroyed.exit_code == 0);
+    CHECK(keys_named(emu, "Integration Bot").empty());
+}
