@@ -156,3 +156,27 @@ TEST_CASE("destroy refuses a protected entry unless --override-protect", "[e2e][
     CHECK(destroyed.exit_code == 0);
     CHECK(keys_named(emu, "Integration Bot").empty());
 }
+
+TEST_CASE("on a terminal destroy asks for 'yes' and deletes nothing on any other answer", "[e2e][destroy]") {
+    Emulator emu;
+    Project project(emu, lifecycle_manifest());
+    apply_ok(project);
+    // script(1) gives provision a pseudo-terminal as standard input.
+    const auto on_terminal = [&](const std::string& answer) {
+        auto env = project.env();
+        env.stdin_text = answer + "\n";
+        const std::string command =
+            test_support::provision_binary() + " destroy '" + project.manifest.string() + "'";
+        return test_support::run_process({"/usr/bin/script", "-qec", command, "/dev/null"}, env);
+    };
+    const auto declined = on_terminal("no");
+    CHECK(contains(declined.out, "Type 'yes' to destroy 1 keys"));
+    CHECK(declined.exit_code == 1);
+    CHECK(keys_named(emu, "Integration Bot").size() == 1);
+
+    const auto accepted = on_terminal("yes");
+    INFO(accepted.out << accepted.err);
+    CHECK(accepted.exit_code == 0);
+    CHECK(keys_named(emu, "Integration Bot").empty());
+    CHECK_FALSE(fs::exists(project.state_file()));
+}
