@@ -3,7 +3,9 @@
 // turns the world into output files, shared by every step that changes a secret.
 
 #include "provision/apply/executor.hpp"
+#include "provision/apply/sealed_outputs.hpp"
 #include "provision/core/atomic_file.hpp"
+#include "provision/output/age.hpp"
 #include "provision/output/output.hpp"
 
 #include <spdlog/spdlog.h>
@@ -48,6 +50,9 @@ std::vector<output::SecretRecord> records_for(const manifest::Manifest& manifest
 bool output_differs(const manifest::Manifest& manifest, const manifest::OutputSpec& spec,
                     const World& world) {
     const auto records = records_for(manifest, spec, world);
+    if (!spec.age_recipients.empty()) {
+        return encrypted_output_differs(manifest, spec, records, world);
+    }
     const auto rendered = output::render_output(spec, records);
     const auto current = core::read_file_if_exists(spec.path);
     if (!rendered.ok() || !current.ok()) {
@@ -86,6 +91,17 @@ core::Result<World> load_local(const manifest::Manifest& manifest) {
         }
         world.secrets.emplace(entry, std::move(secret));
     }
+    auto sealed = output::read_sealed_fingerprints(manifest);
+    if (!sealed.ok()) {
+        return sealed.error();
+    }
+    for (const auto& [entry, fingerprints] : sealed.value()) {
+        const auto* record = world.state.find(entry);
+        if (record != nullptr && !record->fingerprint.empty() && world.secrets.count(entry) == 0 &&
+            std::count(fingerprints.begin(), fingerprints.end(), record->fingerprint) > 0) {
+            world.sealed.insert(entry);
+        }
+    }
     return world;
 }
 
@@ -112,6 +128,7 @@ plan::OutputsView outputs_view(const manifest::Manifest& manifest, const World& 
     for (const auto& [entry, secret] : world.secrets) {
         view.entries_with_secret.insert(entry);
     }
+    view.entries_with_secret.insert(world.sealed.begin(), world.sealed.end());
     view.stale = std::any_of(manifest.outputs.begin(), manifest.outputs.end(),
                              [&](const auto& spec) { return output_differs(manifest, spec, world); });
     return view;
@@ -121,6 +138,12 @@ core::Status write_all_outputs(const manifest::Manifest& manifest, const World& 
     for (const auto& spec : manifest.outputs) {
         if (!output_differs(manifest, spec, world)) {
             continue;
+        }
+        if (!spec.age_recipients.empty() && !sealed_for(manifest, spec, world).empty()) {
+            return core::make_error(core::Errc::invalid_input,
+                                    "encrypted output " + spec.path_as_written +
+                                        " holds secrets this run cannot decrypt; set "
+                                        "PROVISION_AGE_IDENTITY_FILE to rewrite it");
         }
         auto written = output::write_output(spec, records_for(manifest, spec, world));
         if (!written.ok()) {

@@ -1,6 +1,7 @@
 #include "cli/commands.hpp"
 #include "cli/saved_plan.hpp"
 #include "cli/session.hpp"
+#include "provision/output/git_guard.hpp"
 
 #include <iostream>
 
@@ -53,6 +54,13 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
             return;
         }
         const Session& session = std::get<Session>(opened);
+        if (const auto refusals = output::git_refusals(session.manifest); !refusals.empty()) {
+            for (const auto& message : refusals) {
+                std::cerr << "error: " << message << '\n';
+            }
+            exit_code = options->detailed_exitcode ? k_exit_error : k_exit_invalid;
+            return;
+        }
         print_plan(session.plan, global);
         if (!options->out.empty()) {
             if (auto saved = write_saved_plan(options->out, session, session_options.plan);

@@ -1,5 +1,6 @@
 #include "cli/session.hpp"
 
+#include "provision/apply/sealed_outputs.hpp"
 #include "provision/plan/render.hpp"
 
 #include <spdlog/spdlog.h>
@@ -39,6 +40,17 @@ std::variant<Session, int> open_session(const std::string& file, const GlobalOpt
                                                    session.world.observed, view,
                                                    session.world.user.id, core::now_utc(),
                                                    options.plan});
+    if (options.take_lock) {
+        // A run that changes keys must not rewrite encrypted outputs it cannot decrypt.
+        const auto refusals =
+            apply::sealed_output_refusals(session.manifest, session.plan, session.world);
+        for (const auto& message : refusals) {
+            std::cerr << "error: " << message << '\n';
+        }
+        if (!refusals.empty()) {
+            return k_exit_invalid;
+        }
+    }
     return session;
 }
 

@@ -4,11 +4,15 @@
 /// A destination is safe when it is absent or a regular file owned by the current user, checked
 /// with lstat so a symlink is seen as a symlink (never followed). Missing parent directories
 /// are created 0700, since they exist to hold secrets. The write itself is
-/// core::write_file_atomic (0600 temp file, fsync, rename, fsync of the directory).
+/// core::write_file_atomic (0600 temp file, fsync, rename, fsync of the directory). An encrypted
+/// output is rendered the same way, encrypted by age (output/age.cpp) and written by the same
+/// path, followed by its fingerprint index; it is read back only when an identity is set.
 
 #include "output/formats.hpp"
 
 #include "provision/core/atomic_file.hpp"
+#include "provision/output/age.hpp"
+#include "provision/output/git_guard.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -176,6 +180,57 @@ core::Status probe_directory(const std::filesystem::path& path) {
     return core::ok_status();
 }
 
+/// An output's plain text: the file itself, or for an encrypted output its decryption.
+/// nullopt when the file is absent, or encrypted and no identity is set (its fingerprint index
+/// then speaks for it; see read_sealed_fingerprints).
+core::Result<std::optional<core::Secret>> read_output_text(const manifest::OutputSpec& spec) {
+    // Never read through a symlink or from a FIFO (which would block) or another user's file.
+    if (auto safe = check_output_destination(spec.path); !safe) {
+        return safe.error();
+    }
+    auto text = core::read_file_if_exists(spec.path);
+    if (!text) {
+        return text.error();
+    }
+    if (!text->has_value()) {
+        return std::optional<core::Secret>{};
+    }
+    if (spec.age_recipients.empty()) {
+        return std::optional<core::Secret>{core::Secret{std::move(**text)}};
+    }
+    const auto identity = age_identity_from_env();
+    if (!identity) {
+        return std::optional<core::Secret>{};
+    }
+    auto plain = age_decrypt(spec.path, *identity);
+    if (!plain) {
+        return plain.error();
+    }
+    return std::optional<core::Secret>{std::move(*plain)};
+}
+
+/// Writes an encrypted output: the ciphertext, then its fingerprint index.
+core::Status write_encrypted(const manifest::OutputSpec& spec,
+                             const std::vector<SecretRecord>& records, const std::string& text) {
+    auto encrypted = age_encrypt(spec.age_recipients, text);
+    if (!encrypted) {
+        return core::make_error(encrypted.error().code,
+                                "output " + spec.path.string() + ": " + encrypted.error().message);
+    }
+    core::WriteOptions options;
+    options.mode = 0600;
+    options.refuse_symlink = true;
+    if (auto written = core::write_file_atomic(spec.path, *encrypted, options); !written) {
+        return written;
+    }
+    AgeIndex index;
+    index.content_fingerprint = core::Secret{text}.fingerprint();
+    for (const auto& record : records) {
+        index.keys[record.env] = {record.entry, record.secret.fingerprint()};
+    }
+    return core::write_file_atomic(age_index_path(spec.path), render_age_index(index), options);
+}
+
 } // namespace
 
 core::Result<std::string> render_output(const manifest::OutputSpec& spec,
@@ -223,17 +278,14 @@ core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manif
     std::map<std::string, core::Secret> secrets;
     std::map<std::string, std::string> source; // entry -> file its secret came from
     for (const auto& spec : m.outputs) {
-        if (!spec.age_recipients.empty()) {
-            continue; // encrypted outputs are read, with an identity, by the age layer
-        }
-        auto text = core::read_file_if_exists(spec.path);
+        auto text = read_output_text(spec);
         if (!text) {
             return text.error();
         }
         if (!text->has_value()) {
             continue;
         }
-        auto values = parse_output(spec, **text);
+        auto values = parse_output(spec, (*text)->reveal());
         if (!values) {
             return invalid("cannot read back " + std::string(format_name(spec.format)) +
                            " output " + spec.path.string() + ": " + values.error().message +
@@ -286,14 +338,14 @@ core::Status check_output_destination(const std::filesystem::path& path) {
 
 core::Status write_output(const manifest::OutputSpec& spec,
                           const std::vector<SecretRecord>& records) {
-    if (!spec.age_recipients.empty()) {
-        return core::make_error(
-            core::Errc::internal,
-            "output " + spec.path.string() +
-                " is encrypted; it must be written by the age layer, never in plain text");
-    }
+    const bool encrypted = !spec.age_recipients.empty();
     if (auto safe = check_output_destination(spec.path); !safe) {
         return safe;
+    }
+    if (encrypted) {
+        if (auto safe = check_output_destination(age_index_path(spec.path)); !safe) {
+            return safe;
+        }
     }
     if (auto dirs = ensure_parent_dirs(spec.path); !dirs) {
         return dirs;
@@ -302,6 +354,10 @@ core::Status write_output(const manifest::OutputSpec& spec,
     if (!text) {
         return text.error();
     }
+    if (encrypted) {
+        const core::Secret plain{std::move(*text)};
+        return write_encrypted(spec, records, plain.reveal());
+    }
     core::WriteOptions options;
     options.mode = 0600;
     options.refuse_symlink = true;
@@ -309,11 +365,22 @@ core::Status write_output(const manifest::OutputSpec& spec,
 }
 
 core::Status check_output_writable(const manifest::OutputSpec& spec) {
+    if (auto git_safe = check_git_safe(spec); !git_safe) {
+        return git_safe;
+    }
     if (auto dirs = ensure_parent_dirs(spec.path); !dirs) {
         return dirs;
     }
     if (auto safe = check_output_destination(spec.path); !safe) {
         return safe;
+    }
+    if (!spec.age_recipients.empty()) {
+        if (auto safe = check_output_destination(age_index_path(spec.path)); !safe) {
+            return safe;
+        }
+        if (auto age = check_age_available(); !age) {
+            return age;
+        }
     }
     return probe_directory(spec.path);
 }

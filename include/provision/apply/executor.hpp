@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ namespace provision::apply {
 struct World {
     state::State state;
     std::map<std::string, core::Secret> secrets;  ///< entry -> secret matching the state
+    /// Entries whose secret an encrypted output holds (its fingerprint index matches the state)
+    /// but which this run cannot decrypt: no age identity is set. Never also in `secrets`.
+    std::set<std::string> sealed;
     std::vector<api::ApiKey> observed;            ///< the portal's keys
     api::User user;                               ///< the caller
 };

@@ -45,7 +45,9 @@ core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manif
 core::Status write_output(const manifest::OutputSpec& spec, const std::vector<SecretRecord>& records);
 
 /// Checks that the output's directory accepts an atomic write (temp create, fsync, rename,
-/// unlink) and that the destination is safe (regular file or absent, not a symlink).
+/// unlink) and that the destination is safe (regular file or absent, not a symlink; a plaintext
+/// output not exposed to git, see git_guard.hpp; for an encrypted output, its index safe too
+/// and `age` installed).
 core::Status check_output_writable(const manifest::OutputSpec& spec);
 
 /// Ok when path is absent or a regular file owned by this user; an error (naming the path and
