@@ -3,6 +3,8 @@
 #include "cli/saved_plan.hpp"
 #include "cli/session.hpp"
 
+#include <iostream>
+
 namespace provision::cli {
 
 namespace {
@@ -41,6 +43,13 @@ void add_apply_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                 "  provision apply bots.plan   (a plan saved by `provision plan --out bots.plan`)");
     cmd->callback([options, &global, &exit_code] {
         if (auto saved = read_saved_plan(options->manifest)) {
+            if (options->prune || options->allow_duplicate || options->override_protect ||
+                options->adopt || !options->targets.empty()) {
+                std::cerr << "error: a saved plan carries its own options; pass --prune, "
+                             "--target and the like to `provision plan --out` instead\n";
+                exit_code = k_exit_invalid;
+                return;
+            }
             exit_code = apply_saved_plan(*saved, global);
             return;
         }

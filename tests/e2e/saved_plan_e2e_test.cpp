@@ -25,6 +25,10 @@ TEST_CASE("a saved plan is applied when nothing changed since it was saved", "[e
         CHECK_FALSE(contains(read_text(plan_file), key.at("secret").get<std::string>()));
     }
 
+    const auto with_flags = project.run({"apply", plan_file.string(), "--prune"});
+    CHECK(with_flags.exit_code == 3);
+    CHECK(contains(with_flags.err, "saved plan carries its own options"));
+
     emu.clear_requests();
     const auto applied = project.run({"apply", plan_file.string()});
     INFO(applied.out << applied.err);
