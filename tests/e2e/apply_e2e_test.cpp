@@ -227,7 +227,7 @@ TEST_CASE("a wrong token exits 1 with a message that does not echo the token", "
     CHECK(r.out.find("not-a-valid-session-token-1234") == std::string::npos);
 }
 
-TEST_CASE("--version and --help answer without a manifest", "[e2e]") {
+TEST_CASE("the --version and --help flags answer without a manifest", "[e2e]") {
     Emulator emu;
     Project project(emu);
     const auto version = project.run({"--version"});

@@ -16,7 +16,7 @@ std::string apply_then_lose_state(const Project& project, const Emulator& emu) {
 
 }  // namespace
 
-TEST_CASE("a lost state file blocks with exit 8 instead of creating a duplicate; import with the secret makes the key fully managed", "[e2e][import]") {
+TEST_CASE("a lost state file blocks with exit 8 instead of creating a duplicate, and import with the secret makes the key fully managed", "[e2e][import]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     const std::string id = apply_then_lose_state(project, emu);
@@ -83,7 +83,7 @@ TEST_CASE("import without a secret leaves it unknown: the policy blocks until pr
     require_clean_plan(project);
 }
 
-TEST_CASE("--adopt binds the one untracked key and, with onSecretUnknown: rotate, replaces it in the same run", "[e2e][import]") {
+TEST_CASE("the --adopt flag binds the one untracked key and, with onSecretUnknown: rotate, replaces it in the same run", "[e2e][import]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest("  onSecretUnknown: rotate\n"));
     const std::string id = apply_then_lose_state(project, emu);
@@ -101,7 +101,7 @@ TEST_CASE("--adopt binds the one untracked key and, with onSecretUnknown: rotate
     require_clean_plan(project);
 }
 
-TEST_CASE("--adopt does not choose between two untracked keys; --allow-duplicate creates another", "[e2e][import]") {
+TEST_CASE("the --adopt flag does not choose between two untracked keys, and --allow-duplicate creates another", "[e2e][import]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest("  onSecretUnknown: keep\n"));
     const std::string id = apply_then_lose_state(project, emu);

@@ -65,7 +65,7 @@ TEST_CASE("a saved plan is refused, naming what changed, after a portal edit or 
     CHECK(project.posts() == 2);
 }
 
-TEST_CASE("--target limits plan and apply to the named entries", "[e2e][target]") {
+TEST_CASE("the --target flag limits plan and apply to the named entries", "[e2e][target]") {
     Emulator emu;
     Project project(emu);
     const auto applied = apply_ok(project, {"--target", "Backup Agent"});

@@ -48,7 +48,7 @@ TEST_CASE("the state dump includes secrets, tokens and settings", "[controls]") 
     CHECK(state.at("settings").at("utcOffset") == "+02:00");
 }
 
-TEST_CASE("PATCH and DELETE key controls change keys without API semantics; unknown ids 404",
+TEST_CASE("PATCH and DELETE key controls change keys without API semantics, and unknown ids 404",
           "[controls]") {
     Emulator emulator;
     const json key = emulator.create_key(owner_auth(), {{"name", "k"}});

@@ -113,7 +113,7 @@ TEST_CASE("PUT with an unknown scope answers 400 'Permissions are not valid.' an
     CHECK(entry.at("permissions") == json::array({"files:read"}));
 }
 
-TEST_CASE("PUT isActive false deactivates the key, which then gets 401; true reactivates it",
+TEST_CASE("PUT isActive false deactivates the key, which then gets 401, and true reactivates it",
           "[update]") {
     Emulator emulator;
     const json key = emulator.create_key(owner_auth(), {{"name", "k"}});

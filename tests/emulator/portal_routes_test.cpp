@@ -29,7 +29,7 @@ TEST_CASE("registering a portal starts a fresh tenant with the new owner and no 
     CHECK(user_id(emulator, token) == new_owner);
 }
 
-TEST_CASE("log-in returns a session token usable raw or with Bearer; bad credentials get 401",
+TEST_CASE("log-in returns a session token usable raw or with Bearer, and bad credentials get 401",
           "[portal][auth]") {
     Emulator emulator;
     const HttpResult login = emulator.post(

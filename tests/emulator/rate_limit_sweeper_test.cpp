@@ -74,7 +74,7 @@ TEST_CASE("the window is per user and shared by all of that user's credentials",
     CHECK(emulator.post(k_keys, {{"name", "b1"}}, bob).status == 200);
 }
 
-TEST_CASE("only POST /api/2.0/keys is limited; reads, updates and deletes are not",
+TEST_CASE("only POST /api/2.0/keys is limited, and reads, updates and deletes are not",
           "[ratelimit]") {
     Emulator emulator(limited(1));
     const json key = emulator.create_key(owner_auth(), {{"name", "k"}});

@@ -53,7 +53,7 @@ struct AdoptWorld {
 
 }  // namespace
 
-TEST_CASE("--adopt binds the one untracked live key of the entry's name", "[plan][adopt]") {
+TEST_CASE("the --adopt flag binds the one untracked live key of the entry's name", "[plan][adopt]") {
     AdoptWorld w;
     w.manifest.keys[0].on_secret_unknown = manifest::SecretUnknownPolicy::keep;
     w.stray("11111111-0000-0000-0000-000000000001");
@@ -87,7 +87,7 @@ TEST_CASE("an adopted key's unknown secret is handled by the policy in the same 
     }
 }
 
-TEST_CASE("--adopt never chooses between two untracked keys of the same name", "[plan][adopt]") {
+TEST_CASE("the --adopt flag never chooses between two untracked keys of the same name", "[plan][adopt]") {
     AdoptWorld w;
     w.stray("11111111-0000-0000-0000-000000000001");
     w.stray("22222222-0000-0000-0000-000000000002");
@@ -110,7 +110,7 @@ TEST_CASE("without --adopt a single match stays blocked and names both ways out"
     CHECK(p.actions[0].detail.find("--adopt") != std::string::npos);
 }
 
-TEST_CASE("--adopt ignores deactivated, expired and other users' keys of the name", "[plan][adopt]") {
+TEST_CASE("the --adopt flag ignores deactivated, expired and other users' keys of the name", "[plan][adopt]") {
     AdoptWorld w;
     w.stray("11111111-0000-0000-0000-000000000001").is_active = false;
     w.stray("22222222-0000-0000-0000-000000000002", 40);
