@@ -12,6 +12,10 @@
 
 #include "provision/apply/executor.hpp"
 
+#include "provision/apply/journal.hpp"
+#include "provision/core/crash_point.hpp"
+#include "provision/core/interrupt.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -46,6 +50,12 @@ public:
     ApplyReport run(const plan::Plan& plan) {
         for (const auto& action : plan.actions) {
             if (m_stop) {
+                break;
+            }
+            if (core::stop_requested()) {
+                // Graceful stop: no new work; what is done is already durable.
+                m_report.interrupted = true;
+                m_report.messages.push_back("interrupted: the remaining actions did not run");
                 break;
             }
             run_action(action);
@@ -137,35 +147,74 @@ private:
         return true;
     }
 
+    /// Appends a create intent to the journal before the POST (0 without a journal).
+    std::optional<std::uint64_t> journal_intent(const Action& action, core::Timestamp at) {
+        if (m_options.journal == nullptr) {
+            return std::uint64_t{0};
+        }
+        auto seq = m_options.journal->record_intent(action.entry, action.create.name, at);
+        if (!seq.ok()) {
+            fail("'" + action.entry + "': cannot record the create in the journal, so it is not "
+                 "sent: " + seq.error().message);
+            m_stop = true;
+            return std::nullopt;
+        }
+        return seq.value();
+    }
+
+    void journal_resolved(std::uint64_t seq) {
+        if (m_options.journal != nullptr && seq != 0) {
+            [[maybe_unused]] auto marked = m_options.journal->record_resolved(seq);
+        }
+    }
+
+    void journal_done(std::uint64_t seq, const std::string& id) {
+        if (m_options.journal != nullptr && seq != 0) {
+            [[maybe_unused]] auto marked = m_options.journal->record_done(seq, id);
+        }
+    }
+
+    /// POSTs the create, at most twice: a second time only after an unknown outcome was
+    /// settled by revoking whatever the first attempt made.
     void create_key(const Action& action) {
-        const core::Timestamp sent_at = m_options.clock();
-        auto created = m_api.create(action.create);
-        if (!created.ok() && is_unknown_outcome(created.error())) {
+        for (int attempt = 1;; ++attempt) {
+            const core::Timestamp sent_at = m_options.clock();
+            const auto seq = journal_intent(action, sent_at);
+            if (!seq) {
+                return;
+            }
+            core::crash_point("before_post");
+            auto created = m_api.create(action.create);
+            if (created.ok()) {
+                core::crash_point("after_response");
+                persist_created(action, std::move(created.value()), *seq);
+                return;
+            }
+            if (!is_unknown_outcome(created.error())) {
+                journal_resolved(*seq);  // refused or never sent: nothing was made
+                fail("'" + action.entry + "': create failed: " + created.error().message);
+                return;
+            }
             spdlog::warn("the create of '{}' has an unknown outcome ({}); checking the portal",
                          action.entry, created.error().message);
             if (!revoke_orphans(action.create, sent_at)) {
                 fail("'" + action.entry + "': the create's outcome is unknown and the portal "
                      "could not be checked; the next run reconciles it",
                      Outcome::unknown_outcome);
+                m_stop = true;
                 return;
             }
-            created = m_api.create(action.create);
-            if (!created.ok() && is_unknown_outcome(created.error())) {
-                revoke_orphans(action.create, sent_at);
+            journal_resolved(*seq);
+            if (attempt == 2) {
                 fail("'" + action.entry + "': create failed twice with an unknown outcome (" +
                          created.error().message + "); any key it made was revoked",
                      Outcome::partial_failure);
                 return;
             }
         }
-        if (!created.ok()) {
-            fail("'" + action.entry + "': create failed: " + created.error().message);
-            return;
-        }
-        persist_created(action, std::move(created.value()));
     }
 
-    void persist_created(const Action& action, api::CreatedKey created) {
+    void persist_created(const Action& action, api::CreatedKey created, std::uint64_t seq) {
         const manifest::KeySpec* spec = m_manifest.find_key(action.entry);
         const std::optional<state::ManagedKey> previous =
             m_world.state.find(action.entry) ? std::optional(*m_world.state.find(action.entry))
@@ -173,15 +222,8 @@ private:
         const std::optional<core::Secret> previous_secret =
             m_world.secrets.count(action.entry) ? std::optional(m_world.secrets.at(action.entry))
                                                 : std::nullopt;
-        state::ManagedKey record;
-        record.entry = action.entry;
-        record.id = created.key.id;
-        record.name = created.key.name;
-        record.postfix = created.key.postfix;
-        record.permissions = created.key.permissions;
-        record.expires_in_days = action.create.expires_in_days;
-        record.expires_at = created.key.expires_at;
-        record.created_at = created.key.create_on;
+        state::ManagedKey record = plan::managed_record(action.entry, created.key);
+        record.expires_in_days = action.create.expires_in_days;  // as requested, not as rounded
         record.fingerprint = created.secret.fingerprint();
         m_world.secrets[action.entry] = created.secret;
         m_world.state.upsert(record);
@@ -192,9 +234,12 @@ private:
 
         auto written = write_all_outputs(m_manifest, m_world);
         if (!written.ok()) {
-            revoke_unpersisted(action, created.key, previous, previous_secret, written.error());
+            if (revoke_unpersisted(action, created.key, previous, previous_secret, written.error())) {
+                journal_resolved(seq);
+            }
             return;
         }
+        core::crash_point("after_outputs");
         auto saved = state::save_state(m_manifest.state_path, m_world.state);
         if (!saved.ok()) {
             fail("'" + action.entry + "': the secret of key sk-***" + created.key.postfix +
@@ -204,6 +249,8 @@ private:
             m_stop = true;
             return;
         }
+        core::crash_point("after_state");
+        journal_done(seq, created.key.id);
         spdlog::info("created '{}' (sk-***{}, id {})", action.entry, created.key.postfix,
                      created.key.id);
         if (action.kind == ActionKind::replace) {
@@ -219,7 +266,7 @@ private:
 
     /// The outputs could not hold the new secret: revoke the key so that no unusable key lives
     /// on, put the world back as it was, and stop.
-    void revoke_unpersisted(const Action& action, const api::ApiKey& key,
+    bool revoke_unpersisted(const Action& action, const api::ApiKey& key,
                             const std::optional<state::ManagedKey>& previous,
                             const std::optional<core::Secret>& previous_secret,
                             const core::Error& error) {
@@ -234,13 +281,13 @@ private:
             m_world.secrets.erase(action.entry);
         }
         auto removed = m_api.remove(key.id);
-        const std::string revoked = removed.ok() && removed.value()
-                                        ? "the key was revoked"
-                                        : "revoking the key failed too (id " + key.id + ")";
+        const bool revoked = removed.ok() && removed.value();
         fail("'" + action.entry + "': could not write the new secret: " + error.message + "; " +
-                 revoked,
+                 (revoked ? std::string("the key was revoked")
+                          : "revoking the key failed too (id " + key.id + ")"),
              Outcome::not_persisted);
         m_stop = true;
+        return revoked;
     }
 
     void schedule_retirement(const Action& action, const state::ManagedKey& old,
@@ -378,16 +425,7 @@ private:
             fail("'" + action.entry + "': key " + *action.key_id + " to adopt is not on the portal");
             return;
         }
-        state::ManagedKey record;
-        record.entry = action.entry;
-        record.id = found->id;
-        record.name = found->name;
-        record.postfix = found->postfix;
-        record.permissions = found->permissions;
-        record.expires_in_days = plan::observed_lifetime_days(*found);
-        record.expires_at = found->expires_at;
-        record.created_at = found->create_on;
-        m_world.state.upsert(record);
+        m_world.state.upsert(plan::managed_record(action.entry, *found));
         m_world.secrets.erase(action.entry);
         if (m_world.state.owner_id.empty()) {
             m_world.state.owner_id = m_world.user.id;

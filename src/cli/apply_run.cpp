@@ -1,10 +1,12 @@
 #include "cli/apply_run.hpp"
 
+#include "provision/core/interrupt.hpp"
 #include "provision/output/output.hpp"
 #include "provision/plan/render.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <iostream>
 
 namespace provision::cli {
@@ -89,9 +91,17 @@ int execute_session(Session& session, const GlobalOptions& global) {
     if (!outputs_writable(session.manifest)) {
         return k_exit_invalid;
     }
-    const auto report =
-        apply::apply_plan(session.manifest, session.plan, session.world, *session.api);
+    apply::ApplyOptions apply_options;
+    apply_options.journal = session.journal ? &*session.journal : nullptr;
+    const auto report = apply::apply_plan(session.manifest, session.plan, session.world,
+                                          *session.api, apply_options);
+    if (session.journal) {
+        [[maybe_unused]] auto compacted = session.journal->compact();
+    }
     print_report(report, global, session.plan);
+    if (report.interrupted && report.outcome == apply::Outcome::success) {
+        return core::interrupt_signal() == SIGTERM ? k_exit_sigterm : k_exit_sigint;
+    }
     return exit_code_for(report.outcome);
 }
 

@@ -1,6 +1,7 @@
 #include "cli/cli.hpp"
 
 #include "cli/commands.hpp"
+#include "provision/core/interrupt.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -22,6 +23,7 @@ void disable_core_dumps() {
 
 int run(int argc, char** argv) {
     disable_core_dumps();
+    provision::core::install_interrupt_handlers();
     CLI::App app{"provision: DocSpace API keys as code.\n"
                  "Reconciles a portal's API keys with a YAML manifest and writes their secrets "
                  "to output files."};

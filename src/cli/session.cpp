@@ -1,5 +1,6 @@
 #include "cli/session.hpp"
 
+#include "provision/apply/reconcile.hpp"
 #include "provision/apply/sealed_outputs.hpp"
 #include "provision/plan/render.hpp"
 
@@ -15,7 +16,7 @@ std::variant<Session, int> open_session(const std::string& file, const GlobalOpt
     if (!loaded) {
         return k_exit_invalid;
     }
-    Session session{std::move(*loaded), nullptr, std::nullopt, {}, {}};
+    Session session{std::move(*loaded), nullptr, std::nullopt, std::nullopt, {}, {}};
     auto client = make_api(session.manifest, global);
     if (!client.ok()) {
         return report_error(client.error());
@@ -29,12 +30,33 @@ std::variant<Session, int> open_session(const std::string& file, const GlobalOpt
             return report_error(lock.error());
         }
         session.lock.emplace(std::move(lock.value()));
+        auto journal = apply::Journal::open(apply::journal_path_for(session.manifest.state_path));
+        if (!journal.ok()) {
+            return report_error(journal.error());
+        }
+        session.journal.emplace(std::move(journal.value()));
     }
     auto world = apply::observe(session.manifest, *session.api);
     if (!world.ok()) {
         return report_error(world.error());
     }
     session.world = std::move(world.value());
+    if (session.journal && !session.journal->pending().empty()) {
+        // An earlier run was interrupted mid-create: settle it before planning.
+        const auto settled = apply::reconcile_pending(session.manifest, session.world,
+                                                      *session.api, *session.journal);
+        if (settled.unresolved) {
+            for (const auto& message : settled.messages) {
+                std::cerr << "error: " << message << '\n';
+            }
+            return k_exit_unknown_outcome;
+        }
+        auto keys = session.api->list();
+        if (!keys.ok()) {
+            return report_error(keys.error());
+        }
+        session.world.observed = std::move(keys.value());
+    }
     const auto view = apply::outputs_view(session.manifest, session.world);
     session.plan = plan::make_plan(plan::PlanInput{session.manifest, session.world.state,
                                                    session.world.observed, view,

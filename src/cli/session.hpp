@@ -4,6 +4,7 @@
 
 #include "cli/common.hpp"
 #include "provision/apply/executor.hpp"
+#include "provision/apply/journal.hpp"
 #include "provision/apply/lock.hpp"
 #include "provision/plan/plan.hpp"
 
@@ -16,6 +17,7 @@ struct Session {
     manifest::Manifest manifest;
     std::unique_ptr<api::KeysApi> api;
     std::optional<apply::RunLock> lock;
+    std::optional<apply::Journal> journal;  ///< opened with the lock
     apply::World world;
     plan::Plan plan;
 };

@@ -1,5 +1,7 @@
 #include "provision/core/atomic_file.hpp"
 
+#include "provision/core/crash_point.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -75,6 +77,7 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
         ::unlink(temp.c_str());
         return io_error("cannot write", path, err);
     }
+    crash_point("after_temp_file");
     if (::rename(temp.c_str(), path.c_str()) != 0) {
         const int err = errno;
         ::unlink(temp.c_str());
@@ -85,12 +88,14 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
         ::fsync(dir_fd);
         ::close(dir_fd);
     }
+    crash_point("after_rename");
     return ok_status();
 }
 
 Result<std::optional<std::string>> read_file_if_exists(const std::filesystem::path& path,
                                                        std::size_t max_bytes) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT) {
             return std::optional<std::string>{};

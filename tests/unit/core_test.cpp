@@ -111,6 +111,12 @@ TEST_CASE("atomic writes create 0600 files whatever the umask and refuse symlink
     REQUIRE(missing.ok());
     CHECK_FALSE(missing.value().has_value());
 
+    const auto fifo = dir / "fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const auto from_fifo = read_file_if_exists(fifo);  // must not wait for a writer
+    REQUIRE_FALSE(from_fifo.ok());
+    CHECK(from_fifo.error().message.find("not a regular file") != std::string::npos);
+
     const auto link = dir / "link.env";
     std::filesystem::create_symlink(file, link);
     const auto refused = write_file_atomic(link, "B=2\n");

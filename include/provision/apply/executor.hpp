@@ -57,11 +57,16 @@ struct ApplyReport {
     int failed = 0, blocked = 0;
     int adopted = 0;
     bool outputs_written = false;
+    bool interrupted = false;  ///< a SIGINT/SIGTERM stopped the run before every action ran
     std::vector<std::string> messages;  ///< one line per failure or notable event, no secrets
 };
 
+class Journal;
+
 struct ApplyOptions {
     std::function<core::Timestamp()> clock;  ///< default: core::now_utc
+    /// Write-ahead journal of creates (journal.hpp); null runs without one (unit tests).
+    Journal* journal = nullptr;
 };
 
 /// Runs the plan against `api`, updating `world` as it goes, writing outputs and state after

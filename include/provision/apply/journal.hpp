@@ -1,0 +1,62 @@
+#pragma once
+/// The write-ahead journal of creates. Before each POST an intent (entry, exact name sent,
+/// time; never a secret) is appended and fsynced; once the new secret is durable in every
+/// output and in the state the intent is marked done; when the create provably made nothing
+/// (refused, never sent) it is marked abandoned. An intent with neither mark after a crash is
+/// an unknown outcome that the next run settles before it plans (reconcile_pending in
+/// executor.hpp).
+///
+/// Format: "<state file>.journal", one JSON object per line, append-only while a run holds the
+/// lock, emptied when nothing is pending. A torn last line (a crash mid-append) is ignored.
+
+#include "provision/core/result.hpp"
+#include "provision/core/time.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace provision::apply {
+
+struct Intent {
+    std::uint64_t seq = 0;
+    std::string entry;  ///< manifest entry name
+    std::string name;   ///< the key name sent in the POST
+    core::Timestamp time{};  ///< when the POST was about to be sent
+};
+
+class Journal {
+public:
+    /// Opens (creating if needed, mode 0600) and reads the journal.
+    static core::Result<Journal> open(const std::filesystem::path& path);
+
+    /// Intents with neither a done nor an abandoned record, oldest first.
+    const std::vector<Intent>& pending() const { return m_pending; }
+
+    /// Appends and fsyncs an intent; returns its sequence number.
+    core::Result<std::uint64_t> record_intent(const std::string& entry, const std::string& name,
+                                              core::Timestamp time);
+    /// The key `id` made by intent `seq` is durable in the outputs and the state.
+    core::Status record_done(std::uint64_t seq, const std::string& id);
+    /// Intent `seq` made no key, or its key was settled (revoked or adopted).
+    core::Status record_resolved(std::uint64_t seq);
+
+    /// Empties the file when nothing is pending.
+    core::Status compact();
+
+    const std::filesystem::path& path() const { return m_path; }
+
+private:
+    core::Status append(const std::string& line);
+    void settle(std::uint64_t seq);
+
+    std::filesystem::path m_path;
+    std::vector<Intent> m_pending;
+    std::uint64_t m_next_seq = 1;
+};
+
+/// "<state path>.journal"
+std::filesystem::path journal_path_for(const std::filesystem::path& state_path);
+
+}  // namespace provision::apply
