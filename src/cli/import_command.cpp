@@ -113,15 +113,7 @@ int run_import(const ImportCommandOptions& options, const GlobalOptions& global)
                           options.id);
         }
     }
-    state::ManagedKey record;
-    record.entry = spec->name;
-    record.id = key->id;
-    record.name = key->name;
-    record.postfix = key->postfix;
-    record.permissions = key->permissions;
-    record.expires_in_days = plan::observed_lifetime_days(*key);
-    record.expires_at = key->expires_at;
-    record.created_at = key->create_on;
+    state::ManagedKey record = plan::managed_record(spec->name, *key);
     record.fingerprint = secret ? secret->fingerprint() : std::string();
     world.state.upsert(record);
     if (world.state.owner_id.empty()) {

@@ -96,20 +96,6 @@ std::string ids_text(const std::vector<const api::ApiKey*>& keys) {
 
 Action plan_existing(const PlanInput& in, const KeySpec& spec, const state::ManagedKey& record);
 
-/// The record an adopted key gets: its own values, and no fingerprint (its secret is unknown).
-state::ManagedKey adopted_record(const KeySpec& spec, const api::ApiKey& key) {
-    state::ManagedKey record;
-    record.entry = spec.name;
-    record.id = key.id;
-    record.name = key.name;
-    record.postfix = key.postfix;
-    record.permissions = key.permissions;
-    record.expires_in_days = observed_lifetime_days(key);
-    record.expires_at = key.expires_at;
-    record.created_at = key.create_on;
-    return record;
-}
-
 /// An entry the state does not know: create it, unless untracked keys of its name exist; then
 /// adopt the one match (--adopt, followed by whatever the key then needs), or block.
 void plan_new_entry(const PlanInput& in, const KeySpec& spec, Plan& plan) {
@@ -122,7 +108,7 @@ void plan_new_entry(const PlanInput& in, const KeySpec& spec, Plan& plan) {
         action.detail = "binds the untracked key sk-***" + key.postfix + " (id " + key.id +
                         ") created by you; its secret is unknown to provision";
         plan.actions.push_back(std::move(action));
-        Action follow = plan_existing(in, spec, adopted_record(spec, key));
+        Action follow = plan_existing(in, spec, managed_record(spec.name, key));
         if (follow.kind != ActionKind::noop) {
             plan.actions.push_back(std::move(follow));
         }
@@ -214,17 +200,14 @@ Action plan_existing(const PlanInput& in, const KeySpec& spec, const state::Mana
     if (in.options.force_rotate.count(spec.name) != 0) {
         return plan_replace(in, spec, record, Reason::forced_rotation, "rotation requested");
     }
-    if (in.outputs.entries_with_secret.count(spec.name) == 0) {
+    const bool secret_unknown = in.outputs.entries_with_secret.count(spec.name) == 0;
+    if (secret_unknown) {
         switch (spec.on_secret_unknown) {
         case manifest::SecretUnknownPolicy::rotate:
             return plan_replace(in, spec, record, Reason::secret_unknown,
                                 "no output holds this key's secret; onSecretUnknown: rotate");
-        case manifest::SecretUnknownPolicy::keep: {
-            Action action = make_action(ActionKind::noop, Reason::secret_unknown, spec);
-            set_existing(action, record);
-            action.detail = "no output holds this key's secret; kept (onSecretUnknown: keep)";
-            return action;
-        }
+        case manifest::SecretUnknownPolicy::keep:
+            break;  // kept as it is; drift below is still put back
         case manifest::SecretUnknownPolicy::fail: {
             Action action = make_action(ActionKind::blocked, Reason::secret_unknown, spec);
             set_existing(action, record);
@@ -259,6 +242,15 @@ Action plan_existing(const PlanInput& in, const KeySpec& spec, const state::Mana
     }
     if (action.kind != ActionKind::noop) {
         action.detail = "edited on the portal; put back with PUT";
+    }
+    if (secret_unknown) {
+        if (action.kind == ActionKind::noop) {
+            action.reasons = {Reason::secret_unknown};
+        } else {
+            action.reasons.push_back(Reason::secret_unknown);
+        }
+        action.detail += std::string(action.detail.empty() ? "" : "; ") +
+                         "no output holds this key's secret; kept (onSecretUnknown: keep)";
     }
     return action;
 }
@@ -332,6 +324,19 @@ void plan_retiring(const PlanInput& in, Plan& plan) {
 
 }  // namespace
 
+state::ManagedKey managed_record(const std::string& entry, const api::ApiKey& key) {
+    state::ManagedKey record;
+    record.entry = entry;
+    record.id = key.id;
+    record.name = key.name;
+    record.postfix = key.postfix;
+    record.permissions = key.permissions;
+    record.expires_in_days = observed_lifetime_days(key);
+    record.expires_at = key.expires_at;
+    record.created_at = key.create_on;
+    return record;
+}
+
 std::optional<int> observed_lifetime_days(const api::ApiKey& key) {
     if (!key.expires_at) {
         return std::nullopt;
@@ -347,12 +352,13 @@ std::chrono::seconds rotation_window(const KeySpec& spec, const manifest::Rotati
     if (defaults.rotate_before) {
         return *defaults.rotate_before;
     }
-    const seconds day{86400};
     if (!spec.expires_in_days) {
         return seconds{0};
     }
+    // A third of the lifetime leaves two thirds of use per key; capped so long-lived keys are
+    // not replaced months early. Always shorter than the lifetime, so no key rotates every run.
     const seconds third{*spec.expires_in_days * 86400LL / 3};
-    return std::clamp(third, day, seconds{30 * 86400});
+    return std::min(third, seconds{30 * 86400});
 }
 
 Plan make_plan(const PlanInput& in) {

@@ -181,7 +181,7 @@ TEST_CASE("a lifetime changed in the manifest replaces the key and says why", "[
     CHECK(a.detail.find("from 30d to 90d") != std::string::npos);
 }
 
-TEST_CASE("a key inside the rotation window is replaced; outside it is left alone", "[plan]") {
+TEST_CASE("a key inside the rotation window is replaced, and outside it is left alone", "[plan]") {
     World w;
     w.manifest.keys.push_back(spec("Bot", {"files:read"}, 30));  // default window: 10 days
     w.manage(w.manifest.keys[0], "11111111-0000-0000-0000-000000000001", days_from_now(-21));
@@ -194,11 +194,11 @@ TEST_CASE("a key inside the rotation window is replaced; outside it is left alon
     CHECK(only(fresh.make()).kind == ActionKind::noop);
 }
 
-TEST_CASE("the default rotation window is a third of the lifetime within 1 and 30 days", "[plan]") {
+TEST_CASE("the default rotation window is a third of the lifetime, at most 30 days", "[plan]") {
     const manifest::RotationPolicy defaults;
     CHECK(plan::rotation_window(spec("a", {"*"}, 30), defaults) == std::chrono::hours(24 * 10));
     CHECK(plan::rotation_window(spec("a", {"*"}, 365), defaults) == std::chrono::hours(24 * 30));
-    CHECK(plan::rotation_window(spec("a", {"*"}, 1), defaults) == std::chrono::hours(24));
+    CHECK(plan::rotation_window(spec("a", {"*"}, 1), defaults) == std::chrono::hours(8));
     auto custom = spec("a", {"*"}, 30);
     custom.rotation.rotate_before = std::chrono::hours(48);
     CHECK(plan::rotation_window(custom, defaults) == std::chrono::hours(48));
@@ -220,6 +220,20 @@ TEST_CASE("a key whose secret no output holds is blocked by default with what to
     CHECK(only(w.make()).kind == ActionKind::replace);
     w.manifest.keys[0].on_secret_unknown = manifest::SecretUnknownPolicy::keep;
     CHECK(only(w.make()).kind == ActionKind::noop);
+    CHECK(only(w.make()).reasons == std::vector<Reason>{Reason::secret_unknown});
+}
+
+TEST_CASE("with onSecretUnknown: keep, drift on the portal is still put back", "[plan]") {
+    World w;
+    w.manifest.keys.push_back(spec("Bot", {"files:read"}, 90));
+    w.manifest.keys[0].on_secret_unknown = manifest::SecretUnknownPolicy::keep;
+    auto& key = w.manage(w.manifest.keys[0], "11111111-0000-0000-0000-000000000001", days_from_now(-1));
+    key.permissions = core::Scopes::all();
+    w.outputs.entries_with_secret.clear();
+    const auto p = w.make();
+    const auto& a = only(p);
+    CHECK(a.kind == ActionKind::update);
+    CHECK(a.reasons == std::vector<Reason>{Reason::scopes_edited, Reason::secret_unknown});
 }
 
 TEST_CASE("a protected entry is not replaced unless overridden", "[plan]") {

@@ -29,7 +29,7 @@ enum class SecretUnknownPolicy { fail, rotate, keep };
 
 struct RotationPolicy {
     /// Rotate when the key expires within this window; nullopt = default derived from lifetime
-    /// (a third of it, at most 30 days, at least 1 day).
+    /// (a third of it, at most 30 days).
     std::optional<std::chrono::seconds> rotate_before;
     RetirePolicy retire = RetirePolicy::delete_key;
     std::chrono::seconds grace_period{std::chrono::hours(24)};

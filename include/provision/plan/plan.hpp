@@ -108,12 +108,17 @@ struct PlanInput {
 Plan make_plan(const PlanInput& input);
 
 /// The rotation window for a key: its own or the manifest default; when unset, a third of
-/// the lifetime, at most 30 days, at least 1 day.
+/// the lifetime, at most 30 days (always shorter than the lifetime).
 std::chrono::seconds rotation_window(const manifest::KeySpec& spec,
                                      const manifest::RotationPolicy& defaults);
 
 /// The lifetime a key was created with, in whole days (rounded), from its creation and expiry
 /// times; nullopt for a key that never expires. Used when a key is adopted or imported.
 std::optional<int> observed_lifetime_days(const api::ApiKey& key);
+
+/// The state record for entry `entry` bound to portal key `key`: the key's own values, its
+/// lifetime from observed_lifetime_days, and no fingerprint (the caller sets it when the
+/// secret is known).
+state::ManagedKey managed_record(const std::string& entry, const api::ApiKey& key);
 
 }  // namespace provision::plan
