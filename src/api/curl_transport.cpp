@@ -9,6 +9,7 @@
 // request was written), timeout/connection_lost when the server may have processed it.
 
 #include "provision/api/http_transport.hpp"
+#include "provision/core/interrupt.hpp"
 
 #include "api/url_parts.hpp"
 #include "provision/core/secret.hpp"
@@ -95,6 +96,12 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     return bytes;
 }
 
+/// A second SIGINT/SIGTERM aborts transfers in flight (the first lets them finish).
+int on_progress(void* /*data*/, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/,
+                curl_off_t /*ultotal*/, curl_off_t /*ulnow*/) {
+    return core::abort_requested() ? 1 : 0;
+}
+
 template <class T> void set(CURL* easy, CURLoption option, T value) {
     curl_easy_setopt(easy, option, value);
 }
@@ -122,6 +129,9 @@ void configure_easy(CURL* easy, const HttpRequest& request, Transfer& transfer) 
         parts && detail::is_loopback_host(parts->host)) {
         set(easy, CURLOPT_PROXY, "");
     }
+
+    set(easy, CURLOPT_NOPROGRESS, 0L);
+    set(easy, CURLOPT_XFERINFOFUNCTION, &on_progress);
 
     set(easy, CURLOPT_WRITEFUNCTION, &on_body);
     set(easy, CURLOPT_WRITEDATA, static_cast<void*>(&transfer));
@@ -186,6 +196,9 @@ core::Errc classify(CURLcode code, bool request_started, bool too_large) {
         return too_large ? core::Errc::protocol : core::Errc::connection_lost;
     case CURLE_WEIRD_SERVER_REPLY:
         return core::Errc::protocol;
+    case CURLE_ABORTED_BY_CALLBACK:
+        // Aborted by a second signal: once sent, the request may have been processed.
+        return request_started ? core::Errc::connection_lost : core::Errc::cancelled;
     default:
         return request_started ? core::Errc::connection_lost : core::Errc::not_sent;
     }

@@ -16,6 +16,8 @@
 
 #include "provision/api/http_keys_api.hpp"
 
+#include "provision/core/interrupt.hpp"
+
 #include "api/response_parser.hpp"
 #include "provision/core/secret.hpp"
 
@@ -81,7 +83,14 @@ public:
             m_options.base_url.pop_back();
         }
         if (!m_options.sleep) {
-            m_options.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+            // Sleeps in slices so a SIGINT/SIGTERM during a long Retry-After wait ends it.
+            m_options.sleep = [](std::chrono::milliseconds d) {
+                const auto until = std::chrono::steady_clock::now() + d;
+                while (!core::stop_requested() && std::chrono::steady_clock::now() < until) {
+                    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
+                        d, std::chrono::milliseconds(100)));
+                }
+            };
         }
         if (!m_options.clock) {
             m_options.clock = [] { return core::now_utc(); };
@@ -217,8 +226,8 @@ private:
                 return verdict.result;
             }
             core::Error error = scrub(verdict.result.error(), extra_secret);
-            if (!verdict.retryable || attempt >= max_attempts) {
-                return error;
+            if (!verdict.retryable || attempt >= max_attempts || core::stop_requested()) {
+                return error;  // a stopping run starts no new attempt
             }
             const std::chrono::milliseconds delay = next_delay(error, attempt);
             if (waited + delay > m_options.retry.max_total_wait) {
@@ -233,6 +242,9 @@ private:
             }
             m_options.sleep(delay);
             waited += delay;
+            if (core::stop_requested()) {
+                return error;
+            }
         }
     }
 

@@ -211,6 +211,13 @@ private:
                      Outcome::partial_failure);
                 return;
             }
+            if (core::stop_requested()) {
+                m_report.interrupted = true;
+                m_report.messages.push_back("'" + action.entry +
+                                            "': not created (interrupted); any key the lost "
+                                            "attempt made was revoked");
+                return;
+            }
         }
     }
 

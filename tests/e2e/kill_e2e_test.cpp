@@ -162,3 +162,33 @@ TEST_CASE("a first SIGTERM or SIGINT lets the request in flight finish, persists
         }
     }
 }
+
+TEST_CASE("a second signal aborts the create in flight, leaves its intent pending and the next run revokes what it made", "[e2e][kill]") {
+    Emulator emu;
+    // Only creates are slow: the signals land while the first POST is in flight.
+    emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"}, {"action", "latency"},
+                   {"latencyMs", 1500}, {"times", 1}});
+    Project project(emu);
+    test_support::ChildProcess child({test_support::provision_binary(), "apply", project.manifest.string()},
+                                     project.env(), project.dir / "out", project.dir / "err");
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    child.signal(SIGINT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    child.signal(SIGINT);
+    const auto code = child.wait(std::chrono::seconds(30));
+    REQUIRE(code.has_value());
+    // Had the POST not been aborted, its answer would have been saved and the exit 130.
+    CHECK(*code == 6);
+    check_outputs_intact(project);
+    const auto journal = read_text(project.state_file().string() + ".journal");
+    CHECK(journal.find("\"op\":\"intent\"") != std::string::npos);
+
+    // The emulator commits the aborted create once its latency is over; then settle it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    CHECK(project.posts() == 1);  // logged once the emulator finished it
+    const auto clean = project.command("apply");
+    INFO(clean.out << clean.err);
+    CHECK(clean.exit_code == 0);
+    CHECK(clean.err.find("revoked orphan key") != std::string::npos);
+    check_converged(emu, project);
+}
