@@ -43,7 +43,7 @@ std::map<std::string, std::string> sealed_for(const manifest::Manifest& manifest
             continue;
         }
         if (const auto* record = world.state.find(key.name); record != nullptr) {
-            sealed[key.env] = record->fingerprint;
+            sealed[manifest::env_name(spec, key)] = record->fingerprint;
         }
     }
     return sealed;

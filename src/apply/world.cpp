@@ -34,7 +34,7 @@ std::vector<output::SecretRecord> records_for(const manifest::Manifest& manifest
         }
         output::SecretRecord r;
         r.entry = key.name;
-        r.env = key.env;
+        r.env = manifest::env_name(spec, key);
         r.secret = secret->second;
         r.id = record->id;
         r.name = record->name;

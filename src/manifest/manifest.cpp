@@ -63,6 +63,10 @@ const char* to_string(OutputFormat format) noexcept {
     return "unknown";
 }
 
+std::string env_name(const OutputSpec& output, const KeySpec& key) {
+    return output.env_prefix + key.env;
+}
+
 const KeySpec* Manifest::find_key(std::string_view name) const {
     for (const auto& key : keys) {
         if (key.name == name) {

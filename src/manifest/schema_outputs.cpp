@@ -5,6 +5,7 @@
 #include "schema.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 namespace provision::manifest::detail {
@@ -61,7 +62,7 @@ public:
         OutputSpec out;
         out.location = m_reader.sink().location(node.offset);
         const auto fields = m_reader.fields(
-            node, path, {"path", "format", "keys", "kubernetes", "encrypt", "allowGit"},
+            node, path, {"path", "format", "keys", "kubernetes", "encrypt", "allowGit", "envPrefix"},
             "an output");
         if (!fields) {
             return out;
@@ -112,10 +113,32 @@ public:
         if (const Node* allow = m_reader.optional(*fields, "allowGit")) {
             out.allow_git = m_reader.boolean(*allow, field_path(path, "allowGit")).value_or(false);
         }
+        if (const Node* prefix = m_reader.optional(*fields, "envPrefix")) {
+            read_env_prefix(*prefix, field_path(path, "envPrefix"), out);
+        }
         return out;
     }
 
 private:
+    void read_env_prefix(const Node& node, const std::string& path, OutputSpec& out) {
+        const auto read = m_reader.string(node, path);
+        if (!read) {
+            return;
+        }
+        const std::string& value = read->value;
+        const bool ok = !value.empty() && value.size() <= 64 &&
+                        (std::isupper(static_cast<unsigned char>(value[0])) != 0 || value[0] == '_') &&
+                        value.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+                            std::string::npos;
+        if (!ok) {
+            m_reader.sink().error(node.offset, path,
+                                  "envPrefix must be upper-case letters, digits and '_', starting "
+                                  "with a letter or '_' (e.g. CI_)");
+            return;
+        }
+        out.env_prefix = value;
+    }
+
     void read_path(const Node& node, const std::string& path, OutputSpec& out) {
         const auto value = m_reader.string(node, path);
         if (!value) {

@@ -295,7 +295,7 @@ core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manif
             if (!is_selected(spec, key.name)) {
                 continue;
             }
-            const auto found = values->find(key.env);
+            const auto found = values->find(manifest::env_name(spec, key));
             if (found == values->end() || found->second.empty()) {
                 continue;
             }

@@ -239,3 +239,38 @@ TEST_CASE("the --version and --help flags answer without a manifest", "[e2e]") {
     const auto bad = project.run({"frobnicate"});
     CHECK(bad.exit_code == 3);
 }
+
+TEST_CASE("several outputs each take their own format, selection of keys and variable prefix", "[e2e]") {
+    Emulator emu;
+    Project project(emu, R"(version: 1
+portal:
+  url: ${DOCSPACE_URL}
+  token: ${DOCSPACE_TOKEN}
+outputs:
+  - path: ../secrets/ci.env
+    format: dotenv
+    keys: [Integration Bot]
+    envPrefix: CI_
+  - path: ../secrets/all.json
+    format: json
+keys:
+  - name: Integration Bot
+    permissions: [files:read]
+    expiresInDays: 30
+  - name: Backup Agent
+    permissions: [rooms:read]
+    expiresInDays: 30
+)");
+    const auto applied = project.command("apply");
+    INFO(applied.err);
+    REQUIRE(applied.exit_code == 0);
+    const auto ci = source_dotenv(project.secrets("ci.env"), {"CI_INTEGRATION_BOT_API_KEY", "CI_BACKUP_AGENT_API_KEY"});
+    const auto all = nlohmann::json::parse(read_text(project.secrets("all.json")));
+    CHECK(ci.at("CI_INTEGRATION_BOT_API_KEY") == all.at("keys").at("INTEGRATION_BOT_API_KEY").at("secret"));
+    CHECK(ci.at("CI_BACKUP_AGENT_API_KEY").empty());  // not selected for this output
+    CHECK(all.at("keys").contains("BACKUP_AGENT_API_KEY"));
+    CHECK(self_with(emu, ci.at("CI_INTEGRATION_BOT_API_KEY")).status == 200);
+    emu.clear_requests();
+    CHECK(project.command("apply").exit_code == 0);
+    CHECK(project.posts() == 0);
+}

@@ -221,3 +221,14 @@ TEST_CASE("sections of the wrong shape are reported", "[manifest]") {
                    "expected a key entry (a map of fields), found `Integration Bot`", 9, 5);
     expect_problem(load(k_valid + "prune: 1\n"), "expected true or false", 12, 8);
 }
+
+TEST_CASE("an output's envPrefix is prepended to its variable names and must be a name prefix", "[manifest]") {
+    const auto ok = load(with("    format: dotenv", "    format: dotenv\n    envPrefix: CI_"));
+    INFO(all_messages(ok));
+    REQUIRE(ok.manifest.has_value());
+    CHECK(ok.manifest->outputs[0].env_prefix == "CI_");
+    CHECK(provision::manifest::env_name(ok.manifest->outputs[0], ok.manifest->keys[0]) ==
+          "CI_INTEGRATION_BOT_API_KEY");
+    expect_problem(load(with("    format: dotenv", "    format: dotenv\n    envPrefix: ci-")),
+                   "envPrefix must be upper-case letters", 8, 16);
+}

@@ -57,6 +57,7 @@ struct OutputSpec {
     bool k8s_string_data = false;        ///< plain values under stringData instead of data
     std::vector<std::string> age_recipients;  ///< non-empty = encrypted with age (issue 6)
     bool allow_git = false;              ///< permit a plaintext output that git would track
+    std::string env_prefix;              ///< prepended to every variable name in this output
     Location location;
 };
 
@@ -97,6 +98,9 @@ LoadResult load_manifest(const std::filesystem::path& file, const EnvLookup& env
 /// resolving relative output paths.
 LoadResult load_manifest_text(std::string_view text, const std::filesystem::path& file,
                               const EnvLookup& env);
+
+/// The variable name of `key` in `output`: the output's envPrefix followed by the key's env.
+std::string env_name(const OutputSpec& output, const KeySpec& key);
 
 /// Default variable name for an entry: upper-case, non-alphanumerics to '_', "_API_KEY" suffix
 /// ("Integration Bot" -> "INTEGRATION_BOT_API_KEY").
