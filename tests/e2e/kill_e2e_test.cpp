@@ -75,6 +75,24 @@ void check_converged(const Emulator& emu, const Project& project) {
     CHECK(project.command("plan", {"--detailed-exitcode"}).exit_code == 0);
 }
 
+/// Waits until fault rule `id` has fired at least once (a rule with a limited count is removed
+/// once spent): the request it delays is then in flight, whatever the machine's speed.
+void wait_until_fired(const Emulator& emu, const std::string& id) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+        const auto rules = emu.request("GET", "/__emulator/faults").json();
+        bool pending = false;
+        for (const auto& rule : rules) {
+            pending = pending || (rule.at("id") == id && rule.at("fired").get<int>() == 0);
+        }
+        if (!pending) {
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    FAIL("fault rule " << id << " never fired");
+}
+
 int iterations() {
     if (const char* text = std::getenv("PROVISION_KILL_ITERATIONS")) {
         return std::max(1, std::atoi(text));
@@ -133,14 +151,14 @@ TEST_CASE("a first SIGTERM or SIGINT lets the request in flight finish, persists
     for (const int sig : {SIGTERM, SIGINT}) {
         DYNAMIC_SECTION("signal " << sig) {
             Emulator emu;
-            // Reads are fast and every create takes 1.5 s, so a signal sent 0.7 s after start
-            // lands while the first POST is in flight, even in a slow sanitizer build.
-            emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"}, {"action", "latency"},
-                           {"latencyMs", 1500}, {"times", 0}});
+            // Every create takes 1.5 s; the signal is sent once the first POST is in flight.
+            const auto slow = emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"},
+                                             {"action", "latency"}, {"latencyMs", 1500}, {"times", 0}});
             Project project(emu);
             test_support::ChildProcess child({test_support::provision_binary(), "apply", project.manifest.string()},
                                              project.env(), project.dir / "out", project.dir / "err");
-            std::this_thread::sleep_for(std::chrono::milliseconds(700));
+            wait_until_fired(emu, slow);
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
             child.signal(sig);
             const auto code = child.wait(std::chrono::seconds(30));
             REQUIRE(code.has_value());
@@ -166,13 +184,15 @@ TEST_CASE("a first SIGTERM or SIGINT lets the request in flight finish, persists
 
 TEST_CASE("a second signal aborts the create in flight, leaves its intent pending and the next run revokes what it made", "[e2e][kill]") {
     Emulator emu;
-    // Only creates are slow: the signals land while the first POST is in flight.
-    emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"}, {"action", "latency"},
-                   {"latencyMs", 1500}, {"times", 1}});
+    // Only creates are slow: the signals land while the first POST is in flight. libcurl polls
+    // the abort about once a second, so the create lasts long enough for that.
+    const auto slow = emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"},
+                                     {"action", "latency"}, {"latencyMs", 3000}, {"times", 1}});
     Project project(emu);
     test_support::ChildProcess child({test_support::provision_binary(), "apply", project.manifest.string()},
                                      project.env(), project.dir / "out", project.dir / "err");
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    wait_until_fired(emu, slow);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
     child.signal(SIGINT);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     child.signal(SIGINT);
@@ -185,7 +205,7 @@ TEST_CASE("a second signal aborts the create in flight, leaves its intent pendin
     CHECK(journal.find("\"op\":\"intent\"") != std::string::npos);
 
     // The emulator commits the aborted create once its latency is over; then settle it.
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000));
     CHECK(project.posts() == 1);  // logged once the emulator finished it
     const auto clean = project.command("apply");
     INFO(clean.out << clean.err);
