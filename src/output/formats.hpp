@@ -42,7 +42,4 @@ bool is_valid_utf8(std::string_view text) noexcept;
 /// quotes, backslashes and every control or line-breaking character are escaped.
 std::string yaml_quote(std::string_view text);
 
-/// "1-based line L, column C" of a byte offset.
-std::string text_position(std::string_view text, std::size_t offset);
-
 } // namespace provision::output::detail

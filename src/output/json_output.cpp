@@ -4,6 +4,7 @@
 /// are tolerated so a tool may add its own.
 
 #include "output/formats.hpp"
+#include "provision/core/diagnostic.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -46,7 +47,7 @@ core::Result<SecretMap> parse_json(std::string_view text) {
         doc = Json::parse(text.begin(), text.end());
     } catch (const Json::parse_error& e) {
         return corrupt("is not valid JSON (error at " +
-                       text_position(text, e.byte > 0 ? e.byte - 1 : 0) + ")");
+                       core::text_position(text, e.byte > 0 ? e.byte - 1 : 0) + ")");
     }
     if (!doc.is_object()) {
         return corrupt("is not a JSON object");

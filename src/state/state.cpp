@@ -8,6 +8,7 @@
 /// `provision` lose track of keys it owns. The state must never hold a secret: serialisation
 /// throws (a bug) and parsing fails if any string looks like an API key secret.
 
+#include "provision/core/diagnostic.hpp"
 #include "provision/state/state.hpp"
 
 #include "state/json_reader.hpp"
@@ -65,21 +66,6 @@ core::Error corrupt(const std::string& file, const std::string& what) {
     return core::make_error(core::Errc::invalid_input,
                             "state file " + file + " is corrupt: " + what +
                                 "; restore it from version control or your CI cache");
-}
-
-/// 1-based line and column of a byte offset, for parse errors.
-std::string position_of(std::string_view text, std::size_t offset) {
-    std::size_t line = 1;
-    std::size_t column = 1;
-    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-        if (text[i] == '\n') {
-            ++line;
-            column = 1;
-        } else {
-            ++column;
-        }
-    }
-    return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
 core::Result<ManagedKey> parse_key(const Json& json, const std::string& at,
@@ -162,7 +148,7 @@ core::Result<State> parse_state(std::string_view text, const std::string& file_n
         doc = Json::parse(text.begin(), text.end());
     } catch (const Json::parse_error& e) {
         return corrupt(file_name,
-                       "invalid JSON at " + position_of(text, e.byte > 0 ? e.byte - 1 : 0));
+                       "invalid JSON at " + core::text_position(text, e.byte > 0 ? e.byte - 1 : 0));
     }
     if (!doc.is_object()) {
         return corrupt(file_name, "the document is not a JSON object");

@@ -23,6 +23,10 @@ std::string format_diagnostic(const Diagnostic& d);
 
 bool has_errors(const std::vector<Diagnostic>& diagnostics) noexcept;
 
+/// "line L, column C" (1-based) of byte `offset` in `text`, for parse errors in files that are
+/// not manifests (state, outputs).
+std::string text_position(std::string_view text, std::size_t offset);
+
 /// Levenshtein distance, used for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
