@@ -127,12 +127,7 @@ private:
         }
         const auto skew = std::chrono::seconds{5};
         for (const auto& key : keys.value()) {
-            const bool tracked =
-                std::any_of(m_world.state.keys.begin(), m_world.state.keys.end(),
-                            [&](const auto& r) { return r.id == key.id; }) ||
-                std::any_of(m_world.state.retiring.begin(), m_world.state.retiring.end(),
-                            [&](const auto& r) { return r.id == key.id; });
-            if (tracked || key.name != request.name || key.created_by_id != m_world.user.id ||
+            if (m_world.state.tracks(key.id) || key.name != request.name || key.created_by_id != m_world.user.id ||
                 key.create_on + skew < sent_at) {
                 continue;
             }

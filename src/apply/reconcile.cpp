@@ -22,11 +22,6 @@ namespace provision::apply {
 
 namespace {
 
-bool tracked(const state::State& state, const std::string& id) {
-    return std::any_of(state.keys.begin(), state.keys.end(), [&](const auto& r) { return r.id == id; }) ||
-           std::any_of(state.retiring.begin(), state.retiring.end(), [&](const auto& r) { return r.id == id; });
-}
-
 /// Secrets the outputs hold that the state does not vouch for, by entry.
 std::map<std::string, core::Secret> unverified_secrets(const manifest::Manifest& manifest,
                                                        const World& world) {
@@ -96,7 +91,7 @@ ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& wor
         bool settled = true;
         for (const auto& key : keys.value()) {
             if (key.name != intent.name || key.created_by_id != world.user.id ||
-                key.create_on + skew < intent.time || tracked(world.state, key.id)) {
+                key.create_on + skew < intent.time || world.state.tracks(key.id)) {
                 continue;
             }
             const auto secret = unverified.find(intent.entry);

@@ -74,14 +74,8 @@ std::vector<Row> rows_of(const Session& session, core::Timestamp now,
 
 std::size_t unmanaged_count(const apply::World& world) {
     return static_cast<std::size_t>(
-        std::count_if(world.observed.begin(), world.observed.end(), [&](const api::ApiKey& key) {
-            const bool managed =
-                std::any_of(world.state.keys.begin(), world.state.keys.end(),
-                            [&](const auto& r) { return r.id == key.id; }) ||
-                std::any_of(world.state.retiring.begin(), world.state.retiring.end(),
-                            [&](const auto& r) { return r.id == key.id; });
-            return !managed;
-        }));
+        std::count_if(world.observed.begin(), world.observed.end(),
+                      [&](const api::ApiKey& key) { return !world.state.tracks(key.id); }));
 }
 
 std::string expires_text(const std::optional<core::Timestamp>& at, core::Timestamp now) {

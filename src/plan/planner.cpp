@@ -73,12 +73,7 @@ void set_existing(Action& action, const state::ManagedKey& record) {
 std::vector<const api::ApiKey*> untracked_matches(const PlanInput& in, const KeySpec& spec) {
     std::vector<const api::ApiKey*> found;
     for (const auto& key : in.observed) {
-        const bool tracked =
-            std::any_of(in.state.keys.begin(), in.state.keys.end(),
-                        [&](const state::ManagedKey& r) { return r.id == key.id; }) ||
-            std::any_of(in.state.retiring.begin(), in.state.retiring.end(),
-                        [&](const state::RetiringKey& r) { return r.id == key.id; });
-        if (!tracked && key.name == spec.name && key.created_by_id == in.current_user_id &&
+        if (!in.state.tracks(key.id) && key.name == spec.name && key.created_by_id == in.current_user_id &&
             key.is_active && !is_expired(key, in.now)) {
             found.push_back(&key);
         }

@@ -121,6 +121,12 @@ const ManagedKey* State::find(std::string_view entry) const {
     return it == keys.end() ? nullptr : &*it;
 }
 
+bool State::tracks(std::string_view id) const {
+    return std::any_of(keys.begin(), keys.end(), [&](const ManagedKey& k) { return k.id == id; }) ||
+           std::any_of(retiring.begin(), retiring.end(),
+                       [&](const RetiringKey& k) { return k.id == id; });
+}
+
 ManagedKey* State::find(std::string_view entry) {
     const auto it = std::find_if(keys.begin(), keys.end(),
                                  [&](const ManagedKey& k) { return k.entry == entry; });

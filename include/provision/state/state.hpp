@@ -51,6 +51,8 @@ struct State {
     /// Inserts or replaces the record for key.entry.
     void upsert(ManagedKey key);
     void erase(std::string_view entry);
+    /// True when portal key `id` is an entry's key or a retiring key of this state.
+    bool tracks(std::string_view id) const;
 };
 
 /// Missing file => empty State. A corrupt file is an error naming the file and position.
