@@ -93,6 +93,7 @@ int execute_session(Session& session, const GlobalOptions& global) {
     }
     apply::ApplyOptions apply_options;
     apply_options.journal = session.journal ? &*session.journal : nullptr;
+    apply_options.concurrency = global.concurrency;
     const auto report = apply::apply_plan(session.manifest, session.plan, session.world,
                                           *session.api, apply_options);
     if (session.journal) {

@@ -62,7 +62,26 @@ void add_network_options(CLI::App& command, GlobalOptions& options) {
         ->capture_default_str();
     command.add_option("--request-timeout", options.request_timeout, "seconds per request")
         ->capture_default_str();
+    command.add_option("--low-speed-limit", options.low_speed_limit,
+                       "bytes per second below which a transfer counts as stalled")
+        ->check(CLI::Range(1L, 1L << 30))
+        ->capture_default_str();
+    command.add_option("--low-speed-time", options.low_speed_time,
+                       "seconds a transfer may stay below --low-speed-limit")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    command.add_option("--deadline", options.deadline,
+                       "seconds for the whole run's network work, waits included (0 = none)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     command.add_option("--ca-bundle", options.ca_bundle, "PEM file of CA certificates to trust");
+}
+
+void add_execution_options(CLI::App& command, GlobalOptions& options) {
+    command.add_option("--concurrency", options.concurrency,
+                       "how many creates, updates and deletes run at once (1 = one by one)")
+        ->check(CLI::Range(1, 16))
+        ->capture_default_str();
 }
 
 bool configure_logging(const std::string& level) {
@@ -131,6 +150,8 @@ core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& m
     api::TransportOptions transport;
     transport.connect_timeout = std::chrono::milliseconds(static_cast<long long>(options.connect_timeout * 1000));
     transport.request_timeout = std::chrono::milliseconds(static_cast<long long>(options.request_timeout * 1000));
+    transport.low_speed_limit = options.low_speed_limit;
+    transport.low_speed_time = std::chrono::seconds(static_cast<long long>(options.low_speed_time));
     transport.ca_bundle = options.ca_bundle;
     transport.trace = spdlog::get_level() == spdlog::level::trace;
     api::HttpKeysApiOptions api_options;

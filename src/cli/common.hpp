@@ -22,6 +22,10 @@ struct GlobalOptions {
     bool token_stdin = false;     ///< read the token from standard input
     double connect_timeout = 10;  ///< seconds
     double request_timeout = 30;  ///< seconds
+    long low_speed_limit = 1;     ///< bytes/s; slower for low_speed_time => timeout
+    double low_speed_time = 20;   ///< seconds
+    double deadline = 0;          ///< seconds for all network work of the run; 0 = none
+    int concurrency = 4;          ///< requests the executor runs at once
     std::string ca_bundle;
     double lock_timeout = 0;      ///< seconds to wait for another run's lock
     std::string output = "text";  ///< text | json
@@ -30,6 +34,8 @@ struct GlobalOptions {
 /// Adds the options above to `app` (inherited by subcommands).
 void add_global_options(CLI::App& app, GlobalOptions& options);
 void add_network_options(CLI::App& command, GlobalOptions& options);
+/// --concurrency, for the commands that change the portal.
+void add_execution_options(CLI::App& command, GlobalOptions& options);
 
 /// Sets up spdlog on stderr at the requested level; false for an unknown level.
 bool configure_logging(const std::string& level);

@@ -150,6 +150,7 @@ void add_destroy_command(CLI::App& root, GlobalOptions& global, int& exit_code) 
     cmd->add_option("--lock-timeout", global.lock_timeout,
                     "seconds to wait for another run's lock (default: fail at once)");
     add_network_options(*cmd, global);
+    add_execution_options(*cmd, global);
     cmd->footer("Examples:\n"
                 "  provision destroy manifests/bots.yaml\n"
                 "  provision destroy manifests/bots.yaml --auto-approve");

@@ -32,6 +32,7 @@ void add_rotate_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                     "seconds to wait for another run's lock (default: fail at once)");
     cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
     add_network_options(*cmd, global);
+    add_execution_options(*cmd, global);
     cmd->footer("Examples:\n"
                 "  DOCSPACE_TOKEN=... provision rotate manifests/bots.yaml\n"
                 "  provision rotate manifests/bots.yaml --key 'Integration Bot'");

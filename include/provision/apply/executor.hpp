@@ -67,6 +67,9 @@ struct ApplyOptions {
     std::function<core::Timestamp()> clock;  ///< default: core::now_utc
     /// Write-ahead journal of creates (journal.hpp); null runs without one (unit tests).
     Journal* journal = nullptr;
+    /// How many actions run at once. Actions of one entry always run in order; different
+    /// entries run in parallel up to this bound. 1 = strictly the plan's order.
+    int concurrency = 1;
 };
 
 /// Runs the plan against `api`, updating `world` as it goes, writing outputs and state after
