@@ -1,10 +1,12 @@
 // The libcurl transport. This is the only file that includes <curl/curl.h>.
 //
 // Each request runs on its own easy handle: configure_easy() turns an HttpRequest and the
-// TransportOptions into handle settings, curl performs the transfer, and finish_transfer()
-// turns the CURLcode plus what the callbacks collected into an HttpResponse. The two halves
-// do not care who drives the handle, so moving to the multi interface only replaces
-// CurlTransport::send. Failures are classified by what they say about the request's fate:
+// TransportOptions into handle settings, and finish_transfer() turns the CURLcode plus what the
+// callbacks collected into an HttpResponse. In between, the handle belongs to one multi handle
+// driven by a dedicated thread (CurlTransport::drive): any number of threads may call send()
+// at once, their transfers run in parallel, and the multi handle's connection cache lets each
+// transfer reuse a connection an earlier one left open. Failures are classified by what they
+// say about the request's fate:
 // not_sent when it provably never left (resolve/connect failures, a timeout before the
 // request was written), timeout/connection_lost when the server may have processed it.
 
@@ -21,8 +23,12 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <condition_variable>
 #include <cstring>
+#include <map>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 namespace provision::api {
 
@@ -120,7 +126,9 @@ void configure_easy(CURL* easy, const HttpRequest& request, Transfer& transfer) 
         set(easy, CURLOPT_CAINFO, options.ca_bundle.c_str());
     }
     set(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
-    set(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout.count()));
+    const auto timeout = request.timeout ? std::min(*request.timeout, options.request_timeout)
+                                         : options.request_timeout;
+    set(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<long long>(1, timeout.count())));
     set(easy, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_limit);
     set(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.low_speed_time.count()));
     // Proxies come from the environment (libcurl's default), except for loopback portals,
@@ -293,10 +301,32 @@ HttpResponse finish_transfer(CURL* easy, CURLcode code, Transfer& transfer,
 
 class CurlTransport final : public HttpTransport {
 public:
-    explicit CurlTransport(const TransportOptions& options) : m_options(options) {}
+    explicit CurlTransport(const TransportOptions& options)
+        : m_options(options), m_multi(curl_multi_init()) {
+        if (m_multi != nullptr) {
+            curl_multi_setopt(m_multi, CURLMOPT_MAXCONNECTS, std::max(1L, options.max_connections));
+            m_driver = std::thread([this] { drive(); });
+        }
+    }
+
+    CurlTransport(const CurlTransport&) = delete;
+    CurlTransport& operator=(const CurlTransport&) = delete;
+
+    ~CurlTransport() override {
+        if (m_multi == nullptr) {
+            return;
+        }
+        {
+            const std::lock_guard lock(m_mutex);
+            m_closing = true;
+        }
+        curl_multi_wakeup(m_multi);
+        m_driver.join();
+        curl_multi_cleanup(m_multi);
+    }
 
     HttpResponse send(const HttpRequest& request) override {
-        CURL* easy = curl_easy_init();
+        CURL* easy = m_multi != nullptr ? curl_easy_init() : nullptr;
         if (easy == nullptr) {
             HttpResponse response;
             response.transport_error =
@@ -305,17 +335,77 @@ public:
         }
         Transfer transfer(m_options);
         configure_easy(easy, request, transfer);
-        const CURLcode code = curl_easy_perform(easy);
-        HttpResponse response = finish_transfer(easy, code, transfer, request);
+        Job job{easy, &transfer, &request, HttpResponse{}, false};
+        {
+            std::unique_lock lock(m_mutex);
+            m_incoming.push_back(&job);
+            curl_multi_wakeup(m_multi);
+            m_finished.wait(lock, [&] { return job.done; });
+        }
         curl_easy_cleanup(easy);
         if (m_options.trace) {
-            trace_exchange(request, response);
+            trace_exchange(request, job.response);
         }
-        return response;
+        return std::move(job.response);
     }
 
 private:
+    /// One send() waiting for its transfer. The sending thread owns it; the driver touches it
+    /// only between taking it from m_incoming and setting `done`.
+    struct Job {
+        CURL* easy;
+        Transfer* transfer;
+        const HttpRequest* request;
+        HttpResponse response;
+        bool done = false;
+    };
+
+    /// The driver thread: adds new transfers, runs the multi handle, completes finished ones.
+    void drive() {
+        std::map<CURL*, Job*> running;
+        for (;;) {
+            {
+                const std::lock_guard lock(m_mutex);
+                for (Job* job : m_incoming) {
+                    curl_multi_add_handle(m_multi, job->easy);
+                    running.emplace(job->easy, job);
+                }
+                m_incoming.clear();
+                if (m_closing && running.empty()) {
+                    return;
+                }
+            }
+            int still_running = 0;
+            curl_multi_perform(m_multi, &still_running);
+            int queued = 0;
+            while (CURLMsg* message = curl_multi_info_read(m_multi, &queued)) {
+                if (message->msg != CURLMSG_DONE) {
+                    continue;
+                }
+                CURL* easy = message->easy_handle;
+                const CURLcode code = message->data.result;
+                const auto found = running.find(easy);
+                Job* job = found->second;
+                running.erase(found);
+                curl_multi_remove_handle(m_multi, easy);
+                job->response = finish_transfer(easy, code, *job->transfer, *job->request);
+                const std::lock_guard lock(m_mutex);
+                job->done = true;  // after this the sender may free the job
+                m_finished.notify_all();
+            }
+            // Wakes for socket activity, curl's own timers, a new job (curl_multi_wakeup), or
+            // after 100 ms, so that a second signal's abort is seen by the progress callback.
+            curl_multi_poll(m_multi, nullptr, 0, 100, nullptr);
+        }
+    }
+
     TransportOptions m_options;
+    CURLM* m_multi;
+    std::thread m_driver;
+    std::mutex m_mutex;  ///< guards m_incoming, m_closing and every Job::done
+    std::condition_variable m_finished;
+    std::vector<Job*> m_incoming;
+    bool m_closing = false;
 };
 
 } // namespace

@@ -18,6 +18,7 @@
 
 #include "provision/core/interrupt.hpp"
 
+#include "api/rate_gate.hpp"
 #include "api/response_parser.hpp"
 #include "provision/core/secret.hpp"
 
@@ -78,6 +79,7 @@ class HttpKeysApi final : public KeysApi {
 public:
     HttpKeysApi(HttpKeysApiOptions options, std::shared_ptr<HttpTransport> transport)
         : m_options(std::move(options)), m_transport(std::move(transport)),
+          m_create_gate(m_options.concurrency), m_general_gate(m_options.concurrency),
           m_random_engine(std::random_device{}()) {
         while (m_options.base_url.ends_with('/')) {
             m_options.base_url.pop_back();
@@ -214,24 +216,42 @@ private:
         if (auto url = check_portal_url(m_options.base_url); !url) {
             return url.error();
         }
+        detail::RateGate& gate = call.is_create ? m_create_gate : m_general_gate;
         std::chrono::milliseconds waited{0};
+        // The end of a pause this call has already waited out itself (after its own 429).
+        detail::RateGate::Clock::time_point waited_out{};
         const int max_attempts = std::max(1, m_options.retry.max_attempts);
         for (int attempt = 1;; ++attempt) {
+            if (auto passed = wait_for_gate(gate, call, waited_out); !passed) {
+                return passed.error();
+            }
+            gate.enter();
+            call.request.timeout = time_left();
             HttpResponse response = m_transport->send(call.request);
             if (response.status < 200 || response.status >= 300) {
                 response.body = scrub_text(std::move(response.body), extra_secret);
             }
             Verdict verdict = judge(response, call);
+            const bool rate_limited = response.status == 429;
             if (verdict.result) {
+                gate.leave(false, {});
                 return verdict.result;
             }
             core::Error error = scrub(verdict.result.error(), extra_secret);
-            if (!verdict.retryable || attempt >= max_attempts || core::stop_requested()) {
-                return error;  // a stopping run starts no new attempt
+            // A stopping run starts no new attempt.
+            const bool retry =
+                verdict.retryable && attempt < max_attempts && !core::stop_requested();
+            const std::chrono::milliseconds delay =
+                retry || rate_limited ? next_delay(error, attempt) : std::chrono::milliseconds{0};
+            gate.leave(rate_limited, delay);
+            if (rate_limited) {
+                waited_out = gate.paused_until();
             }
-            const std::chrono::milliseconds delay = next_delay(error, attempt);
-            if (waited + delay > m_options.retry.max_total_wait) {
+            if (!retry || waited + delay > m_options.retry.max_total_wait) {
                 return error;
+            }
+            if (const auto left = time_left(); left && delay >= *left) {
+                return beyond_deadline(call, delay, *left);
             }
             if (error.code == core::Errc::rate_limited) {
                 spdlog::info("rate limited by the portal: waiting {} before {}", format_wait(delay),
@@ -246,6 +266,55 @@ private:
                 return error;
             }
         }
+    }
+
+    /// Waits out a pause the portal imposed on `gate`'s class of requests (unless it ends no
+    /// later than `waited_out`), unless the run's deadline would pass first or a stop is
+    /// requested.
+    core::Status wait_for_gate(const detail::RateGate& gate, const Call& call,
+                               detail::RateGate::Clock::time_point waited_out) const {
+        const auto left = time_left();
+        if (left && left->count() <= 0) {
+            return core::make_error(core::Errc::deadline,
+                                    call.what + ": not sent: the run's deadline has passed");
+        }
+        const auto until = gate.paused_until();
+        const auto pause = std::chrono::ceil<std::chrono::milliseconds>(
+            until - detail::RateGate::Clock::now());
+        if (until <= waited_out || pause.count() <= 0) {
+            return core::ok_status();
+        }
+        if (left && pause >= *left) {
+            return beyond_deadline(call, pause, *left);
+        }
+        if (pause >= std::chrono::seconds{1}) {
+            spdlog::info("waiting {} for the portal's rate limit before {}", format_wait(pause),
+                         call.what);
+        }
+        m_options.sleep(pause);
+        if (core::stop_requested()) {
+            return core::make_error(core::Errc::cancelled,
+                                    call.what + ": not sent: the run is stopping");
+        }
+        return core::ok_status();
+    }
+
+    /// Time until the run's deadline (possibly negative); nullopt without one.
+    std::optional<std::chrono::milliseconds> time_left() const {
+        if (!m_options.deadline) {
+            return std::nullopt;
+        }
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+            *m_options.deadline - std::chrono::steady_clock::now());
+    }
+
+    static core::Error beyond_deadline(const Call& call, std::chrono::milliseconds wait,
+                                       std::chrono::milliseconds left) {
+        return core::make_error(core::Errc::deadline,
+                                call.what + ": not sent: the portal asks to wait " +
+                                    format_wait(wait) + ", and only " +
+                                    format_wait(std::max(left, std::chrono::milliseconds{0})) +
+                                    " are left before the run's deadline");
     }
 
     Verdict judge(const HttpResponse& response, const Call& call) const {
@@ -331,6 +400,8 @@ private:
 
     HttpKeysApiOptions m_options;
     std::shared_ptr<HttpTransport> m_transport;
+    detail::RateGate m_create_gate;   ///< POST /keys: the portal's 5-per-15-minutes bucket
+    detail::RateGate m_general_gate;  ///< everything else: the portal's global limits
     std::mutex m_random_mutex;
     std::mt19937_64 m_random_engine;
 };

@@ -68,6 +68,14 @@ bool adopt(const manifest::Manifest& manifest, World& world, api::KeysApi& api,
 
 }  // namespace
 
+bool may_be_made_by(const api::ApiKey& key, const std::string& name,
+                    const std::string& creator_id, core::Timestamp sent_at,
+                    const state::State& state) {
+    const auto skew = std::chrono::seconds{5};
+    return key.name == name && key.created_by_id == creator_id &&
+           key.create_on + skew >= sent_at && !state.tracks(key.id);
+}
+
 ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& world,
                                   api::KeysApi& api, Journal& journal) {
     ReconcileReport report;
@@ -83,15 +91,13 @@ ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& wor
         return report;
     }
     auto unverified = unverified_secrets(manifest, world);
-    const auto skew = std::chrono::seconds{5};
     const std::vector<Intent> pending = journal.pending();
     for (const auto& intent : pending) {
         spdlog::info("settling an interrupted create of '{}' from {}", intent.entry,
                      core::format_iso8601(intent.time));
         bool settled = true;
         for (const auto& key : keys.value()) {
-            if (key.name != intent.name || key.created_by_id != world.user.id ||
-                key.create_on + skew < intent.time || world.state.tracks(key.id)) {
+            if (!may_be_made_by(key, intent.name, world.user.id, intent.time, world.state)) {
                 continue;
             }
             const auto secret = unverified.find(intent.entry);

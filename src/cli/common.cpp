@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 
@@ -153,10 +155,17 @@ core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& m
     transport.low_speed_limit = options.low_speed_limit;
     transport.low_speed_time = std::chrono::seconds(static_cast<long long>(options.low_speed_time));
     transport.ca_bundle = options.ca_bundle;
+    transport.max_connections = std::max(options.concurrency, 1) + 1;
     transport.trace = spdlog::get_level() == spdlog::level::trace;
     api::HttpKeysApiOptions api_options;
     api_options.base_url = manifest.portal.url;
     api_options.credential = std::move(token.value());
+    api_options.concurrency = options.concurrency;
+    if (options.deadline > 0) {
+        // Counted from here, so it covers observing the portal as well as applying.
+        api_options.deadline = std::chrono::steady_clock::now() +
+                               std::chrono::milliseconds(static_cast<long long>(options.deadline * 1000));
+    }
     std::unique_ptr<api::KeysApi> client =
         api::make_http_keys_api(std::move(api_options), api::make_curl_transport(transport));
     return client;

@@ -17,6 +17,7 @@ const char* to_string(Errc code) noexcept {
     case Errc::redirect: return "redirect";
     case Errc::tls: return "tls";
     case Errc::cancelled: return "cancelled";
+    case Errc::deadline: return "deadline";
     case Errc::lock_held: return "lock_held";
     case Errc::internal: return "internal";
     }

@@ -3,7 +3,8 @@
 // every kill each output parses completely with mode 0600; after one clean run the portal holds
 // exactly one active key per entry, no orphans, and every secret in the outputs authenticates.
 // PROVISION_KILL_ITERATIONS sets the number of random kills (default 6; scripts/kill-test runs
-// many more).
+// many more). Every scenario runs one by one (--concurrency 1) and with several requests in
+// flight (--concurrency 4): concurrency may change wall time, never the result.
 
 #include "e2e_support.hpp"
 
@@ -104,13 +105,17 @@ int iterations() {
 
 TEST_CASE("a SIGKILL at any named crash point loses no secret and leaves no orphan after one more run", "[e2e][kill]") {
     for (const std::string point : {"before_post", "after_response", "after_temp_file",
-                                    "after_rename", "after_outputs", "after_state"}) {
-        DYNAMIC_SECTION("crash point " << point) {
+                                    "after_rename", "after_outputs", "after_state"})
+    for (const int concurrency : {1, 4}) {
+        DYNAMIC_SECTION("crash point " << point << ", concurrency " << concurrency) {
             Emulator emu;
+            add_latency(emu, 20);  // several creates are in flight when one of them crashes
             Project project(emu);
             auto options = project.env();
             options.env["PROVISION_CRASH_AT"] = point;
-            const auto killed = project.run({"apply", project.manifest.string()}, options);
+            const auto killed = project.run({"apply", project.manifest.string(), "--concurrency",
+                                             std::to_string(concurrency)},
+                                            options);
             CHECK(killed.signal == SIGKILL);
             check_outputs_intact(project);
 
@@ -132,8 +137,10 @@ TEST_CASE("SIGKILL at random moments during applies never loses a secret or leav
     const int n = iterations();
     for (int i = 0; i < n; ++i) {
         const int delay = delay_ms(rng);
-        INFO("iteration " << i << ", kill after " << delay << " ms");
-        test_support::ChildProcess child({test_support::provision_binary(), "apply", project.manifest.string()},
+        const std::string concurrency = i % 2 == 0 ? "4" : "1";
+        INFO("iteration " << i << ", kill after " << delay << " ms, concurrency " << concurrency);
+        test_support::ChildProcess child({test_support::provision_binary(), "apply", project.manifest.string(),
+                                          "--concurrency", concurrency},
                                          project.env(), project.dir / ("out-" + std::to_string(i)),
                                          project.dir / ("err-" + std::to_string(i)));
         std::this_thread::sleep_for(std::chrono::milliseconds(delay));
@@ -147,15 +154,17 @@ TEST_CASE("SIGKILL at random moments during applies never loses a secret or leav
     check_converged(emu, project);
 }
 
-TEST_CASE("a first SIGTERM or SIGINT lets the request in flight finish, persists it and exits 143 or 130", "[e2e][kill]") {
-    for (const int sig : {SIGTERM, SIGINT}) {
-        DYNAMIC_SECTION("signal " << sig) {
-            Emulator emu;
+TEST_CASE("a first SIGTERM or SIGINT lets the requests in flight finish, persists them and exits 143 or 130", "[e2e][kill]") {
+    for (const int sig : {SIGTERM, SIGINT})
+    for (const int concurrency : {1, 4}) {
+        DYNAMIC_SECTION("signal " << sig << ", concurrency " << concurrency) {
+            Emulator emu({"--threads", "8"});
             // Every create takes 1.5 s; the signal is sent once the first POST is in flight.
             const auto slow = emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"},
                                              {"action", "latency"}, {"latencyMs", 1500}, {"times", 0}});
             Project project(emu);
-            test_support::ChildProcess child({test_support::provision_binary(), "apply", project.manifest.string()},
+            test_support::ChildProcess child({test_support::provision_binary(), "apply", project.manifest.string(),
+                                              "--concurrency", std::to_string(concurrency)},
                                              project.env(), project.dir / "out", project.dir / "err");
             wait_until_fired(emu, slow);
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -174,7 +183,9 @@ TEST_CASE("a first SIGTERM or SIGINT lets the request in flight finish, persists
                 }
                 CHECK(saved);
             }
-            CHECK(state.at("keys").size() == 1);  // the one in flight, and no new work after it
+            // The creates in flight (one, or all three at once), and no new work after them.
+            CHECK(state.at("keys").size() == (concurrency == 1 ? 1U : 3U));
+            CHECK(project.posts() == static_cast<int>(state.at("keys").size()));
             const auto clean = project.command("apply");
             CHECK(clean.exit_code == 0);
             check_converged(emu, project);
@@ -183,13 +194,16 @@ TEST_CASE("a first SIGTERM or SIGINT lets the request in flight finish, persists
 }
 
 TEST_CASE("a second signal aborts the create in flight, leaves its intent pending and the next run revokes what it made", "[e2e][kill]") {
+  for (const int concurrency : {1, 4}) {
+   DYNAMIC_SECTION("concurrency " << concurrency) {
     Emulator emu;
     // Only creates are slow: the signals land while the first POST is in flight. libcurl polls
     // the abort about once a second, so the create lasts long enough for that.
     const auto slow = emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"},
                                      {"action", "latency"}, {"latencyMs", 3000}, {"times", 1}});
     Project project(emu);
-    test_support::ChildProcess child({test_support::provision_binary(), "apply", project.manifest.string()},
+    test_support::ChildProcess child({test_support::provision_binary(), "apply", project.manifest.string(),
+                                      "--concurrency", std::to_string(concurrency)},
                                      project.env(), project.dir / "out", project.dir / "err");
     wait_until_fired(emu, slow);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -206,10 +220,14 @@ TEST_CASE("a second signal aborts the create in flight, leaves its intent pendin
 
     // The emulator commits the aborted create once its latency is over; then settle it.
     std::this_thread::sleep_for(std::chrono::milliseconds(3000));
-    CHECK(project.posts() == 1);  // logged once the emulator finished it
+    // Logged once the emulator finished it; with concurrency the other two (fast) creates ran
+    // beside it and were saved.
+    CHECK(project.posts() == (concurrency == 1 ? 1 : 3));
     const auto clean = project.command("apply");
     INFO(clean.out << clean.err);
     CHECK(clean.exit_code == 0);
     CHECK(clean.err.find("revoked orphan key") != std::string::npos);
     check_converged(emu, project);
+   }
+  }
 }

@@ -74,7 +74,7 @@ private:
 };
 
 api::HttpRequest get(const std::string& url) {
-    return api::HttpRequest{"GET", url, "", core::Secret{"Bearer session-abcdef"}};
+    return api::HttpRequest{"GET", url, "", core::Secret{"Bearer session-abcdef"}, std::nullopt};
 }
 
 api::TransportOptions fast_options() {
@@ -102,7 +102,7 @@ TEST_CASE("curl: a 307 redirect is not followed and names the Location", "[api]"
     auto transport = api::make_curl_transport(fast_options());
     const auto response =
         transport->send(api::HttpRequest{"POST", portal.url() + "/api/2.0/keys", R"({"name":"x"})",
-                                         core::Secret{"Bearer session-abcdef"}});
+                                         core::Secret{"Bearer session-abcdef"}, std::nullopt});
     REQUIRE(response.transport_error.has_value());
     CHECK(response.transport_error->code == core::Errc::redirect);
     CHECK_THAT(response.transport_error->message, Catch::Contains(location));
@@ -215,7 +215,7 @@ TEST_CASE("curl: trace logging shows requests and answers with every secret reda
     options.request_timeout = 5000ms;
     options.trace = true;
     const auto response = api::make_curl_transport(options)->send(
-        api::HttpRequest{"GET", portal.url() + "/echo", "", core::Secret{"Bearer " + key}});
+        api::HttpRequest{"GET", portal.url() + "/echo", "", core::Secret{"Bearer " + key}, std::nullopt});
     spdlog::set_default_logger(previous);
 
     REQUIRE_FALSE(response.transport_error.has_value());

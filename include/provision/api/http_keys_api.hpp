@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace provision::api {
@@ -26,6 +27,12 @@ struct HttpKeysApiOptions {
     std::string base_url;      ///< "https://portal.example.com" (no trailing slash needed)
     core::Secret credential;   ///< admin session token or unrestricted API key ("sk-...")
     RetryPolicy retry;
+    /// Requests of one class (creates; everything else) allowed in flight at once; a 429 halves
+    /// it for the rest of the run, each success adds one back up to this ceiling.
+    int concurrency = 4;
+    /// No request is sent, and no wait started, that would end after this moment; a transfer's
+    /// timeout is cut to the time left. Unset: no overall deadline.
+    std::optional<std::chrono::steady_clock::time_point> deadline;
     /// Sleeps between retries; replaceable so tests run instantly. Default: this_thread.
     std::function<void(std::chrono::milliseconds)> sleep;
     /// Current time, for Retry-After HTTP dates. Default: core::now_utc.

@@ -19,6 +19,9 @@ struct HttpRequest {
     std::string url;     ///< absolute
     std::string body;    ///< JSON; empty for GET/DELETE
     core::Secret authorization;  ///< full Authorization header value; never logged
+    /// Shorter limit for this transfer than TransportOptions::request_timeout (what is left of
+    /// the run's deadline, say).
+    std::optional<std::chrono::milliseconds> timeout;
 };
 
 struct HttpResponse {
@@ -37,6 +40,7 @@ struct TransportOptions {
     std::chrono::seconds low_speed_time{20};              ///< ... for this long => timeout
     std::size_t max_response_bytes = 4 * 1024 * 1024;     ///< larger => protocol error
     std::filesystem::path ca_bundle;                      ///< empty = system store
+    long max_connections = 16;                            ///< kept open for reuse
     bool trace = false;                                    ///< log redacted requests/responses
 };
 
@@ -44,10 +48,12 @@ class HttpTransport {
 public:
     virtual ~HttpTransport() = default;
     /// Sends one request; never follows redirects (a 3xx is a transport_error naming Location).
+    /// Safe to call from several threads at once: each call waits for its own transfer.
     virtual HttpResponse send(const HttpRequest& request) = 0;
 };
 
-/// libcurl implementation. TLS verification is always on.
+/// libcurl implementation over one multi handle, driven by its own thread: concurrent sends
+/// run in parallel and share a cache of open connections. TLS verification is always on.
 std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options);
 
 }  // namespace provision::api

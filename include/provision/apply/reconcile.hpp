@@ -20,6 +20,13 @@ struct ReconcileReport {
     std::vector<std::string> messages;
 };
 
+/// Whether `key` may have been made by a create of `name` that `creator_id` sent at `sent_at`
+/// and whose answer was lost: same name and creator, created no earlier than the request
+/// (allowing 5 s of clock skew between this machine and the portal), not tracked by `state`.
+bool may_be_made_by(const api::ApiKey& key, const std::string& name,
+                    const std::string& creator_id, core::Timestamp sent_at,
+                    const state::State& state);
+
 /// For each pending intent, lists the portal's keys and finds those the lost create may have
 /// made: same name, same creator, created at or after the intent, unknown to the state. A key
 /// whose secret an output already holds (verified with GET keys/@self) is adopted into the

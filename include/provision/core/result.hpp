@@ -28,6 +28,7 @@ enum class Errc {
     redirect,          ///< a 3xx, refused; the message names the Location
     tls,               ///< certificate verification or TLS handshake failure
     cancelled,         ///< stopped by a signal
+    deadline,          ///< the run's overall deadline passed; the request was not sent
     lock_held,         ///< another run holds the lock
     internal,          ///< a bug
 };
