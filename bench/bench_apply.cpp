@@ -2,8 +2,9 @@
 // `--threads 16` and a fault rule adding 20 ms to every API request (a nearby portal).
 //
 // 2. provision: a manifest of N = 20 keys ("Bench Key 01".., [files:read], 30 days, one dotenv
-//    output). `provision apply` creates them, a second `provision apply` finds nothing to do
-//    (its POST count comes from the emulator's request log), then `provision plan`.
+//    output). `provision apply` creates them, at --concurrency 1, 4 (the default) and 8 in
+//    turn, each from a fresh portal; after the default one a second `provision apply` finds
+//    nothing to do (its POST count comes from the emulator's request log), then `provision plan`.
 // 3. The vendor sample's approach (bench/vendor_baseline.sh: one curl POST per key, sequential)
 //    on a fresh emulator with the same latency, run twice: the second run creates N duplicates.
 //
@@ -14,6 +15,7 @@
 #include "bench_support.hpp"
 
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -94,7 +96,8 @@ int main() {
     const std::string script =
         (bench::fs::path(__FILE__).parent_path() / "vendor_baseline.sh").string();
 
-    Step first;
+    const std::vector<int> concurrencies{1, 4, 8};
+    std::map<int, Step> first_at;
     Step second;
     Step plan;
     {
@@ -102,17 +105,27 @@ int main() {
         const std::map<std::string, std::string> env{{"DOCSPACE_URL", emu.url()},
                                                      {"DOCSPACE_TOKEN", emu.owner_token()}};
         for (int rep = 0; rep < k_repeats; ++rep) {
-            bench::TempDir dir;
-            const auto manifest = dir.path() / "manifests" / "bench.yaml";
-            bench::fs::create_directories(manifest.parent_path());
-            std::ofstream(manifest) << manifest_text();
-            const auto log = dir.path() / "run.log";
-            fresh_start(emu);
-            record(first, bench::run_timed({provision, "apply", manifest.string()}, env, log), emu);
-            record(second, bench::run_timed({provision, "apply", manifest.string()}, env, log), emu);
-            record(plan, bench::run_timed({provision, "plan", manifest.string()}, env, log), emu);
+            for (const int concurrency : concurrencies) {
+                bench::TempDir dir;
+                const auto manifest = dir.path() / "manifests" / "bench.yaml";
+                bench::fs::create_directories(manifest.parent_path());
+                std::ofstream(manifest) << manifest_text();
+                const auto log = dir.path() / "run.log";
+                fresh_start(emu);
+                record(first_at[concurrency],
+                       bench::run_timed({provision, "apply", manifest.string(), "--concurrency",
+                                         std::to_string(concurrency)},
+                                        env, log),
+                       emu);
+                if (concurrency != 4) {
+                    continue;
+                }
+                record(second, bench::run_timed({provision, "apply", manifest.string()}, env, log), emu);
+                record(plan, bench::run_timed({provision, "plan", manifest.string()}, env, log), emu);
+            }
         }
     }
+    const Step& first = first_at[4];
 
     Step naive_first;
     Step naive_second;
@@ -135,17 +148,25 @@ int main() {
     std::printf("Median of %d runs; requests, POSTs and keys are from the last run.\n\n", k_repeats);
     std::printf("| run | wall time | API requests | POSTs | keys on portal after | exit |\n");
     std::printf("|---|---:|---:|---:|---:|---:|\n");
-    print_row("provision apply (first: creates)", first);
+    for (const int concurrency : concurrencies) {
+        const std::string what =
+            "provision apply (first: creates, --concurrency " + std::to_string(concurrency) + ")";
+        print_row(what.c_str(), first_at[concurrency]);
+    }
     print_row("provision apply (second: no changes)", second);
     print_row("provision plan", plan);
     print_row("vendor-style curl loop (first)", naive_first);
     print_row("vendor-style curl loop (second)", naive_second);
     const double ratio = bench::median(first.seconds) / bench::median(second.seconds);
-    std::printf("\nprovision first/second apply: %.1fx\n", ratio);
+    std::printf("\nfirst apply, --concurrency 1 / 4: %.2fx; 1 / 8: %.2fx\n",
+                bench::median(first_at[1].seconds) / bench::median(first_at[4].seconds),
+                bench::median(first_at[1].seconds) / bench::median(first_at[8].seconds));
+    std::printf("provision first/second apply: %.1fx\n", ratio);
     std::printf("second run creates: provision %zu keys (%d POSTs), vendor-style loop %zu keys "
                 "(%d POSTs)\n\n",
                 second.keys_after - first.keys_after, second.posts,
                 naive_second.keys_after - naive_first.keys_after, naive_second.posts);
-    print_failures({&first, &second, &plan, &naive_first, &naive_second});
+    print_failures({&first_at[1], &first_at[4], &first_at[8], &second, &plan, &naive_first,
+                    &naive_second});
     return 0;
 }

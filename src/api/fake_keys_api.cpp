@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <thread>
 
 namespace provision::api {
 
@@ -67,7 +68,26 @@ core::Result<std::vector<ApiKey>> FakeKeysApi::list() {
     return out;
 }
 
+FakeKeysApi::InFlight::InFlight(FakeKeysApi& api) : m_api(api) {
+    const int now = ++m_api.m_in_flight;
+    int seen = m_api.m_most_in_flight.load();
+    while (now > seen && !m_api.m_most_in_flight.compare_exchange_weak(seen, now)) {
+    }
+    if (const long long ms = m_api.m_latency_ms.load(); ms > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    }
+}
+
+FakeKeysApi::InFlight::~InFlight() { --m_api.m_in_flight; }
+
+void FakeKeysApi::set_latency(std::chrono::milliseconds latency) {
+    m_latency_ms = latency.count();
+}
+
+int FakeKeysApi::most_in_flight() const { return m_most_in_flight.load(); }
+
 core::Result<CreatedKey> FakeKeysApi::create(const CreateRequest& request) {
+    const InFlight flight(*this);
     const std::lock_guard lock(m_mutex);
     record("create", request.name);
     const std::string what = "creating '" + request.name + "'";
@@ -102,6 +122,7 @@ core::Result<CreatedKey> FakeKeysApi::create(const CreateRequest& request) {
 }
 
 core::Result<bool> FakeKeysApi::update(const std::string& id, const UpdateRequest& request) {
+    const InFlight flight(*this);
     const std::lock_guard lock(m_mutex);
     record("update", id);
     auto injected = take_injection("update");
@@ -146,6 +167,7 @@ core::Result<bool> FakeKeysApi::update(const std::string& id, const UpdateReques
 }
 
 core::Result<bool> FakeKeysApi::remove(const std::string& id) {
+    const InFlight flight(*this);
     const std::lock_guard lock(m_mutex);
     record("remove", id);
     auto injected = take_injection("remove");

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -227,4 +229,72 @@ TEST_CASE("curl: trace logging shows requests and answers with every secret reda
     CHECK_THAT(log, Catch::Contains("200"));
     CHECK(log.find(key) == std::string::npos);
     CHECK(log.find(std::string(20, 'c')) == std::string::npos);
+}
+
+TEST_CASE("sequential requests reuse one connection", "[api][curl]") {
+    LocalServer local;
+    std::mutex mutex;
+    std::set<int> client_ports;
+    local.server().Get("/ping", [&](const httplib::Request& req, httplib::Response& res) {
+        const std::lock_guard lock(mutex);
+        client_ports.insert(req.remote_port);
+        res.set_content("{}", "application/json");
+    });
+    auto transport = api::make_curl_transport(api::TransportOptions{});
+    for (int i = 0; i < 5; ++i) {
+        const auto response = transport->send(get(local.url() + "/ping"));
+        REQUIRE_FALSE(response.transport_error.has_value());
+        CHECK(response.status == 200);
+    }
+    CHECK(client_ports.size() == 1);
+}
+
+TEST_CASE("requests sent from several threads run at the same time", "[api][curl]") {
+    LocalServer local;
+    std::atomic<int> in_flight{0};
+    std::atomic<int> most_in_flight{0};
+    local.server().new_task_queue = [] { return new httplib::ThreadPool(8); };
+    local.server().Get("/slow", [&](const httplib::Request&, httplib::Response& res) {
+        const int now = ++in_flight;
+        int seen = most_in_flight.load();
+        while (now > seen && !most_in_flight.compare_exchange_weak(seen, now)) {
+        }
+        // Held until every request has arrived (or 5 s pass): only parallel transfers get here
+        // together.
+        const auto until = std::chrono::steady_clock::now() + 5s;
+        while (most_in_flight.load() < 4 && std::chrono::steady_clock::now() < until) {
+            std::this_thread::sleep_for(5ms);
+        }
+        --in_flight;
+        res.set_content("{}", "application/json");
+    });
+    auto transport = api::make_curl_transport(api::TransportOptions{});
+    std::vector<std::thread> senders;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 4; ++i) {
+        senders.emplace_back([&] {
+            const auto response = transport->send(get(local.url() + "/slow"));
+            ok += (!response.transport_error && response.status == 200) ? 1 : 0;
+        });
+    }
+    for (auto& sender : senders) {
+        sender.join();
+    }
+    CHECK(ok == 4);
+    CHECK(most_in_flight == 4);
+}
+
+TEST_CASE("a request's own timeout cuts the transfer short of request_timeout", "[api][curl]") {
+    LocalServer local;
+    local.server().Get("/slow", [](const httplib::Request&, httplib::Response& res) {
+        std::this_thread::sleep_for(2s);
+        res.set_content("{}", "application/json");
+    });
+    api::TransportOptions options;
+    options.request_timeout = 30s;
+    auto request = get(local.url() + "/slow");
+    request.timeout = 200ms;
+    const auto response = api::make_curl_transport(options)->send(request);
+    REQUIRE(response.transport_error.has_value());
+    CHECK(response.transport_error->code == core::Errc::timeout);
 }

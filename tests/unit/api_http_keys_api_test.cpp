@@ -388,3 +388,57 @@ TEST_CASE("a refused portal URL or a malformed id sends nothing", "[api]") {
     CHECK(transport->requests.empty());
     CHECK(h.transport->requests.empty());
 }
+
+TEST_CASE("a 429 on a create pauses the next create for the rest of Retry-After, not other calls",
+          "[api]") {
+    Harness h;
+    h.transport->reply(429, "", {{"retry-after", "3"}})
+        .reply(200, envelope(k_created, "POST"))
+        .reply(200, envelope("[]"))
+        .reply(200, envelope(k_created, "POST"));
+    REQUIRE(h.keys->create(create_request()).ok());
+    REQUIRE(h.sleeps.size() == 1);  // its own Retry-After, once
+    REQUIRE(h.keys->list().ok());
+    CHECK(h.sleeps.size() == 1);  // a list is not held by the create limit
+    REQUIRE(h.keys->create(create_request()).ok());
+    // The fake sleep takes no time, so the pause is still on for (almost) its 3 s.
+    REQUIRE(h.sleeps.size() == 2);
+    CHECK(h.sleeps[1] > 2s);
+    CHECK(h.sleeps[1] <= 3s);
+    CHECK(h.transport->requests.size() == 4);
+}
+
+TEST_CASE("past the deadline nothing is sent, and a wait that would pass it is not started",
+          "[api]") {
+    SECTION("deadline already passed") {
+        Harness h("session-token-0123456789abcdef", [](api::HttpKeysApiOptions& options) {
+            options.deadline = std::chrono::steady_clock::now() - 1s;
+        });
+        const auto created = h.keys->create(create_request());
+        REQUIRE_FALSE(created.ok());
+        CHECK(created.error().code == core::Errc::deadline);
+        CHECK(h.transport->requests.empty());
+    }
+    SECTION("Retry-After longer than the time left") {
+        Harness h("session-token-0123456789abcdef", [](api::HttpKeysApiOptions& options) {
+            options.deadline = std::chrono::steady_clock::now() + 60s;
+        });
+        h.transport->reply(429, "", {{"retry-after", "600"}}).reply(200, envelope("[]"));
+        const auto listed = h.keys->list();
+        REQUIRE_FALSE(listed.ok());
+        CHECK(listed.error().code == core::Errc::deadline);
+        CHECK(listed.error().message.find("wait 600s") != std::string::npos);
+        CHECK(h.transport->requests.size() == 1);
+        CHECK(h.sleeps.empty());
+    }
+    SECTION("a transfer's timeout is cut to the time left") {
+        Harness h("session-token-0123456789abcdef", [](api::HttpKeysApiOptions& options) {
+            options.deadline = std::chrono::steady_clock::now() + 5s;
+        });
+        h.transport->reply(200, envelope("[]"));
+        REQUIRE(h.keys->list().ok());
+        REQUIRE(h.transport->requests.at(0).timeout.has_value());
+        CHECK(*h.transport->requests.at(0).timeout <= 5s);
+        CHECK(*h.transport->requests.at(0).timeout > 4s);
+    }
+}

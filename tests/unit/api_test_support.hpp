@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -61,13 +62,17 @@ inline core::Timestamp test_now() {
 }
 
 struct Harness {
-    explicit Harness(std::string credential = "session-token-0123456789abcdef") {
+    explicit Harness(std::string credential = "session-token-0123456789abcdef",
+                     const std::function<void(api::HttpKeysApiOptions&)>& configure = {}) {
         api::HttpKeysApiOptions options;
         options.base_url = "https://portal.example.com/";
         options.credential = core::Secret{std::move(credential)};
         options.sleep = [this](std::chrono::milliseconds d) { sleeps.push_back(d); };
         options.clock = [] { return test_now(); };
         options.random = [] { return 0.5; };
+        if (configure) {
+            configure(options);
+        }
         keys = api::make_http_keys_api(std::move(options), transport);
     }
 

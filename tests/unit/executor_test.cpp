@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 using namespace provision;
 namespace fs = std::filesystem;
@@ -190,5 +191,70 @@ TEST_CASE("rotation creates the replacement first and retires the old key after 
     CHECK(f.apply_once().deleted == 1);
     REQUIRE(f.api.keys().size() == 1);
     CHECK(f.api.keys().at(0).id == new_id);
+    CHECK_FALSE(f.plan_now().has_changes());
+}
+
+TEST_CASE("with concurrency, entries run in parallel and every secret still lands in the outputs and state",
+          "[apply]") {
+    Fixture f;
+    for (int i = 1; i <= 10; ++i) {
+        f.add_key("Worker " + std::to_string(i), {"files:read"}, 30);
+    }
+    f.api.set_latency(std::chrono::milliseconds(20));
+    auto world = apply::observe(f.manifest, f.api);
+    REQUIRE(world.ok());
+    const auto p = plan::make_plan({f.manifest, world->state, world->observed,
+                                    apply::outputs_view(f.manifest, world.value()), world->user.id,
+                                    f.api.now(), {}});
+    apply::ApplyOptions options;
+    options.clock = [&f] { return f.api.now(); };
+    options.concurrency = 4;
+    const auto report = apply::apply_plan(f.manifest, p, world.value(), f.api, options);
+    CHECK(report.outcome == apply::Outcome::success);
+    CHECK(report.created == 12);
+    CHECK(f.api.count("create") == 12);
+    CHECK(f.api.most_in_flight() > 1);
+    CHECK(f.api.most_in_flight() <= 4);
+
+    const auto secrets = f.output_secrets();
+    REQUIRE(secrets.size() == 12);
+    for (const auto& key : f.api.keys()) {
+        REQUIRE(secrets.count(key.name) == 1);
+        CHECK(f.api.secret_of(key.id) == std::optional<core::Secret>{secrets.at(key.name)});
+    }
+    CHECK_FALSE(f.plan_now().has_changes());
+}
+
+TEST_CASE("with concurrency, lost creates are reconciled per entry and one key per entry remains",
+          "[apply]") {
+    Fixture f;
+    for (int i = 1; i <= 6; ++i) {
+        f.add_key("Worker " + std::to_string(i), {"files:read"}, 30);
+    }
+    f.api.set_latency(std::chrono::milliseconds(10));
+    for (int i = 0; i < 3; ++i) {
+        f.api.fail_next("create", core::make_error(core::Errc::connection_lost, "connection dropped"),
+                        api::FakeKeysApi::Inject::after_commit);
+    }
+    auto world = apply::observe(f.manifest, f.api);
+    REQUIRE(world.ok());
+    const auto p = plan::make_plan({f.manifest, world->state, world->observed,
+                                    apply::outputs_view(f.manifest, world.value()), world->user.id,
+                                    f.api.now(), {}});
+    apply::ApplyOptions options;
+    options.clock = [&f] { return f.api.now(); };
+    options.concurrency = 4;
+    const auto report = apply::apply_plan(f.manifest, p, world.value(), f.api, options);
+    CHECK(report.outcome == apply::Outcome::success);
+    CHECK(f.api.count("create") == 11);  // 8 entries, 3 of them twice
+    CHECK(f.api.count("remove") == 3);
+    const auto keys = f.api.keys();
+    CHECK(keys.size() == 8);
+    std::set<std::string> names;
+    for (const auto& key : keys) {
+        names.insert(key.name);
+    }
+    CHECK(names.size() == 8);
+    CHECK(f.output_secrets().size() == 8);
     CHECK_FALSE(f.plan_now().has_changes());
 }

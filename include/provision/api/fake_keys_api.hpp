@@ -8,6 +8,7 @@
 
 #include "provision/api/keys_api.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -77,6 +78,13 @@ public:
     std::size_t count(std::string_view method) const;
     void clear_calls();
 
+    // Concurrency. Calls are thread-safe.
+    /// Every create, update and remove takes this long (outside the fake's lock), so that
+    /// callers running in parallel overlap.
+    void set_latency(std::chrono::milliseconds latency);
+    /// The most create/update/remove calls that were in progress at the same moment.
+    int most_in_flight() const;
+
 private:
     struct Stored {
         ApiKey key;
@@ -97,6 +105,21 @@ private:
     core::Secret next_secret();
     bool may_manage(const ApiKey& key) const;
 
+    /// Counts a create/update/remove in progress and waits the latency.
+    class InFlight {
+    public:
+        explicit InFlight(FakeKeysApi& api);
+        ~InFlight();
+        InFlight(const InFlight&) = delete;
+        InFlight& operator=(const InFlight&) = delete;
+
+    private:
+        FakeKeysApi& m_api;
+    };
+
+    std::atomic<int> m_in_flight{0};
+    std::atomic<int> m_most_in_flight{0};
+    std::atomic<long long> m_latency_ms{0};
     mutable std::mutex m_mutex;
     core::Timestamp m_now;
     User m_user;
