@@ -10,14 +10,12 @@
 
 #include "apply/executor_impl.hpp"
 #include "provision/core/interrupt.hpp"
+#include "provision/core/parallel.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
 #include <map>
-#include <thread>
 
 namespace provision::apply {
 
@@ -57,41 +55,8 @@ Executor::Executor(const manifest::Manifest& manifest, World& world, api::KeysAp
 
 ApplyReport Executor::run(const plan::Plan& plan) {
     const std::vector<Lane> lanes = make_lanes(plan, m_options.concurrency);
-    const std::size_t workers =
-        std::min(lanes.size(), static_cast<std::size_t>(std::max(1, m_options.concurrency)));
-    if (workers <= 1) {
-        for (const auto& lane : lanes) {
-            run_lane(lane);
-        }
-    } else {
-        std::atomic<std::size_t> next{0};
-        std::exception_ptr failure;
-        std::vector<std::thread> threads;
-        threads.reserve(workers);
-        for (std::size_t i = 0; i < workers; ++i) {
-            threads.emplace_back([&] {
-                try {
-                    for (std::size_t lane = next++; lane < lanes.size(); lane = next++) {
-                        run_lane(lanes[lane]);
-                    }
-                } catch (...) {
-                    // A bug: stop the other lanes and rethrow on the calling thread, where
-                    // the one handler maps it to an exit code.
-                    const Lock lock(m_mutex);
-                    m_stop = true;
-                    if (!failure) {
-                        failure = std::current_exception();
-                    }
-                }
-            });
-        }
-        for (auto& thread : threads) {
-            thread.join();
-        }
-        if (failure) {
-            std::rethrow_exception(failure);
-        }
-    }
+    core::for_each_index(lanes.size(), m_options.concurrency,
+                         [&](std::size_t lane) { run_lane(lanes[lane]); });
     if (!m_stop) {
         finish_writes();
     }

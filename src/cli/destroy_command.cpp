@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
+#include "provision/core/parallel.hpp"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -14,6 +15,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
+#include <optional>
 
 namespace provision::cli {
 
@@ -100,18 +103,33 @@ int run_destroy(const DestroyCommandOptions& options, const GlobalOptions& globa
                   << "--auto-approve to delete " << targets.size() << " keys\n";
         return k_exit_invalid;
     }
+    // Deletions run side by side (--concurrency); the state is saved after each one, so an
+    // interrupted destroy resumes where it stopped.
+    std::mutex mutex;
     bool failed = false;
     int deleted = 0;
-    for (const auto& target : targets) {
-        if (!delete_key(*session.api, target)) {
+    std::optional<core::Error> save_error;
+    core::for_each_index(targets.size(), global.concurrency, [&](std::size_t i) {
+        {
+            const std::lock_guard lock(mutex);
+            if (save_error) {
+                return;
+            }
+        }
+        const bool removed = delete_key(*session.api, targets[i]);
+        const std::lock_guard lock(mutex);
+        if (!removed) {
             failed = true;
-            continue;
+            return;
         }
         ++deleted;
-        forget(world, target);
+        forget(world, targets[i]);
         if (auto saved = state::save_state(session.manifest.state_path, world.state); !saved.ok()) {
-            return report_error(saved.error());
+            save_error = saved.error();
         }
+    });
+    if (save_error) {
+        return report_error(*save_error);
     }
     if (failed) {
         if (auto written = apply::write_all_outputs(session.manifest, world); !written.ok()) {
