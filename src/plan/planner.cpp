@@ -22,6 +22,9 @@
 #include "provision/plan/plan.hpp"
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace provision::plan {
 
@@ -31,18 +34,61 @@ using core::Timestamp;
 using manifest::KeySpec;
 using std::chrono::seconds;
 
-const api::ApiKey* find_observed(const std::vector<api::ApiKey>& observed, const std::string& id) {
-    for (const auto& key : observed) {
-        if (key.id == id) {
-            return &key;
-        }
-    }
-    return nullptr;
-}
-
 bool is_expired(const api::ApiKey& key, Timestamp now) {
     return key.expires_at.has_value() && *key.expires_at <= now;
 }
+
+/// Lookups built once per plan, so that planning stays linear in the number of keys (the
+/// manifest's entries, the state's records and the portal's keys).
+class Index {
+public:
+    explicit Index(const PlanInput& in) {
+        std::unordered_set<std::string_view> tracked;
+        for (const auto& record : in.state.keys) {
+            tracked.insert(record.id);
+            m_records.emplace(record.entry, &record);
+        }
+        for (const auto& retiring : in.state.retiring) {
+            tracked.insert(retiring.id);
+        }
+        for (const auto& spec : in.manifest.keys) {
+            m_specs.emplace(spec.name, &spec);
+        }
+        for (const auto& key : in.observed) {
+            m_observed.emplace(key.id, &key);  // the first of duplicate ids, as listed
+            if (!tracked.count(key.id) && key.created_by_id == in.current_user_id &&
+                key.is_active && !is_expired(key, in.now)) {
+                m_untracked[key.name].push_back(&key);
+            }
+        }
+    }
+
+    const api::ApiKey* observed(const std::string& id) const { return lookup(m_observed, id); }
+    const state::ManagedKey* record(const std::string& entry) const {
+        return lookup(m_records, entry);
+    }
+    const KeySpec* spec(const std::string& name) const { return lookup(m_specs, name); }
+
+    /// The untracked live keys of the caller named `name`, which a missing state record may be
+    /// confused with, in the portal's order.
+    std::vector<const api::ApiKey*> untracked(const std::string& name) const {
+        const auto found = m_untracked.find(name);
+        return found == m_untracked.end() ? std::vector<const api::ApiKey*>{} : found->second;
+    }
+
+private:
+    template <class T>
+    static const T* lookup(const std::unordered_map<std::string_view, const T*>& map,
+                           const std::string& key) {
+        const auto found = map.find(key);
+        return found == map.end() ? nullptr : found->second;
+    }
+
+    std::unordered_map<std::string_view, const api::ApiKey*> m_observed;
+    std::unordered_map<std::string_view, const state::ManagedKey*> m_records;
+    std::unordered_map<std::string_view, const KeySpec*> m_specs;
+    std::unordered_map<std::string_view, std::vector<const api::ApiKey*>> m_untracked;
+};
 
 std::string lifetime_text(std::optional<int> days) {
     return days ? std::to_string(*days) + "d" : std::string("never");
@@ -69,18 +115,6 @@ void set_existing(Action& action, const state::ManagedKey& record) {
     action.postfix = record.postfix;
 }
 
-/// The untracked live keys a missing state record may be confused with.
-std::vector<const api::ApiKey*> untracked_matches(const PlanInput& in, const KeySpec& spec) {
-    std::vector<const api::ApiKey*> found;
-    for (const auto& key : in.observed) {
-        if (!in.state.tracks(key.id) && key.name == spec.name && key.created_by_id == in.current_user_id &&
-            key.is_active && !is_expired(key, in.now)) {
-            found.push_back(&key);
-        }
-    }
-    return found;
-}
-
 std::string ids_text(const std::vector<const api::ApiKey*>& keys) {
     std::string out;
     for (const auto* key : keys) {
@@ -89,12 +123,13 @@ std::string ids_text(const std::vector<const api::ApiKey*>& keys) {
     return out;
 }
 
-Action plan_existing(const PlanInput& in, const KeySpec& spec, const state::ManagedKey& record);
+Action plan_existing(const PlanInput& in, const Index& index, const KeySpec& spec,
+                     const state::ManagedKey& record);
 
 /// An entry the state does not know: create it, unless untracked keys of its name exist; then
 /// adopt the one match (--adopt, followed by whatever the key then needs), or block.
-void plan_new_entry(const PlanInput& in, const KeySpec& spec, Plan& plan) {
-    const auto matches = untracked_matches(in, spec);
+void plan_new_entry(const PlanInput& in, const Index& index, const KeySpec& spec, Plan& plan) {
+    const auto matches = index.untracked(spec.name);
     if (matches.size() == 1 && in.options.adopt) {
         const api::ApiKey& key = *matches.front();
         Action action = make_action(ActionKind::adopt, Reason::untracked_name_match, spec);
@@ -103,7 +138,7 @@ void plan_new_entry(const PlanInput& in, const KeySpec& spec, Plan& plan) {
         action.detail = "binds the untracked key sk-***" + key.postfix + " (id " + key.id +
                         ") created by you; its secret is unknown to provision";
         plan.actions.push_back(std::move(action));
-        Action follow = plan_existing(in, spec, managed_record(spec.name, key));
+        Action follow = plan_existing(in, index, spec, managed_record(spec.name, key));
         if (follow.kind != ActionKind::noop) {
             plan.actions.push_back(std::move(follow));
         }
@@ -169,8 +204,9 @@ void add_edits(Action& action, const KeySpec& spec, const api::ApiKey& key) {
     }
 }
 
-Action plan_existing(const PlanInput& in, const KeySpec& spec, const state::ManagedKey& record) {
-    const api::ApiKey* key = find_observed(in.observed, record.id);
+Action plan_existing(const PlanInput& in, const Index& index, const KeySpec& spec,
+                     const state::ManagedKey& record) {
+    const api::ApiKey* key = index.observed(record.id);
     if (key == nullptr) {
         Action action = make_action(ActionKind::create, Reason::missing_on_portal, spec);
         set_existing(action, record);
@@ -254,10 +290,10 @@ bool targeted(const PlanOptions& options, const std::string& entry) {
     return options.targets.empty() || options.targets.count(entry) != 0;
 }
 
-void plan_removed_entries(const PlanInput& in, Plan& plan) {
+void plan_removed_entries(const PlanInput& in, const Index& index, Plan& plan) {
     std::vector<const state::ManagedKey*> removed;
     for (const auto& record : in.state.keys) {
-        if (in.manifest.find_key(record.entry) == nullptr && targeted(in.options, record.entry)) {
+        if (index.spec(record.entry) == nullptr && targeted(in.options, record.entry)) {
             removed.push_back(&record);
         }
     }
@@ -268,7 +304,7 @@ void plan_removed_entries(const PlanInput& in, Plan& plan) {
         action.entry = record->entry;
         set_existing(action, *record);
         action.reasons.push_back(Reason::entry_removed);
-        if (find_observed(in.observed, record->id) == nullptr) {
+        if (index.observed(record->id) == nullptr) {
             action.kind = ActionKind::forget;
             action.detail = "no longer in the manifest and already gone from the portal";
         } else if (in.options.prune || in.manifest.prune) {
@@ -282,7 +318,7 @@ void plan_removed_entries(const PlanInput& in, Plan& plan) {
     }
 }
 
-void plan_retiring(const PlanInput& in, Plan& plan) {
+void plan_retiring(const PlanInput& in, const Index& index, Plan& plan) {
     std::vector<const state::RetiringKey*> retiring;
     for (const auto& r : in.state.retiring) {
         if (targeted(in.options, r.entry)) {
@@ -298,9 +334,9 @@ void plan_retiring(const PlanInput& in, Plan& plan) {
         action.key_id = r->id;
         action.postfix = r->postfix;
         action.reasons.push_back(Reason::grace_over);
-        const KeySpec* spec = in.manifest.find_key(r->entry);
+        const KeySpec* spec = index.spec(r->entry);
         action.retire_policy = rotation_of(spec, in.manifest).retire;
-        const api::ApiKey* key = find_observed(in.observed, r->id);
+        const api::ApiKey* key = index.observed(r->id);
         if (key == nullptr) {
             action.kind = ActionKind::forget;
             action.detail = "replaced key is already gone from the portal";
@@ -358,19 +394,20 @@ std::chrono::seconds rotation_window(const KeySpec& spec, const manifest::Rotati
 
 Plan make_plan(const PlanInput& in) {
     Plan plan;
+    const Index index(in);
     for (const auto& spec : in.manifest.keys) {
         if (!targeted(in.options, spec.name)) {
             continue;
         }
-        const state::ManagedKey* record = in.state.find(spec.name);
+        const state::ManagedKey* record = index.record(spec.name);
         if (record == nullptr) {
-            plan_new_entry(in, spec, plan);
+            plan_new_entry(in, index, spec, plan);
         } else {
-            plan.actions.push_back(plan_existing(in, spec, *record));
+            plan.actions.push_back(plan_existing(in, index, spec, *record));
         }
     }
-    plan_removed_entries(in, plan);
-    plan_retiring(in, plan);
+    plan_removed_entries(in, index, plan);
+    plan_retiring(in, index, plan);
     if (in.outputs.stale) {
         Action action;
         action.kind = ActionKind::write_outputs;
