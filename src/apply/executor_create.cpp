@@ -56,16 +56,20 @@ void Executor::create_key(const Action& action) {
         }
         spdlog::warn("the create of '{}' has an unknown outcome ({}); checking the portal",
                      action.entry, created.error().message);
-        const bool settled = revoke_orphans(action.create, sent_at);
+        const std::optional<int> revoked = revoke_orphans(action.create, sent_at);
         lock.lock();
-        if (!settled) {
+        if (!revoked) {
             fail(lock, "'" + action.entry + "': the create's outcome is unknown and the portal "
                        "could not be checked; the next run reconciles it",
                  Outcome::unknown_outcome);
             m_stop = true;
             return;
         }
-        journal_resolved(lock, *seq);
+        if (*revoked > 0) {
+            journal_resolved(lock, *seq);
+        }
+        // With nothing found, the intent stays pending: the portal may still commit the lost
+        // create, and the next runs look for that late key (reconcile.hpp, k_settle_window).
         if (attempt == 2) {
             fail(lock, "'" + action.entry + "': create failed twice with an unknown outcome (" +
                            created.error().message + "); any key it made was revoked",
@@ -82,12 +86,12 @@ void Executor::create_key(const Action& action) {
     }
 }
 
-/// Lists the keys and revokes those a lost create may have made. Returns false when the
-/// portal could not be asked, so the outcome stays unknown.
-bool Executor::revoke_orphans(const api::CreateRequest& request, core::Timestamp sent_at) {
+/// Lists the keys and revokes those a lost create may have made; returns how many. nullopt when
+/// the portal could not be asked, so the outcome stays unknown.
+std::optional<int> Executor::revoke_orphans(const api::CreateRequest& request, core::Timestamp sent_at) {
     auto keys = m_api.list();
     if (!keys.ok()) {
-        return false;
+        return std::nullopt;
     }
     std::vector<api::ApiKey> orphans;
     {
@@ -104,10 +108,10 @@ bool Executor::revoke_orphans(const api::CreateRequest& request, core::Timestamp
                      key.postfix, key.id);
         auto removed = m_api.remove(key.id);
         if (!removed.ok() && !is_unknown_id(removed.error())) {
-            return false;
+            return std::nullopt;
         }
     }
-    return true;
+    return static_cast<int>(orphans.size());
 }
 
 /// Appends a create intent to the journal before the POST (0 without a journal).

@@ -77,7 +77,7 @@ bool may_be_made_by(const api::ApiKey& key, const std::string& name,
 }
 
 ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& world,
-                                  api::KeysApi& api, Journal& journal) {
+                                  api::KeysApi& api, Journal& journal, core::Timestamp now) {
     ReconcileReport report;
     if (journal.pending().empty()) {
         return report;
@@ -96,10 +96,12 @@ ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& wor
         spdlog::info("settling an interrupted create of '{}' from {}", intent.entry,
                      core::format_iso8601(intent.time));
         bool settled = true;
+        int matched = 0;
         for (const auto& key : keys.value()) {
             if (!may_be_made_by(key, intent.name, world.user.id, intent.time, world.state)) {
                 continue;
             }
+            ++matched;
             const auto secret = unverified.find(intent.entry);
             if (secret != unverified.end() && adopt(manifest, world, api, intent, key, secret->second)) {
                 ++report.adopted;
@@ -123,6 +125,11 @@ ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& wor
         }
         if (!settled) {
             report.unresolved = true;
+            continue;
+        }
+        if (matched == 0 && now < intent.time + k_settle_window) {
+            // No key yet, but the portal may still commit the create: look again next run.
+            ++report.watching;
             continue;
         }
         if (auto saved = state::save_state(manifest.state_path, world.state); !saved.ok()) {

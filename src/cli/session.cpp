@@ -44,7 +44,8 @@ std::variant<Session, int> open_session(const std::string& file, const GlobalOpt
     if (session.journal && !session.journal->pending().empty()) {
         // An earlier run was interrupted mid-create: settle it before planning.
         const auto settled = apply::reconcile_pending(session.manifest, session.world,
-                                                      *session.api, *session.journal);
+                                                      *session.api, *session.journal,
+                                                      core::now_utc());
         if (settled.unresolved) {
             for (const auto& message : settled.messages) {
                 std::cerr << "error: " << message << '\n';

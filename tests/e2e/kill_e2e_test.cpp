@@ -231,3 +231,52 @@ TEST_CASE("a second signal aborts the create in flight, leaves its intent pendin
    }
   }
 }
+
+TEST_CASE("a create the portal commits after the next run already found nothing is revoked by a later run", "[e2e][kill]") {
+    Emulator emu;
+    // The first create is held for 5 s; the client aborts it (two signals) long before.
+    const auto slow = emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"},
+                                     {"action", "latency"}, {"latencyMs", 5000}, {"times", 1}});
+    Project project(emu);
+    test_support::ChildProcess child({test_support::provision_binary(), "apply", project.manifest.string(),
+                                      "--concurrency", "1"},
+                                     project.env(), project.dir / "out", project.dir / "err");
+    wait_until_fired(emu, slow);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    child.signal(SIGINT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    child.signal(SIGINT);
+    const auto code = child.wait(std::chrono::seconds(30));
+    REQUIRE(code.has_value());
+    CHECK(*code == 6);
+
+    // The next run comes while the portal still holds the aborted create: no key matches the
+    // intent yet, so it creates all three entries and keeps watching the intent.
+    const auto early = project.command("apply");
+    INFO(early.out << early.err);
+    CHECK(early.exit_code == 0);
+    CHECK(early.err.find("revoked orphan key") == std::string::npos);
+    CHECK(project.posts() == 3);  // the held POST is logged only once the emulator finishes it
+    const auto journal = read_text(project.state_file().string() + ".journal");
+    CHECK(journal.find("\"op\":\"intent\"") != std::string::npos);
+
+    // The portal then commits the aborted create: a live key nobody holds the secret of.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (project.posts() < 4 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    REQUIRE(project.posts() == 4);
+    std::size_t live = 0;
+    const auto portal = emu.state();
+    for (const auto& key : portal.at("keys")) {
+        live += key.at("isActive").get<bool>() ? 1U : 0U;
+    }
+    CHECK(live == 4);
+
+    // The following run finds it through the watched intent and revokes it.
+    const auto later = project.command("apply");
+    INFO(later.out << later.err);
+    CHECK(later.exit_code == 0);
+    CHECK(later.err.find("revoked orphan key") != std::string::npos);
+    check_converged(emu, project);
+}

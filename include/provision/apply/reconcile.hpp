@@ -8,6 +8,7 @@
 #include "provision/apply/journal.hpp"
 #include "provision/manifest/manifest.hpp"
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ namespace provision::apply {
 struct ReconcileReport {
     int revoked = 0;   ///< keys a lost create made whose secret was never saved
     int adopted = 0;   ///< keys whose secret reached an output before the crash
+    int watching = 0;  ///< recent intents with no key yet: kept pending, checked again later
     bool unresolved = false;  ///< the portal could not be asked; intents stay pending
     std::vector<std::string> messages;
 };
@@ -27,11 +29,17 @@ bool may_be_made_by(const api::ApiKey& key, const std::string& name,
                     const std::string& creator_id, core::Timestamp sent_at,
                     const state::State& state);
 
+/// How long an intent whose create made no key (yet) stays pending. A portal can commit a create
+/// after the client gave up on it (a slow request, an aborted transfer); until this much time
+/// has passed, every run checks for such a late key again and revokes it.
+inline constexpr std::chrono::minutes k_settle_window{10};
+
 /// For each pending intent, lists the portal's keys and finds those the lost create may have
 /// made: same name, same creator, created at or after the intent, unknown to the state. A key
 /// whose secret an output already holds (verified with GET keys/@self) is adopted into the
-/// state; every other such key is revoked. Settled intents are marked resolved.
+/// state; every other such key is revoked. Settled intents are marked resolved; an intent that
+/// matched no key stays pending until it is older than k_settle_window at `now`.
 ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& world,
-                                  api::KeysApi& api, Journal& journal);
+                                  api::KeysApi& api, Journal& journal, core::Timestamp now);
 
 }  // namespace provision::apply
