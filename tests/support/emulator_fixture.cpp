@@ -161,6 +161,12 @@ nlohmann::json Emulator::state() const {
     return result.json();
 }
 
+nlohmann::json Emulator::issued() const {
+    const HttpResult result = get("/__emulator/issued", "");
+    expect_ok(result, "GET /__emulator/issued");
+    return result.json();
+}
+
 nlohmann::json Emulator::requests() const {
     const HttpResult result = get("/__emulator/requests", "");
     expect_ok(result, "GET /__emulator/requests");

@@ -49,6 +49,7 @@ public:
     // Test controls (docs/emulator.md, "Test controls").
     void reset() const;
     nlohmann::json state() const;                       ///< GET /__emulator/state
+    nlohmann::json issued() const;                      ///< GET /__emulator/issued
     nlohmann::json requests() const;                    ///< GET /__emulator/requests
     void clear_requests() const;
     /// Number of logged requests with this method whose path equals `path`.
