@@ -112,7 +112,9 @@ int check(const fs::path& dir) {
             bytes += text.size();
             if (kind == "transcripts") {
                 ++transcripts;
-                if (text.find("\ntrace: ") != std::string::npos) {
+                // A trace line; on a terminal (script(1)) the level is coloured.
+                if (text.find("\ntrace: ") != std::string::npos ||
+                    text.find("trace\x1b[m: ") != std::string::npos) {
                     ++traced;
                 }
             } else {
