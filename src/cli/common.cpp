@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 
@@ -69,7 +70,8 @@ void add_network_options(CLI::App& command, GlobalOptions& options) {
         ->check(CLI::Range(1L, 1L << 30))
         ->capture_default_str();
     command.add_option("--low-speed-time", options.low_speed_time,
-                       "seconds a transfer may stay below --low-speed-limit")
+                       "seconds a transfer may stay below --low-speed-limit (whole seconds; a "
+                       "fraction is rounded up)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     command.add_option("--deadline", options.deadline,
@@ -153,7 +155,10 @@ core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& m
     transport.connect_timeout = std::chrono::milliseconds(static_cast<long long>(options.connect_timeout * 1000));
     transport.request_timeout = std::chrono::milliseconds(static_cast<long long>(options.request_timeout * 1000));
     transport.low_speed_limit = options.low_speed_limit;
-    transport.low_speed_time = std::chrono::seconds(static_cast<long long>(options.low_speed_time));
+    // libcurl counts the low-speed time in whole seconds, and 0 turns the check off: round
+    // up, so that 0.5 means 1 s, not "never".
+    transport.low_speed_time =
+        std::chrono::seconds(static_cast<long long>(std::ceil(options.low_speed_time)));
     transport.ca_bundle = options.ca_bundle;
     transport.max_connections = std::max(options.concurrency, 1) + 1;
     transport.trace = spdlog::get_level() == spdlog::level::trace;

@@ -47,6 +47,9 @@ ApiResponse handle_control(const ApiRequest& request, Portal& portal, FaultSet& 
         if (route == "state" && method == "GET") {
             return json_response(200, portal.state_json());
         }
+        if (route == "issued" && method == "GET") {
+            return json_response(200, portal.issued_json());
+        }
         if (route == "sweep" && method == "POST") {
             return json_response(200, Json{{"deactivated", portal.sweep()}});
         }

@@ -13,7 +13,8 @@ const std::map<std::string, FaultAction>& action_names() {
         {"drop", FaultAction::drop},             {"commit_drop", FaultAction::commit_drop},
         {"commit_500", FaultAction::commit_500}, {"malformed", FaultAction::malformed},
         {"oversized", FaultAction::oversized},   {"rate_limit", FaultAction::rate_limit},
-        {"redirect", FaultAction::redirect},     {"silent", FaultAction::silent}};
+        {"redirect", FaultAction::redirect},     {"silent", FaultAction::silent},
+        {"commit_silent", FaultAction::commit_silent}};
     return k_names;
 }
 

@@ -14,7 +14,7 @@ namespace emulator {
 
 enum class FaultAction {
     status, latency, drop, commit_drop, commit_500, malformed, oversized, rate_limit, redirect,
-    silent
+    silent, commit_silent
 };
 
 struct FaultRule {

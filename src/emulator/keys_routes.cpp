@@ -157,6 +157,7 @@ ApiResponse Portal::create_key(const ApiRequest& request, const Caller& caller) 
     key.create_by = caller.user_id;
     key.seq = m_state.next_seq++;
     m_state.keys.push_back(key);
+    remember_issued(key);
     save();
     return envelope(request, key_json(request, key, true, now, exact_expiry));
 }

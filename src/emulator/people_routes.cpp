@@ -164,6 +164,7 @@ ApiResponse Portal::log_in(const ApiRequest& request) {
             user.password == password) {
             const std::string token = "emu-" + random_hex(32);
             user.tokens.push_back(token);
+            remember_issued(token);
             save();
             const Ticks expires = now_ticks() + 365 * k_ticks_per_day;
             return envelope(request,

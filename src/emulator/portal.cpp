@@ -73,6 +73,14 @@ Portal::Portal(const Options& options)
         if (owner != m_state.users.end()) {
             m_owner_id = owner->id;
         }
+        for (const ApiKey& key : m_state.keys) {
+            remember_issued(key);
+        }
+        for (const User& user : m_state.users) {
+            for (const std::string& token : user.tokens) {
+                remember_issued(token);
+            }
+        }
         return;
     }
     start_fresh();
@@ -92,6 +100,7 @@ void Portal::start_fresh() {
     owner.role = Role::owner;
     if (!m_options.owner_token.empty()) {
         owner.tokens.push_back(m_options.owner_token);
+        remember_issued(m_options.owner_token);
     }
     m_state.users.push_back(owner);
 }
@@ -245,6 +254,21 @@ ApiKey* Portal::find_key(const std::string& id) {
 Json Portal::state_json() const {
     const std::lock_guard lock(m_mutex);
     return state_to_json(m_state);
+}
+
+Json Portal::issued_json() const {
+    const std::lock_guard lock(m_mutex);
+    return Json{{"keys", m_issued_keys}, {"tokens", m_issued_tokens}};
+}
+
+void Portal::remember_issued(const ApiKey& key) {
+    m_issued_keys.push_back(Json{{"id", key.id}, {"name", key.name}, {"secret", key.secret}});
+}
+
+void Portal::remember_issued(const std::string& token) {
+    if (std::find(m_issued_tokens.begin(), m_issued_tokens.end(), token) == m_issued_tokens.end()) {
+        m_issued_tokens.push_back(token);
+    }
 }
 
 void Portal::reset() {

@@ -26,6 +26,10 @@ public:
     // Test controls.
     /// The full state, secrets included (docs/emulator.md).
     Json state_json() const;
+    /// Every key secret and session token issued since start-up, also those of keys deleted
+    /// since and of users a reset or a new registration removed (docs/emulator.md,
+    /// `GET /__emulator/issued`). The list only grows.
+    Json issued_json() const;
     /// Back to the start-up owner with no keys; clears the rate limiter.
     void reset();
     /// Applies control fields to a key; nullopt when the id is unknown. Throws
@@ -88,12 +92,17 @@ private:
     ApiKey* find_key(const std::string& id);
     void start_fresh();
     void save() const;
+    /// Adds a key's secret, or a session token, to the issued list (once).
+    void remember_issued(const ApiKey& key);
+    void remember_issued(const std::string& token);
 
     mutable std::mutex m_mutex;
     Options m_options;
     PortalState m_state;
     RateLimiter m_limiter;
     std::string m_owner_id;  ///< the start-up owner's id, kept across resets
+    Json m_issued_keys = Json::array();    ///< {id, name, secret}, in issue order
+    Json m_issued_tokens = Json::array();  ///< session tokens, in issue order
 };
 
 /// Writes `text` to `path` through a temporary file and a rename, so readers never see a

@@ -118,7 +118,8 @@ struct Server::Impl {
 
 ApiResponse Server::Impl::apply_fault(const FaultRule& rule, const ApiRequest& request,
                                       AuthKind& auth, bool& dropped) {
-    if (rule.latency_ms > 0) {
+    // commit_silent holds the connection after processing; every other action waits first.
+    if (rule.latency_ms > 0 && rule.action != FaultAction::commit_silent) {
         pause(rule.latency_ms);
     }
     ApiResponse answer;
@@ -137,6 +138,11 @@ ApiResponse Server::Impl::apply_fault(const FaultRule& rule, const ApiRequest& r
     case FaultAction::silent: dropped = true; return answer;
     case FaultAction::commit_drop:
         portal.handle(request, auth);
+        dropped = true;
+        return answer;
+    case FaultAction::commit_silent:
+        portal.handle(request, auth);
+        pause(rule.latency_ms);
         dropped = true;
         return answer;
     case FaultAction::commit_500:

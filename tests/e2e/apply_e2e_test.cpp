@@ -3,24 +3,10 @@
 #include "e2e_support.hpp"
 
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 using namespace e2e;
-
-namespace {
-
-const std::vector<std::string> k_vars = {"INTEGRATION_BOT_API_KEY", "BACKUP_AGENT_API_KEY",
-                                         "AUDIT_READER_API_KEY"};
-
-unsigned mode_of(const fs::path& p) {
-    struct stat st {};
-    REQUIRE(::stat(p.c_str(), &st) == 0);
-    return st.st_mode & 0777U;
-}
-
-}  // namespace
 
 TEST_CASE("plan, apply, plan again: the portal ends up matching the manifest and the second plan is empty", "[e2e]") {
     Emulator emu;
@@ -53,10 +39,10 @@ TEST_CASE("apply writes 0600 outputs that parse and whose secrets authenticate a
     CHECK(mode_of(env_file) == 0600U);
     CHECK(mode_of(json_file) == 0600U);
 
-    const auto values = source_dotenv(env_file, k_vars);
+    const auto values = source_dotenv(env_file, k_bot_vars);
     const auto json = nlohmann::json::parse(read_text(json_file));
     const auto state = emu.state();
-    for (const auto& var : k_vars) {
+    for (const auto& var : k_bot_vars) {
         const std::string& secret = values.at(var);
         CHECK(json.at("keys").at(var).at("secret").get<std::string>() == secret);
         const auto self = self_with(emu, secret);
@@ -73,7 +59,7 @@ TEST_CASE("apply writes 0600 outputs that parse and whose secrets authenticate a
     CHECK(state.at("keys").size() == 3);
     // The state file holds ids and fingerprints, never a secret.
     const auto state_text = read_text(project.state_file());
-    for (const auto& var : k_vars) {
+    for (const auto& var : k_bot_vars) {
         CHECK(state_text.find(values.at(var)) == std::string::npos);
     }
 }
@@ -138,7 +124,7 @@ TEST_CASE("a key deleted on the portal is reported as missing and created again"
     Emulator emu;
     Project project(emu);
     REQUIRE(project.command("apply").exit_code == 0);
-    const auto old_values = source_dotenv(project.secrets("bots.env"), k_vars);
+    const auto old_values = source_dotenv(project.secrets("bots.env"), k_bot_vars);
     std::string id;
     const auto before = emu.state();
     for (const auto& key : before.at("keys")) {
@@ -155,7 +141,7 @@ TEST_CASE("a key deleted on the portal is reported as missing and created again"
 
     const auto applied = project.command("apply");
     CHECK(applied.exit_code == 0);
-    const auto values = source_dotenv(project.secrets("bots.env"), k_vars);
+    const auto values = source_dotenv(project.secrets("bots.env"), k_bot_vars);
     CHECK(values.at("AUDIT_READER_API_KEY") != old_values.at("AUDIT_READER_API_KEY"));
     CHECK(self_with(emu, values.at("AUDIT_READER_API_KEY")).status == 200);
     // The other keys' secrets were kept byte for byte.

@@ -8,8 +8,6 @@
 
 #include "e2e_support.hpp"
 
-#include <sys/stat.h>
-
 #include <csignal>
 #include <cstdlib>
 #include <random>
@@ -19,79 +17,9 @@ using namespace e2e;
 
 namespace {
 
-const std::vector<std::string> k_vars = {"INTEGRATION_BOT_API_KEY", "BACKUP_AGENT_API_KEY",
-                                         "AUDIT_READER_API_KEY"};
-const std::vector<std::string> k_names = {"Integration Bot", "Backup Agent", "Audit Reader"};
-
 void add_latency(const Emulator& emu, int ms) {
     emu.add_fault({{"method", "*"}, {"path", "/api/2.0/*"}, {"action", "latency"},
                    {"latencyMs", ms}, {"times", 0}});
-}
-
-/// Every output that exists is complete and private.
-void check_outputs_intact(const Project& project) {
-    for (const std::string name : {"bots.env", "bots.json"}) {
-        const auto path = project.secrets(name);
-        if (!fs::exists(path)) {
-            continue;
-        }
-        struct stat st {};
-        REQUIRE(::stat(path.c_str(), &st) == 0);
-        CHECK((st.st_mode & 0777U) == 0600U);
-        if (name == "bots.json") {
-            CHECK_NOTHROW(nlohmann::json::parse(read_text(path)));
-        } else {
-            const auto r = test_support::run_process({"/bin/bash", "-n", path.string()});
-            CHECK(r.exit_code == 0);
-        }
-    }
-    // No temporary file is left where a reader could mistake it for an output.
-    if (fs::exists(project.secrets(""))) {
-        for (const auto& file : fs::directory_iterator(project.secrets(""))) {
-            const auto name = file.path().filename().string();
-            CHECK((name == "bots.env" || name == "bots.json" || name.find(".tmp-") != std::string::npos));
-        }
-    }
-}
-
-/// After a clean run: one active key per entry, nothing else, every output secret works.
-void check_converged(const Emulator& emu, const Project& project) {
-    const auto state = emu.state();
-    std::map<std::string, int> active;
-    int total_active = 0;
-    for (const auto& key : state.at("keys")) {
-        if (key.at("isActive").get<bool>()) {
-            ++active[key.at("name").get<std::string>()];
-            ++total_active;
-        }
-    }
-    for (const auto& name : k_names) {
-        CHECK(active[name] == 1);
-    }
-    CHECK(total_active == 3);
-    const auto values = source_dotenv(project.secrets("bots.env"), k_vars);
-    for (const auto& var : k_vars) {
-        CHECK(self_with(emu, values.at(var)).status == 200);
-    }
-    CHECK(project.command("plan", {"--detailed-exitcode"}).exit_code == 0);
-}
-
-/// Waits until fault rule `id` has fired at least once (a rule with a limited count is removed
-/// once spent): the request it delays is then in flight, whatever the machine's speed.
-void wait_until_fired(const Emulator& emu, const std::string& id) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-        const auto rules = emu.request("GET", "/__emulator/faults").json();
-        bool pending = false;
-        for (const auto& rule : rules) {
-            pending = pending || (rule.at("id") == id && rule.at("fired").get<int>() == 0);
-        }
-        if (!pending) {
-            return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    FAIL("fault rule " << id << " never fired");
 }
 
 int iterations() {
@@ -175,7 +103,7 @@ TEST_CASE("a first SIGTERM or SIGINT lets the requests in flight finish, persist
             check_outputs_intact(project);
             // Every key the portal holds is one whose secret was saved: nothing was lost.
             const auto state = emu.state();
-            const auto values = source_dotenv(project.secrets("bots.env"), k_vars);
+            const auto values = source_dotenv(project.secrets("bots.env"), k_bot_vars);
             for (const auto& key : state.at("keys")) {
                 bool saved = false;
                 for (const auto& [var, value] : values) {

@@ -11,9 +11,6 @@ using namespace e2e;
 
 namespace {
 
-const std::vector<std::string> k_vars = {"INTEGRATION_BOT_API_KEY", "BACKUP_AGENT_API_KEY",
-                                         "AUDIT_READER_API_KEY"};
-
 /// The worked example with one age-encrypted dotenv output to `recipient`.
 std::string encrypted_manifest(const std::string& recipient) {
     return std::string(R"(version: 1
@@ -64,7 +61,7 @@ std::map<std::string, std::string> decrypt_dotenv(const fs::path& encrypted, con
                                               "-o", plain.string(), encrypted.string()});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
-    auto values = source_dotenv(plain, k_vars);
+    auto values = source_dotenv(plain, k_bot_vars);
     fs::remove(plain);
     return values;
 }
@@ -76,12 +73,6 @@ std::vector<std::string> portal_secrets(const Emulator& emu) {
         secrets.push_back(key.at("secret").get<std::string>());
     }
     return secrets;
-}
-
-unsigned mode_of(const fs::path& p) {
-    struct stat st {};
-    REQUIRE(::stat(p.c_str(), &st) == 0);
-    return st.st_mode & 0777U;
 }
 
 void git(const fs::path& dir, std::vector<std::string> args) {
@@ -129,7 +120,7 @@ TEST_CASE("an age-encrypted output decrypts with age -d to secrets that each aut
     const auto values = decrypt_dotenv(encrypted, key, keys.path());
     const auto issued = portal_secrets(emu);
     REQUIRE(issued.size() == 3);
-    for (const auto& var : k_vars) {
+    for (const auto& var : k_bot_vars) {
         const std::string& secret = values.at(var);
         CHECK(std::find(issued.begin(), issued.end(), secret) != issued.end());
         CHECK(self_with(emu, secret).status == 200);

@@ -48,6 +48,30 @@ TEST_CASE("the state dump includes secrets, tokens and settings", "[controls]") 
     CHECK(state.at("settings").at("utcOffset") == "+02:00");
 }
 
+TEST_CASE("the issued list keeps every key secret and session token, also after deletes and a reset",
+          "[controls]") {
+    Emulator emulator;
+    const json deleted = emulator.create_key(owner_auth(), {{"name", "by API"}});
+    const json removed = emulator.create_key(owner_auth(), {{"name", "by control"}});
+    const json kept = emulator.create_key(owner_auth(), {{"name", "kept"}});
+    const std::string user_token = emulator.create_user("u@example.com", "User");
+    const std::string deleted_id = deleted.at("id");
+    REQUIRE(emulator.del(k_keys + "/" + deleted_id, owner_auth()).status == 200);
+    REQUIRE(emulator.del("/__emulator/keys/" + removed.at("id").get<std::string>(), "").status ==
+            200);
+    emulator.reset();
+    CHECK(emulator.state().at("keys").empty());
+
+    const json issued = emulator.issued();
+    REQUIRE(issued.at("keys").size() == 3);
+    CHECK(issued.at("keys").at(0) ==
+          json({{"id", deleted_id}, {"name", "by API"}, {"secret", deleted.at("key")}}));
+    CHECK(issued.at("keys").at(1).at("secret") == removed.at("key"));
+    CHECK(issued.at("keys").at(2).at("secret") == kept.at("key"));
+    // The owner's token once, although the reset gave it to the owner again.
+    CHECK(issued.at("tokens") == json::array({Emulator::owner_token(), user_token}));
+}
+
 TEST_CASE("PATCH and DELETE key controls change keys without API semantics, and unknown ids 404",
           "[controls]") {
     Emulator emulator;
@@ -191,6 +215,19 @@ TEST_CASE("a silent fault sends nothing, then closes, without processing", "[fau
         {{"method", "POST"}, {"path", k_keys}, {"action", "silent"}, {"latencyMs", 200}});
     CHECK(emulator.post(k_keys, k_create, owner_auth()).status == 0);
     CHECK(key_count(emulator) == 0);
+}
+
+TEST_CASE("a commit_silent fault creates the key at once, then sends nothing until it closes",
+          "[faults]") {
+    Emulator emulator;
+    emulator.add_fault(
+        {{"method", "POST"}, {"path", k_keys}, {"action", "commit_silent"}, {"latencyMs", 1500}});
+    emulator.set_read_timeout(std::chrono::milliseconds(300));
+    const auto started = std::chrono::steady_clock::now();
+    CHECK(emulator.post(k_keys, k_create, owner_auth()).status == 0);  // gave up waiting
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(1400));
+    CHECK(key_count(emulator) == 1);  // processed while the connection is still held
+    CHECK(emulator.requests().empty());  // logged once the connection closes
 }
 
 TEST_CASE("skip lets matching requests through before a rule fires times times, then it is gone",

@@ -1,5 +1,7 @@
 #include "emulator_fixture.hpp"
 
+#include "leak_collect.hpp"
+
 #include <httplib.h>
 #include <signal.h>
 
@@ -68,6 +70,7 @@ Emulator::Emulator(std::vector<std::string> extra_args) {
 }
 
 Emulator::~Emulator() {
+    keep_issued_for_leak_check();
     if (m_process.running()) {
         m_process.signal(SIGTERM);
         if (!m_process.wait(std::chrono::seconds(5))) {
@@ -88,7 +91,20 @@ pid_t Emulator::pid() const { return m_process.pid(); }
 std::string Emulator::stdout_text() const { return read_text(m_dir / "stdout"); }
 std::string Emulator::stderr_text() const { return read_text(m_dir / "stderr"); }
 
+void Emulator::keep_issued_for_leak_check() noexcept {
+    if (!leak::directory() || m_issued_kept || !m_process.running()) {
+        return;
+    }
+    try {
+        leak::keep_issued(issued());
+        m_issued_kept = true;
+    } catch (...) {
+        // An emulator a test broke on purpose; the leak check counts the dumps it got.
+    }
+}
+
 std::optional<int> Emulator::stop(int sig, std::chrono::milliseconds timeout) {
+    keep_issued_for_leak_check();
     m_process.signal(sig);
     return m_process.wait(timeout);
 }
@@ -158,6 +174,12 @@ void Emulator::reset() const { expect_ok(request("POST", "/__emulator/reset"), "
 nlohmann::json Emulator::state() const {
     const HttpResult result = get("/__emulator/state", "");
     expect_ok(result, "GET /__emulator/state");
+    return result.json();
+}
+
+nlohmann::json Emulator::issued() const {
+    const HttpResult result = get("/__emulator/issued", "");
+    expect_ok(result, "GET /__emulator/issued");
     return result.json();
 }
 

@@ -26,7 +26,9 @@ public:
     /// Starts the emulator with `--test-controls --port 0 --port-file <tmp>` plus `extra_args`
     /// and waits (up to 10 s) until it listens. Throws std::runtime_error on failure.
     explicit Emulator(std::vector<std::string> extra_args = {});
-    ~Emulator();  ///< SIGTERM, then SIGKILL after 5 s
+    /// SIGTERM, then SIGKILL after 5 s. Before that (and before stop()), when leak collection
+    /// is on, keeps the list of everything it issued (leak_collect.hpp).
+    ~Emulator();
     Emulator(const Emulator&) = delete;
     Emulator& operator=(const Emulator&) = delete;
 
@@ -49,6 +51,7 @@ public:
     // Test controls (docs/emulator.md, "Test controls").
     void reset() const;
     nlohmann::json state() const;                       ///< GET /__emulator/state
+    nlohmann::json issued() const;                      ///< GET /__emulator/issued
     nlohmann::json requests() const;                    ///< GET /__emulator/requests
     void clear_requests() const;
     /// Number of logged requests with this method whose path equals `path`.
@@ -79,11 +82,14 @@ public:
     std::optional<int> stop(int sig, std::chrono::milliseconds timeout);
 
 private:
+    void keep_issued_for_leak_check() noexcept;
+
     TempDir m_dir;
     ChildProcess m_process;
     int m_port = 0;
     bool m_tls = false;
     std::chrono::milliseconds m_read_timeout{10000};
+    bool m_issued_kept = false;
 };
 
 }  // namespace test_support

@@ -3,6 +3,8 @@
 // or files (ChildProcess), and waitpid polling so every wait has a timeout.
 #include "process.hpp"
 
+#include "leak_collect.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,6 +13,8 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -82,6 +86,18 @@ pid_t spawn(const std::vector<std::string>& argv, const RunOptions& options, int
     return pid;
 }
 
+std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+/// "exit N" or "signal N", for transcripts.
+std::string describe_exit(int code) {
+    return code >= 0 ? "exit " + std::to_string(code) : "signal " + std::to_string(-code);
+}
+
 int decode_status(int status, ProcessResult* result) {
     if (WIFEXITED(status)) {
         if (result != nullptr) {
@@ -120,7 +136,11 @@ TempDir::TempDir(TempDir&& other) noexcept : m_path(std::move(other.m_path)) {
     other.m_path.clear();
 }
 
-ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions& options) {
+ProcessResult run_process(const std::vector<std::string>& requested, const RunOptions& options) {
+    const std::vector<std::string> argv = leak::traced(requested);
+    if (leak::runs_provision(argv)) {
+        leak::keep_given(argv, options);
+    }
     int out_pipe[2];
     int err_pipe[2];
     int in_pipe[2] = {-1, -1};
@@ -214,13 +234,21 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    decode_status(status, &result);
+    const int code = decode_status(status, &result);
+    if (leak::runs_provision(argv)) {
+        leak::keep_transcript(argv, describe_exit(code), result.out, result.err);
+    }
     return result;
 }
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const RunOptions& options,
+ChildProcess::ChildProcess(const std::vector<std::string>& requested, const RunOptions& options,
                            const std::filesystem::path& stdout_file,
                            const std::filesystem::path& stderr_file) {
+    const std::vector<std::string> argv = leak::traced(requested);
+    if (leak::runs_provision(argv)) {
+        leak::keep_given(argv, options);
+        m_transcript = Transcript{argv, stdout_file, stderr_file};
+    }
     const int in_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     const int out_fd = ::open(stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     const int err_fd = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -241,9 +269,10 @@ ChildProcess::~ChildProcess() {
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
-    : m_pid(other.m_pid), m_exit(other.m_exit) {
+    : m_pid(other.m_pid), m_exit(other.m_exit), m_transcript(std::move(other.m_transcript)) {
     other.m_pid = -1;
     other.m_exit.reset();
+    other.m_transcript.reset();
 }
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
@@ -254,8 +283,10 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
         }
         m_pid = other.m_pid;
         m_exit = other.m_exit;
+        m_transcript = std::move(other.m_transcript);
         other.m_pid = -1;
         other.m_exit.reset();
+        other.m_transcript.reset();
     }
     return *this;
 }
@@ -267,7 +298,7 @@ bool ChildProcess::running() {
     int status = 0;
     const pid_t done = ::waitpid(m_pid, &status, WNOHANG);
     if (done == m_pid) {
-        m_exit = decode_status(status, nullptr);
+        reaped(decode_status(status, nullptr));
         return false;
     }
     return done == 0;
@@ -291,7 +322,7 @@ std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
         int status = 0;
         const pid_t done = ::waitpid(m_pid, &status, WNOHANG);
         if (done == m_pid) {
-            m_exit = decode_status(status, nullptr);
+            reaped(decode_status(status, nullptr));
             return m_exit;
         }
         if (done < 0) {
@@ -301,6 +332,16 @@ std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
             return std::nullopt;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+void ChildProcess::reaped(int exit) {
+    m_exit = exit;
+    if (m_transcript) {
+        leak::keep_transcript(m_transcript->argv, describe_exit(exit),
+                              read_file(m_transcript->stdout_file),
+                              read_file(m_transcript->stderr_file));
+        m_transcript.reset();
     }
 }
 

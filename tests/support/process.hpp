@@ -42,10 +42,12 @@ struct RunOptions {
     std::chrono::seconds timeout{120};        ///< SIGKILL after this; result.signal says so
 };
 
-/// Runs argv[0] (a path) to completion, capturing stdout and stderr.
+/// Runs argv[0] (a path) to completion, capturing stdout and stderr. A provision run also
+/// leaves a leak transcript when collection is on (leak_collect.hpp).
 ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions& options = {});
 
-/// A background child whose stdout/stderr go to files; for servers and kill tests.
+/// A background child whose stdout/stderr go to files; for servers and kill tests. A provision
+/// child leaves a leak transcript once reaped when collection is on (leak_collect.hpp).
 class ChildProcess {
 public:
     ChildProcess() = default;
@@ -62,8 +64,18 @@ public:
     std::optional<int> wait(std::chrono::milliseconds timeout);
 
 private:
+    /// A provision run's command line and output files, kept as a leak transcript once it
+    /// exits (tests/support/leak_collect.hpp).
+    struct Transcript {
+        std::vector<std::string> argv;
+        std::filesystem::path stdout_file;
+        std::filesystem::path stderr_file;
+    };
+    void reaped(int exit);
+
     pid_t m_pid = -1;
     std::optional<int> m_exit;  ///< set once reaped: exit code, or -signal
+    std::optional<Transcript> m_transcript;
 };
 
 /// Full path of the built binaries.
