@@ -163,6 +163,10 @@ void configure_easy(CURL* easy, const HttpRequest& request, Transfer& transfer) 
     } else if (request.method == "POST") {
         set(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
         set(easy, CURLOPT_POSTFIELDS, request.body.c_str());
+        // libcurl silently resends a request whose reused connection closes before any answer
+        // (it takes that for a stale keep-alive). For a create that would be a blind retry of a
+        // POST the portal may have processed, so a POST always opens its own connection.
+        set(easy, CURLOPT_FRESH_CONNECT, 1L);
     } else {
         set(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
         if (!request.body.empty() || request.method == "PUT") {

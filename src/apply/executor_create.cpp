@@ -210,6 +210,8 @@ void Executor::revoke_unpersisted(Lock& held, const Action& action, const api::A
         m_world.secrets.erase(action.entry);
     }
     m_stop = true;
+    // Best effort: an output written before another one failed would hold the doomed secret.
+    [[maybe_unused]] auto restored = write_all_outputs(m_manifest, m_world);
     held.unlock();
     auto removed = m_api.remove(key.id);
     const bool revoked = removed.ok() && removed.value();

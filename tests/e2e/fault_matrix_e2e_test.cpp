@@ -14,6 +14,8 @@
 
 #include "fault_support.hpp"
 
+#include <thread>
+
 #include <ctime>
 #include <functional>
 
@@ -352,17 +354,19 @@ TEST_CASE("fault matrix 6c: a create stalled below --low-speed-limit for --low-s
 // past the deadline too, so the outcome stays unknown (exit 6) for the next run.
 TEST_CASE("fault matrix 6d: --deadline ends a run whose create hangs, leaving the unknown outcome to the next run, which settles it", "[e2e][faults][timeouts]") {
     at_each_concurrency([](Emulator& emu, Project& project, int concurrency) {
-        emu.add_fault(on_create("silent", {{"latencyMs", 3000}}));
+        // The deadline leaves room for start-up and observing on a loaded machine, so that the
+        // create is surely sent before it, and the held create outlasts it.
+        emu.add_fault(on_create("silent", {{"latencyMs", 5000}}));
         const Run run =
-            apply(project, concurrency, {"--deadline", "1", "--request-timeout", "20"});
+            apply(project, concurrency, {"--deadline", "2", "--request-timeout", "20"});
         INFO(run.result.out << run.result.err);
-        CHECK(run.seconds < 2.0);
+        CHECK(run.seconds < 3.5);
         CHECK(run.result.exit_code == 6);
         const auto pending = pending_intents(project);
         REQUIRE(pending.size() == 1);
         if (concurrency == 1) {
             CHECK(pending[0] == "Integration Bot");
-            const auto log = wait_for_log(emu, 3, std::chrono::seconds(5));
+            const auto log = wait_for_log(emu, 3, std::chrono::seconds(8));
             check_requests(log, concurrency, observe_then({k_post}));
         }
         check_portal_keys_persisted(emu, project, project.secrets(""));
@@ -435,6 +439,11 @@ TEST_CASE("fault matrix 9: when the output directory becomes unwritable mid-run,
             emu.add_fault(on_create("latency", {{"skip", 1}, {"latencyMs", 1000}}));
         auto child = start_apply(project, concurrency, {});
         wait_until_fired(emu, slow);
+        if (concurrency > 1) {
+            // The other two creates answered at once; let them finish persisting, so that the
+            // directory does not vanish halfway through one of their writes.
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        }
         const fs::path moved = project.dir / "secrets.moved";
         fs::rename(project.secrets(""), moved);
         write_text(project.dir / "secrets", "not a directory\n");
