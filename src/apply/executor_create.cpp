@@ -56,11 +56,12 @@ void Executor::create_key(const Action& action) {
         }
         spdlog::warn("the create of '{}' has an unknown outcome ({}); checking the portal",
                      action.entry, created.error().message);
-        const std::optional<int> revoked = revoke_orphans(action.create, sent_at);
+        const core::Result<int> revoked = revoke_orphans(action.create, sent_at);
         lock.lock();
         if (!revoked) {
             fail(lock, "'" + action.entry + "': the create's outcome is unknown and the portal "
-                       "could not be checked; the next run reconciles it",
+                       "could not be checked (" + revoked.error().message +
+                       "); the next run reconciles it",
                  Outcome::unknown_outcome);
             m_stop = true;
             return;
@@ -86,12 +87,12 @@ void Executor::create_key(const Action& action) {
     }
 }
 
-/// Lists the keys and revokes those a lost create may have made; returns how many. nullopt when
+/// Lists the keys and revokes those a lost create may have made; returns how many. An error when
 /// the portal could not be asked, so the outcome stays unknown.
-std::optional<int> Executor::revoke_orphans(const api::CreateRequest& request, core::Timestamp sent_at) {
+core::Result<int> Executor::revoke_orphans(const api::CreateRequest& request, core::Timestamp sent_at) {
     auto keys = m_api.list();
     if (!keys.ok()) {
-        return std::nullopt;
+        return keys.error();
     }
     std::vector<api::ApiKey> orphans;
     {
@@ -108,7 +109,7 @@ std::optional<int> Executor::revoke_orphans(const api::CreateRequest& request, c
                      key.postfix, key.id);
         auto removed = m_api.remove(key.id);
         if (!removed.ok() && !is_unknown_id(removed.error())) {
-            return std::nullopt;
+            return removed.error();
         }
     }
     return static_cast<int>(orphans.size());

@@ -72,7 +72,7 @@ private:
 
     // Creates (executor_create.cpp).
     void create_key(const plan::Action& action);
-    std::optional<int> revoke_orphans(const api::CreateRequest& request, core::Timestamp sent_at);
+    core::Result<int> revoke_orphans(const api::CreateRequest& request, core::Timestamp sent_at);
     std::optional<std::uint64_t> journal_intent(const Lock& held, const plan::Action& action,
                                                 core::Timestamp at);
     void journal_resolved(const Lock& held, std::uint64_t seq);

@@ -361,7 +361,11 @@ TEST_CASE("fault matrix 6d: --deadline ends a run whose create hangs, leaving th
             apply(project, concurrency, {"--deadline", "2", "--request-timeout", "20"});
         INFO(run.result.out << run.result.err);
         CHECK(run.seconds < 3.5);
-        CHECK(run.result.exit_code == 6);
+        // The held create's transfer ends at the deadline. The list that follows is either past
+        // it too (the outcome stays unknown: 6) or squeezes in, finds no key, and the second
+        // attempt cannot be sent before the deadline (partial: 5). Both leave the intent pending.
+        CHECK((run.result.exit_code == 6 || run.result.exit_code == 5));
+        CHECK(contains(run.result.err, "deadline"));
         const auto pending = pending_intents(project);
         REQUIRE(pending.size() == 1);
         if (concurrency == 1) {
