@@ -61,9 +61,13 @@ void add_network_options(CLI::App& command, GlobalOptions& options) {
     command.add_option("--token-file", options.token_file,
                        "read the portal token from this file (mode 0600)");
     command.add_flag("--token-stdin", options.token_stdin, "read the portal token from standard input");
+    // Both must be positive: 0 would hand libcurl its defaults, 300 s to connect and no limit
+    // on a request.
     command.add_option("--connect-timeout", options.connect_timeout, "seconds to connect")
+        ->check(CLI::PositiveNumber)
         ->capture_default_str();
     command.add_option("--request-timeout", options.request_timeout, "seconds per request")
+        ->check(CLI::PositiveNumber)
         ->capture_default_str();
     command.add_option("--low-speed-limit", options.low_speed_limit,
                        "bytes per second below which a transfer counts as stalled")
