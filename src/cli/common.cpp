@@ -64,10 +64,10 @@ void add_network_options(CLI::App& command, GlobalOptions& options) {
     // Both must be positive: 0 would hand libcurl its defaults, 300 s to connect and no limit
     // on a request.
     command.add_option("--connect-timeout", options.connect_timeout, "seconds to connect")
-        ->check(CLI::PositiveNumber)
+        ->check(CLI::Range(0.001, 3600.0))
         ->capture_default_str();
     command.add_option("--request-timeout", options.request_timeout, "seconds per request")
-        ->check(CLI::PositiveNumber)
+        ->check(CLI::Range(0.001, 86400.0))
         ->capture_default_str();
     command.add_option("--low-speed-limit", options.low_speed_limit,
                        "bytes per second below which a transfer counts as stalled")
@@ -80,7 +80,7 @@ void add_network_options(CLI::App& command, GlobalOptions& options) {
         ->capture_default_str();
     command.add_option("--deadline", options.deadline,
                        "seconds for the whole run's network work, waits included (0 = none)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(CLI::Range(0.0, 604800.0))
         ->capture_default_str();
     command.add_option("--ca-bundle", options.ca_bundle, "PEM file of CA certificates to trust");
 }
