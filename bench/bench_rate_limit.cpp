@@ -81,7 +81,7 @@ int main() {
         }
     }
 
-    std::printf("## Rate-limited apply: N=%d keys, limit %d creates per %d s sliding window\n\n",
+    std::printf("## 4. Rate-limited apply: N=%d keys, limit %d creates per %d s sliding window\n\n",
                 k_keys, k_limit, k_window_s);
     std::printf("Fastest schedule the limit allows: %.1f s after the first create. Median of %d "
                 "runs; POSTs and keys are from the last run.\n\n",
