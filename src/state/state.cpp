@@ -155,6 +155,9 @@ core::Result<State> parse_state(std::string_view text, const std::string& file_n
     } catch (const Json::parse_error& e) {
         return corrupt(file_name,
                        "invalid JSON at " + core::text_position(text, e.byte > 0 ? e.byte - 1 : 0));
+    } catch (const Json::out_of_range&) {
+        // nlohmann reports a number beyond a double ("1e999") this way, without a position.
+        return corrupt(file_name, "invalid JSON: a number is too large");
     }
     if (!doc.is_object()) {
         return corrupt(file_name, "the document is not a JSON object");

@@ -228,6 +228,26 @@ TEST_CASE("a truncated state file is reported as corrupt with its position", "[s
     CHECK(parsed.error().message.find("line 3") != std::string::npos);
 }
 
+TEST_CASE("a state file with a secret as a field name is rejected without echoing it",
+          "[state]") {
+    const std::string secret =
+        "sk-0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d29f3a";
+    const std::string text = replace_once(state::serialize_state(sample_state()), "\"owner\":",
+                                          "\"" + secret + "\": 1, \"owner\":");
+    const auto parsed = state::parse_state(text, "bots.state.json");
+    REQUIRE_FALSE(parsed.ok());
+    CHECK_THAT(parsed.error().message, Catch::Contains("unknown field"));
+    CHECK(parsed.error().message.find(secret.substr(3, 16)) == std::string::npos);
+}
+
+TEST_CASE("a state file with a number too large for a double is reported as corrupt",
+          "[state]") {
+    const auto parsed = state::parse_state(R"({"version": 1e999})", "bots.state.json");
+    REQUIRE_FALSE(parsed.ok());
+    CHECK_THAT(parsed.error().message, Catch::Contains("bots.state.json is corrupt"));
+    CHECK_THAT(parsed.error().message, Catch::Contains("too large"));
+}
+
 TEST_CASE("a missing state file loads as an empty state", "[state]") {
     test_support::TempDir dir;
     const auto loaded = state::load_state(dir / "absent.state.json");
