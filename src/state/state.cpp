@@ -16,6 +16,7 @@
 #include "provision/core/atomic_file.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <tuple>
 
@@ -109,8 +110,13 @@ core::Result<RetiringKey> parse_retiring(const Json& json, const std::string& at
     return key;
 }
 
+/// The order of retiring records in the file. Times compare at the precision the file keeps
+/// (whole seconds), so a state lists its records in the same order before and after it is
+/// saved and loaded again.
 bool retiring_less(const RetiringKey& a, const RetiringKey& b) {
-    return std::tie(a.entry, a.retire_after, a.id) < std::tie(b.entry, b.retire_after, b.id);
+    const auto a_time = std::chrono::floor<std::chrono::seconds>(a.retire_after);
+    const auto b_time = std::chrono::floor<std::chrono::seconds>(b.retire_after);
+    return std::tie(a.entry, a_time, a.id) < std::tie(b.entry, b_time, b.id);
 }
 
 } // namespace

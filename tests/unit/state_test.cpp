@@ -122,6 +122,27 @@ TEST_CASE("a serialised state parses back to the same records and the same bytes
     CHECK(parsed->owner_id == original.owner_id);
 }
 
+TEST_CASE("retiring records within one second keep their order through a save and a load",
+          "[state]") {
+    // The file keeps whole seconds; ordering by the sub-second times it drops made the records
+    // of a reloaded state swap places, so each save rewrote the file.
+    state::State s = sample_state();
+    s.retiring.clear();
+    const core::Timestamp t = *core::parse_iso8601("2026-07-02T12:00:00Z");
+    for (const auto& [id, millis] : {std::pair{"z", 500}, std::pair{"a", 700}}) {
+        state::RetiringKey key;
+        key.entry = "Integration Bot";
+        key.id = id;
+        key.retire_after = t + std::chrono::milliseconds{millis};
+        key.reason = "rotated";
+        s.retiring.push_back(key);
+    }
+    const std::string saved = state::serialize_state(s);
+    const auto loaded = state::parse_state(saved, "s.json");
+    REQUIRE(loaded.ok());
+    CHECK(state::serialize_state(*loaded) == saved);
+}
+
 TEST_CASE("serialisation sorts entries so insertion order does not change the bytes", "[state]") {
     State forward;
     State backward;
