@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <sstream>
 
 namespace provision::apply {
@@ -20,7 +21,51 @@ core::Error io_error(const std::string& what, const std::filesystem::path& path)
     return core::make_error(core::Errc::io, what + " " + path.string() + ": " + std::strerror(errno));
 }
 
+/// True when the record has the sequence number every record is written with: a whole number
+/// that a next one can follow. A record without one cannot be matched to its intent.
+bool has_seq(const nlohmann::json& record) {
+    const auto seq = record.find("seq");
+    return seq != record.end() && seq->is_number_unsigned() &&
+           seq->get<std::uint64_t>() < std::numeric_limits<std::uint64_t>::max();
+}
+
+/// A string field of a record, "" when it is missing or not a string: a mangled field must not
+/// make a pending intent disappear (reconciliation settles an intent whatever its name).
+std::string string_field(const nlohmann::json& record, const char* name) {
+    const auto field = record.find(name);
+    return field != record.end() && field->is_string() ? field->get<std::string>() : std::string();
+}
+
+/// Drops intent `seq` from `pending`: its done or resolved record was read or written.
+void settle_intent(std::vector<Intent>& pending, std::uint64_t seq) {
+    std::erase_if(pending, [seq](const Intent& i) { return i.seq == seq; });
+}
+
 }  // namespace
+
+JournalContents parse_journal(std::string_view text) {
+    JournalContents contents;
+    std::istringstream lines{std::string(text)};
+    std::string line;
+    while (std::getline(lines, line)) {
+        const auto record = nlohmann::json::parse(line, nullptr, false);
+        if (record.is_discarded() || !record.is_object() || !has_seq(record)) {
+            continue;  // a torn line from a crash mid-append: the intent before it still counts
+        }
+        const auto seq = record["seq"].get<std::uint64_t>();
+        contents.next_seq = std::max(contents.next_seq, seq + 1);
+        const std::string op = string_field(record, "op");
+        if (op == "intent") {
+            const auto time = core::parse_iso8601(string_field(record, "time"));
+            contents.pending.push_back(Intent{seq, string_field(record, "entry"),
+                                              string_field(record, "name"),
+                                              time.value_or(core::Timestamp{})});
+        } else if (op == "done" || op == "resolved") {
+            settle_intent(contents.pending, seq);
+        }
+    }
+    return contents;
+}
 
 core::Result<Journal> Journal::open(const std::filesystem::path& path) {
     Journal journal;
@@ -32,32 +77,13 @@ core::Result<Journal> Journal::open(const std::filesystem::path& path) {
     if (!text.value()) {
         return journal;
     }
-    std::istringstream lines(*text.value());
-    std::string line;
-    while (std::getline(lines, line)) {
-        const auto record = nlohmann::json::parse(line, nullptr, false);
-        if (record.is_discarded() || !record.is_object() || !record.contains("seq")) {
-            continue;  // a torn line from a crash mid-append: the intent before it still counts
-        }
-        const auto seq = record.value("seq", std::uint64_t{0});
-        journal.m_next_seq = std::max(journal.m_next_seq, seq + 1);
-        const std::string op = record.value("op", "");
-        if (op == "intent") {
-            const auto time = core::parse_iso8601(record.value("time", ""));
-            journal.m_pending.push_back(
-                Intent{seq, record.value("entry", ""), record.value("name", ""), time.value_or(core::Timestamp{})});
-        } else if (op == "done" || op == "resolved") {
-            journal.settle(seq);
-        }
-    }
+    JournalContents contents = parse_journal(*text.value());
+    journal.m_pending = std::move(contents.pending);
+    journal.m_next_seq = contents.next_seq;
     return journal;
 }
 
-void Journal::settle(std::uint64_t seq) {
-    m_pending.erase(std::remove_if(m_pending.begin(), m_pending.end(),
-                                   [seq](const Intent& i) { return i.seq == seq; }),
-                    m_pending.end());
-}
+void Journal::settle(std::uint64_t seq) { settle_intent(m_pending, seq); }
 
 core::Status Journal::append(const std::string& line) {
     const int fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);

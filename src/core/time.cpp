@@ -92,7 +92,14 @@ std::optional<Timestamp> parse_iso8601(std::string_view text) {
     }
     const sys_days days{ymd};
     const auto local = days + hours{hour} + minutes{minute} + seconds{second} + fraction;
-    return Timestamp{local - offset};
+    const Timestamp utc{local - offset};
+    // The offset (or a leap second) can carry the time out of the years 0000-9999, which
+    // format_iso8601 cannot write as four digits: a state saved with it could never load again.
+    const std::chrono::year utc_year = year_month_day{floor<std::chrono::days>(utc)}.year();
+    if (utc_year < std::chrono::year{0} || utc_year > std::chrono::year{9999}) {
+        return std::nullopt;
+    }
+    return utc;
 }
 
 std::string format_iso8601(Timestamp t) {

@@ -11,7 +11,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace provision::manifest::detail {
@@ -72,12 +71,20 @@ std::size_t find_secret_like(std::string_view text, std::size_t from);
 /// A parsed YAML node, detached from yaml-cpp.
 struct Node {
     enum class Kind { null, scalar, sequence, map };
+    /// One `key: value` of a map. A class of its own, not std::pair<Node, Node>: clang rejects
+    /// a pair of the enclosing type while that type is still incomplete.
+    struct Entry;
     Kind kind = Kind::null;
     std::string text;  ///< scalar value
     bool plain = true; ///< false for quoted and block scalars
     std::size_t offset = k_no_offset;
-    std::vector<Node> items;                    ///< sequence
-    std::vector<std::pair<Node, Node>> entries; ///< map, in file order, duplicates removed
+    std::vector<Node> items;    ///< sequence
+    std::vector<Entry> entries; ///< map, in file order, duplicates removed
+};
+
+struct Node::Entry {
+    Node key;
+    Node value;
 };
 
 /// Parses one YAML document (already accepted by scan_subset) into a tree. nullopt on a

@@ -114,7 +114,6 @@ private:
                     m_indents.push_back(indent);
                     check_depth(line_offset + indent);
                 }
-                m_line_indent = indent;
             }
             m_seen_content = true;
         }
@@ -276,7 +275,7 @@ private:
         case '>':
             if (m_flow_depth == 0) {
                 m_block_scalar = true;
-                m_block_parent_indent = m_line_indent;
+                m_block_parent_indent = block_scalar_parent(i);
                 m_block_indent = 0;
                 return line.size();
             }
@@ -298,8 +297,13 @@ private:
             break;
         case '-':
             if (next_blank && m_flow_depth == 0) {
-                // A compact sequence entry nests one level without a new line.
-                m_indents.push_back(i + 2);
+                // A compact sequence entry nests one level without a new line; the nested
+                // node's indentation is the column where it starts ("-   key:" is 4 deeper).
+                std::size_t nested = i + 1;
+                while (nested < line.size() && is_blank(line[nested])) {
+                    ++nested;
+                }
+                m_indents.push_back(nested);
                 check_depth(offset);
                 expect_node = true;
                 return i + 1;
@@ -310,6 +314,17 @@ private:
         }
         expect_node = false;
         return scan_plain(line, i);
+    }
+
+    /// The indentation that a block scalar starting at column `at` must indent its content
+    /// past: that of the node holding it. On "- key: |" that is `key`, the innermost block
+    /// indentation, not the line's first column; on "- |" the scalar is itself that innermost
+    /// node, so it is the level before. Taken too shallow, YAML lines would be skipped as text.
+    std::size_t block_scalar_parent(std::size_t at) const {
+        if (m_indents.size() > 1 && m_indents.back() == at) {
+            return m_indents[m_indents.size() - 2];
+        }
+        return m_indents.empty() ? 0 : m_indents.back();
     }
 
     /// Skips a plain scalar; returns the offset of what ends it.
@@ -339,7 +354,6 @@ private:
     std::size_t m_flow_depth = 0;
     std::size_t m_nodes = 0;
     std::vector<std::size_t> m_indents;
-    std::size_t m_line_indent = 0;
     bool m_block_scalar = false;
     std::size_t m_block_parent_indent = 0;
     std::size_t m_block_indent = 0;

@@ -105,7 +105,7 @@ private:
                                  "); YAML would silently keep one of them, so remove the other");
                 continue;
             }
-            to.entries.emplace_back(std::move(key), std::move(value));
+            to.entries.push_back(Node::Entry{std::move(key), std::move(value)});
         }
         return true;
     }

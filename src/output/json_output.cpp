@@ -48,6 +48,9 @@ core::Result<SecretMap> parse_json(std::string_view text) {
     } catch (const Json::parse_error& e) {
         return corrupt("is not valid JSON (error at " +
                        core::text_position(text, e.byte > 0 ? e.byte - 1 : 0) + ")");
+    } catch (const Json::out_of_range&) {
+        // nlohmann reports a number beyond a double ("1e999") this way, without a position.
+        return corrupt("is not valid JSON (a number is too large)");
     }
     if (!doc.is_object()) {
         return corrupt("is not a JSON object");

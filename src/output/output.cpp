@@ -261,17 +261,30 @@ core::Result<std::string> render_output(const manifest::OutputSpec& spec,
 
 core::Result<std::map<std::string, core::Secret>> parse_output(const manifest::OutputSpec& spec,
                                                                std::string_view text) {
+    core::Result<detail::SecretMap> values =
+        core::make_error(core::Errc::internal, "unknown output format");
     switch (spec.format) {
     case manifest::OutputFormat::dotenv:
-        return detail::parse_dotenv(text);
+        values = detail::parse_dotenv(text);
+        break;
     case manifest::OutputFormat::json:
-        return detail::parse_json(text);
+        values = detail::parse_json(text);
+        break;
     case manifest::OutputFormat::yaml:
-        return detail::parse_yaml(text);
+        values = detail::parse_yaml(text);
+        break;
     case manifest::OutputFormat::k8s_secret:
-        return detail::parse_k8s_secret(text);
+        values = detail::parse_k8s_secret(text);
+        break;
     }
-    return core::make_error(core::Errc::internal, "unknown output format");
+    if (!values) {
+        // A reader's message may quote the file (a variable name, a key), and the file is full
+        // of secrets: a mangled line can put one where a name belongs.
+        core::Error error = values.error();
+        error.message = core::redact_secrets(error.message);
+        return error;
+    }
+    return values;
 }
 
 core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manifest::Manifest& m) {

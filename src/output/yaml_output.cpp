@@ -44,10 +44,13 @@ core::Result<YAML::Node> load_yaml(std::string_view format, std::string_view tex
     }
 }
 
-/// A child of a map read without inserting; an undefined node when absent.
+/// A child of a map read without inserting; an undefined node when absent. yaml-cpp answers a
+/// missing key with an invalid node, which throws on every question but IsDefined(); the
+/// undefined node returned instead answers IsScalar(), IsMap()... with false.
 YAML::Node child(const YAML::Node& map, const char* key) {
     const YAML::Node& const_map = map;
-    return const_map[key];
+    YAML::Node found = const_map[key];
+    return found.IsDefined() ? found : YAML::Node(YAML::NodeType::Undefined);
 }
 
 bool is_scalar(const YAML::Node& node, std::string_view value) {

@@ -137,9 +137,11 @@ public:
         if (m_error) {
             return;
         }
+        // An unknown field's name is the file's text, and may be a secret that does not belong.
         const std::string where = m_path.empty() ? field_name : m_path + "." + field_name;
         m_error = core::make_error(core::Errc::invalid_input,
-                                   "state file " + m_file + ": " + where + ": " + message);
+                                   core::redact_secrets("state file " + m_file + ": " + where +
+                                                        ": " + message));
     }
 
 private:

@@ -16,6 +16,7 @@
 #include "provision/core/atomic_file.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <tuple>
 
@@ -109,8 +110,13 @@ core::Result<RetiringKey> parse_retiring(const Json& json, const std::string& at
     return key;
 }
 
+/// The order of retiring records in the file. Times compare at the precision the file keeps
+/// (whole seconds), so a state lists its records in the same order before and after it is
+/// saved and loaded again.
 bool retiring_less(const RetiringKey& a, const RetiringKey& b) {
-    return std::tie(a.entry, a.retire_after, a.id) < std::tie(b.entry, b.retire_after, b.id);
+    const auto a_time = std::chrono::floor<std::chrono::seconds>(a.retire_after);
+    const auto b_time = std::chrono::floor<std::chrono::seconds>(b.retire_after);
+    return std::tie(a.entry, a_time, a.id) < std::tie(b.entry, b_time, b.id);
 }
 
 } // namespace
@@ -155,6 +161,9 @@ core::Result<State> parse_state(std::string_view text, const std::string& file_n
     } catch (const Json::parse_error& e) {
         return corrupt(file_name,
                        "invalid JSON at " + core::text_position(text, e.byte > 0 ? e.byte - 1 : 0));
+    } catch (const Json::out_of_range&) {
+        // nlohmann reports a number beyond a double ("1e999") this way, without a position.
+        return corrupt(file_name, "invalid JSON: a number is too large");
     }
     if (!doc.is_object()) {
         return corrupt(file_name, "the document is not a JSON object");

@@ -63,6 +63,20 @@ TEST_CASE("ISO-8601 dates with offsets and 7 fraction digits parse to UTC", "[co
     CHECK_FALSE(parse_iso8601(""));
 }
 
+TEST_CASE("ISO-8601 dates that leave the years 0000-9999 in UTC are refused", "[core]") {
+    // Accepted, they were written back as "-001-12-31T23:00:00Z" and "10000-01-01T...", which
+    // do not parse: a state file saved with one could not be loaded again.
+    CHECK_FALSE(parse_iso8601("0000-01-01T00:00:00+01:00"));
+    CHECK_FALSE(parse_iso8601("9999-12-31T23:00:00-01:00"));
+    CHECK_FALSE(parse_iso8601("9999-12-31T23:59:60Z"));
+    const auto first = parse_iso8601("0000-01-01T00:00:00Z");
+    const auto last = parse_iso8601("9999-12-31T23:59:59.999999Z");
+    REQUIRE(first);
+    REQUIRE(last);
+    CHECK(format_iso8601(*first) == "0000-01-01T00:00:00Z");
+    CHECK(format_iso8601(*last) == "9999-12-31T23:59:59Z");
+}
+
 TEST_CASE("durations accept one positive integer and a unit", "[core]") {
     CHECK(parse_duration("30d") == std::chrono::seconds{30 * 86400});
     CHECK(parse_duration("2w") == std::chrono::seconds{14 * 86400});

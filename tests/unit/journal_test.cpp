@@ -85,3 +85,31 @@ TEST_CASE("the journal never holds a secret: only entry, name, time and ids", "[
     CHECK(text.value()->find("sk-") == std::string::npos);
     CHECK(text.value()->find("\"op\":\"intent\"") != std::string::npos);
 }
+
+TEST_CASE("a mangled record neither throws nor drops a pending intent", "[journal]") {
+    const auto contents = apply::parse_journal(
+        "{\"op\":\"intent\",\"seq\":1,\"entry\":\"Bot\",\"name\":1,\"time\":2}\n"
+        "{\"op\":\"intent\",\"seq\":2,\"entry\":[],\"name\":\"Two\"}\n"
+        "{\"op\":7,\"seq\":2}\n");
+    REQUIRE(contents.pending.size() == 2);
+    CHECK(contents.pending[0].seq == 1);
+    CHECK(contents.pending[0].entry == "Bot");
+    CHECK(contents.pending[0].name.empty());
+    CHECK(contents.pending[0].time == core::Timestamp{});
+    CHECK(contents.pending[1].entry.empty());
+    CHECK(contents.next_seq == 3);
+}
+
+TEST_CASE("a record whose sequence number is not a whole number below 2^64-1 is skipped",
+          "[journal]") {
+    // Taken as it was, -1 became 2^64-1 and the next number wrapped to 0, below pending ones.
+    const auto contents = apply::parse_journal(
+        "{\"op\":\"intent\",\"seq\":-1,\"entry\":\"A\",\"name\":\"A\"}\n"
+        "{\"op\":\"intent\",\"seq\":18446744073709551615,\"entry\":\"B\",\"name\":\"B\"}\n"
+        "{\"op\":\"intent\",\"seq\":1e300,\"entry\":\"C\",\"name\":\"C\"}\n"
+        "{\"op\":\"intent\",\"seq\":\"4\",\"entry\":\"D\",\"name\":\"D\"}\n"
+        "{\"op\":\"intent\",\"seq\":5,\"entry\":\"E\",\"name\":\"E\"}\n");
+    REQUIRE(contents.pending.size() == 1);
+    CHECK(contents.pending[0].entry == "E");
+    CHECK(contents.next_seq == 6);
+}

@@ -74,6 +74,29 @@ TEST_CASE("anchor, alias and tag characters inside text and comments are ordinar
     CHECK(result.manifest->outputs[0].path_as_written == "../&out/*x!.env");
 }
 
+TEST_CASE("an anchor or tag on the line after an empty block scalar in a list entry is refused",
+          "[manifest]") {
+    // The scalar's content must be indented past `name`, not past the `-`: these lines are
+    // fields of the entry, which the prescan once skipped as the scalar's text and so let
+    // yaml-cpp see the alias.
+    const std::string head = "version: 1\nkeys:\n";
+    check_error_at(load(head + "  - name: |\n    permissions: &p [*p]\n"),
+                   "YAML anchors (`&p`) are not supported", 4, 18);
+    check_error_at(load(head + "  -   name: >\n      permissions: !t [files:read]\n"),
+                   "YAML tags (`!t`) are not supported", 4, 20);
+}
+
+TEST_CASE("block scalars in list entries keep anchor characters as text", "[manifest]") {
+    auto text = k_valid;
+    text.replace(text.find("Integration Bot"), 15, ">-\n      Integration\n      Bot");
+    text.replace(text.find("../secrets/bots.env"), 19, "|-\n      ../&out/*x!.env");
+    const auto result = load(text);
+    INFO(all_messages(result));
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->keys[0].name == "Integration Bot");
+    CHECK(result.manifest->outputs[0].path_as_written == "../&out/*x!.env");
+}
+
 TEST_CASE("tags, directives and a second document are refused", "[manifest]") {
     auto tagged = k_valid;
     tagged.replace(tagged.find("30"), 2, "!!int 30");

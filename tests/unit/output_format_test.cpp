@@ -297,6 +297,45 @@ TEST_CASE("corrupt JSON, YAML and Kubernetes outputs are errors", "[output]") {
                     .ok());
 }
 
+TEST_CASE("a YAML or Kubernetes output missing a field it needs is an error, not an exception",
+          "[output]") {
+    // yaml-cpp throws when asked about a missing key; a file of the other YAML format, or one
+    // edited by hand, must read as corrupt instead.
+    const std::string yaml_output = "version: 1\nkeys: {}\n";
+    const auto as_kubernetes = output::parse_output(spec_for(OutputFormat::k8s_secret), yaml_output);
+    REQUIRE_FALSE(as_kubernetes.ok());
+    CHECK_THAT(as_kubernetes.error().message, Catch::Contains("not a v1 Secret manifest"));
+    const auto no_secret =
+        output::parse_output(spec_for(OutputFormat::yaml), "version: 1\nkeys:\n  A_KEY: {id: x}\n");
+    REQUIRE_FALSE(no_secret.ok());
+    CHECK_THAT(no_secret.error().message, Catch::Contains("keys.A_KEY has no \"secret\" string"));
+    const auto no_version = output::parse_output(spec_for(OutputFormat::yaml), "keys: {}\n");
+    REQUIRE_FALSE(no_version.ok());
+    CHECK_THAT(no_version.error().message, Catch::Contains("version: 1"));
+}
+
+TEST_CASE("a corrupt output's error never repeats a secret the file holds", "[output]") {
+    const std::string secret =
+        "sk-0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d29f3a";
+    // A secret pasted on a line of its own reads as a variable name with no `=`.
+    const auto dotenv =
+        output::parse_output(spec_for(OutputFormat::dotenv), "A=ok\n" + secret + "\n");
+    REQUIRE_FALSE(dotenv.ok());
+    CHECK_THAT(dotenv.error().message, Catch::Contains("line 2"));
+    CHECK(dotenv.error().message.find(secret.substr(3, 16)) == std::string::npos);
+    const auto json = output::parse_output(spec_for(OutputFormat::json),
+                                           R"({"version":1,"keys":{")" + secret + R"(":"x"}})");
+    REQUIRE_FALSE(json.ok());
+    CHECK(json.error().message.find(secret.substr(3, 16)) == std::string::npos);
+}
+
+TEST_CASE("a JSON output with a number too large for a double is an error", "[output]") {
+    const auto parsed =
+        output::parse_output(spec_for(OutputFormat::json), R"({"version":1e999,"keys":{}})");
+    REQUIRE_FALSE(parsed.ok());
+    CHECK_THAT(parsed.error().message, Catch::Contains("not valid JSON"));
+}
+
 TEST_CASE("values a format cannot carry are refused with a message naming the variable",
           "[output]") {
     const auto nul = make_record("n", "NUL_VALUE", std::string("a\0b", 3));

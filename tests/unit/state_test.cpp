@@ -122,6 +122,27 @@ TEST_CASE("a serialised state parses back to the same records and the same bytes
     CHECK(parsed->owner_id == original.owner_id);
 }
 
+TEST_CASE("retiring records within one second keep their order through a save and a load",
+          "[state]") {
+    // The file keeps whole seconds; ordering by the sub-second times it drops made the records
+    // of a reloaded state swap places, so each save rewrote the file.
+    state::State s = sample_state();
+    s.retiring.clear();
+    const core::Timestamp t = *core::parse_iso8601("2026-07-02T12:00:00Z");
+    for (const auto& [id, millis] : {std::pair{"z", 500}, std::pair{"a", 700}}) {
+        state::RetiringKey key;
+        key.entry = "Integration Bot";
+        key.id = id;
+        key.retire_after = t + std::chrono::milliseconds{millis};
+        key.reason = "rotated";
+        s.retiring.push_back(key);
+    }
+    const std::string saved = state::serialize_state(s);
+    const auto loaded = state::parse_state(saved, "s.json");
+    REQUIRE(loaded.ok());
+    CHECK(state::serialize_state(*loaded) == saved);
+}
+
 TEST_CASE("serialisation sorts entries so insertion order does not change the bytes", "[state]") {
     State forward;
     State backward;
@@ -226,6 +247,26 @@ TEST_CASE("a truncated state file is reported as corrupt with its position", "[s
     REQUIRE_FALSE(parsed.ok());
     CHECK(parsed.error().message.find("bots.state.json is corrupt") != std::string::npos);
     CHECK(parsed.error().message.find("line 3") != std::string::npos);
+}
+
+TEST_CASE("a state file with a secret as a field name is rejected without echoing it",
+          "[state]") {
+    const std::string secret =
+        "sk-0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d29f3a";
+    const std::string text = replace_once(state::serialize_state(sample_state()), "\"owner\":",
+                                          "\"" + secret + "\": 1, \"owner\":");
+    const auto parsed = state::parse_state(text, "bots.state.json");
+    REQUIRE_FALSE(parsed.ok());
+    CHECK_THAT(parsed.error().message, Catch::Contains("unknown field"));
+    CHECK(parsed.error().message.find(secret.substr(3, 16)) == std::string::npos);
+}
+
+TEST_CASE("a state file with a number too large for a double is reported as corrupt",
+          "[state]") {
+    const auto parsed = state::parse_state(R"({"version": 1e999})", "bots.state.json");
+    REQUIRE_FALSE(parsed.ok());
+    CHECK_THAT(parsed.error().message, Catch::Contains("bots.state.json is corrupt"));
+    CHECK_THAT(parsed.error().message, Catch::Contains("too large"));
 }
 
 TEST_CASE("a missing state file loads as an empty state", "[state]") {

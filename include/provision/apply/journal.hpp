@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace provision::apply {
@@ -25,6 +26,17 @@ struct Intent {
     std::string name;   ///< the key name sent in the POST
     core::Timestamp time{};  ///< when the POST was about to be sent
 };
+
+/// What a journal's text says: the intents still pending, oldest first, and the sequence
+/// number the next intent gets.
+struct JournalContents {
+    std::vector<Intent> pending;
+    std::uint64_t next_seq = 1;
+};
+
+/// Reads journal text as Journal::open does: lines that are not records (a torn last line) are
+/// skipped. Never throws.
+JournalContents parse_journal(std::string_view text);
 
 class Journal {
 public:

@@ -12,8 +12,9 @@ using Clock = std::chrono::system_clock;
 using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
 
 /// Parses ISO-8601 "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm)" (up to 9 fraction digits)
-/// into UTC. Returns nullopt for anything else. A missing offset is rejected: DocSpace always
-/// sends one, and guessing a zone would shift expiries by hours.
+/// into UTC. Returns nullopt for anything else, and for a time that is not in the years
+/// 0000-9999 once in UTC (format_iso8601 could not write it back). A missing offset is
+/// rejected: DocSpace always sends one, and guessing a zone would shift expiries by hours.
 std::optional<Timestamp> parse_iso8601(std::string_view text);
 
 /// "YYYY-MM-DDTHH:MM:SSZ" (seconds precision, UTC); used in state files and JSON output.
