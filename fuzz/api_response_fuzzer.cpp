@@ -86,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         api::HttpResponse response;
         response.status = status;
         response.body = std::string(body);
-        response.headers["retry-after"] = "3";
+        response.headers.emplace("retry-after", "3");
         const core::Error error = api::detail::error_from_response(response, "fuzzing", now);
         FUZZ_CHECK(error.http_status == status);
         FUZZ_CHECK(error.retry_after == std::chrono::seconds{3});
