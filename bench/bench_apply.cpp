@@ -25,25 +25,6 @@ constexpr int k_keys = 20;
 constexpr int k_latency_ms = 20;
 constexpr int k_repeats = 3;
 
-std::string manifest_text() {
-    std::string text = "version: 1\n"
-                       "portal:\n"
-                       "  url: ${DOCSPACE_URL}\n"
-                       "  token: ${DOCSPACE_TOKEN}\n"
-                       "outputs:\n"
-                       "  - path: ../secrets/bench.env\n"
-                       "    format: dotenv\n"
-                       "keys:\n";
-    for (int i = 1; i <= k_keys; ++i) {
-        char name[32];
-        std::snprintf(name, sizeof name, "Bench Key %02d", i);
-        text += std::string("  - name: ") + name + "\n" +
-                "    permissions: [files:read]\n"
-                "    expiresInDays: 30\n";
-    }
-    return text;
-}
-
 /// One timed step: wall time, exit code, and what the emulator saw during it.
 struct Step {
     std::vector<double> seconds;
@@ -109,7 +90,7 @@ int main() {
                 bench::TempDir dir;
                 const auto manifest = dir.path() / "manifests" / "bench.yaml";
                 bench::fs::create_directories(manifest.parent_path());
-                std::ofstream(manifest) << manifest_text();
+                std::ofstream(manifest) << bench::keys_manifest(k_keys, "Bench Key");
                 const auto log = dir.path() / "run.log";
                 fresh_start(emu);
                 record(first_at[concurrency],

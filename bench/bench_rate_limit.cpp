@@ -23,25 +23,6 @@ constexpr int k_limit = 5;
 constexpr int k_window_s = 3;
 constexpr int k_repeats = 2;
 
-std::string manifest_text() {
-    std::string text = "version: 1\n"
-                       "portal:\n"
-                       "  url: ${DOCSPACE_URL}\n"
-                       "  token: ${DOCSPACE_TOKEN}\n"
-                       "outputs:\n"
-                       "  - path: ../secrets/bench.env\n"
-                       "    format: dotenv\n"
-                       "keys:\n";
-    for (int i = 1; i <= k_keys; ++i) {
-        char name[32];
-        std::snprintf(name, sizeof name, "Limited Key %02d", i);
-        text += std::string("  - name: ") + name + "\n" +
-                "    permissions: [files:read]\n"
-                "    expiresInDays: 30\n";
-    }
-    return text;
-}
-
 struct Row {
     std::vector<double> seconds;
     int posts = 0;
@@ -65,7 +46,7 @@ int main() {
             bench::TempDir dir;
             const auto manifest = dir.path() / "manifests" / "bench.yaml";
             bench::fs::create_directories(manifest.parent_path());
-            std::ofstream(manifest) << manifest_text();
+            std::ofstream(manifest) << bench::keys_manifest(k_keys, "Limited Key");
             emu.control("POST", "/__emulator/reset");
             const auto t = bench::run_timed({provision, "apply", manifest.string(), "--concurrency",
                                              std::to_string(concurrency)},

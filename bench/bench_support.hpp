@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -124,6 +123,26 @@ inline Timed run_timed(const std::vector<std::string>& argv,
     text << in.rdbuf();
     t.output = text.str();
     return t;
+}
+
+/// A manifest of `count` keys named `prefix` plus a two-digit 1-based index ("Bench Key 01"..),
+/// each [files:read] for 30 days, with one dotenv output.
+inline std::string keys_manifest(int count, const std::string& prefix) {
+    std::string text = "version: 1\n"
+                       "portal:\n"
+                       "  url: ${DOCSPACE_URL}\n"
+                       "  token: ${DOCSPACE_TOKEN}\n"
+                       "outputs:\n"
+                       "  - path: ../secrets/bench.env\n"
+                       "    format: dotenv\n"
+                       "keys:\n";
+    for (int i = 1; i <= count; ++i) {
+        const std::string index = (i < 10 ? "0" : "") + std::to_string(i);
+        text += "  - name: " + prefix + " " + index + "\n" +
+                "    permissions: [files:read]\n"
+                "    expiresInDays: 30\n";
+    }
+    return text;
 }
 
 /// A docspace-emulator child with `--test-controls`, stopped with SIGTERM on destruction.

@@ -2,6 +2,7 @@
 // a second run changes nothing, lost creates are reconciled without duplicates, and a secret
 // that cannot be written is revoked.
 
+#include "apply_test_support.hpp"
 #include "provision/api/fake_keys_api.hpp"
 #include "provision/apply/executor.hpp"
 #include "provision/core/atomic_file.hpp"
@@ -24,18 +25,7 @@ struct Fixture {
     manifest::Manifest manifest;
     api::FakeKeysApi api;
 
-    Fixture() {
-        dir = fs::temp_directory_path() /
-              ("provision-executor-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
-        fs::create_directories(dir);
-        manifest.file = dir / "bots.yaml";
-        manifest.state_path = dir / "bots.state.json";
-        manifest.portal.url = "http://127.0.0.1:1";
-        manifest::OutputSpec out;
-        out.path = dir / "secrets" / "bots.env";
-        out.path_as_written = "secrets/bots.env";
-        out.format = manifest::OutputFormat::dotenv;
-        manifest.outputs.push_back(out);
+    Fixture() : dir(apply_test::fresh_dir("provision-executor-")), manifest(apply_test::manifest_in(dir)) {
         add_key("Integration Bot", {"files:read", "rooms:read"}, 30);
         add_key("Audit Reader", {"*:read"}, std::nullopt);
     }
@@ -43,28 +33,21 @@ struct Fixture {
     Fixture(const Fixture&) = delete;
     Fixture& operator=(const Fixture&) = delete;
 
-    static int& counter() {
-        static int n = 0;
-        return n;
-    }
-
     void add_key(const std::string& name, std::vector<std::string> scopes, std::optional<int> days) {
-        manifest::KeySpec k;
-        k.name = name;
-        k.permissions = core::Scopes::from_list(scopes);
-        k.expires_in_days = days;
-        k.env = manifest::default_env_name(name);
-        manifest.keys.push_back(k);
+        apply_test::add_key(manifest, name, scopes, days);
     }
 
     /// observe + plan + apply, as `provision apply` does.
-    apply::ApplyReport apply_once(plan::PlanOptions options = {}) {
+    apply::ApplyReport apply_once(plan::PlanOptions options = {}, int concurrency = 1) {
         auto world = apply::observe(manifest, api);
         REQUIRE(world.ok());
         const auto view = apply::outputs_view(manifest, world.value());
         const auto p = plan::make_plan({manifest, world->state, world->observed, view,
                                         world->user.id, api.now(), options});
-        return apply::apply_plan(manifest, p, world.value(), api, {[this] { return api.now(); }});
+        apply::ApplyOptions apply_options;
+        apply_options.clock = [this] { return api.now(); };
+        apply_options.concurrency = concurrency;
+        return apply::apply_plan(manifest, p, world.value(), api, apply_options);
     }
 
     plan::Plan plan_now() {
@@ -201,15 +184,7 @@ TEST_CASE("with concurrency, entries run in parallel and every secret still land
         f.add_key("Worker " + std::to_string(i), {"files:read"}, 30);
     }
     f.api.set_latency(std::chrono::milliseconds(20));
-    auto world = apply::observe(f.manifest, f.api);
-    REQUIRE(world.ok());
-    const auto p = plan::make_plan({f.manifest, world->state, world->observed,
-                                    apply::outputs_view(f.manifest, world.value()), world->user.id,
-                                    f.api.now(), {}});
-    apply::ApplyOptions options;
-    options.clock = [&f] { return f.api.now(); };
-    options.concurrency = 4;
-    const auto report = apply::apply_plan(f.manifest, p, world.value(), f.api, options);
+    const auto report = f.apply_once({}, 4);
     CHECK(report.outcome == apply::Outcome::success);
     CHECK(report.created == 12);
     CHECK(f.api.count("create") == 12);
@@ -236,15 +211,7 @@ TEST_CASE("with concurrency, lost creates are reconciled per entry and one key p
         f.api.fail_next("create", core::make_error(core::Errc::connection_lost, "connection dropped"),
                         api::FakeKeysApi::Inject::after_commit);
     }
-    auto world = apply::observe(f.manifest, f.api);
-    REQUIRE(world.ok());
-    const auto p = plan::make_plan({f.manifest, world->state, world->observed,
-                                    apply::outputs_view(f.manifest, world.value()), world->user.id,
-                                    f.api.now(), {}});
-    apply::ApplyOptions options;
-    options.clock = [&f] { return f.api.now(); };
-    options.concurrency = 4;
-    const auto report = apply::apply_plan(f.manifest, p, world.value(), f.api, options);
+    const auto report = f.apply_once({}, 4);
     CHECK(report.outcome == apply::Outcome::success);
     CHECK(f.api.count("create") == 11);  // 8 entries, 3 of them twice
     CHECK(f.api.count("remove") == 3);

@@ -2,12 +2,12 @@
 // or adopted when an output already holds its secret; an intent that matched no key is watched
 // for a late commit until k_settle_window has passed.
 
+#include "apply_test_support.hpp"
 #include "provision/api/fake_keys_api.hpp"
 #include "provision/apply/journal.hpp"
 #include "provision/apply/reconcile.hpp"
 
 #include <catch2/catch.hpp>
-#include <unistd.h>
 
 #include <filesystem>
 
@@ -17,28 +17,13 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Fixture {
-    fs::path dir = fs::temp_directory_path() /
-                   ("provision-reconcile-" + std::to_string(::getpid()) + "-" + std::to_string(next()));
-    manifest::Manifest manifest;
+    fs::path dir = apply_test::fresh_dir("provision-reconcile-");
+    manifest::Manifest manifest = apply_test::manifest_in(dir);
     api::FakeKeysApi api;
     std::optional<apply::Journal> journal;
 
     Fixture() {
-        fs::create_directories(dir);
-        manifest.file = dir / "bots.yaml";
-        manifest.state_path = dir / "bots.state.json";
-        manifest.portal.url = "http://127.0.0.1:1";
-        manifest::OutputSpec out;
-        out.path = dir / "secrets" / "bots.env";
-        out.path_as_written = "secrets/bots.env";
-        out.format = manifest::OutputFormat::dotenv;
-        manifest.outputs.push_back(out);
-        manifest::KeySpec key;
-        key.name = "Bot";
-        key.permissions = core::Scopes::from_list({"files:read"});
-        key.expires_in_days = 30;
-        key.env = manifest::default_env_name(key.name);
-        manifest.keys.push_back(key);
+        apply_test::add_key(manifest, "Bot", {"files:read"}, 30);
         auto opened = apply::Journal::open(apply::journal_path_for(manifest.state_path));
         REQUIRE(opened.ok());
         journal.emplace(std::move(opened.value()));
@@ -46,11 +31,6 @@ struct Fixture {
     ~Fixture() { fs::remove_all(dir); }
     Fixture(const Fixture&) = delete;
     Fixture& operator=(const Fixture&) = delete;
-
-    static int next() {
-        static int n = 0;
-        return n++;
-    }
 
     apply::World world() {
         auto observed = apply::observe(manifest, api);
