@@ -130,6 +130,9 @@ void Executor::run_action(const Action& action) {
     case ActionKind::adopt:
         adopt_key(action);
         return;
+    case ActionKind::settle:
+        settle_key(action);
+        return;
     }
 }
 

@@ -12,6 +12,7 @@
 #include "apply/executor_impl.hpp"
 #include "provision/apply/journal.hpp"
 #include "provision/apply/reconcile.hpp"
+#include "provision/apply/recovery.hpp"
 #include "provision/core/crash_point.hpp"
 #include "provision/core/interrupt.hpp"
 
@@ -145,7 +146,6 @@ void Executor::journal_done(const Lock& /*held*/, std::uint64_t seq, const std::
 
 void Executor::persist_created(const Action& action, api::CreatedKey created, std::uint64_t seq) {
     Lock lock(m_mutex);
-    const manifest::KeySpec* spec = m_manifest.find_key(action.entry);
     const state::ManagedKey* current = m_world.state.find(action.entry);
     const std::optional<state::ManagedKey> previous =
         current != nullptr ? std::optional(*current) : std::nullopt;
@@ -161,9 +161,21 @@ void Executor::persist_created(const Action& action, api::CreatedKey created, st
         m_world.state.owner_id = m_world.user.id;
     }
     m_world.state.portal_url = m_manifest.portal.url;
+    // The replaced key is recorded as retiring in the same state write as its successor, so a
+    // run killed before retiring it still knows it: no key is ever left untracked.
+    std::optional<state::RetiringKey> retiring;
+    if (action.kind == ActionKind::replace && previous && previous->id != created.key.id) {
+        retiring = retirement_for(m_manifest, action.entry, *previous, m_world.observed,
+                                  plan::to_string(action.reasons.front()), m_options.clock());
+        m_world.state.retiring.push_back(*retiring);
+    }
 
     auto written = write_all_outputs(m_manifest, m_world);
-    if (!written.ok()) {
+    const bool recovered = !written.ok() && recover(lock, action, created, written.error());
+    if (!written.ok() && !recovered) {
+        if (retiring) {
+            erase_retiring(lock, retiring->id);
+        }
         revoke_unpersisted(lock, action, created.key, previous, previous_secret, written.error(),
                            seq);
         return;
@@ -182,6 +194,9 @@ void Executor::persist_created(const Action& action, api::CreatedKey created, st
     journal_done(lock, seq, created.key.id);
     spdlog::info("created '{}' (sk-***{}, id {})", action.entry, created.key.postfix,
                  created.key.id);
+    if (recovered) {
+        return;  // the old key, if any, stays until its secret has left the outputs
+    }
     m_report.outputs_written = true;
     if (action.kind != ActionKind::replace) {
         ++m_report.created;
@@ -189,9 +204,33 @@ void Executor::persist_created(const Action& action, api::CreatedKey created, st
     }
     ++m_report.replaced;
     lock.unlock();
-    if (previous) {
-        schedule_retirement(action, *previous, spec);
+    if (retiring) {
+        retire_replaced(action, *retiring);
     }
+}
+
+/// The outputs could not hold the new secret: save it to the recovery file beside the state
+/// instead (reliability C.10), keep the key and stop the run loudly. False when even that
+/// failed; the caller then revokes the key.
+bool Executor::recover(Lock& held, const Action& action, const api::CreatedKey& created,
+                       const core::Error& error) {
+    const auto path = recovery_path_for(m_manifest.state_path);
+    auto saved = save_recovered(path, action.entry, created.key.id, created.key.postfix,
+                                created.secret);
+    if (!saved.ok()) {
+        spdlog::error("'{}': could not write the recovery file either: {}", action.entry,
+                      saved.error().message);
+        return false;
+    }
+    m_world.recovery = path;
+    m_stop = true;
+    fail(held, "'" + action.entry + "': could not write the new secret to the outputs (" +
+                   error.message + "); key sk-***" + created.key.postfix +
+                   " is kept and its secret was saved to the recovery file " + path.string() +
+                   " (mode 0600; never commit it). Fix the output and run apply again: it "
+                   "writes the secret to every output and deletes the recovery file",
+         Outcome::partial_failure);
+    return true;
 }
 
 /// The outputs could not hold the new secret: put the world back as it was, revoke the key so
@@ -226,41 +265,44 @@ void Executor::revoke_unpersisted(Lock& held, const Action& action, const api::A
          Outcome::not_persisted);
 }
 
-void Executor::schedule_retirement(const Action& action, const state::ManagedKey& old,
-                                   const manifest::KeySpec* spec) {
-    Lock lock(m_mutex);
-    const auto& policy = spec != nullptr ? spec->rotation : m_manifest.default_rotation;
-    const core::Timestamp now = m_options.clock();
-    // The portal's expiry when the key was observed, else the one recorded at create.
-    std::optional<core::Timestamp> expires_at = old.expires_at;
-    const auto seen = std::find_if(m_world.observed.begin(), m_world.observed.end(),
-                                   [&](const api::ApiKey& k) { return k.id == old.id; });
-    if (seen != m_world.observed.end()) {
-        expires_at = seen->expires_at;
-    }
-    const bool expired = expires_at && *expires_at <= now;
-    state::RetiringKey retiring{action.entry, old.id, old.postfix, expires_at, now, ""};
-    retiring.reason = plan::to_string(action.reasons.front());
-    if (policy.retire == manifest::RetirePolicy::keep_until_expiry) {
-        retiring.retire_after = expires_at.value_or(now + policy.grace_period);
-    } else if (!expired && policy.grace_period.count() > 0) {
-        retiring.retire_after = now + policy.grace_period;
-    } else {
-        Action retire;
-        retire.entry = action.entry;
-        retire.key_id = old.id;
-        retire.postfix = old.postfix;
-        retire.retire_policy = policy.retire;
-        lock.unlock();
-        retire_now(retire);
-        lock.lock();
-        save_state(lock);
+/// Retires the key a replacement superseded now when it is due (expired, or no grace period);
+/// otherwise it stays in the state's retiring list until a later run.
+void Executor::retire_replaced(const Action& action, const state::RetiringKey& old) {
+    if (old.retire_after > m_options.clock()) {
+        spdlog::info("old key sk-***{} of '{}' stays usable until {}", old.postfix, action.entry,
+                     core::format_iso8601(old.retire_after));
         return;
     }
-    m_world.state.retiring.push_back(retiring);
-    save_state(lock);
-    spdlog::info("old key sk-***{} of '{}' stays usable until {}", old.postfix, action.entry,
-                 core::format_iso8601(retiring.retire_after));
+    Action retire;
+    retire.entry = action.entry;
+    retire.key_id = old.id;
+    retire.postfix = old.postfix;
+    const manifest::KeySpec* spec = m_manifest.find_key(action.entry);
+    retire.retire_policy =
+        (spec != nullptr ? spec->rotation : m_manifest.default_rotation).retire;
+    retire_key(retire);
+}
+
+/// A settle action in apply's own plan: a late key appeared between settling the journal and
+/// planning. Revoke it; the intent stays watched until its window ends.
+void Executor::settle_key(const Action& action) {
+    if (!action.key_id || action.reasons.front() != plan::Reason::late_commit) {
+        const Lock lock(m_mutex);
+        m_report.messages.push_back("'" + action.entry + "': " + action.detail +
+                                    " (left to the next run)");
+        return;
+    }
+    spdlog::warn("revoking key sk-***{} (id {}): a create committed after it was given up made "
+                 "it, so its secret is unknown",
+                 action.postfix, *action.key_id);
+    auto removed = m_api.remove(*action.key_id);
+    const Lock lock(m_mutex);
+    if (!removed.ok() && !is_unknown_id(removed.error())) {
+        fail(lock, "'" + action.entry + "': could not revoke late key sk-***" + action.postfix +
+                       ": " + removed.error().message + "; the next run tries again");
+        return;
+    }
+    ++m_report.deleted;
 }
 
 }  // namespace provision::apply::detail

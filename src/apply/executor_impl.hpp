@@ -78,12 +78,14 @@ private:
     void journal_resolved(const Lock& held, std::uint64_t seq);
     void journal_done(const Lock& held, std::uint64_t seq, const std::string& id);
     void persist_created(const plan::Action& action, api::CreatedKey created, std::uint64_t seq);
+    bool recover(Lock& held, const plan::Action& action, const api::CreatedKey& created,
+                 const core::Error& error);
     void revoke_unpersisted(Lock& held, const plan::Action& action, const api::ApiKey& key,
                             const std::optional<state::ManagedKey>& previous,
                             const std::optional<core::Secret>& previous_secret,
                             const core::Error& error, std::uint64_t seq);
-    void schedule_retirement(const plan::Action& action, const state::ManagedKey& old,
-                             const manifest::KeySpec* spec);
+    void retire_replaced(const plan::Action& action, const state::RetiringKey& old);
+    void settle_key(const plan::Action& action);
 
     const manifest::Manifest& m_manifest;
     World& m_world;

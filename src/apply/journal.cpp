@@ -59,9 +59,19 @@ JournalContents parse_journal(std::string_view text) {
             const auto time = core::parse_iso8601(string_field(record, "time"));
             contents.pending.push_back(Intent{seq, string_field(record, "entry"),
                                               string_field(record, "name"),
-                                              time.value_or(core::Timestamp{})});
+                                              time.value_or(core::Timestamp{}), std::nullopt});
         } else if (op == "done" || op == "resolved") {
             settle_intent(contents.pending, seq);
+            if (const std::string id = string_field(record, "id"); op == "done" && !id.empty()) {
+                contents.done_ids.insert(id);
+            }
+        } else if (op == "watch") {
+            const auto time = core::parse_iso8601(string_field(record, "time"));
+            for (auto& intent : contents.pending) {
+                if (intent.seq == seq) {
+                    intent.watched_since = time.value_or(intent.time);
+                }
+            }
         }
     }
     return contents;
@@ -80,6 +90,7 @@ core::Result<Journal> Journal::open(const std::filesystem::path& path) {
     JournalContents contents = parse_journal(*text.value());
     journal.m_pending = std::move(contents.pending);
     journal.m_next_seq = contents.next_seq;
+    journal.m_done_ids = std::move(contents.done_ids);
     return journal;
 }
 
@@ -109,7 +120,8 @@ core::Result<std::uint64_t> Journal::record_intent(const std::string& entry, con
     if (auto written = append(record.dump()); !written.ok()) {
         return written.error();
     }
-    m_pending.push_back(Intent{seq, entry, name, std::chrono::floor<std::chrono::seconds>(time)});
+    m_pending.push_back(
+        Intent{seq, entry, name, std::chrono::floor<std::chrono::seconds>(time), std::nullopt});
     return seq;
 }
 
@@ -117,6 +129,20 @@ core::Status Journal::record_done(std::uint64_t seq, const std::string& id) {
     auto written = append(nlohmann::json{{"op", "done"}, {"seq", seq}, {"id", id}}.dump());
     if (written.ok()) {
         settle(seq);
+        m_done_ids.insert(id);
+    }
+    return written;
+}
+
+core::Status Journal::record_watch(std::uint64_t seq, core::Timestamp time) {
+    auto written = append(
+        nlohmann::json{{"op", "watch"}, {"seq", seq}, {"time", core::format_iso8601(time)}}.dump());
+    if (written.ok()) {
+        for (auto& intent : m_pending) {
+            if (intent.seq == seq) {
+                intent.watched_since = std::chrono::floor<std::chrono::seconds>(time);
+            }
+        }
     }
     return written;
 }
@@ -136,6 +162,7 @@ core::Status Journal::compact() {
     if (::truncate(m_path.c_str(), 0) != 0 && errno != ENOENT) {
         return io_error("cannot empty journal", m_path);
     }
+    m_done_ids.clear();
     return core::ok_status();
 }
 

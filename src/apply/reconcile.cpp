@@ -2,16 +2,18 @@
 // made a key whose secret this tool may or may not have saved. The portal is the judge: list
 // its keys and look for keys the intent could have made (same name, same creator, created no
 // earlier than the intent, not tracked by the state). For each:
-//   - if an output holds a secret for the intent's entry that the state does not know, and
+//   - if an output holds a secret for the intent's entry that the state does not bind, and
 //     GET keys/@self with that secret answers with this key's id, the crash happened after the
-//     secret was written but before the state was saved: adopt the key (no secret is lost);
+//     secret reached an output but before the state was saved: adopt the key (no secret is
+//     lost) and rewrite every output with it (the plan's write_outputs);
 //   - otherwise its secret exists nowhere: revoke it (DELETE), so no orphan survives.
 // The key the entry used before (a replacement in progress) becomes a retiring key, so it
-// gets its grace period instead of becoming an orphan itself.
+// gets its grace period instead of becoming an orphan itself. An intent whose key the state
+// already binds was killed after the state was saved: only its done record is missing.
 
 #include "provision/apply/reconcile.hpp"
 
-#include "provision/output/output.hpp"
+#include "provision/core/crash_point.hpp"
 #include "provision/plan/plan.hpp"
 
 #include <spdlog/spdlog.h>
@@ -22,48 +24,56 @@ namespace provision::apply {
 
 namespace {
 
-/// Secrets the outputs hold that the state does not vouch for, by entry.
-std::map<std::string, core::Secret> unverified_secrets(const manifest::Manifest& manifest,
-                                                       const World& world) {
-    std::map<std::string, core::Secret> found;
-    auto secrets = output::read_known_secrets(manifest);
-    if (!secrets.ok()) {
-        return found;
-    }
-    for (auto& [entry, secret] : secrets.value()) {
-        const auto* record = world.state.find(entry);
-        if (record == nullptr || record->fingerprint != secret.fingerprint()) {
-            found.emplace(entry, std::move(secret));
-        }
-    }
-    return found;
+constexpr auto k_clock_skew = std::chrono::seconds{5};
+
+bool ends_with_postfix(const core::Secret& secret, const std::string& postfix) {
+    const std::string& value = secret.reveal();
+    return !postfix.empty() && value.size() >= postfix.size() &&
+           value.compare(value.size() - postfix.size(), postfix.size(), postfix) == 0;
 }
 
+/// True when the state's key for the intent's entry is the one the intent made.
+bool state_binds_key_of(const Intent& intent, const std::set<std::string>& done_ids,
+                        const state::State& state) {
+    const auto* record = state.find(intent.entry);
+    return record != nullptr && record->name == intent.name &&
+           record->created_at + k_clock_skew >= intent.time && done_ids.count(record->id) == 0;
+}
+
+/// Adopts `key` for the intent's entry when one of the unverified secrets of that entry
+/// authenticates as it. The secret then leaves `world.unverified`.
 bool adopt(const manifest::Manifest& manifest, World& world, api::KeysApi& api,
-           const Intent& intent, const api::ApiKey& key, const core::Secret& secret) {
-    if (secret.reveal().size() < 4 ||
-        secret.reveal().substr(secret.reveal().size() - 4) != key.postfix) {
-        return false;
+           const Intent& intent, const api::ApiKey& key, core::Timestamp now) {
+    auto& candidates = world.unverified[intent.entry];
+    for (auto it = candidates.begin(); it != candidates.end(); ++it) {
+        if (!ends_with_postfix(*it, key.postfix)) {
+            continue;
+        }
+        auto self = api.self(*it);
+        if (!self.ok() || self->id != key.id) {
+            continue;
+        }
+        const auto* previous = world.state.find(intent.entry);
+        const bool previous_live =
+            previous != nullptr &&
+            std::any_of(world.observed.begin(), world.observed.end(),
+                        [&](const api::ApiKey& k) { return k.id == previous->id; });
+        if (previous_live && previous->id != key.id) {
+            auto retiring = retirement_for(manifest, intent.entry, *previous, world.observed,
+                                           "replaced before an interruption", now);
+            world.state.retiring.push_back(std::move(retiring));
+        }
+        state::ManagedKey record = plan::managed_record(intent.entry, key);
+        if (const manifest::KeySpec* spec = manifest.find_key(intent.entry); spec != nullptr) {
+            record.expires_in_days = spec->expires_in_days;  // the lifetime the intent asked for
+        }
+        record.fingerprint = it->fingerprint();
+        world.state.upsert(record);
+        world.secrets[intent.entry] = *it;
+        candidates.erase(it);
+        return true;
     }
-    auto self = api.self(secret);
-    if (!self.ok() || self->id != key.id) {
-        return false;
-    }
-    const manifest::KeySpec* spec = manifest.find_key(intent.entry);
-    if (const auto* previous = world.state.find(intent.entry); previous != nullptr && previous->id != key.id) {
-        const auto& policy = spec != nullptr ? spec->rotation : manifest.default_rotation;
-        world.state.retiring.push_back({intent.entry, previous->id, previous->postfix,
-                                        previous->expires_at, intent.time + policy.grace_period,
-                                        "replaced before an interruption"});
-    }
-    state::ManagedKey record = plan::managed_record(intent.entry, key);
-    if (spec != nullptr) {
-        record.expires_in_days = spec->expires_in_days;  // the lifetime the intent asked for
-    }
-    record.fingerprint = secret.fingerprint();
-    world.state.upsert(record);
-    world.secrets[intent.entry] = secret;
-    return true;
+    return false;
 }
 
 }  // namespace
@@ -71,9 +81,35 @@ bool adopt(const manifest::Manifest& manifest, World& world, api::KeysApi& api,
 bool may_be_made_by(const api::ApiKey& key, const std::string& name,
                     const std::string& creator_id, core::Timestamp sent_at,
                     const state::State& state) {
-    const auto skew = std::chrono::seconds{5};
     return key.name == name && key.created_by_id == creator_id &&
-           key.create_on + skew >= sent_at && !state.tracks(key.id);
+           key.create_on + k_clock_skew >= sent_at && !state.tracks(key.id);
+}
+
+std::vector<plan::PendingCreate> classify_pending(const std::vector<Intent>& pending,
+                                                  const std::set<std::string>& done_ids,
+                                                  const World& world) {
+    std::vector<plan::PendingCreate> out;
+    for (const auto& intent : pending) {
+        plan::PendingCreate view;
+        view.entry = intent.entry;
+        view.sent_at = intent.time;
+        view.watched = intent.watched_since.has_value();
+        view.watch_until = intent.time + k_settle_window;
+        const auto held = world.unverified.find(intent.entry);
+        for (const auto& key : world.observed) {
+            if (!may_be_made_by(key, intent.name, world.user.id, intent.time, world.state)) {
+                continue;
+            }
+            const bool secret_held =
+                held != world.unverified.end() &&
+                std::any_of(held->second.begin(), held->second.end(),
+                            [&](const core::Secret& s) { return ends_with_postfix(s, key.postfix); });
+            view.made.push_back({key.id, key.postfix, secret_held && !view.watched});
+        }
+        view.persisted = view.made.empty() && state_binds_key_of(intent, done_ids, world.state);
+        out.push_back(std::move(view));
+    }
+    return out;
 }
 
 ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& world,
@@ -90,22 +126,21 @@ ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& wor
                                   " interrupted create(s): " + keys.error().message);
         return report;
     }
-    auto unverified = unverified_secrets(manifest, world);
+    world.observed = std::move(keys.value());
     const std::vector<Intent> pending = journal.pending();
     for (const auto& intent : pending) {
         spdlog::info("settling an interrupted create of '{}' from {}", intent.entry,
                      core::format_iso8601(intent.time));
         bool settled = true;
         int matched = 0;
-        for (const auto& key : keys.value()) {
+        const std::vector<api::ApiKey> observed = world.observed;
+        for (const auto& key : observed) {
             if (!may_be_made_by(key, intent.name, world.user.id, intent.time, world.state)) {
                 continue;
             }
             ++matched;
-            const auto secret = unverified.find(intent.entry);
-            if (secret != unverified.end() && adopt(manifest, world, api, intent, key, secret->second)) {
+            if (adopt(manifest, world, api, intent, key, now)) {
                 ++report.adopted;
-                unverified.erase(secret);
                 report.messages.push_back("'" + intent.entry + "': adopted key sk-***" + key.postfix +
                                           " whose secret an output already held");
                 continue;
@@ -127,9 +162,23 @@ ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& wor
             report.unresolved = true;
             continue;
         }
+        if (matched == 0 && state_binds_key_of(intent, journal.done_ids(), world.state)) {
+            // Killed after the state was saved and before the done record: nothing to settle.
+            const auto* record = world.state.find(intent.entry);
+            if (auto marked = journal.record_done(intent.seq, record->id); !marked.ok()) {
+                report.unresolved = true;
+                report.messages.push_back(marked.error().message);
+                return report;
+            }
+            ++report.persisted;
+            continue;
+        }
         if (matched == 0 && now < intent.time + k_settle_window) {
             // No key yet, but the portal may still commit the create: look again next run.
             ++report.watching;
+            if (!intent.watched_since) {
+                [[maybe_unused]] auto watched = journal.record_watch(intent.seq, now);
+            }
             continue;
         }
         if (auto saved = state::save_state(manifest.state_path, world.state); !saved.ok()) {
@@ -137,6 +186,7 @@ ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& wor
             report.messages.push_back("could not save the state: " + saved.error().message);
             return report;
         }
+        core::crash_point("after_settle_state");
         if (auto marked = journal.record_resolved(intent.seq); !marked.ok()) {
             report.unresolved = true;
             report.messages.push_back(marked.error().message);

@@ -3,6 +3,7 @@
 // turns the world into output files, shared by every step that changes a secret.
 
 #include "provision/apply/executor.hpp"
+#include "provision/apply/recovery.hpp"
 #include "provision/apply/sealed_outputs.hpp"
 #include "provision/core/atomic_file.hpp"
 #include "provision/output/age.hpp"
@@ -64,6 +65,36 @@ bool output_differs(const manifest::Manifest& manifest, const manifest::OutputSp
     return *current.value() != rendered.value();
 }
 
+/// A variable name as it may appear in a message: plain shell-style names only, since a
+/// mangled file can put a secret where a name belongs.
+std::string printable_name(const std::string& name) {
+    const bool plain = !name.empty() && name.size() <= 64 &&
+                       name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                              "0123456789_") == std::string::npos;
+    return plain ? name : std::string("a variable with an unusual name");
+}
+
+/// An output is the tool's own file, rewritten whole: a variable no entry writes there would
+/// be dropped by the next write. Refused before anything is written, unless its value is the
+/// secret of a key the state still tracks (an entry that left the manifest).
+core::Status check_foreign(const output::HeldSecrets& held, const state::State& state) {
+    for (const auto& foreign : held.foreign) {
+        const bool tracked = std::any_of(state.keys.begin(), state.keys.end(), [&](const auto& k) {
+            return !k.fingerprint.empty() && k.fingerprint == foreign.fingerprint;
+        });
+        if (tracked) {
+            continue;
+        }
+        return core::make_error(
+            core::Errc::invalid_input,
+            "output " + foreign.output + " holds " + printable_name(foreign.variable) +
+                ", which no manifest entry writes there; provision owns the whole file and its "
+                "next write would drop it: move it to a file of its own (or give an entry "
+                "`env: " + printable_name(foreign.variable) + "`), then run again");
+    }
+    return core::ok_status();
+}
+
 }  // namespace
 
 core::Result<World> load_local(const manifest::Manifest& manifest) {
@@ -73,23 +104,39 @@ core::Result<World> load_local(const manifest::Manifest& manifest) {
         return loaded.error();
     }
     world.state = std::move(loaded.value());
-    auto secrets = output::read_known_secrets(manifest);
-    if (!secrets.ok()) {
-        return secrets.error();
+    auto held = output::read_held_secrets(manifest);
+    if (!held.ok()) {
+        return held.error();
     }
-    for (auto& [entry, secret] : secrets.value()) {
+    if (auto foreign = check_foreign(held.value(), world.state); !foreign.ok()) {
+        return foreign.error();
+    }
+    const auto recovery = recovery_path_for(manifest.state_path);
+    auto recovered = read_recovery(recovery);
+    if (!recovered.ok()) {
+        return recovered.error();
+    }
+    if (std::error_code ec; std::filesystem::exists(recovery, ec)) {
+        world.recovery = recovery;
+    }
+    for (auto& [entry, secret] : recovered.value()) {
+        auto& candidates = held.value().by_entry[entry];
+        if (std::find(candidates.begin(), candidates.end(), secret) == candidates.end()) {
+            candidates.push_back(std::move(secret));
+        }
+    }
+    for (auto& [entry, candidates] : held.value().by_entry) {
         const auto* record = world.state.find(entry);
-        if (record == nullptr) {
-            spdlog::debug("output holds a secret for '{}', which the state does not know", entry);
-            continue;
+        for (auto& secret : candidates) {
+            if (record != nullptr && record->fingerprint == secret.fingerprint()) {
+                world.secrets.emplace(entry, std::move(secret));
+                continue;
+            }
+            spdlog::debug("an output holds a secret for '{}' that the state does not bind to a "
+                          "key",
+                          entry);
+            world.unverified[entry].push_back(std::move(secret));
         }
-        if (record->fingerprint != secret.fingerprint()) {
-            spdlog::warn("the outputs hold a secret for '{}' that is not the one of key {} "
-                         "(sk-***{}); it is ignored",
-                         entry, record->id, record->postfix);
-            continue;
-        }
-        world.secrets.emplace(entry, std::move(secret));
     }
     auto sealed = output::read_sealed_fingerprints(manifest);
     if (!sealed.ok()) {
@@ -129,7 +176,8 @@ plan::OutputsView outputs_view(const manifest::Manifest& manifest, const World& 
         view.entries_with_secret.insert(entry);
     }
     view.entries_with_secret.insert(world.sealed.begin(), world.sealed.end());
-    view.stale = std::any_of(manifest.outputs.begin(), manifest.outputs.end(),
+    view.stale = world.recovery.has_value() ||
+                 std::any_of(manifest.outputs.begin(), manifest.outputs.end(),
                              [&](const auto& spec) { return output_differs(manifest, spec, world); });
     return view;
 }
@@ -150,6 +198,13 @@ core::Status write_all_outputs(const manifest::Manifest& manifest, const World& 
             return written;
         }
         spdlog::debug("wrote {}", spec.path_as_written);
+    }
+    if (std::error_code ec; world.recovery && std::filesystem::exists(*world.recovery, ec)) {
+        // Every known secret is in every output now: the recovery file has served.
+        if (auto removed = remove_recovery(*world.recovery); !removed.ok()) {
+            return removed;
+        }
+        spdlog::info("the outputs hold the recovered secrets; deleted {}", world.recovery->string());
     }
     return core::ok_status();
 }

@@ -62,6 +62,16 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
             return;
         }
         print_plan(session.plan, global);
+        if (!options->out.empty() && session.plan.count(plan::ActionKind::settle) > 0) {
+            // Apply settles these before it plans, so the plan it would compare with a saved
+            // one can never match: say so now rather than at apply time.
+            std::cerr << "error: an interrupted run left creates to settle (the settle actions "
+                         "above), so this plan cannot be saved: run `provision apply --target "
+                         "ENTRY` for one of their entries (it settles every interrupted create "
+                         "first, then applies only that entry), then plan --out again\n";
+            exit_code = options->detailed_exitcode ? k_exit_error : k_exit_invalid;
+            return;
+        }
         if (!options->out.empty()) {
             if (auto saved = write_saved_plan(options->out, session, session_options.plan);
                 !saved.ok()) {

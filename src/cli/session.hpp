@@ -19,6 +19,8 @@ struct Session {
     std::optional<apply::RunLock> lock;
     std::optional<apply::Journal> journal;  ///< opened with the lock
     apply::World world;
+    /// Interrupted creates not settled yet (with the lock: only those still watched).
+    std::vector<plan::PendingCreate> pending;
     plan::Plan plan;
 };
 

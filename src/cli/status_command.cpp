@@ -89,6 +89,54 @@ std::string optional_time(const std::optional<core::Timestamp>& at) {
     return at ? core::format_iso8601(*at) : std::string();
 }
 
+/// Interrupted creates the next apply settles, and late commits still watched for.
+void print_pending(const std::vector<plan::PendingCreate>& pending) {
+    if (pending.empty()) {
+        return;
+    }
+    std::cout << "\nInterrupted creates:\n";
+    for (const auto& p : pending) {
+        const std::string sent = core::format_iso8601(p.sent_at);
+        for (const auto& made : p.made) {
+            std::cout << fmt::format("  {:<30} {:<36} sk-***{:<4} {}\n", p.entry, made.id,
+                                     made.postfix,
+                                     p.watched         ? "committed late: the next apply revokes it"
+                                     : made.secret_held ? "an output holds its secret: the next "
+                                                          "apply adopts it"
+                                                        : "secret never saved: the next apply "
+                                                          "revokes it");
+        }
+        if (!p.made.empty()) {
+            continue;
+        }
+        std::cout << fmt::format(
+            "  {:<30} {}\n", p.entry,
+            p.watched     ? "create of " + sent + " made no key; watched for a late one until " +
+                                core::format_iso8601(p.watch_until)
+            : p.persisted ? "create of " + sent + " saved its key; the next apply closes it"
+                          : "create of " + sent + " not settled yet; the next apply checks it");
+    }
+}
+
+nlohmann::json pending_json(const std::vector<plan::PendingCreate>& pending) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : pending) {
+        nlohmann::json keys = nlohmann::json::array();
+        for (const auto& made : p.made) {
+            keys.push_back({{"id", made.id},
+                            {"keyPostfix", made.postfix},
+                            {"secretHeld", made.secret_held}});
+        }
+        out.push_back({{"entry", p.entry},
+                       {"sentAt", core::format_iso8601(p.sent_at)},
+                       {"watched", p.watched},
+                       {"watchUntil", core::format_iso8601(p.watch_until)},
+                       {"persisted", p.persisted},
+                       {"keys", keys}});
+    }
+    return out;
+}
+
 void print_text(const Session& session, const std::vector<Row>& rows, core::Timestamp now,
                 std::size_t unmanaged) {
     std::cout << fmt::format("{:<30} {:<36} {:<10} {:<16} {:<32} {}\n", "ENTRY", "ID", "KEY",
@@ -108,6 +156,7 @@ void print_text(const Session& session, const std::vector<Row>& rows, core::Time
                                      r.id, r.postfix, core::format_iso8601(r.retire_after));
         }
     }
+    print_pending(session.pending);
     std::cout << "\n" << unmanaged << " key(s) on the portal not managed by this manifest.\n";
 }
 
@@ -145,6 +194,7 @@ nlohmann::json to_json(const Session& session, const std::vector<Row>& rows, cor
             {"generatedAt", core::format_iso8601(now)},
             {"keys", keys},
             {"retiring", retiring},
+            {"pending", pending_json(session.pending)},
             {"unmanagedCount", unmanaged},
             {"expiringWithinSeconds", window ? nlohmann::json(window->count()) : nlohmann::json(nullptr)}};
 }

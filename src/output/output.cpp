@@ -287,29 +287,69 @@ core::Result<std::map<std::string, core::Secret>> parse_output(const manifest::O
     return values;
 }
 
-core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manifest::Manifest& m) {
-    std::map<std::string, core::Secret> secrets;
-    std::map<std::string, std::string> source; // entry -> file its secret came from
+namespace {
+
+/// One output's variables, parsed. Empty when the file is absent or cannot be decrypted.
+core::Result<std::map<std::string, core::Secret>> read_one_output(const manifest::OutputSpec& spec) {
+    auto text = read_output_text(spec);
+    if (!text) {
+        return text.error();
+    }
+    if (!text->has_value()) {
+        return std::map<std::string, core::Secret>{};
+    }
+    auto values = parse_output(spec, (*text)->reveal());
+    if (!values) {
+        return invalid("cannot read back " + std::string(format_name(spec.format)) + " output " +
+                       spec.path.string() + ": " + values.error().message +
+                       "; fix or delete the file (a deleted output's keys will need rotating)");
+    }
+    return values;
+}
+
+} // namespace
+
+core::Result<HeldSecrets> read_held_secrets(const manifest::Manifest& m) {
+    HeldSecrets held;
     for (const auto& spec : m.outputs) {
-        auto text = read_output_text(spec);
-        if (!text) {
-            return text.error();
-        }
-        if (!text->has_value()) {
-            continue;
-        }
-        auto values = parse_output(spec, (*text)->reveal());
+        auto values = read_one_output(spec);
         if (!values) {
-            return invalid("cannot read back " + std::string(format_name(spec.format)) +
-                           " output " + spec.path.string() + ": " + values.error().message +
-                           "; fix or delete the file (a deleted output's keys will need rotating)");
+            return values.error();
         }
         for (const auto& key : m.keys) {
             if (!is_selected(spec, key.name)) {
                 continue;
             }
             const auto found = values->find(manifest::env_name(spec, key));
-            if (found == values->end() || found->second.empty()) {
+            if (found == values->end()) {
+                continue;
+            }
+            auto& candidates = held.by_entry[key.name];
+            if (!found->second.empty() &&
+                std::find(candidates.begin(), candidates.end(), found->second) == candidates.end()) {
+                candidates.push_back(found->second);
+            }
+            values->erase(found);
+        }
+        for (const auto& [variable, value] : *values) {
+            held.foreign.push_back({spec.path_as_written, variable, value.fingerprint()});
+        }
+    }
+    std::erase_if(held.by_entry, [](const auto& item) { return item.second.empty(); });
+    return held;
+}
+
+core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manifest::Manifest& m) {
+    std::map<std::string, core::Secret> secrets;
+    std::map<std::string, std::string> source; // entry -> file its secret came from
+    for (const auto& spec : m.outputs) {
+        auto values = read_one_output(spec);
+        if (!values) {
+            return values.error();
+        }
+        for (const auto& key : m.keys) {
+            const auto found = values->find(manifest::env_name(spec, key));
+            if (!is_selected(spec, key.name) || found == values->end() || found->second.empty()) {
                 continue;
             }
             const auto [it, inserted] = secrets.emplace(key.name, found->second);

@@ -21,6 +21,8 @@
 
 #include "provision/plan/plan.hpp"
 
+#include "plan/settle.hpp"
+
 #include <algorithm>
 #include <string_view>
 #include <unordered_map>
@@ -50,6 +52,13 @@ public:
         }
         for (const auto& retiring : in.state.retiring) {
             tracked.insert(retiring.id);
+        }
+        // A key an interrupted create made is settled first (settle.cpp), not confused with a
+        // key someone made by hand.
+        for (const auto& pending : in.pending) {
+            for (const auto& made : pending.made) {
+                tracked.insert(made.id);
+            }
         }
         for (const auto& spec : in.manifest.keys) {
             m_specs.emplace(spec.name, &spec);
@@ -408,6 +417,7 @@ Plan make_plan(const PlanInput& in) {
     }
     plan_removed_entries(in, index, plan);
     plan_retiring(in, index, plan);
+    plan_settlements(in, plan);
     if (in.outputs.stale) {
         Action action;
         action.kind = ActionKind::write_outputs;
@@ -446,6 +456,7 @@ const char* to_string(ActionKind kind) noexcept {
     case ActionKind::write_outputs: return "write-outputs";
     case ActionKind::adopt: return "adopt";
     case ActionKind::blocked: return "blocked";
+    case ActionKind::settle: return "settle";
     }
     return "noop";
 }
@@ -469,6 +480,8 @@ const char* to_string(Reason reason) noexcept {
     case Reason::untracked_name_match: return "untracked_name_match";
     case Reason::protected_entry: return "protected_entry";
     case Reason::outputs_stale: return "outputs_stale";
+    case Reason::interrupted_create: return "interrupted_create";
+    case Reason::late_commit: return "late_commit";
     }
     return "in_sync";
 }

@@ -19,6 +19,7 @@ const char* symbol(ActionKind kind) {
     case ActionKind::write_outputs: return ">";
     case ActionKind::adopt: return "<";
     case ActionKind::blocked: return "!";
+    case ActionKind::settle: return "*";
     }
     return "?";
 }
@@ -48,6 +49,9 @@ std::string render_summary(const Plan& plan) {
                                    creates, updates, replaces, deletes);
     if (const std::size_t adopted = plan.count(ActionKind::adopt); adopted > 0) {
         text += fmt::format(" {} to adopt.", adopted);
+    }
+    if (const std::size_t settle = plan.count(ActionKind::settle); settle > 0) {
+        text += fmt::format(" {} to settle (left by an interrupted run).", settle);
     }
     if (const std::size_t blocked = plan.count(ActionKind::blocked); blocked > 0) {
         text += fmt::format(" {} blocked (needs your decision).", blocked);
@@ -108,6 +112,7 @@ nlohmann::json render_json(const Plan& plan) {
           {"replace", plan.count(ActionKind::replace)},
           {"delete", plan.count(ActionKind::remove) + plan.count(ActionKind::retire)},
           {"adopt", plan.count(ActionKind::adopt)},
+          {"settle", plan.count(ActionKind::settle)},
           {"blocked", plan.count(ActionKind::blocked)},
           {"unchanged", plan.count(ActionKind::noop)}}},
     };

@@ -159,6 +159,21 @@ inline void check_outputs_intact(const Project& project) {
     }
 }
 
+/// No temporary file of the tool's is left in the project's secrets or manifests directory.
+inline void check_no_leftovers(const Project& project) {
+    for (const auto& dir : {project.secrets(""), project.manifest.parent_path()}) {
+        if (!fs::is_directory(dir)) {
+            continue;
+        }
+        for (const auto& file : fs::directory_iterator(dir)) {
+            const auto name = file.path().filename().string();
+            INFO("left over: " << file.path());
+            CHECK(name.find(".tmp-") == std::string::npos);
+            CHECK(name.find("provision-probe") == std::string::npos);
+        }
+    }
+}
+
 /// The end state of a worked-example project after a clean run: the portal holds exactly one
 /// key per entry, active, and nothing else (no orphan, no duplicate); both outputs hold each
 /// entry's secret, and it authenticates as that key; the state file records exactly those

@@ -296,6 +296,30 @@ TEST_CASE("two outputs holding different secrets for one entry are an error nami
     CHECK(known.error().message.find("second-secret") == std::string::npos);
 }
 
+TEST_CASE("read_held_secrets keeps every distinct secret of an entry, in output order, and the "
+          "variables no entry writes",
+          "[output]") {
+    test_support::TempDir dir;
+    const auto first = spec_at(dir / "a.env", OutputFormat::dotenv);
+    const auto second = spec_at(dir / "b.yaml", OutputFormat::yaml);
+    REQUIRE(output::write_output(first, {make_record("api", "API_KEY", "sk-first-secret-value"),
+                                         make_record("gone", "GONE_KEY", "sk-gone-secret-value")})
+                .ok());
+    REQUIRE(output::write_output(second, {make_record("api", "API_KEY", "sk-second-secret-value")})
+                .ok());
+    const auto held =
+        output::read_held_secrets(manifest_with({first, second}, {{"api", "API_KEY"}}));
+    REQUIRE(held.ok());
+    const auto& candidates = held->by_entry.at("api");
+    REQUIRE(candidates.size() == 2);
+    CHECK(candidates[0].reveal() == "sk-first-secret-value");
+    CHECK(candidates[1].reveal() == "sk-second-secret-value");
+    REQUIRE(held->foreign.size() == 1);
+    CHECK(held->foreign.front().variable == "GONE_KEY");
+    CHECK(held->foreign.front().fingerprint ==
+          core::Secret{std::string("sk-gone-secret-value")}.fingerprint());
+}
+
 TEST_CASE("a corrupt output is an error naming the file, while encrypted outputs are not read "
           "without an identity",
           "[output]") {

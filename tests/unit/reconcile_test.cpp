@@ -61,12 +61,13 @@ TEST_CASE("a key whose secret reached an output is adopted, not revoked", "[appl
     Fixture f;
     REQUIRE(f.journal->record_intent("Bot", "Bot", f.api.now()).ok());
     const auto created = f.api.seed("Bot", core::Scopes::from_list({"files:read"}), 30);
-    auto world = f.world();
     // The crash came after the outputs were written and before the state was saved.
-    apply::World written = world;
+    apply::World written = f.world();
     written.state.upsert(plan::managed_record("Bot", created.key));  // in memory only
     written.secrets["Bot"] = created.secret;
     REQUIRE(apply::write_all_outputs(f.manifest, written).ok());
+    auto world = f.world();
+    REQUIRE(world.unverified["Bot"].size() == 1);
     const auto report = f.reconcile(world);
     CHECK(report.adopted == 1);
     CHECK(report.revoked == 0);
@@ -108,14 +109,71 @@ TEST_CASE("an intent older than the settle window with no key is resolved", "[ap
     CHECK(f.journal->pending().empty());
 }
 
-TEST_CASE("a tracked key of the same name is never taken for an orphan", "[apply]") {
+TEST_CASE("a key the state already binds is never taken for an orphan: its intent is done", "[apply]") {
     Fixture f;
     REQUIRE(f.journal->record_intent("Bot", "Bot", f.api.now()).ok());
     const auto created = f.api.seed("Bot", core::Scopes::from_list({"files:read"}), 30);
     auto world = f.world();
+    // Killed after the state was saved, before the journal's done record.
     world.state.upsert(plan::managed_record("Bot", created.key));
     const auto report = f.reconcile(world);
     CHECK(report.revoked == 0);
-    CHECK(report.watching == 1);
+    CHECK(report.persisted == 1);
+    CHECK(report.watching == 0);
     CHECK(f.api.keys().size() == 1);
+    CHECK(f.journal->pending().empty());
+}
+
+TEST_CASE("a key another intent made is not attributed to a lost one, which stays watched", "[apply]") {
+    Fixture f;
+    const auto first = f.journal->record_intent("Bot", "Bot", f.api.now());
+    REQUIRE(first.ok());
+    const auto second = f.journal->record_intent("Bot", "Bot", f.api.now());
+    REQUIRE(second.ok());
+    const auto created = f.api.seed("Bot", core::Scopes::from_list({"files:read"}), 30);
+    REQUIRE(f.journal->record_done(second.value(), created.key.id).ok());
+    auto world = f.world();
+    world.state.upsert(plan::managed_record("Bot", created.key));
+    const auto report = f.reconcile(world);
+    CHECK(report.persisted == 0);
+    CHECK(report.watching == 1);
+    REQUIRE(f.journal->pending().size() == 1);
+    CHECK(f.journal->pending().front().watched_since.has_value());
+    // Reopened, the journal still knows the intent is watched and which key is done.
+    const auto reopened = apply::Journal::open(apply::journal_path_for(f.manifest.state_path));
+    REQUIRE(reopened.ok());
+    REQUIRE(reopened->pending().size() == 1);
+    CHECK(reopened->pending().front().watched_since.has_value());
+    CHECK(reopened->done_ids().count(created.key.id) == 1);
+}
+
+TEST_CASE("an output holding a newer secret than the state: the key the interrupted create made wins and the replaced key retires", "[apply]") {
+    Fixture f;
+    // The entry's current key and its secret, in the state and every output.
+    const auto old_key = f.api.seed("Bot", core::Scopes::from_list({"files:read"}), 30);
+    apply::World before = f.world();
+    auto record = plan::managed_record("Bot", old_key.key);
+    record.fingerprint = old_key.secret.fingerprint();
+    before.state.upsert(record);
+    before.secrets["Bot"] = old_key.secret;
+    REQUIRE(state::save_state(f.manifest.state_path, before.state).ok());
+    REQUIRE(apply::write_all_outputs(f.manifest, before).ok());
+    // A rotation was killed after the new secret reached the output, before the state.
+    f.api.advance(std::chrono::seconds{60});
+    REQUIRE(f.journal->record_intent("Bot", "Bot", f.api.now()).ok());
+    const auto new_key = f.api.seed("Bot", core::Scopes::from_list({"files:read"}), 30);
+    apply::World during = before;
+    during.state.upsert(plan::managed_record("Bot", new_key.key));
+    during.secrets["Bot"] = new_key.secret;
+    REQUIRE(apply::write_all_outputs(f.manifest, during).ok());
+
+    auto world = f.world();
+    CHECK(world.secrets.count("Bot") == 0);  // the output no longer holds the state's secret
+    const auto report = f.reconcile(world);
+    CHECK(report.adopted == 1);
+    CHECK(world.state.find("Bot")->id == new_key.key.id);
+    CHECK(world.secrets.at("Bot") == new_key.secret);
+    REQUIRE(world.state.retiring.size() == 1);
+    CHECK(world.state.retiring.front().id == old_key.key.id);
+    CHECK(f.api.keys().size() == 2);
 }

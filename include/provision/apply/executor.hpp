@@ -14,7 +14,9 @@
 #include "provision/plan/plan.hpp"
 #include "provision/state/state.hpp"
 
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <map>
 #include <set>
 #include <string>
@@ -29,6 +31,14 @@ struct World {
     /// Entries whose secret an encrypted output holds (its fingerprint index matches the state)
     /// but which this run cannot decrypt: no age identity is set. Never also in `secrets`.
     std::set<std::string> sealed;
+    /// Secrets the outputs hold for an entry that are not the state's (fingerprint differs):
+    /// left by a run interrupted between writing an output and saving the state, or by a hand
+    /// edit. Reconciliation adopts one when an interrupted create made its key; any left after
+    /// that are superseded and the outputs are rewritten without them.
+    std::map<std::string, std::vector<core::Secret>> unverified;
+    /// The recovery file (recovery.hpp) when one exists: its secrets were read like an output's,
+    /// and the next successful write of every output deletes it.
+    std::optional<std::filesystem::path> recovery;
     std::vector<api::ApiKey> observed;            ///< the portal's keys
     api::User user;                               ///< the caller
 };
@@ -76,6 +86,16 @@ struct ApplyOptions {
 /// every step.
 ApplyReport apply_plan(const manifest::Manifest& manifest, const plan::Plan& plan, World& world,
                        api::KeysApi& api, const ApplyOptions& options = {});
+
+/// The retiring record for `old`, the key entry `entry` used until a replacement at `now`:
+/// retired after the entry's grace period, or at once (retire_after == now) when it has
+/// expired (by the portal's expiry in `observed`, else the recorded one) or has no grace
+/// period; kept until its expiry with `retire: keepUntilExpiry`. Saved with the new key, so a
+/// run killed before the old key is retired still knows it.
+state::RetiringKey retirement_for(const manifest::Manifest& manifest, const std::string& entry,
+                                  const state::ManagedKey& old,
+                                  const std::vector<api::ApiKey>& observed, std::string reason,
+                                  core::Timestamp now);
 
 /// The output records for every manifest entry whose secret is known, per output selection.
 core::Status write_all_outputs(const manifest::Manifest& manifest, const World& world);

@@ -8,12 +8,16 @@
 ///
 /// Format: "<state file>.journal", one JSON object per line, append-only while a run holds the
 /// lock, emptied when nothing is pending. A torn last line (a crash mid-append) is ignored.
+/// Records: {"op":"intent","seq","entry","name","time","pid"}, {"op":"done","seq","id"},
+/// {"op":"resolved","seq"} and {"op":"watch","seq","time"} (reconciled, no key found yet).
 
 #include "provision/core/result.hpp"
 #include "provision/core/time.hpp"
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +29,9 @@ struct Intent {
     std::string entry;  ///< manifest entry name
     std::string name;   ///< the key name sent in the POST
     core::Timestamp time{};  ///< when the POST was about to be sent
+    /// Set once a run reconciled the intent and found no key: the create made nothing yet, and
+    /// the intent is only watched for a key the portal may still commit (reconcile.hpp).
+    std::optional<core::Timestamp> watched_since;
 };
 
 /// What a journal's text says: the intents still pending, oldest first, and the sequence
@@ -32,6 +39,8 @@ struct Intent {
 struct JournalContents {
     std::vector<Intent> pending;
     std::uint64_t next_seq = 1;
+    /// Ids of keys recorded done: a key made by one intent is never attributed to another.
+    std::set<std::string> done_ids;
 };
 
 /// Reads journal text as Journal::open does: lines that are not records (a torn last line) are
@@ -53,6 +62,10 @@ public:
     core::Status record_done(std::uint64_t seq, const std::string& id);
     /// Intent `seq` made no key, or its key was settled (revoked or adopted).
     core::Status record_resolved(std::uint64_t seq);
+    /// Intent `seq` was reconciled at `time` and no key was found: it stays pending, watched.
+    core::Status record_watch(std::uint64_t seq, core::Timestamp time);
+    /// Ids of the keys recorded done since the journal was last emptied.
+    const std::set<std::string>& done_ids() const { return m_done_ids; }
 
     /// Empties the file when nothing is pending.
     core::Status compact();
@@ -66,6 +79,7 @@ private:
     std::filesystem::path m_path;
     std::vector<Intent> m_pending;
     std::uint64_t m_next_seq = 1;
+    std::set<std::string> m_done_ids;
 };
 
 /// "<state path>.journal"

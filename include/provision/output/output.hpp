@@ -37,8 +37,31 @@ core::Result<std::string> render_output(const manifest::OutputSpec& spec,
 core::Result<std::map<std::string, core::Secret>> parse_output(const manifest::OutputSpec& spec,
                                                                std::string_view text);
 
-/// Reads every existing output of a manifest: entry name -> secret, for entries whose
-/// variable is found. Missing files contribute nothing.
+/// A variable an output holds that no manifest entry writes there.
+struct ForeignVariable {
+    std::string output;       ///< the output's path as written in the manifest
+    std::string variable;     ///< its name
+    std::string fingerprint;  ///< of its value
+};
+
+/// What the outputs of a manifest hold.
+struct HeldSecrets {
+    /// Every distinct secret for each entry, in the order of the manifest's outputs (a variable
+    /// found empty counts as absent). Outputs disagree only after an interruption between two
+    /// output writes, or after a hand edit; the caller decides which secret is the entry's
+    /// (docs/lifecycle.md, "When outputs disagree").
+    std::map<std::string, std::vector<core::Secret>> by_entry;
+    /// Variables of no entry: an entry removed from the manifest, or a line someone added.
+    std::vector<ForeignVariable> foreign;
+};
+
+/// Reads every output of a manifest that can be read (missing files contribute nothing;
+/// encrypted ones only with an identity). A file that cannot be read or parsed is an error
+/// naming it.
+core::Result<HeldSecrets> read_held_secrets(const manifest::Manifest& m);
+
+/// Like read_held_secrets, for callers that need one secret per entry: outputs holding
+/// different secrets for an entry are an error naming both files.
 core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manifest::Manifest& m);
 
 /// Renders and atomically writes one output (0600).

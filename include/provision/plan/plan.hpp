@@ -28,6 +28,7 @@ enum class ActionKind {
     write_outputs,  ///< outputs lack secrets that are known (a file was deleted or added)
     adopt,       ///< record an untracked key of the entry's name in the state (--adopt)
     blocked,     ///< needs a decision from the user; see Action::detail
+    settle,      ///< finish what an interrupted create left: adopt or revoke the key it made
 };
 
 /// Why an action is planned. Each drift state has its own name in the plan.
@@ -49,6 +50,8 @@ enum class Reason {
     untracked_name_match,  ///< not in state, but a live key of that name by the same user exists
     protected_entry,       ///< protect: true forbids the deletion or replacement
     outputs_stale,         ///< outputs do not hold every known secret
+    interrupted_create,    ///< a create's outcome is unknown (a run was killed or lost its answer)
+    late_commit,           ///< the portal committed a create after the client gave up on it
 };
 
 const char* to_string(ActionKind kind) noexcept;
@@ -85,6 +88,25 @@ struct OutputsView {
     bool stale = false;
 };
 
+/// A create whose outcome an interrupted run left unknown (a pending intent of the journal),
+/// as the caller matched it against the state and the portal's keys. Apply settles these
+/// before it plans; plan and status show them so that nothing pending hides behind "No changes".
+struct PendingCreate {
+    std::string entry;
+    core::Timestamp sent_at{};
+    /// An earlier run settled it and found no key: only a late commit is watched for, until
+    /// `watch_until`.
+    bool watched = false;
+    core::Timestamp watch_until{};
+    struct Made {
+        std::string id, postfix;
+        bool secret_held = false;  ///< an output holds a secret ending in this key's postfix
+    };
+    std::vector<Made> made;  ///< untracked live keys the lost create may have made
+    /// The state already binds the key this create made: the run stopped after saving it.
+    bool persisted = false;
+};
+
 struct PlanOptions {
     bool prune = false;                 ///< delete keys whose entries left the manifest
     std::set<std::string> targets;      ///< limit to these entries (empty = all)
@@ -102,6 +124,7 @@ struct PlanInput {
     std::string current_user_id;               ///< the caller (people/@self)
     core::Timestamp now;
     PlanOptions options;
+    std::vector<PendingCreate> pending = {};  ///< interrupted creates not settled yet
 };
 
 /// Pure: the same input gives the same plan, byte for byte when rendered.
