@@ -278,10 +278,10 @@ core::Result<std::map<std::string, core::Secret>> parse_output(const manifest::O
         break;
     }
     if (!values) {
-        // A reader's message may quote the file (a variable name, a key), and the file is full
-        // of secrets: a mangled line can put one where a name belongs.
+        // The readers report "LINE:COLUMN: what was expected" and never quote the file, which
+        // is full of secrets; the path in front makes it a compiler-style location.
         core::Error error = values.error();
-        error.message = core::redact_secrets(error.message);
+        error.message = spec.path.string() + ":" + error.message;
         return error;
     }
     return values;
@@ -301,7 +301,7 @@ core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manif
         auto values = parse_output(spec, (*text)->reveal());
         if (!values) {
             return invalid("cannot read back " + std::string(format_name(spec.format)) +
-                           " output " + spec.path.string() + ": " + values.error().message +
+                           " output " + values.error().message +
                            "; fix or delete the file (a deleted output's keys will need rotating)");
         }
         for (const auto& key : m.keys) {

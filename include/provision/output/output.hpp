@@ -33,7 +33,8 @@ core::Result<std::string> render_output(const manifest::OutputSpec& spec,
                                         const std::vector<SecretRecord>& records);
 
 /// Parses an output file's text back into env name -> secret. Unknown extra content is
-/// tolerated where the format allows; a corrupt file is an error.
+/// tolerated where the format allows; a corrupt file is Errc::invalid_input with the message
+/// "PATH:LINE:COLUMN: expected ...", which never quotes the text.
 core::Result<std::map<std::string, core::Secret>> parse_output(const manifest::OutputSpec& spec,
                                                                std::string_view text);
 
