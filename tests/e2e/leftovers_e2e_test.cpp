@@ -3,6 +3,8 @@
 
 #include "e2e_support.hpp"
 
+#include <csignal>
+
 using namespace e2e;
 
 namespace {

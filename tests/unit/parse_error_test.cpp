@@ -57,7 +57,7 @@ TEST_CASE("a mangled JSON output's error gives path, line and column, never the 
                Catch::StartsWith("/srv/ci/secrets/bots.out:4:26: expected an object"));
     const std::string no_secret = "{\"version\": 1, \"keys\": {\"" + k_marker + "\": {\"id\": \"" + k_marker + "\"}}}";
     CHECK_THAT(parse_error_of(OutputFormat::json, no_secret),
-               Catch::StartsWith("/srv/ci/secrets/bots.out:1:45: expected a string \"secret\""));
+               Catch::StartsWith("/srv/ci/secrets/bots.out:1:46: expected a string \"secret\""));
     const std::string broken = "{\"version\": 1,\n \"keys\": {\"A\": " + k_marker + "}}";
     CHECK_THAT(parse_error_of(OutputFormat::json, broken),
                Catch::StartsWith("/srv/ci/secrets/bots.out:2:"));

@@ -51,8 +51,9 @@ core::Status write_output(const manifest::OutputSpec& spec, const std::vector<Se
 /// and `age` installed).
 core::Status check_output_writable(const manifest::OutputSpec& spec);
 
-/// Ok when path is absent or a regular file owned by this user; an error (naming the path and
-/// what to do) for a symlink, a directory or other non-regular file, or another owner's file.
+/// Ok when path is absent or a regular file owned by this user; Errc::invalid_input (naming the
+/// path, what it is and what to do) for a symlink, a directory or other non-regular file, or
+/// another owner's file; Errc::io when it cannot be inspected.
 /// Checked with lstat: a symlink is never followed.
 core::Status check_output_destination(const std::filesystem::path& path);
 
