@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
 #include <iostream>
 
@@ -24,27 +26,41 @@ std::string trim_token(std::string text) {
     return text;
 }
 
+core::Error invalid_token_file(const std::filesystem::path& path, const std::string& what) {
+    return core::make_error(core::Errc::invalid_input, "token file " + path.string() + " " + what);
+}
+
+/// Reads the portal token from a file. Every problem with the file is invalid input (exit 3),
+/// whatever it is; symlinks are followed (a mounted Kubernetes Secret is one), and the file they
+/// reach must be a regular file that only its owner can read.
 core::Result<core::Secret> read_token_file(const std::filesystem::path& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
-        return core::make_error(core::Errc::invalid_input, "cannot read token file " + path.string());
+        return invalid_token_file(path, std::string("cannot be read: ") + std::strerror(errno) +
+                                            "; check the path given to --token-file or portal.tokenFile");
+    }
+    if (S_ISDIR(st.st_mode)) {
+        return invalid_token_file(path, "is a directory; give the path of the file that holds the token");
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return invalid_token_file(path, std::string("is not a regular file (it is ") +
+                                            core::file_type_name(st.st_mode) +
+                                            "); put the token in a regular file of mode 0600 and give its path");
     }
     if ((st.st_mode & 077) != 0) {
-        return core::make_error(core::Errc::invalid_input,
-                                "token file " + path.string() +
-                                    " is readable by group or others; run `chmod 600 " +
-                                    path.string() + "`");
+        return invalid_token_file(path, "is readable by group or others; run `chmod 600 " + path.string() + "`");
     }
     auto content = core::read_file_if_exists(path, 64 * 1024);
     if (!content.ok()) {
-        return content.error();
+        return core::make_error(core::Errc::invalid_input,
+                                "cannot read token file: " + content.error().message);
     }
     if (!content.value()) {
-        return core::make_error(core::Errc::invalid_input, "token file " + path.string() + " does not exist");
+        return invalid_token_file(path, "does not exist");
     }
     core::Secret token{trim_token(std::move(*content.value()))};
     if (token.empty()) {
-        return core::make_error(core::Errc::invalid_input, "token file " + path.string() + " is empty");
+        return invalid_token_file(path, "is empty");
     }
     return token;
 }

@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
 
+#include "provision/apply/leftovers.hpp"
 #include "provision/apply/lock.hpp"
 
 #include <spdlog/spdlog.h>
@@ -75,6 +76,7 @@ int run_import(const ImportCommandOptions& options, const GlobalOptions& global)
     if (!lock.ok()) {
         return report_error(lock.error());
     }
+    apply::remove_leftovers(lock.value(), apply::owned_files(manifest));
     auto observed = apply::observe(manifest, api);
     if (!observed.ok()) {
         return report_error(observed.error());

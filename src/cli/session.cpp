@@ -1,5 +1,6 @@
 #include "cli/session.hpp"
 
+#include "provision/apply/leftovers.hpp"
 #include "provision/apply/reconcile.hpp"
 #include "provision/apply/sealed_outputs.hpp"
 #include "provision/core/atomic_file.hpp"
@@ -76,6 +77,7 @@ std::variant<Session, int> open_session(const std::string& file, const GlobalOpt
             return report_error(journal.error());
         }
         session.journal.emplace(std::move(journal.value()));
+        apply::remove_leftovers(*session.lock, apply::owned_files(session.manifest));
     }
     auto world = apply::observe(session.manifest, *session.api);
     if (!world.ok()) {

@@ -32,6 +32,11 @@ bool write_all(int fd, std::string_view data) {
     return true;
 }
 
+Error too_large(const std::filesystem::path& path, std::size_t max_bytes) {
+    return make_error(Errc::invalid_input, path.string() + " is larger than " + std::to_string(max_bytes) +
+                                               " bytes, more than this file can hold; check that it is the right file");
+}
+
 std::string random_suffix() {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
     static constexpr char k_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -51,11 +56,13 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
         struct stat st {};
         if (::lstat(path.c_str(), &st) == 0) {
             if (S_ISLNK(st.st_mode)) {
-                return make_error(Errc::io, "refusing to write " + path.string() +
+                return make_error(Errc::invalid_input, "refusing to write " + path.string() +
                                                 ": it is a symbolic link; replace it with a regular file or choose another path");
             }
             if (!S_ISREG(st.st_mode)) {
-                return make_error(Errc::io, "refusing to write " + path.string() + ": it is not a regular file");
+                return make_error(Errc::invalid_input, "refusing to write " + path.string() + ": it is " +
+                                                           file_type_name(st.st_mode) +
+                                                           ", not a regular file; remove it or choose another path");
             }
         }
     }
@@ -103,13 +110,20 @@ Result<std::optional<std::string>> read_file_if_exists(const std::filesystem::pa
         return io_error("cannot open", path, errno);
     }
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (::fstat(fd, &st) != 0) {
+        const int err = errno;
         ::close(fd);
-        return make_error(Errc::io, path.string() + " is not a regular file");
+        return io_error("cannot inspect", path, err);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return make_error(Errc::invalid_input, path.string() + " is not a regular file (it is " +
+                                                   file_type_name(st.st_mode) +
+                                                   "); replace it with a regular file or remove it");
     }
     if (static_cast<std::size_t>(st.st_size) > max_bytes) {
         ::close(fd);
-        return make_error(Errc::io, path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
+        return too_large(path, max_bytes);
     }
     std::string content;
     char buf[65536];
@@ -129,11 +143,24 @@ Result<std::optional<std::string>> read_file_if_exists(const std::filesystem::pa
         content.append(buf, static_cast<std::size_t>(n));
         if (content.size() > max_bytes) {
             ::close(fd);
-            return make_error(Errc::io, path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
+            return too_large(path, max_bytes);
         }
     }
     ::close(fd);
     return std::optional<std::string>{std::move(content)};
+}
+
+const char* file_type_name(unsigned mode) noexcept {
+    switch (mode & S_IFMT) {
+    case S_IFREG: return "a regular file";
+    case S_IFDIR: return "a directory";
+    case S_IFLNK: return "a symbolic link";
+    case S_IFIFO: return "a FIFO";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFSOCK: return "a socket";
+    default: return "a special file";
+    }
 }
 
 }  // namespace provision::core

@@ -12,6 +12,7 @@
 
 #include "output/child_process.hpp"
 #include "provision/core/atomic_file.hpp"
+#include "provision/core/json_positions.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -93,29 +94,44 @@ core::Result<std::optional<AgeIndex>> read_age_index(const std::filesystem::path
     if (!text->has_value()) {
         return std::optional<AgeIndex>{};
     }
-    const auto corrupt = [&](const std::string& what) {
+    // Errors give the line and column and what was expected, never the file's text.
+    const auto corrupt = [&](const std::string& position, const std::string& expected) {
         return core::make_error(core::Errc::invalid_input,
-                                "fingerprint index " + path.string() + " is corrupt (" + what +
+                                "fingerprint index " + path.string() + ":" + position +
+                                    " is corrupt (expected " + expected +
                                     "); delete it and run apply with an age identity set");
     };
-    const auto doc = nlohmann::json::parse(**text, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) {
-        return corrupt("not a JSON object");
+    nlohmann::json doc;
+    try {
+        doc = nlohmann::json::parse(**text);
+    } catch (const nlohmann::json::parse_error& e) {
+        return corrupt(core::line_column(**text, e.byte > 0 ? e.byte - 1 : 0), "valid JSON");
+    } catch (const nlohmann::json::out_of_range&) {
+        return corrupt("1:1", "valid JSON, found a number too large to read");
     }
-    if (doc.value("version", 0) != 1) {
-        return corrupt("unknown version");
+    const core::JsonPositions positions(**text);
+    if (!doc.is_object()) {
+        return corrupt(positions.at({}), "a JSON object");
+    }
+    const auto version = doc.find("version");
+    if (version == doc.end() || !version->is_number_integer() || version->get<long long>() != 1) {
+        return corrupt(positions.at({"version"}), "\"version\": 1");
     }
     AgeIndex index;
     const auto content = doc.find("content");
+    if (content == doc.end() || !content->is_string()) {
+        return corrupt(positions.at({"content"}), "a string \"content\"");
+    }
     const auto keys = doc.find("keys");
-    if (content == doc.end() || !content->is_string() || keys == doc.end() || !keys->is_object()) {
-        return corrupt("missing content or keys");
+    if (keys == doc.end() || !keys->is_object()) {
+        return corrupt(positions.at({"keys"}), "a \"keys\" object");
     }
     index.content_fingerprint = content->get<std::string>();
     for (const auto& [env, item] : keys->items()) {
         if (!item.is_object() || !item.contains("entry") || !item["entry"].is_string() ||
             !item.contains("fingerprint") || !item["fingerprint"].is_string()) {
-            return corrupt("variable " + env + " lacks entry or fingerprint");
+            return corrupt(positions.at({"keys", env}),
+                           "an object with string \"entry\" and \"fingerprint\" for each variable");
         }
         index.keys[env] = {item["entry"].get<std::string>(), item["fingerprint"].get<std::string>()};
     }

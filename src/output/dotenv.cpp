@@ -9,8 +9,9 @@
 /// Parsing follows the shell's word rules for the forms people actually write: comments,
 /// blank lines, an `export ` prefix, single-quoted, double-quoted (bash escapes: \" \\ \$ \`
 /// and line continuation) and unquoted words, and concatenations of them such as `'a'\''b'`.
-/// `$` expansions are not evaluated: a value is read literally. Error messages name the line,
-/// never its content, since the content is a secret.
+/// `$` expansions are not evaluated: a value is read literally. Error messages give the line and
+/// column and what was expected, never the content, not even a variable name: the content is
+/// secrets, and a mangled line can put one where a name belongs.
 
 #include "output/formats.hpp"
 
@@ -30,7 +31,7 @@ bool is_blank(char c) noexcept {
     return c == ' ' || c == '\t';
 }
 
-/// A cursor over the file that counts lines for error messages.
+/// A cursor over the file; errors are reported at a byte offset (see parse_error).
 class Lexer {
 public:
     explicit Lexer(std::string_view text) : m_text(text) {}
@@ -39,13 +40,7 @@ public:
     char peek(std::size_t ahead = 0) const noexcept {
         return m_pos + ahead < m_text.size() ? m_text[m_pos + ahead] : '\0';
     }
-    char take() noexcept {
-        const char c = m_text[m_pos++];
-        if (c == '\n') {
-            ++m_line;
-        }
-        return c;
-    }
+    char take() noexcept { return m_text[m_pos++]; }
     void skip_blanks() noexcept {
         while (!done() && is_blank(peek())) {
             take();
@@ -67,17 +62,15 @@ public:
     bool starts_with(std::string_view word) const noexcept {
         return m_text.substr(m_pos).starts_with(word);
     }
-    std::size_t line() const noexcept { return m_line; }
+    std::size_t pos() const noexcept { return m_pos; }
 
-    core::Error error(std::size_t line, const std::string& what) const {
-        return core::make_error(core::Errc::invalid_input,
-                                "dotenv line " + std::to_string(line) + ": " + what);
+    core::Error error(std::size_t offset, const std::string& expected) const {
+        return parse_error(m_text, offset, expected);
     }
 
 private:
     std::string_view m_text;
     std::size_t m_pos = 0;
-    std::size_t m_line = 1;
 };
 
 /// Reads one shell word (the value after `=`) into out; nullopt on success.
@@ -86,14 +79,14 @@ std::optional<core::Error> read_value(Lexer& lex, std::string& out) {
         return std::nullopt; // `NAME= # comment`: an empty value
     }
     while (!lex.at_line_end() && !is_blank(lex.peek())) {
-        const std::size_t start_line = lex.line();
+        const std::size_t start = lex.pos();
         const char c = lex.take();
         if (c == '\'') {
             while (!lex.done() && lex.peek() != '\'') {
                 out.push_back(lex.take());
             }
             if (lex.done()) {
-                return lex.error(start_line, "a single quote is never closed");
+                return lex.error(start, "expected a closing single quote for the one here");
             }
             lex.take();
         } else if (c == '"') {
@@ -113,12 +106,12 @@ std::optional<core::Error> read_value(Lexer& lex, std::string& out) {
                 out.push_back(d);
             }
             if (lex.done()) {
-                return lex.error(start_line, "a double quote is never closed");
+                return lex.error(start, "expected a closing double quote for the one here");
             }
             lex.take();
         } else if (c == '\\') {
             if (lex.done()) {
-                return lex.error(start_line, "the value ends with a lone backslash");
+                return lex.error(start, "expected a character after this backslash");
             }
             const char e = lex.take();
             if (e != '\n') {
@@ -180,7 +173,6 @@ core::Result<SecretMap> parse_dotenv(std::string_view text) {
             lex.skip_line();
             continue;
         }
-        const std::size_t line = lex.line();
         if (lex.starts_with("export") && is_blank(lex.peek(6))) {
             for (int i = 0; i < 6; ++i) {
                 lex.take();
@@ -189,7 +181,8 @@ core::Result<SecretMap> parse_dotenv(std::string_view text) {
         }
         std::string name;
         if (!is_name_start(lex.peek())) {
-            return lex.error(line, "expected NAME=value");
+            return lex.error(lex.pos(), "expected NAME=value (a variable name: a letter or _ "
+                                        "first, then letters, digits and _), a comment or a blank line");
         }
         while (!lex.done() &&
                (is_name_char(lex.peek()) || lex.peek() == '.' || lex.peek() == '-')) {
@@ -197,7 +190,7 @@ core::Result<SecretMap> parse_dotenv(std::string_view text) {
         }
         lex.skip_blanks();
         if (lex.peek() != '=') {
-            return lex.error(line, "expected '=' after " + name);
+            return lex.error(lex.pos(), "expected '=' after the variable name");
         }
         lex.take();
         lex.skip_blanks();
@@ -211,8 +204,8 @@ core::Result<SecretMap> parse_dotenv(std::string_view text) {
         } else if (lex.at_line_end()) {
             lex.skip_line();
         } else {
-            return lex.error(lex.line(), "unexpected text after the value of " + name +
-                                             " (quote values that contain spaces)");
+            return lex.error(lex.pos(), "expected the end of the line or a comment after the "
+                                        "value (quote values that contain spaces)");
         }
         values[name] = core::Secret{std::move(value)};
     }

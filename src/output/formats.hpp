@@ -17,6 +17,11 @@ using SecretMap = std::map<std::string, core::Secret>;
 /// "# Managed by provision. Do not edit." plus a newline; first line of the text formats.
 inline constexpr std::string_view k_header = "# Managed by provision. Do not edit.\n";
 
+/// An error in an output's text at byte `offset`: "LINE:COLUMN: expected". Every parser below
+/// reports this way, naming what it expected and never quoting the text (a secret); parse_output
+/// puts the file's path in front.
+core::Error parse_error(std::string_view text, std::size_t offset, const std::string& expected);
+
 core::Result<std::string> render_dotenv(const std::vector<SecretRecord>& records);
 core::Result<SecretMap> parse_dotenv(std::string_view text);
 

@@ -4,7 +4,7 @@
 /// are tolerated so a tool may add its own.
 
 #include "output/formats.hpp"
-#include "provision/core/diagnostic.hpp"
+#include "provision/core/json_positions.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -14,8 +14,8 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-core::Error corrupt(const std::string& what) {
-    return core::make_error(core::Errc::invalid_input, "JSON output " + what);
+core::Error corrupt(const std::string& position, const std::string& expected) {
+    return core::make_error(core::Errc::invalid_input, position + ": " + expected);
 }
 
 } // namespace
@@ -46,31 +46,37 @@ core::Result<SecretMap> parse_json(std::string_view text) {
     try {
         doc = Json::parse(text.begin(), text.end());
     } catch (const Json::parse_error& e) {
-        return corrupt("is not valid JSON (error at " +
-                       core::text_position(text, e.byte > 0 ? e.byte - 1 : 0) + ")");
+        return parse_error(text, e.byte > 0 ? e.byte - 1 : 0, "expected valid JSON");
     } catch (const Json::out_of_range&) {
         // nlohmann reports a number beyond a double ("1e999") this way, without a position.
-        return corrupt("is not valid JSON (a number is too large)");
+        return parse_error(text, 0, "expected valid JSON, found a number too large to read");
     }
+    // Errors point at the value at fault; they never quote it, not even a variable name, since
+    // a mangled line can put a secret where a name belongs.
+    const core::JsonPositions positions(text);
+    const auto fail = [&](const std::vector<std::string>& path, const std::string& expected) {
+        return corrupt(positions.at(path), expected);
+    };
     if (!doc.is_object()) {
-        return corrupt("is not a JSON object");
+        return fail({}, "expected a JSON object");
     }
     const auto version = doc.find("version");
     if (version == doc.end() || !version->is_number_integer() || version->get<long long>() != 1) {
-        return corrupt("has no \"version\": 1; it was not written by this provision");
+        return fail({"version"}, "expected \"version\": 1, as this provision writes");
     }
     const auto keys = doc.find("keys");
     if (keys == doc.end() || !keys->is_object()) {
-        return corrupt("has no \"keys\" object");
+        return fail({"keys"}, "expected a \"keys\" object");
     }
     SecretMap values;
     for (const auto& [env, item] : keys->items()) {
         if (!item.is_object()) {
-            return corrupt("keys." + env + " is not an object");
+            return fail({"keys", env}, "expected an object for each variable under \"keys\"");
         }
         const auto secret = item.find("secret");
         if (secret == item.end() || !secret->is_string()) {
-            return corrupt("keys." + env + " has no string \"secret\"");
+            return fail({"keys", env, "secret"},
+                        "expected a string \"secret\" for each variable under \"keys\"");
         }
         values[env] = core::Secret{secret->get<std::string>()};
     }

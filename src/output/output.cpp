@@ -133,8 +133,8 @@ core::Status ensure_parent_dirs(const std::filesystem::path& path) {
         struct stat st {};
         if (::stat(current.c_str(), &st) == 0) {
             if (!S_ISDIR(st.st_mode)) {
-                return io("cannot write output " + path.string() + ": " + current.string() +
-                          " is not a directory; choose another path");
+                return invalid("cannot write output " + path.string() + ": " + current.string() +
+                               " is not a directory; choose another path");
             }
             continue;
         }
@@ -278,10 +278,10 @@ core::Result<std::map<std::string, core::Secret>> parse_output(const manifest::O
         break;
     }
     if (!values) {
-        // A reader's message may quote the file (a variable name, a key), and the file is full
-        // of secrets: a mangled line can put one where a name belongs.
+        // The readers report "LINE:COLUMN: what was expected" and never quote the file, which
+        // is full of secrets; the path in front makes it a compiler-style location.
         core::Error error = values.error();
-        error.message = core::redact_secrets(error.message);
+        error.message = spec.path.string() + ":" + error.message;
         return error;
     }
     return values;
@@ -301,7 +301,7 @@ core::Result<std::map<std::string, core::Secret>> read_one_output(const manifest
     auto values = parse_output(spec, (*text)->reveal());
     if (!values) {
         return invalid("cannot read back " + std::string(format_name(spec.format)) + " output " +
-                       spec.path.string() + ": " + values.error().message +
+                       values.error().message +
                        "; fix or delete the file (a deleted output's keys will need rotating)");
     }
     return values;
@@ -373,18 +373,23 @@ core::Status check_output_destination(const std::filesystem::path& path) {
         }
         return io("cannot inspect output " + path.string() + ": " + std::strerror(errno));
     }
+    // Each of these is a problem with the user's files, not a failure of the run: exit 3.
     if (S_ISLNK(st.st_mode)) {
-        return io("refusing to write output " + path.string() +
-                  ": it is a symbolic link; point the manifest at the real file instead");
+        return invalid("refusing to use output " + path.string() +
+                       ": it is a symbolic link; point the manifest at the real file instead");
+    }
+    if (S_ISDIR(st.st_mode)) {
+        return invalid("refusing to use output " + path.string() +
+                       ": it is a directory; give the path of a file inside it instead");
     }
     if (!S_ISREG(st.st_mode)) {
-        return io("refusing to write output " + path.string() +
-                  ": it exists and is not a regular file; remove it or choose another path");
+        return invalid("refusing to use output " + path.string() + ": it is not a regular file (it is " +
+                       core::file_type_name(st.st_mode) + "); remove it or choose another path");
     }
     if (st.st_uid != ::geteuid()) {
-        return io("refusing to write output " + path.string() + ": it is owned by uid " +
-                  std::to_string(st.st_uid) + ", not by this user (uid " +
-                  std::to_string(::geteuid()) + "); remove it or choose another path");
+        return invalid("refusing to use output " + path.string() + ": it is owned by uid " +
+                       std::to_string(st.st_uid) + ", not by this user (uid " +
+                       std::to_string(::geteuid()) + "); remove it or choose another path");
     }
     return core::ok_status();
 }

@@ -9,6 +9,8 @@
 
 #include "output/formats.hpp"
 
+#include "provision/core/json_positions.hpp"
+
 #include <array>
 #include <cstdint>
 
@@ -70,6 +72,10 @@ std::uint32_t next_code_point(std::string_view text, std::size_t& i) noexcept {
 }
 
 } // namespace
+
+core::Error parse_error(std::string_view text, std::size_t offset, const std::string& expected) {
+    return core::make_error(core::Errc::invalid_input, core::line_column(text, offset) + ": " + expected);
+}
 
 std::string base64_encode(std::string_view data) {
     std::string out;

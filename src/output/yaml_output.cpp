@@ -5,7 +5,8 @@
 /// yaml_quote(), so no value can be re-typed, break the indentation or start a comment. They
 /// are read back with yaml-cpp, through const references only (the non-const operator[]
 /// inserts), reading just the fixed paths this module writes: no recursive walk, so aliases in
-/// a tampered file cannot blow up the reader.
+/// a tampered file cannot blow up the reader. Errors point at a node's line and column and say
+/// what was expected there; they never quote a key or a value, the text being secrets.
 
 #include "output/formats.hpp"
 
@@ -16,8 +17,17 @@ namespace provision::output::detail {
 
 namespace {
 
-core::Error corrupt(std::string_view format, const std::string& what) {
-    return core::make_error(core::Errc::invalid_input, std::string(format) + " output " + what);
+/// An error at `node`, or at `fallback` when node has no position (absent, or an empty
+/// document), or at the start of the file.
+core::Error corrupt(const YAML::Node& node, const YAML::Node& fallback, const std::string& expected) {
+    YAML::Mark mark = node.IsDefined() ? node.Mark() : YAML::Mark::null_mark();
+    if (mark.is_null() && fallback.IsDefined()) {
+        mark = fallback.Mark();
+    }
+    const int line = mark.is_null() ? 1 : mark.line + 1;
+    const int column = mark.is_null() ? 1 : mark.column + 1;
+    return core::make_error(core::Errc::invalid_input,
+                            std::to_string(line) + ":" + std::to_string(column) + ": " + expected);
 }
 
 std::string yaml_permissions(const core::Scopes& scopes, std::string_view indent) {
@@ -34,13 +44,16 @@ std::string yaml_permissions(const core::Scopes& scopes, std::string_view indent
     return out;
 }
 
-core::Result<YAML::Node> load_yaml(std::string_view format, std::string_view text) {
+core::Result<YAML::Node> load_yaml(std::string_view text) {
     try {
         return YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
-        return corrupt(format, "is not valid YAML (error at line " +
-                                   std::to_string(e.mark.line + 1) + ", column " +
-                                   std::to_string(e.mark.column + 1) + ")");
+        // e.what() may quote the text; only the position is used.
+        const int line = e.mark.is_null() ? 1 : e.mark.line + 1;
+        const int column = e.mark.is_null() ? 1 : e.mark.column + 1;
+        return core::make_error(core::Errc::invalid_input, std::to_string(line) + ":" +
+                                                               std::to_string(column) +
+                                                               ": expected valid YAML");
     }
 }
 
@@ -59,24 +72,25 @@ bool is_scalar(const YAML::Node& node, std::string_view value) {
 
 /// Reads a map of scalar values (or an absent/empty one) into out, decoding each with decode.
 template <class Decode>
-std::optional<core::Error> read_value_map(std::string_view format, const YAML::Node& map,
-                                          const std::string& where, SecretMap& out, Decode decode) {
+std::optional<core::Error> read_value_map(const YAML::Node& map, const std::string& where,
+                                          const char* value_kind, SecretMap& out, Decode decode) {
     if (!map.IsDefined() || map.IsNull()) {
         return std::nullopt;
     }
     if (!map.IsMap()) {
-        return corrupt(format, where + " is not a map");
+        return corrupt(map, map, "expected a map under \"" + where + "\"");
     }
     for (auto it = map.begin(); it != map.end(); ++it) {
         const YAML::Node key = it->first;    // a copy: *it is a temporary
         const YAML::Node value = it->second; // a copy: *it is a temporary
         if (!key.IsScalar()) {
-            return corrupt(format, where + " has a key that is not a string");
+            return corrupt(key, map, "expected a string key under \"" + where + "\"");
         }
         std::optional<std::string> decoded =
             value.IsScalar() ? decode(value.Scalar()) : std::nullopt;
         if (!decoded) {
-            return corrupt(format, where + "." + key.Scalar() + " is not a valid value");
+            return corrupt(value, key, std::string("expected ") + value_kind + " for each key under \"" +
+                                           where + "\"");
         }
         out[key.Scalar()] = core::Secret{std::move(*decoded)};
     }
@@ -104,28 +118,31 @@ core::Result<std::string> render_yaml(const std::vector<SecretRecord>& records) 
 }
 
 core::Result<SecretMap> parse_yaml(std::string_view text) {
-    auto doc = load_yaml("YAML", text);
+    auto doc = load_yaml(text);
     if (!doc) {
         return doc.error();
     }
     const YAML::Node& root = *doc;
-    if (!root.IsMap() || !is_scalar(child(root, "version"), "1")) {
-        return corrupt("YAML", "has no \"version: 1\"; it was not written by this provision");
+    if (!root.IsMap()) {
+        return corrupt(root, root, "expected a map with \"version: 1\" and \"keys\"");
+    }
+    if (!is_scalar(child(root, "version"), "1")) {
+        return corrupt(child(root, "version"), root, "expected \"version: 1\", as this provision writes");
     }
     const YAML::Node keys = child(root, "keys");
     if (!keys.IsMap()) {
-        return corrupt("YAML", "has no \"keys\" map");
+        return corrupt(keys, root, "expected a \"keys\" map");
     }
     SecretMap values;
     for (auto it = keys.begin(); it != keys.end(); ++it) {
         const YAML::Node env = it->first;   // a copy: *it is a temporary
         const YAML::Node item = it->second; // a copy: *it is a temporary
         if (!env.IsScalar() || !item.IsMap()) {
-            return corrupt("YAML", "has an entry under \"keys\" that is not a map");
+            return corrupt(item, env, "expected a variable name and a map for each entry under \"keys\"");
         }
         const YAML::Node secret = child(item, "secret");
         if (!secret.IsScalar()) {
-            return corrupt("YAML", "keys." + env.Scalar() + " has no \"secret\" string");
+            return corrupt(secret, item, "expected a \"secret\" string for each variable under \"keys\"");
         }
         values[env.Scalar()] = core::Secret{secret.Scalar()};
     }
@@ -164,23 +181,28 @@ core::Result<std::string> render_k8s_secret(const manifest::OutputSpec& spec,
 }
 
 core::Result<SecretMap> parse_k8s_secret(std::string_view text) {
-    auto doc = load_yaml("Kubernetes", text);
+    auto doc = load_yaml(text);
     if (!doc) {
         return doc.error();
     }
     const YAML::Node& root = *doc;
-    if (!root.IsMap() || !is_scalar(child(root, "kind"), "Secret") ||
-        !is_scalar(child(root, "apiVersion"), "v1")) {
-        return corrupt("Kubernetes", "is not a v1 Secret manifest");
+    if (!root.IsMap()) {
+        return corrupt(root, root, "expected a Kubernetes Secret manifest (a map)");
+    }
+    if (!is_scalar(child(root, "kind"), "Secret")) {
+        return corrupt(child(root, "kind"), root, "expected \"kind: Secret\"");
+    }
+    if (!is_scalar(child(root, "apiVersion"), "v1")) {
+        return corrupt(child(root, "apiVersion"), root, "expected \"apiVersion: v1\"");
     }
     SecretMap values;
     // `data` first, then `stringData`, which wins on a clash, as the API server merges them.
-    if (auto error = read_value_map("Kubernetes", child(root, "data"), "data", values,
+    if (auto error = read_value_map(child(root, "data"), "data", "a base64 string", values,
                                     [](const std::string& v) { return base64_decode(v); })) {
         return *error;
     }
     if (auto error =
-            read_value_map("Kubernetes", child(root, "stringData"), "stringData", values,
+            read_value_map(child(root, "stringData"), "stringData", "a string", values,
                            [](const std::string& v) { return std::optional<std::string>(v); })) {
         return *error;
     }

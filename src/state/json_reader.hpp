@@ -1,8 +1,11 @@
 #pragma once
 /// Private to the state module: strict reading of one JSON object of the state file. Every
 /// field must be asked for (unknown ones are rejected by finish()), each with its type; the
-/// first problem becomes an error naming the file and the field path.
+/// first problem becomes an error naming the file, the line and column, and the field path as
+/// the format defines it, never the file's text (an unknown field's name is text, and may be a
+/// secret that does not belong).
 
+#include "provision/core/json_positions.hpp"
 #include "provision/core/result.hpp"
 #include "provision/core/scopes.hpp"
 #include "provision/core/secret.hpp"
@@ -24,11 +27,22 @@ inline bool holds_secret(std::string_view text) {
     return core::redact_secrets(text) != text;
 }
 
-/// Reads fields of one JSON object strictly, collecting the first error.
+/// "state file FILE:LINE:COLUMN is corrupt: WHAT; restore ...".
+inline core::Error corrupt_at(const std::string& file, const std::string& position,
+                              const std::string& what) {
+    return core::make_error(core::Errc::invalid_input,
+                            "state file " + file + ":" + position + " is corrupt: " + what +
+                                "; restore it from version control or your CI cache");
+}
+
+/// Reads fields of one JSON object strictly, collecting the first error. `path` is the
+/// object's field path for messages ("keys[2]"), `json_path` its path for JsonPositions.
 class ObjectReader final {
 public:
-    ObjectReader(const Json& object, std::string path, const std::string& file)
-        : m_object(object), m_path(std::move(path)), m_file(file) {}
+    ObjectReader(const Json& object, std::string path, std::vector<std::string> json_path,
+                 const std::string& file, const core::JsonPositions& positions)
+        : m_object(object), m_path(std::move(path)), m_json_path(std::move(json_path)),
+          m_file(file), m_positions(positions) {}
 
     const Json* field(const char* name) {
         if (m_error) {
@@ -125,7 +139,9 @@ public:
         if (!m_error) {
             for (const auto& [key, value] : m_object.items()) {
                 if (std::find(m_seen.begin(), m_seen.end(), key) == m_seen.end()) {
-                    fail("unknown field \"" + key + "\"", key);
+                    report(key, (m_path.empty() ? std::string("the document") : m_path) +
+                                    " has a field this provision does not know; expected only "
+                                    "the fields docs/state.md lists");
                     break;
                 }
             }
@@ -133,21 +149,27 @@ public:
         return m_error;
     }
 
+    /// An error about a field this reader asked for (its name is the format's, not the file's).
     void fail(const std::string& message, const std::string& field_name) {
-        if (m_error) {
-            return;
-        }
-        // An unknown field's name is the file's text, and may be a secret that does not belong.
-        const std::string where = m_path.empty() ? field_name : m_path + "." + field_name;
-        m_error = core::make_error(core::Errc::invalid_input,
-                                   core::redact_secrets("state file " + m_file + ": " + where +
-                                                        ": " + message));
+        report(field_name, (m_path.empty() ? field_name : m_path + "." + field_name) + ": " + message);
     }
 
 private:
+    /// Records `what` at the position of field `key`'s value (of the object, when absent).
+    void report(const std::string& key, const std::string& what) {
+        if (m_error) {
+            return;
+        }
+        std::vector<std::string> at = m_json_path;
+        at.push_back(key);
+        m_error = corrupt_at(m_file, m_positions.at(at), what);
+    }
+
     const Json& m_object;
     std::string m_path;
+    std::vector<std::string> m_json_path;
     const std::string& m_file;
+    const core::JsonPositions& m_positions;
     std::vector<std::string> m_seen;
     std::optional<core::Error> m_error;
 };

@@ -24,6 +24,7 @@ namespace provision::state {
 
 namespace {
 
+using detail::corrupt_at;
 using detail::holds_secret;
 using detail::Json;
 using detail::ObjectReader;
@@ -63,18 +64,23 @@ void check_key_secrets(const ManagedKey& key, const std::string& at) {
     }
 }
 
-core::Error corrupt(const std::string& file, const std::string& what) {
-    return core::make_error(core::Errc::invalid_input,
-                            "state file " + file + " is corrupt: " + what +
-                                "; restore it from version control or your CI cache");
-}
+/// Where in the file parse errors point, and the file's name for them.
+struct Source {
+    const std::string& file;
+    const core::JsonPositions& positions;
 
-core::Result<ManagedKey> parse_key(const Json& json, const std::string& at,
-                                   const std::string& file) {
-    if (!json.is_object()) {
-        return corrupt(file, at + " is not an object");
+    core::Error corrupt(const std::vector<std::string>& json_path, const std::string& what) const {
+        return corrupt_at(file, positions.at(json_path), what);
     }
-    ObjectReader r(json, at, file);
+};
+
+core::Result<ManagedKey> parse_key(const Json& json, std::size_t index, const Source& source) {
+    const std::string at = "keys[" + std::to_string(index) + "]";
+    const std::vector<std::string> json_path{"keys", std::to_string(index)};
+    if (!json.is_object()) {
+        return source.corrupt(json_path, at + " must be an object");
+    }
+    ObjectReader r(json, at, json_path, source.file, source.positions);
     ManagedKey key;
     key.entry = r.string("entry");
     key.id = r.string("id");
@@ -91,12 +97,13 @@ core::Result<ManagedKey> parse_key(const Json& json, const std::string& at,
     return key;
 }
 
-core::Result<RetiringKey> parse_retiring(const Json& json, const std::string& at,
-                                         const std::string& file) {
+core::Result<RetiringKey> parse_retiring(const Json& json, std::size_t index, const Source& source) {
+    const std::string at = "retiring[" + std::to_string(index) + "]";
+    const std::vector<std::string> json_path{"retiring", std::to_string(index)};
     if (!json.is_object()) {
-        return corrupt(file, at + " is not an object");
+        return source.corrupt(json_path, at + " must be an object");
     }
-    ObjectReader r(json, at, file);
+    ObjectReader r(json, at, json_path, source.file, source.positions);
     RetiringKey key;
     key.entry = r.string("entry");
     key.id = r.string("id");
@@ -159,26 +166,30 @@ core::Result<State> parse_state(std::string_view text, const std::string& file_n
     try {
         doc = Json::parse(text.begin(), text.end());
     } catch (const Json::parse_error& e) {
-        return corrupt(file_name,
-                       "invalid JSON at " + core::text_position(text, e.byte > 0 ? e.byte - 1 : 0));
+        return corrupt_at(file_name, core::line_column(text, e.byte > 0 ? e.byte - 1 : 0),
+                          "expected valid JSON");
     } catch (const Json::out_of_range&) {
         // nlohmann reports a number beyond a double ("1e999") this way, without a position.
-        return corrupt(file_name, "invalid JSON: a number is too large");
+        return corrupt_at(file_name, "1:1", "expected valid JSON, found a number too large to read");
     }
+    // Errors point at the value at fault and never quote the file (see json_reader.hpp).
+    const core::JsonPositions positions(text);
+    const Source source{file_name, positions};
     if (!doc.is_object()) {
-        return corrupt(file_name, "the document is not a JSON object");
+        return source.corrupt({}, "expected a JSON object");
     }
     const auto version = doc.find("version");
     if (version == doc.end()) {
-        return corrupt(file_name, "missing field \"version\"");
+        return source.corrupt({}, "missing field \"version\"");
     }
     if (!version->is_number_integer()) {
-        return corrupt(file_name, "\"version\" must be a whole number");
+        return source.corrupt({"version"}, "\"version\" must be a whole number");
     }
     if (version->get<long long>() != k_state_version) {
+        // The one number quoted from the file: a format version, which decides the advice.
         return core::make_error(
             core::Errc::invalid_input,
-            "state file " + file_name + " has format version " +
+            "state file " + file_name + ":" + positions.at({"version"}) + " has format version " +
                 std::to_string(version->get<long long>()) +
                 ", but this provision reads state format version 1 only: " +
                 (version->get<long long>() > k_state_version
@@ -189,7 +200,7 @@ core::Result<State> parse_state(std::string_view text, const std::string& file_n
     }
 
     State state;
-    ObjectReader r(doc, "", file_name);
+    ObjectReader r(doc, "", {}, file_name, positions);
     r.field("version");
     state.portal_url = r.string("portal");
     state.owner_id = r.string("owner");
@@ -199,24 +210,26 @@ core::Result<State> parse_state(std::string_view text, const std::string& file_n
         return *error;
     }
     if (!keys->is_array()) {
-        return corrupt(file_name, "\"keys\" must be a list");
+        return source.corrupt({"keys"}, "\"keys\" must be a list");
     }
     if (!retiring->is_array()) {
-        return corrupt(file_name, "\"retiring\" must be a list");
+        return source.corrupt({"retiring"}, "\"retiring\" must be a list");
     }
     for (std::size_t i = 0; i < keys->size(); ++i) {
-        const std::string at = "keys[" + std::to_string(i) + "]";
-        auto key = parse_key((*keys)[i], at, file_name);
+        auto key = parse_key((*keys)[i], i, source);
         if (!key) {
             return key.error();
         }
         if (state.find(key->entry) != nullptr) {
-            return corrupt(file_name, at + ": entry \"" + key->entry + "\" appears twice");
+            return source.corrupt({"keys", std::to_string(i), "entry"},
+                                  "keys[" + std::to_string(i) +
+                                      "].entry: the same entry as an earlier record; expected "
+                                      "one record per entry");
         }
         state.keys.push_back(std::move(*key));
     }
     for (std::size_t i = 0; i < retiring->size(); ++i) {
-        auto key = parse_retiring((*retiring)[i], "retiring[" + std::to_string(i) + "]", file_name);
+        auto key = parse_retiring((*retiring)[i], i, source);
         if (!key) {
             return key.error();
         }

@@ -159,7 +159,8 @@ inline void check_outputs_intact(const Project& project) {
     }
 }
 
-/// No temporary file of the tool's is left in the project's secrets or manifests directory.
+/// No temporary file of an atomic write (`.tmp-`) or of the output probe (`provision-probe`) is
+/// left in the project's secrets and manifests directories: each may hold secrets.
 inline void check_no_leftovers(const Project& project) {
     for (const auto& dir : {project.secrets(""), project.manifest.parent_path()}) {
         if (!fs::is_directory(dir)) {
@@ -167,11 +168,19 @@ inline void check_no_leftovers(const Project& project) {
         }
         for (const auto& file : fs::directory_iterator(dir)) {
             const auto name = file.path().filename().string();
-            INFO("left over: " << file.path());
+            INFO("left in " << dir.string() << ": " << name);
             CHECK(name.find(".tmp-") == std::string::npos);
             CHECK(name.find("provision-probe") == std::string::npos);
         }
     }
+}
+
+/// Requests that reached the portal's API (every /api/ path), as opposed to the test controls.
+inline int api_requests(const Emulator& emu) {
+    const auto all = emu.requests();
+    return static_cast<int>(std::count_if(all.begin(), all.end(), [](const auto& r) {
+        return r.at("path").template get<std::string>().rfind("/api/", 0) == 0;
+    }));
 }
 
 /// The end state of a worked-example project after a clean run: the portal holds exactly one

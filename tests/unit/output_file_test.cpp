@@ -213,7 +213,8 @@ TEST_CASE("an output path that is a directory is refused", "[output]") {
     const auto spec = spec_at(dir / "bots.env", OutputFormat::dotenv);
     const auto written = output::write_output(spec, shell_hostile_records());
     REQUIRE_FALSE(written.ok());
-    CHECK(written.error().message.find("not a regular file") != std::string::npos);
+    CHECK(written.error().code == core::Errc::invalid_input);
+    CHECK(written.error().message.find("is a directory") != std::string::npos);
     const auto checked = output::check_output_writable(spec);
     REQUIRE_FALSE(checked.ok());
     CHECK(checked.error().message.find(spec.path.string()) != std::string::npos);

@@ -228,7 +228,8 @@ TEST_CASE("a state file with an unknown field or a wrong type is rejected", "[st
     const auto unknown = state::parse_state(
         replace_once(base, "\"owner\":", "\"ownr\": \"x\", \"owner\":"), "s.json");
     REQUIRE_FALSE(unknown.ok());
-    CHECK(unknown.error().message.find("unknown field \"ownr\"") != std::string::npos);
+    CHECK(unknown.error().message.find("a field this provision does not know") != std::string::npos);
+    CHECK(unknown.error().message.find("ownr") == std::string::npos);
     const auto wrong_type = state::parse_state(
         replace_once(base, "\"expiresInDays\": 30", "\"expiresInDays\": \"30\""), "s.json");
     REQUIRE_FALSE(wrong_type.ok());
@@ -245,8 +246,8 @@ TEST_CASE("a truncated state file is reported as corrupt with its position", "[s
     const std::string text = "{\n  \"version\": 1,\n  \"portal\": ";
     const auto parsed = state::parse_state(text, "bots.state.json");
     REQUIRE_FALSE(parsed.ok());
-    CHECK(parsed.error().message.find("bots.state.json is corrupt") != std::string::npos);
-    CHECK(parsed.error().message.find("line 3") != std::string::npos);
+    CHECK(parsed.error().message.find("bots.state.json:3:") != std::string::npos);
+    CHECK(parsed.error().message.find("is corrupt: expected valid JSON") != std::string::npos);
 }
 
 TEST_CASE("a state file with a secret as a field name is rejected without echoing it",
@@ -257,7 +258,7 @@ TEST_CASE("a state file with a secret as a field name is rejected without echoin
                                           "\"" + secret + "\": 1, \"owner\":");
     const auto parsed = state::parse_state(text, "bots.state.json");
     REQUIRE_FALSE(parsed.ok());
-    CHECK_THAT(parsed.error().message, Catch::Contains("unknown field"));
+    CHECK_THAT(parsed.error().message, Catch::Contains("does not know"));
     CHECK(parsed.error().message.find(secret.substr(3, 16)) == std::string::npos);
 }
 
@@ -265,7 +266,7 @@ TEST_CASE("a state file with a number too large for a double is reported as corr
           "[state]") {
     const auto parsed = state::parse_state(R"({"version": 1e999})", "bots.state.json");
     REQUIRE_FALSE(parsed.ok());
-    CHECK_THAT(parsed.error().message, Catch::Contains("bots.state.json is corrupt"));
+    CHECK_THAT(parsed.error().message, Catch::Contains("bots.state.json:1:1 is corrupt"));
     CHECK_THAT(parsed.error().message, Catch::Contains("too large"));
 }
 

@@ -33,7 +33,8 @@ core::Result<std::string> render_output(const manifest::OutputSpec& spec,
                                         const std::vector<SecretRecord>& records);
 
 /// Parses an output file's text back into env name -> secret. Unknown extra content is
-/// tolerated where the format allows; a corrupt file is an error.
+/// tolerated where the format allows; a corrupt file is Errc::invalid_input with the message
+/// "PATH:LINE:COLUMN: expected ...", which never quotes the text.
 core::Result<std::map<std::string, core::Secret>> parse_output(const manifest::OutputSpec& spec,
                                                                std::string_view text);
 
@@ -73,8 +74,9 @@ core::Status write_output(const manifest::OutputSpec& spec, const std::vector<Se
 /// and `age` installed).
 core::Status check_output_writable(const manifest::OutputSpec& spec);
 
-/// Ok when path is absent or a regular file owned by this user; an error (naming the path and
-/// what to do) for a symlink, a directory or other non-regular file, or another owner's file.
+/// Ok when path is absent or a regular file owned by this user; Errc::invalid_input (naming the
+/// path, what it is and what to do) for a symlink, a directory or other non-regular file, or
+/// another owner's file; Errc::io when it cannot be inspected.
 /// Checked with lstat: a symlink is never followed.
 core::Status check_output_destination(const std::filesystem::path& path);
 
