@@ -109,7 +109,9 @@ std::variant<Session, int> open_session(const std::string& file, const GlobalOpt
     } else {
         return report_error(pending.error());
     }
-    warn_superseded(session.world);
+    if (session.journal) {
+        warn_superseded(session.world);  // after reconciliation had its pick
+    }
     const auto view = apply::outputs_view(session.manifest, session.world);
     session.plan = plan::make_plan(plan::PlanInput{session.manifest, session.world.state,
                                                    session.world.observed, view,

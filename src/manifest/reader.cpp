@@ -249,18 +249,23 @@ std::optional<bool> Reader::boolean(const Node& node, const std::string& path) {
     return std::nullopt;
 }
 
-std::optional<std::chrono::seconds> Reader::duration(const Node& node, const std::string& path) {
+std::optional<std::chrono::seconds> Reader::duration(const Node& node, const std::string& path,
+                                                     bool allow_zero) {
     const auto text = string(node, path);
     if (!text) {
         return std::nullopt;
     }
-    const auto value = core::parse_duration(text->value);
+    const std::string& v = text->value;
+    if (allow_zero && v.size() >= 2 && v.find_first_not_of('0') == v.size() - 1 &&
+        std::string_view("smhdw").find(v.back()) != std::string_view::npos) {
+        return std::chrono::seconds{0};
+    }
+    const auto value = core::parse_duration(v);
     if (!value) {
         m_sink.error(node.offset, path,
-                     "`" + text->shown +
-                         "` is not a duration; write a "
-                         "positive whole number and a unit: s, m, h, d or w "
-                         "(for example 7d or 12h)");
+                     "`" + text->shown + "` is not a duration; write a " +
+                         (allow_zero ? "whole number" : "positive whole number") +
+                         " and a unit: s, m, h, d or w (for example 7d or 12h)");
     }
     return value;
 }

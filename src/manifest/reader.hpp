@@ -68,8 +68,10 @@ public:
     std::optional<long long> integer(const Node& node, const std::string& path);
     /// Exactly `true` or `false`, unquoted.
     std::optional<bool> boolean(const Node& node, const std::string& path);
-    /// A duration such as "7d", "24h", "90m", "2w" (core::parse_duration).
-    std::optional<std::chrono::seconds> duration(const Node& node, const std::string& path);
+    /// A duration such as "7d", "24h", "90m", "2w" (core::parse_duration); with `allow_zero`,
+    /// also a zero one such as "0s".
+    std::optional<std::chrono::seconds> duration(const Node& node, const std::string& path,
+                                                 bool allow_zero = false);
     /// One of `choices`; returns its index.
     std::optional<std::size_t> choice(const Node& node, const std::string& path,
                                       const std::vector<std::string>& choices);

@@ -225,7 +225,7 @@ RotationRead read_rotation(Reader& reader, const Node& node, const std::string& 
     }
     if (const Node* grace = reader.optional(*fields, "gracePeriod")) {
         const std::string where = field_path(path, "gracePeriod");
-        if (const auto value = reader.duration(*grace, where)) {
+        if (const auto value = reader.duration(*grace, where, /*allow_zero=*/true)) {
             if (*value >= k_max_grace) {
                 reader.sink().error(grace->offset, where,
                                     "gracePeriod must be shorter than 366d; to leave old keys "

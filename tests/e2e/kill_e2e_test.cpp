@@ -68,11 +68,18 @@ bool wait_for_post(const Emulator& emu, const std::string& rule_id, int before,
 std::vector<std::string> next_command(const Emulator& emu, const Project& project,
                                       const std::string& concurrency, std::mt19937& rng) {
     std::vector<std::string> command{"apply", project.manifest.string()};
-    const auto portal = emu.state();
+    // The keys the state manages and the portal still lists as active: changing one of them
+    // gives the next run a create (an orphan a kill left would only be settled).
     std::vector<std::string> live;
-    for (const auto& key : portal.at("keys")) {
-        if (key.at("isActive").get<bool>()) {
-            live.push_back(key.at("id").get<std::string>());
+    const auto portal = emu.state();
+    const auto state = fs::exists(project.state_file())
+                           ? nlohmann::json::parse(read_text(project.state_file()))
+                           : nlohmann::json{{"keys", nlohmann::json::array()}};
+    for (const auto& record : state.at("keys")) {
+        for (const auto& key : portal.at("keys")) {
+            if (key.at("id") == record.at("id") && key.at("isActive").get<bool>()) {
+                live.push_back(key.at("id").get<std::string>());
+            }
         }
     }
     const int op = std::uniform_int_distribution<int>(0, 2)(rng);
@@ -95,11 +102,13 @@ std::vector<std::string> next_command(const Emulator& emu, const Project& projec
 
 TEST_CASE("SIGKILLs landing while creates, replaces and deletes are in flight never lose a secret or leave an orphan", "[e2e][kill][kill-series]") {
     const int per_level = (iterations() + 2) / 3;
+    int in_flight = 0;  // kills that landed while a POST was in flight, over the whole series
     for (const std::string concurrency : {"1", "4", "16"}) {
-        DYNAMIC_SECTION("concurrency " << concurrency << ", " << per_level << " kills") {
+        {
+            INFO("concurrency " << concurrency << ", " << per_level << " kills");
             Emulator emu({"--threads", "32"});
             // Creates are held 150 ms by the portal, everything else 20 ms: the kill lands
-            // within 200 ms of a POST's arrival, so most land while it is in flight.
+            // within 170 ms of a POST's arrival, so most land while it is in flight.
             const auto held = emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"},
                                              {"action", "latency"}, {"latencyMs", 150},
                                              {"times", 0}});
@@ -107,8 +116,7 @@ TEST_CASE("SIGKILLs landing while creates, replaces and deletes are in flight ne
                            {"latencyMs", 20}, {"times", 0}});
             Project project(emu, series_manifest());
             std::mt19937 rng(std::random_device{}());
-            std::uniform_int_distribution<int> delay_ms(0, 200);
-            int in_flight = 0;
+            std::uniform_int_distribution<int> delay_ms(0, 170);
             for (int i = 0; i < per_level; ++i) {
                 auto command = i == 0 ? std::vector<std::string>{"apply", project.manifest.string(),
                                                                  "--concurrency", concurrency}
@@ -121,7 +129,8 @@ TEST_CASE("SIGKILLs landing while creates, replaces and deletes are in flight ne
                 test_support::ChildProcess child(command, project.env(),
                                                  project.dir / ("out-" + std::to_string(i)),
                                                  project.dir / ("err-" + std::to_string(i)));
-                if (wait_for_post(emu, held, before, child)) {
+                const bool posted = wait_for_post(emu, held, before, child);
+                if (posted) {
                     std::this_thread::sleep_for(std::chrono::milliseconds(delay));
                 }
                 child.signal(SIGKILL);
@@ -132,8 +141,6 @@ TEST_CASE("SIGKILLs landing while creates, replaces and deletes are in flight ne
                 in_flight += project.posts() > posts_at_kill ? 1 : 0;
                 check_outputs_intact(project);
             }
-            INFO(in_flight << " of " << per_level << " kills landed while a POST was in flight");
-            CHECK(in_flight * 2 > per_level);
             const auto clean = project.command("apply");
             INFO(clean.out << clean.err);
             CHECK(clean.exit_code == 0);
@@ -141,6 +148,10 @@ TEST_CASE("SIGKILLs landing while creates, replaces and deletes are in flight ne
             check_no_leftovers(project);
         }
     }
+    // Kills within 170 ms of a POST's arrival, which the portal holds for 150 ms: most land
+    // while it is in flight (a POST in flight at a kill is logged after it).
+    WARN(in_flight << " of " << 3 * per_level << " kills landed while a POST was in flight");
+    CHECK(in_flight * 2 > 3 * per_level);
 }
 
 TEST_CASE("a first SIGTERM or SIGINT lets the requests in flight finish, persists them and exits 143 or 130", "[e2e][kill]") {

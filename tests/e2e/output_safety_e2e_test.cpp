@@ -87,9 +87,10 @@ TEST_CASE("a secret the outputs cannot take goes to the recovery file, the key i
     CHECK(recovered.at("keys").at("Integration Bot").at("id") == new_id);
     CHECK(!contains(err, secret));
 
-    // Still broken: plan says the outputs need writing.
+    // Still broken: plan cannot read the outputs and says which.
     const auto plan = project.command("plan", {"--detailed-exitcode"});
-    CHECK(plan.exit_code == 2);
+    CHECK(plan.exit_code == 1);
+    CHECK(contains(plan.err, "bots.env"));
 
     // Repaired: one apply writes the secret everywhere and deletes the recovery file.
     fs::remove(project.dir.path() / "secrets");

@@ -5,6 +5,7 @@
 #include "apply_test_support.hpp"
 #include "provision/api/fake_keys_api.hpp"
 #include "provision/apply/executor.hpp"
+#include "provision/apply/recovery.hpp"
 #include "provision/core/atomic_file.hpp"
 #include "provision/output/output.hpp"
 
@@ -131,7 +132,9 @@ TEST_CASE("a create refused before processing is not resent and nothing is left 
     CHECK(f.api.keys().empty());
 }
 
-TEST_CASE("a secret that cannot be written to any output is revoked and the run stops", "[apply]") {
+TEST_CASE("a secret that cannot be written to any output goes to the recovery file, the key is "
+          "kept, and the next run moves it into the outputs",
+          "[apply]") {
     Fixture f;
     auto world = apply::observe(f.manifest, f.api);
     REQUIRE(world.ok());
@@ -140,6 +143,40 @@ TEST_CASE("a secret that cannot be written to any output is revoked and the run 
                                     f.api.now(), {}});
     // After planning, the output's directory becomes a file: no temporary file can be created.
     REQUIRE(core::write_file_atomic(f.dir / "secrets", "not a directory").ok());
+    const auto report = apply::apply_plan(f.manifest, p, world.value(), f.api);
+    CHECK(report.outcome == apply::Outcome::partial_failure);
+    CHECK(f.api.count("remove") == 0);
+    REQUIRE(f.api.keys().size() == 1);
+    const auto recovery = apply::recovery_path_for(f.manifest.state_path);
+    const auto recovered = apply::read_recovery(recovery);
+    REQUIRE(recovered.ok());
+    REQUIRE(recovered->size() == 1);  // the run stopped after the first create
+    const auto& [entry, secret] = *recovered->begin();
+    const auto saved = state::load_state(f.manifest.state_path);
+    REQUIRE(saved.ok());
+    REQUIRE(saved->find(entry) != nullptr);
+    CHECK(saved->find(entry)->fingerprint == secret.fingerprint());
+
+    std::filesystem::remove(f.dir / "secrets");
+    const auto next = f.apply_once();
+    CHECK(next.outcome == apply::Outcome::success);
+    CHECK(f.output_secrets().at(entry) == secret);
+    CHECK_FALSE(std::filesystem::exists(recovery));
+}
+
+TEST_CASE("a secret that can be written neither to an output nor to the recovery file is revoked "
+          "and the run stops",
+          "[apply]") {
+    Fixture f;
+    auto world = apply::observe(f.manifest, f.api);
+    REQUIRE(world.ok());
+    const auto p = plan::make_plan({f.manifest, world->state, world->observed,
+                                    apply::outputs_view(f.manifest, world.value()), world->user.id,
+                                    f.api.now(), {}});
+    // After planning, the output's directory becomes a file and the recovery file's path a
+    // directory: neither can take the secret.
+    REQUIRE(core::write_file_atomic(f.dir / "secrets", "not a directory").ok());
+    std::filesystem::create_directory(apply::recovery_path_for(f.manifest.state_path));
     const auto report = apply::apply_plan(f.manifest, p, world.value(), f.api);
     CHECK(report.outcome == apply::Outcome::not_persisted);
     CHECK(f.api.count("create") == 1);

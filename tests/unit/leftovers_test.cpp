@@ -99,5 +99,5 @@ TEST_CASE("the files a run owns are its outputs, their fingerprint indexes, the 
     const auto owned = apply::owned_files(m, {"/p/bots.recovery"});
     CHECK(owned == std::vector<fs::path>{"/p/secrets/bots.env", "/p/secrets/bots.json.age",
                                          output::age_index_path("/p/secrets/bots.json.age"),
-                                         "/p/bots.state.json", "/p/bots.recovery"});
+                                         "/p/bots.state.json", "/p/bots.state.json.recovery", "/p/bots.recovery"});
 }

@@ -159,6 +159,13 @@ TEST_CASE("rotation policies are checked", "[manifest]") {
                    30);
     expect_problem(load(k_valid + "    rotation: {gracePeriod: 366d}\n"),
                    "gracePeriod must be shorter than 366d", 12, 29);
+    expect_problem(load(k_valid + "    rotation: {rotateBefore: 0s}\n"),
+                   "`0s` is not a duration; write a positive whole number", 12, 30);
+    expect_problem(load(k_valid + "    rotation: {gracePeriod: -1s}\n"),
+                   "`-1s` is not a duration; write a whole number", 12, 29);
+    const auto no_overlap = load(k_valid + "    rotation: {gracePeriod: 0s}\n");
+    REQUIRE(no_overlap.manifest);
+    CHECK(no_overlap.manifest->keys.front().rotation.grace_period == std::chrono::seconds{0});
     expect_problem(load(k_valid + "    rotation: {retire: destroy}\n"),
                    "`destroy` is not one of: delete, deactivate, keep", 12, 24);
     expect_problem(load(k_valid + "    rotation: {rotateBefore: 30d}\n"),

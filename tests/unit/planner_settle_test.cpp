@@ -95,15 +95,17 @@ TEST_CASE("a made key whose secret an output holds is to be adopted", "[plan]") 
     SettleWorld w;
     w.stray("cd34-made");
     w.intent(false).made.push_back({"cd34-made", "cd34", true});
-    const auto found = settles(w.make());
+    const auto p = w.make();
+    const auto found = settles(p);
     REQUIRE(found.size() == 1);
     CHECK(found.front()->detail.find("adopt key sk-***cd34") != std::string::npos);
 }
 
-TEST_CASE("an unchecked intent with no key is shown; once watched with no key it adds nothing", "[plan]") {
+TEST_CASE("an unchecked intent with no key is shown, and once watched with no key it adds nothing", "[plan]") {
     SettleWorld w;
     w.intent(false);
-    auto found = settles(w.make());
+    const auto p = w.make();
+    auto found = settles(p);
     REQUIRE(found.size() == 1);
     CHECK(found.front()->detail.find("checked again") != std::string::npos);
     CHECK_FALSE(found.front()->key_id.has_value());
@@ -116,7 +118,8 @@ TEST_CASE("a late commit of a watched intent is a settle action with reason late
     SettleWorld w;
     w.stray("ef56-late");
     w.intent(true).made.push_back({"ef56-late", "ef56", false});
-    const auto found = settles(w.make());
+    const auto p = w.make();
+    const auto found = settles(p);
     REQUIRE(found.size() == 1);
     CHECK(found.front()->reasons == std::vector<Reason>{Reason::late_commit});
     CHECK(found.front()->detail.find("revoke key sk-***ef56") != std::string::npos);
@@ -127,7 +130,8 @@ TEST_CASE("a late commit of a watched intent is a settle action with reason late
 TEST_CASE("an intent whose key the state already binds is closed by a settle action", "[plan]") {
     SettleWorld w;
     w.intent(false).persisted = true;
-    const auto found = settles(w.make());
+    const auto p = w.make();
+    const auto found = settles(p);
     REQUIRE(found.size() == 1);
     CHECK(found.front()->detail.find("after its key was saved") != std::string::npos);
 }
