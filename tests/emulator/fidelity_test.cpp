@@ -81,7 +81,7 @@ TEST_CASE("after a body-less POST the same connection carries the next request",
     const std::string first = "POST " + k_keys + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     const RawExchange answer = raw_exchange(
         emulator.port(),
-        first + without_length("GET", k_keys, "Authorization: " + owner_auth() + "\r\n"));
+        {first, without_length("GET", k_keys, "Authorization: " + owner_auth() + "\r\n")});
     CHECK(answer.status(0) == 401);
     CHECK(answer.status(1) == 200);
 }

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace emulator_test {
 
@@ -37,10 +38,45 @@ struct RawExchange {
     }
 };
 
-/// Sends `request` verbatim to 127.0.0.1:`port` and collects the answer. Put
-/// `Connection: close` on the last request so the server ends the exchange.
+/// Reads one response (headers, then Content-Length bytes) from `fd` into `text`; false on
+/// timeout or close before it is complete.
+inline bool read_one_response(int fd, std::string& text) {
+    char buffer[4096];
+    const std::size_t start = text.size();
+    for (;;) {
+        const auto end = text.find("\r\n\r\n", start);
+        if (end != std::string::npos) {
+            std::size_t length = 0;
+            const auto at = text.find("Content-Length: ", start);
+            if (at != std::string::npos && at < end) {
+                length = std::stoul(text.substr(at + 16));
+            }
+            if (text.size() >= end + 4 + length) {
+                return true;
+            }
+        }
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) {
+            return false;
+        }
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+}
+
+/// Sends `requests` one after the other on one connection, each once the previous answer is
+/// complete (cpp-httplib does not serve pipelined requests), then collects what follows the
+/// last. Put `Connection: close` on the last request so the server ends the exchange.
+inline RawExchange raw_exchange(int port, const std::vector<std::string>& requests,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(4));
+
+/// Sends `request` verbatim to 127.0.0.1:`port` and collects the answer.
 inline RawExchange raw_exchange(int port, const std::string& request,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(4)) {
+    return raw_exchange(port, std::vector<std::string>{request}, timeout);
+}
+
+inline RawExchange raw_exchange(int port, const std::vector<std::string>& requests,
+                                std::chrono::milliseconds timeout) {
     RawExchange result;
     const auto started = std::chrono::steady_clock::now();
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -55,9 +91,14 @@ inline RawExchange raw_exchange(int port, const std::string& request,
     wait.tv_sec = static_cast<time_t>(timeout.count() / 1000);
     wait.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0 &&
-        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-            static_cast<ssize_t>(request.size())) {
+    bool sent = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+    for (std::size_t i = 0; sent && i < requests.size(); ++i) {
+        const std::string& request = requests[i];
+        sent = ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+                   static_cast<ssize_t>(request.size()) &&
+               (i + 1 == requests.size() || read_one_response(fd, result.text));
+    }
+    if (sent) {
         char buffer[4096];
         for (;;) {
             const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
