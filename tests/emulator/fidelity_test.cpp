@@ -35,7 +35,8 @@ TEST_CASE("a POST without Content-Length or chunked encoding is an empty body: 4
     }
 }
 
-TEST_CASE("a POST or PUT without Content-Length and without a JSON content type is 415",
+TEST_CASE("a POST or PUT without Content-Length is 415 without a JSON content type, 401 "
+          "without credentials",
           "[fidelity][body]") {
     Emulator emulator;
     const json key = emulator.create_key(owner_auth(), {{"name", "k"}});
@@ -47,6 +48,9 @@ TEST_CASE("a POST or PUT without Content-Length and without a JSON content type 
         emulator.port(),
         without_length("PUT", k_keys + "/" + key.at("id").get<std::string>(), auth));
     CHECK(update.status() == 415);
+    const RawExchange anonymous = raw_exchange(
+        emulator.port(), without_length("PUT", k_keys + "/" + key.at("id").get<std::string>()));
+    CHECK(anonymous.status() == 401);
     CHECK(emulator.state().at("keys").size() == 1);
 }
 
