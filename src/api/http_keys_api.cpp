@@ -43,6 +43,10 @@ struct Call {
     std::string what;               ///< "listing keys", "creating 'Integration Bot'"
     bool is_create = false;         ///< POST: retried only when provably not processed
     bool unknown_id_is_500 = false; ///< PUT/DELETE: a 500 NullReferenceException is final
+    /// PUT/DELETE: an API-layer 403 (with an ErrorApiResponse body) is the answer `false`.
+    bool api_403_is_refusal = false;
+    /// Said after an API-layer 403 (with an ErrorApiResponse body), when not a refusal.
+    std::string api_403_reason;
 };
 
 /// The judgement of one attempt: the envelope's `response`, or an error and whether a retry
@@ -106,7 +110,11 @@ public:
     }
 
     core::Result<std::vector<ApiKey>> list() override {
-        auto response = execute(make_call("GET", "/api/2.0/keys", "listing keys"));
+        Call call = make_call("GET", "/api/2.0/keys", "listing keys");
+        call.api_403_reason = "this account may not list API keys (servers after v3.7.2 refuse "
+                              "guests); use an admin's session token or an unrestricted API key "
+                              "of an admin";
+        auto response = execute(std::move(call));
         if (!response) {
             return response.error();
         }
@@ -152,6 +160,7 @@ public:
         Call call = make_call("PUT", "/api/2.0/keys/" + id, "updating key " + id);
         call.request.body = body.dump();
         call.unknown_id_is_500 = true;
+        call.api_403_is_refusal = true;
         auto response = execute(std::move(call));
         if (!response) {
             return response.error();
@@ -165,6 +174,7 @@ public:
         }
         Call call = make_call("DELETE", "/api/2.0/keys/" + id, "deleting key " + id);
         call.unknown_id_is_500 = true;
+        call.api_403_is_refusal = true;
         auto response = execute(std::move(call));
         if (!response) {
             return response.error();
@@ -333,7 +343,20 @@ private:
             }
             return {std::move(envelope), false};
         }
+        // An empty 403 is the auth layer's scope gate; one with an ErrorApiResponse comes from
+        // the keys controller: later servers (contract Appendix B) answer so where v3.7.2 said
+        // 200 `false` (another user's key), and refuse guests the list.
+        const bool api_403 = response.status == 403 && !detail::error_type(response.body).empty();
+        if (api_403 && call.api_403_is_refusal) {
+            spdlog::debug("{}: HTTP 403 from the keys controller, read as a refusal", call.what);
+            return {json(false), false};
+        }
         core::Error error = detail::error_from_response(response, call.what, m_options.clock());
+        if (api_403 && !call.api_403_reason.empty()) {
+            error.message = call.what + ": the portal answered HTTP 403 (" +
+                            detail::describe_error_body(response.body) + "): " +
+                            call.api_403_reason;
+        }
         if (call.unknown_id_is_500 && response.status == 500 &&
             detail::error_type(response.body) == k_unknown_id_type) {
             error.message = call.what + ": the portal has no key with this id (HTTP 500, " +

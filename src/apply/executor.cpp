@@ -203,7 +203,7 @@ bool Executor::retire_now(const Action& action) {
     if (result.ok() && !result.value() &&
         action.retire_policy != manifest::RetirePolicy::deactivate) {
         fail(lock, "'" + action.entry + "': the portal refused to delete old key sk-***" +
-                       action.postfix + " (not permitted)");
+                       action.postfix + ": " + api::k_not_yours);
         return false;
     }
     ++m_report.deleted;
@@ -238,7 +238,7 @@ void Executor::update_key(const Action& action) {
     }
     if (!result.value()) {
         fail(lock, "'" + action.entry + "': the portal refused to update key sk-***" +
-                       action.postfix + " (it has expired or belongs to another user)");
+                       action.postfix + ": it has expired, or " + api::k_not_yours);
         return;
     }
     if (auto* record = m_world.state.find(action.entry)) {
@@ -266,7 +266,7 @@ void Executor::remove_key(const Action& action) {
     }
     if (result.ok() && !result.value()) {
         fail(lock, "'" + action.entry + "': the portal refused to delete key sk-***" +
-                       action.postfix + " (not permitted)");
+                       action.postfix + ": " + api::k_not_yours);
         return;
     }
     m_world.state.erase(action.entry);

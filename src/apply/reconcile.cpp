@@ -150,8 +150,10 @@ ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& wor
                               (!removed.ok() && removed.error().http_status == 500);
             if (!gone) {
                 settled = false;
-                report.messages.push_back("'" + intent.entry + "': could not revoke orphan key sk-***" +
-                                          key.postfix + " (id " + key.id + ")");
+                report.messages.push_back(
+                    "'" + intent.entry + "': could not revoke orphan key sk-***" + key.postfix +
+                    " (id " + key.id + "): " +
+                    (removed.ok() ? std::string(api::k_not_yours) : removed.error().message));
                 continue;
             }
             ++report.revoked;

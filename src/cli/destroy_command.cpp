@@ -52,7 +52,7 @@ bool delete_key(api::KeysApi& api, const Target& target) {
     }
     std::cerr << "error: could not delete key sk-***" << target.postfix << " of '" << target.entry
               << "': "
-              << (removed.ok() ? std::string("not permitted") : removed.error().message) << '\n';
+              << (removed.ok() ? std::string(api::k_not_yours) : removed.error().message) << '\n';
     return false;
 }
 

@@ -1,6 +1,10 @@
 // The six keys routes of DocSpace v3.7.2 (contract §2-§8), including the quirks that differ from
 // the published docs: `count: 1` on the list, 200 `false` (not 403) for another user's key,
 // 500 for unknown ids, `[]` on PUT meaning "no change" and exactly ["*"] stored as null.
+// With `--server-behavior latest` the rows of Appendix B change instead (later_server()):
+// guests get 403 on list, permissions and create (with the guest-role message), a create with
+// `permissions: []` is 400, and PUT/DELETE of another user's key is 403 "Access denied". Those
+// 403 answers come from the API layer and carry the ErrorApiResponse body.
 #include "ids.hpp"
 #include "key_requests.hpp"
 #include "portal.hpp"
@@ -18,6 +22,11 @@ ApiResponse rate_limited(const RateDecision& decision) {
     response.headers.push_back({"X-RateLimit-Limit", std::to_string(decision.limit)});
     response.headers.push_back({"X-RateLimit-Remaining", "0"});
     return response;
+}
+
+ServerException guest_role() {
+    return {403, "System.InvalidOperationException",
+            "This operation unavailable for user with guest role", -2146233079};
 }
 
 ServerException unstorable_name() {
@@ -65,6 +74,10 @@ std::optional<ApiResponse> Portal::route_keys(const ApiRequest& request, AuthKin
     }
     if (!scope_allows(*caller, method, path)) {
         return empty_status(403);
+    }
+    if (later_server() && caller->role == Role::guest &&
+        (route == Route::list || route == Route::permissions)) {
+        return error_response(access_denied());
     }
     switch (route) {
     case Route::list: return list_keys(request, *caller);
@@ -127,11 +140,17 @@ ApiResponse Portal::create_key(const ApiRequest& request, const Caller& caller) 
     if (!errors.empty()) {
         return validation_problem(request, errors);
     }
+    if (later_server() && caller.role == Role::guest) {
+        return error_response(guest_role());
+    }
     if ((m_state.settings.limited_access_for_users && !caller.admin) ||
         caller.role == Role::guest) {
         return error_response(access_denied());
     }
-    if (input.permissions && !valid_scopes(*input.permissions)) {
+    // v3.7.2 reads an explicit `[]` as unrestricted; later servers refuse it.
+    const bool empty_list = input.permissions && input.permissions->empty();
+    if (input.permissions &&
+        (!valid_scopes(*input.permissions) || (empty_list && later_server()))) {
         return error_response(invalid_permissions());
     }
     if (has_four_byte_character(input.name)) {
@@ -176,10 +195,14 @@ ApiResponse Portal::update_key(const ApiRequest& request, const Caller& caller,
     if (key == nullptr) {
         return error_response(null_reference());
     }
+    const bool foreign = !caller.admin && key->create_by != caller.user_id;
+    if (foreign && later_server()) {
+        return error_response(access_denied());
+    }
     if (key->expires_at && *key->expires_at < now_ticks()) {
         return envelope(request, false);
     }
-    if (!caller.admin && key->create_by != caller.user_id) {
+    if (foreign) {
         return envelope(request, false);
     }
     if (input.permissions && !valid_scopes(*input.permissions)) {
@@ -212,7 +235,7 @@ ApiResponse Portal::delete_key(const ApiRequest& request, const Caller& caller,
         return error_response(null_reference());
     }
     if (!caller.admin && key->create_by != caller.user_id) {
-        return envelope(request, false);
+        return later_server() ? error_response(access_denied()) : envelope(request, false);
     }
     std::erase_if(m_state.keys, [&](const ApiKey& k) { return k.id == id; });
     save();

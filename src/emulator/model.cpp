@@ -115,13 +115,20 @@ Json state_to_json(const PortalState& state) {
                 {"keys", keys},
                 {"settings",
                  {{"limitedAccessForUsers", state.settings.limited_access_for_users},
-                  {"utcOffset", format_utc_offset(state.settings.utc_offset_minutes)}}},
+                  {"utcOffset", format_utc_offset(state.settings.utc_offset_minutes)},
+                  {"serverBehavior", server_behavior_name(state.settings.server_behavior)}}},
+                {"tenant",
+                 {{"id", state.tenant.id},
+                  {"alias", state.tenant.alias},
+                  {"name", state.tenant.name},
+                  {"creationDateTime", format_utc(state.tenant.created)}}},
+                {"nextTenantId", state.next_tenant_id},
                 {"rooms", rooms},
                 {"files", files},
                 {"nextItemId", state.next_item_id}};
 }
 
-PortalState state_from_json(const Json& json) {
+PortalState state_from_json(const Json& json, bool* behavior_given) {
     try {
         PortalState state;
         for (const Json& u : json.at("users")) {
@@ -165,6 +172,26 @@ PortalState state_from_json(const Json& json) {
         state.settings.limited_access_for_users = settings.value("limitedAccessForUsers", false);
         state.settings.utc_offset_minutes =
             parse_utc_offset(settings.value("utcOffset", "+00:00")).value_or(0);
+        if (settings.contains("serverBehavior")) {
+            const auto behavior =
+                parse_server_behavior(settings.at("serverBehavior").get<std::string>());
+            if (!behavior) {
+                throw std::runtime_error("settings.serverBehavior must be \"3.7.2\" or \"latest\"");
+            }
+            state.settings.server_behavior = *behavior;
+            if (behavior_given != nullptr) {
+                *behavior_given = true;
+            }
+        }
+        if (json.contains("tenant")) {
+            const Json& tenant = json.at("tenant");
+            state.tenant.id = tenant.at("id").get<std::int64_t>();
+            state.tenant.alias = tenant.value("alias", "");
+            state.tenant.name = tenant.value("name", state.tenant.alias);
+            state.tenant.created = read_time(tenant, "creationDateTime").value_or(0);
+        }
+        state.next_tenant_id =
+            std::max(json.value("nextTenantId", std::int64_t{2}), state.tenant.id + 1);
         state.next_item_id = json.value("nextItemId", std::int64_t{1});
         return state;
     } catch (const nlohmann::json::exception& e) {

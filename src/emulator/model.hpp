@@ -2,6 +2,7 @@
 /// The portal's data: users, API keys, rooms and files, tenant settings. Plain values; the
 /// Portal class owns one PortalState and guards it with its mutex.
 
+#include "behavior.hpp"
 #include "clock.hpp"
 
 #include <nlohmann/json.hpp>
@@ -72,6 +73,15 @@ struct FileItem {
 struct Settings {
     bool limited_access_for_users = false;
     int utc_offset_minutes = 0;
+    ServerBehavior server_behavior = k_default_server_behavior;
+};
+
+/// The tenant `GET /api/2.0/portal` describes (contract Appendix B).
+struct Tenant {
+    std::int64_t id = 1;
+    std::string alias;
+    std::string name;
+    Ticks created = 0;
 };
 
 struct PortalState {
@@ -80,6 +90,10 @@ struct PortalState {
     std::vector<Room> rooms;
     std::vector<FileItem> files;
     Settings settings;
+    Tenant tenant;
+    /// The id the next `portal/register` gets; only grows, so a new tenant's id is never one
+    /// this emulator reported before.
+    std::int64_t next_tenant_id = 2;
     std::int64_t next_item_id = 1;
     std::uint64_t next_seq = 1;
 };
@@ -87,7 +101,8 @@ struct PortalState {
 /// The test-control dump (`GET /__emulator/state`), which is also the persistence format.
 Json state_to_json(const PortalState& state);
 Json key_to_state_json(const ApiKey& key);
-/// Reads what state_to_json wrote; throws std::runtime_error when malformed.
-PortalState state_from_json(const Json& json);
+/// Reads what state_to_json wrote; throws std::runtime_error when malformed. `behavior_given`
+/// is set when the dump names a server behaviour (older dumps do not).
+PortalState state_from_json(const Json& json, bool* behavior_given = nullptr);
 
 }  // namespace emulator

@@ -15,8 +15,10 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
         options.owner_token = token;
     }
     std::string utc_offset = "+00:00";
+    std::string server_behavior;
     CLI::App app{"docspace-emulator: a local stand-in for the ONLYOFFICE DocSpace API keys "
-                 "endpoints (v3.7.2 behaviour, quirks included). See docs/emulator.md.",
+                 "endpoints (v3.7.2 or later-server behaviour, quirks included). See "
+                 "docs/emulator.md.",
                  "docspace-emulator"};
     app.add_option("--host", options.host, "address to listen on")->capture_default_str();
     app.add_option("--port", options.port, "port; 0 lets the OS choose")
@@ -69,6 +71,17 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
                  "enable the /__emulator/ test-control routes (reset, state, faults, log)");
     app.add_flag("--log-requests", options.log_requests,
                  "print one line per request to stderr (method, path, status; never a secret)");
+    app.add_option("--server-behavior", server_behavior,
+                   "which release to behave like: 3.7.2 or latest (default latest, or the "
+                   "--state-file's)")
+        ->check(CLI::IsMember({"3.7.2", "latest"}));
+    app.add_option("--tenant-id", options.tenant_id,
+                   "the tenant id GET /api/2.0/portal reports at start-up")
+        ->capture_default_str()
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{2147483647}));
+    app.add_option("--tenant-alias", options.tenant_alias,
+                   "the tenant alias (and name) GET /api/2.0/portal reports at start-up")
+        ->capture_default_str();
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -82,6 +95,14 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
         return std::nullopt;
     }
     options.utc_offset_minutes = *offset;
+    if (!server_behavior.empty()) {
+        options.server_behavior = parse_server_behavior(server_behavior);
+    }
+    if (options.tenant_alias.empty()) {
+        std::cerr << "--tenant-alias: must not be empty\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
     exit_code = 0;
     return options;
 }

@@ -1,7 +1,10 @@
 #pragma once
 /// Command-line options of docspace-emulator (documented in docs/emulator.md).
 
+#include "behavior.hpp"
+
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +33,10 @@ struct Options {
     std::size_t max_body = 1048576;
     bool test_controls = false;
     bool log_requests = false;
+    /// nullopt = not given: the state file's profile, else k_default_server_behavior.
+    std::optional<ServerBehavior> server_behavior;
+    std::int64_t tenant_id = 1;          ///< GET /api/2.0/portal `tenantId` at start-up
+    std::string tenant_alias = "emulator";  ///< ... and `tenantAlias` (also `name`)
 
     bool tls() const { return !tls_cert.empty(); }
 };

@@ -129,9 +129,17 @@ ApiResponse Portal::register_portal(const ApiRequest& request) {
         return json_response(400, Json{{"error", "email and password are required"}});
     }
     const Settings settings{m_options.limited_access_for_users,
-                            m_state.settings.utc_offset_minutes};
+                            m_state.settings.utc_offset_minutes, m_behavior};
+    const std::int64_t tenant_id = m_state.next_tenant_id;
+    std::string portal_name = string_property(body, "portalName");
+    if (portal_name.empty()) {
+        portal_name = "portal" + std::to_string(tenant_id);
+    }
     m_state = PortalState{};
     m_state.settings = settings;
+    m_state.tenant = Tenant{tenant_id, to_lower(portal_name), portal_name,
+                            round_to_seconds(now_ticks())};
+    m_state.next_tenant_id = tenant_id + 1;
     User owner;
     owner.id = new_guid();
     owner.email = email;
@@ -142,13 +150,12 @@ ApiResponse Portal::register_portal(const ApiRequest& request) {
     m_state.users.push_back(owner);
     m_limiter.clear();
     save();
-    const std::string portal_name = string_property(body, "portalName");
     const std::string host = request.base_url.substr(request.base_url.find("://") + 3);
     return json_response(200, Json{{"reference", new_guid()},
                                    {"tenant",
-                                    {{"tenantId", 1},
-                                     {"tenantAlias", portal_name},
-                                     {"name", portal_name},
+                                    {{"tenantId", m_state.tenant.id},
+                                     {"tenantAlias", m_state.tenant.alias},
+                                     {"name", m_state.tenant.name},
                                      {"domain", host},
                                      {"ownerId", owner.id},
                                      {"language", string_property(body, "language")},
@@ -217,8 +224,12 @@ ApiResponse Portal::delete_portal(const ApiRequest& request, const Caller& calle
         return error_response(access_denied());
     }
     const Settings settings = m_state.settings;
+    const Tenant tenant = m_state.tenant;
+    const std::int64_t next_tenant_id = m_state.next_tenant_id;
     m_state = PortalState{};
     m_state.settings = settings;
+    m_state.tenant = tenant;
+    m_state.next_tenant_id = next_tenant_id;
     m_limiter.clear();
     save();
     return envelope(request, Json{{"deleted", true}});

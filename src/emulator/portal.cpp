@@ -14,60 +14,39 @@
 #include <stdexcept>
 
 namespace emulator {
-namespace {
-
-bool starts_with(const std::string& text, const std::string& prefix) {
-    return text.rfind(prefix, 0) == 0;
-}
-
-std::string trim(const std::string& text) {
-    const auto first = text.find_first_not_of(" \t");
-    if (first == std::string::npos) {
-        return {};
-    }
-    return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
-
-std::string decode_base64(const std::string& text) {
-    static const std::string k_alphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    unsigned int buffer = 0;
-    int bits = 0;
-    for (const char c : text) {
-        if (c == '=') {
-            break;
-        }
-        const auto index = k_alphabet.find(c);
-        if (index == std::string::npos) {
-            return {};
-        }
-        buffer = (buffer << 6) | static_cast<unsigned int>(index);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((buffer >> bits) & 0xffu);
-        }
-    }
-    return out;
-}
-
-}  // namespace
 
 Portal::Portal(const Options& options)
     : m_options(options),
       m_limiter(options.rate_limit_count, options.rate_limit_window_seconds),
-      m_owner_id(new_guid()) {
+      m_owner_id(new_guid()),
+      m_behavior(options.server_behavior.value_or(k_default_server_behavior)) {
+    m_start_tenant.id = options.tenant_id;
+    m_start_tenant.alias = options.tenant_alias;
+    m_start_tenant.name = options.tenant_alias;
+    m_start_tenant.created = round_to_seconds(now_ticks());
     if (!options.state_file.empty() && std::filesystem::exists(options.state_file)) {
         std::ifstream in(options.state_file);
         std::stringstream text;
         text << in.rdbuf();
+        bool behavior_given = false;
         try {
-            m_state = state_from_json(Json::parse(text.str()));
+            const Json dump = Json::parse(text.str());
+            m_state = state_from_json(dump, &behavior_given);
+            if (!dump.contains("tenant")) {
+                m_state.tenant = m_start_tenant;
+                m_state.next_tenant_id = std::max(m_state.next_tenant_id, m_start_tenant.id + 1);
+            }
         } catch (const nlohmann::json::exception& e) {
             throw std::runtime_error("cannot read --state-file: " + std::string(e.what()));
         }
         m_state.settings.utc_offset_minutes = options.utc_offset_minutes;
+        // An explicit --server-behavior wins; otherwise the portal keeps the profile it was
+        // saved with (or the default, for a dump older than the option).
+        if (options.server_behavior || !behavior_given) {
+            m_state.settings.server_behavior = m_behavior;
+        }
+        m_behavior = m_state.settings.server_behavior;
+        m_start_tenant = m_state.tenant;
         const auto owner = std::find_if(m_state.users.begin(), m_state.users.end(),
                                         [](const User& u) { return u.role == Role::owner; });
         if (owner != m_state.users.end()) {
@@ -88,9 +67,13 @@ Portal::Portal(const Options& options)
 }
 
 void Portal::start_fresh() {
+    const std::int64_t next_tenant_id = std::max(m_state.next_tenant_id, m_start_tenant.id + 1);
     m_state = PortalState{};
     m_state.settings.limited_access_for_users = m_options.limited_access_for_users;
     m_state.settings.utc_offset_minutes = m_options.utc_offset_minutes;
+    m_state.settings.server_behavior = m_behavior;
+    m_state.tenant = m_start_tenant;
+    m_state.next_tenant_id = next_tenant_id;
     User owner;
     owner.id = m_owner_id;
     owner.email = m_options.owner_email;
@@ -121,116 +104,10 @@ ApiResponse Portal::dispatch(const ApiRequest& request, AuthKind& auth) {
     if (auto answer = route_files(request, auth)) {
         return *answer;
     }
+    if (auto answer = route_tenant(request, auth)) {
+        return *answer;
+    }
     return empty_status(404);
-}
-
-std::optional<Portal::Caller> Portal::authenticate(const ApiRequest& request) {
-    std::string header = trim(request.header("authorization"));
-    if (header.empty()) {
-        return std::nullopt;
-    }
-    if (starts_with(header, "Bearer ")) {
-        const std::string token = trim(header.substr(7));
-        if (starts_with(token, "sk-")) {
-            const auto key = std::find_if(m_state.keys.begin(), m_state.keys.end(),
-                                          [&](const ApiKey& k) { return k.secret == token; });
-            const Ticks now = now_ticks();
-            if (key == m_state.keys.end() || !key->is_active ||
-                (key->expires_at && *key->expires_at <= now)) {
-                return std::nullopt;
-            }
-            const User* owner = find_user(key->create_by);
-            if (owner == nullptr || !owner->active) {
-                return std::nullopt;
-            }
-            key->last_used = round_to_seconds(now);
-            save();
-            Caller caller{owner->id, owner->is_admin(), owner->role, AuthKind::apikey, key->id,
-                          {}};
-            caller.claims = key->unrestricted() ? std::vector<std::string>{"*:write"}
-                                                : *key->permissions;
-            return caller;
-        }
-        header = token;
-    } else if (starts_with(header, "Basic ")) {
-        const std::string pair = decode_base64(trim(header.substr(6)));
-        const auto colon = pair.find(':');
-        if (colon == std::string::npos) {
-            return std::nullopt;
-        }
-        for (const User& user : m_state.users) {
-            if (to_lower(user.email) == to_lower(pair.substr(0, colon)) &&
-                user.password == pair.substr(colon + 1) && user.active) {
-                return Caller{user.id, user.is_admin(), user.role, AuthKind::session, {},
-                              {"*:write"}};
-            }
-        }
-        return std::nullopt;
-    }
-    for (const User& user : m_state.users) {
-        if (user.active &&
-            std::find(user.tokens.begin(), user.tokens.end(), header) != user.tokens.end()) {
-            return Caller{user.id, user.is_admin(), user.role, AuthKind::session, {},
-                          {"*:write"}};
-        }
-    }
-    return std::nullopt;
-}
-
-bool Portal::scope_allows(const Caller& caller, const std::string& method,
-                          const std::string& path) const {
-    if (caller.kind != AuthKind::apikey) {
-        return true;
-    }
-    const std::string base = "/api/2.0/";
-    const std::string rest = starts_with(path, base) ? path.substr(base.size()) : path;
-    const bool read = method == "GET";
-    if (read && rest == "keys/@self") {
-        return true;
-    }
-    std::vector<std::string> allowed;
-    if (starts_with(rest, "group")) {
-        allowed = {read ? "accounts:read" : "accounts:write"};
-    } else {
-        std::string family;
-        if (starts_with(rest, "files/rooms")) {
-            family = "rooms";
-        } else if (starts_with(rest, "files")) {
-            family = "files";
-        } else if (starts_with(rest, "people/@self")) {
-            family = "accounts.self";
-        } else if (starts_with(rest, "people")) {
-            family = "accounts";
-        }
-        if (!family.empty()) {
-            if (read) {
-                allowed.push_back(family + ":read");
-            }
-            allowed.push_back(family + ":write");
-        }
-    }
-    if (read) {
-        allowed.emplace_back("*:read");
-    }
-    allowed.emplace_back("*:write");
-    return std::any_of(caller.claims.begin(), caller.claims.end(), [&](const std::string& c) {
-        return std::find(allowed.begin(), allowed.end(), c) != allowed.end();
-    });
-}
-
-std::optional<Portal::Caller> Portal::admit(const ApiRequest& request, AuthKind& auth,
-                                            std::optional<ApiResponse>& denied) {
-    auto caller = authenticate(request);
-    if (!caller) {
-        denied = empty_status(401);
-        return std::nullopt;
-    }
-    auth = caller->kind;
-    if (!scope_allows(*caller, request.method, request.path)) {
-        denied = empty_status(403);
-        return std::nullopt;
-    }
-    return caller;
 }
 
 User* Portal::find_user(const std::string& id) {

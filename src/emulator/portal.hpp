@@ -54,6 +54,8 @@ private:
 
     ApiResponse dispatch(const ApiRequest& request, AuthKind& auth);
     std::optional<Caller> authenticate(const ApiRequest& request);
+    /// The active user holding this session token, with full scope; nullopt when none does.
+    std::optional<Caller> session_caller(const std::string& token) const;
     bool scope_allows(const Caller& caller, const std::string& method,
                       const std::string& path) const;
 
@@ -83,6 +85,13 @@ private:
     // files_routes.cpp
     std::optional<ApiResponse> route_files(const ApiRequest& request, AuthKind& auth);
 
+    // tenant_routes.cpp
+    std::optional<ApiResponse> route_tenant(const ApiRequest& request, AuthKind& auth);
+    /// True when the portal answers as a server released after v3.7.2 (Appendix B).
+    bool later_server() const {
+        return m_state.settings.server_behavior == ServerBehavior::latest;
+    }
+
     /// Authenticates and applies the scope gate; sets `denied` to the 401/403 answer.
     std::optional<Caller> admit(const ApiRequest& request, AuthKind& auth,
                                 std::optional<ApiResponse>& denied);
@@ -101,6 +110,8 @@ private:
     PortalState m_state;
     RateLimiter m_limiter;
     std::string m_owner_id;  ///< the start-up owner's id, kept across resets
+    ServerBehavior m_behavior;  ///< the start-up profile, kept across resets and registrations
+    Tenant m_start_tenant;      ///< the start-up tenant, restored by a reset
     Json m_issued_keys = Json::array();    ///< {id, name, secret}, in issue order
     Json m_issued_tokens = Json::array();  ///< session tokens, in issue order
 };

@@ -76,6 +76,18 @@ std::string auth_name(AuthKind kind) {
     return "none";
 }
 
+/// True when a request announces a body the HTTP/1.1 way: Content-Length or chunked encoding.
+bool has_body_framing(const httplib::Request& request) {
+    return request.has_header("Content-Length") ||
+           to_lower(request.get_header_value("Transfer-Encoding")).find("chunked") !=
+               std::string::npos;
+}
+
+/// The methods cpp-httplib reads a body for.
+bool reads_body(const std::string& method) {
+    return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
 /// The real body padded with a "padding" string so that it is exactly `size` bytes of JSON.
 std::string oversized_body(const std::string& real, std::size_t size) {
     const std::string head = "{\"padding\":\"";
@@ -286,6 +298,17 @@ int Server::run() {
     const auto handler = [&impl](const httplib::Request& req, httplib::Response& res) {
         impl.handle(req, res);
     };
+    // A request with neither Content-Length nor chunked encoding has an empty body (RFC 9112
+    // §6.3, and Kestrel reads it so), but cpp-httplib would read until the client closes:
+    // `curl -X POST` would hang and then get 400. Answer those before any body is read.
+    impl.http->set_pre_routing_handler(
+        [&impl](const httplib::Request& req, httplib::Response& res) {
+            if (!reads_body(req.method) || has_body_framing(req)) {
+                return httplib::Server::HandlerResponse::Unhandled;
+            }
+            impl.handle(req, res);
+            return httplib::Server::HandlerResponse::Handled;
+        });
     impl.http->Get(".*", handler);
     impl.http->Post(".*", handler);
     impl.http->Put(".*", handler);

@@ -68,7 +68,8 @@ TEST_CASE("the help text documents every option", "[server]") {
           "--utc-offset", "--owner-email", "--owner-password", "--owner-token",
           "--limited-access-for-users", "--rate-limit", "--rate-limit-count",
           "--rate-limit-window", "--sweep-interval", "--state-file", "--max-body",
-          "--test-controls", "--log-requests"}) {
+          "--test-controls", "--log-requests", "--server-behavior", "--tenant-id",
+          "--tenant-alias"}) {
         CHECK(result.out.find(flag) != std::string::npos);
     }
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -50,6 +51,12 @@ Emulator::Emulator(std::vector<std::string> extra_args) {
     std::vector<std::string> argv{emulator_binary(), "--test-controls", "--port",
                                   "0",               "--port-file",     port_file.string()};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    const std::string behavior = server_behavior();
+    if (!behavior.empty() &&
+        std::find(extra_args.begin(), extra_args.end(), "--server-behavior") == extra_args.end()) {
+        argv.push_back("--server-behavior");
+        argv.push_back(behavior);
+    }
     RunOptions options;
     options.unset_env.push_back("EMULATOR_OWNER_TOKEN");
     m_process = ChildProcess(argv, options, m_dir / "stdout", m_dir / "stderr");
@@ -85,6 +92,11 @@ std::string Emulator::url() const {
 }
 
 std::string Emulator::owner_token() { return "emulator-owner-token"; }
+
+std::string Emulator::server_behavior() {
+    const char* value = std::getenv("PROVISION_E2E_SERVER_BEHAVIOR");
+    return value == nullptr ? std::string() : std::string(value);
+}
 
 pid_t Emulator::pid() const { return m_process.pid(); }
 

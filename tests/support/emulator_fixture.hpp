@@ -24,7 +24,8 @@ struct HttpResult {
 class Emulator {
 public:
     /// Starts the emulator with `--test-controls --port 0 --port-file <tmp>` plus `extra_args`
-    /// and waits (up to 10 s) until it listens. Throws std::runtime_error on failure.
+    /// and waits (up to 10 s) until it listens. Throws std::runtime_error on failure. Adds
+    /// `--server-behavior <server_behavior()>` when that is set and `extra_args` has none.
     explicit Emulator(std::vector<std::string> extra_args = {});
     /// SIGTERM, then SIGKILL after 5 s. Before that (and before stop()), when leak collection
     /// is on, keeps the list of everything it issued (leak_collect.hpp).
@@ -35,6 +36,9 @@ public:
     int port() const { return m_port; }
     std::string url() const;               ///< "http://127.0.0.1:<port>"
     static std::string owner_token();      ///< the known owner session token (the default)
+    /// PROVISION_E2E_SERVER_BEHAVIOR ("3.7.2", "latest"), or "" for the emulator's default.
+    /// tests/CMakeLists.txt sets it to run the e2e suite against each profile.
+    static std::string server_behavior();
     pid_t pid() const;
 
     /// Plain HTTP calls. `authorization` is the full header value ("" = no header).

@@ -10,6 +10,12 @@
 
 namespace provision::api {
 
+/// Why a portal refuses to change or delete a key (KeysApi::update/remove answered false),
+/// for messages to the user.
+inline constexpr const char* k_not_yours =
+    "it is not yours: another user created it, and only its creator or a portal admin may "
+    "change or delete it";
+
 class KeysApi {
 public:
     virtual ~KeysApi() = default;
@@ -23,10 +29,12 @@ public:
     virtual core::Result<CreatedKey> create(const CreateRequest& request) = 0;
 
     /// PUT /api/2.0/keys/{id}. true = applied; false = the server refused (expired key, or
-    /// not the caller's key). An unknown id is an http_status 500 error.
+    /// not the caller's key: v3.7.2 answers 200 `false`, later servers an API-layer 403, and
+    /// both come back as false, never retried). An unknown id is an http_status 500 error.
     virtual core::Result<bool> update(const std::string& id, const UpdateRequest& request) = 0;
 
-    /// DELETE /api/2.0/keys/{id}. true = deleted; false = not permitted. Unknown id => 500.
+    /// DELETE /api/2.0/keys/{id}. true = deleted; false = not permitted (not the caller's key:
+    /// 200 `false` or an API-layer 403, as for update). Unknown id => 500.
     virtual core::Result<bool> remove(const std::string& id) = 0;
 
     /// GET /api/2.0/keys/permissions: the scope catalogue.
