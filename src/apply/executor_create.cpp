@@ -69,9 +69,12 @@ void Executor::create_key(const Action& action) {
         }
         if (*revoked > 0) {
             journal_resolved(lock, *seq);
+        } else {
+            // With nothing found, the intent stays pending, watched: the portal may still commit
+            // the lost create, and the next runs look for that late key (reconcile.hpp,
+            // k_settle_window). The portal was just checked, so plan shows nothing to settle.
+            journal_watch(lock, *seq);
         }
-        // With nothing found, the intent stays pending: the portal may still commit the lost
-        // create, and the next runs look for that late key (reconcile.hpp, k_settle_window).
         if (attempt == 2) {
             fail(lock, "'" + action.entry + "': create failed twice with an unknown outcome (" +
                            created.error().message + "); any key it made was revoked",
@@ -135,6 +138,12 @@ std::optional<std::uint64_t> Executor::journal_intent(const Lock& held, const Ac
 void Executor::journal_resolved(const Lock& /*held*/, std::uint64_t seq) {
     if (m_options.journal != nullptr && seq != 0) {
         [[maybe_unused]] auto marked = m_options.journal->record_resolved(seq);
+    }
+}
+
+void Executor::journal_watch(const Lock& /*held*/, std::uint64_t seq) {
+    if (m_options.journal != nullptr && seq != 0) {
+        [[maybe_unused]] auto marked = m_options.journal->record_watch(seq, m_options.clock());
     }
 }
 
@@ -300,6 +309,11 @@ void Executor::settle_key(const Action& action) {
     if (!removed.ok() && !is_unknown_id(removed.error())) {
         fail(lock, "'" + action.entry + "': could not revoke late key sk-***" + action.postfix +
                        ": " + removed.error().message + "; the next run tries again");
+        return;
+    }
+    if (removed.ok() && !removed.value()) {
+        fail(lock, "'" + action.entry + "': the portal refused to delete late key sk-***" +
+                       action.postfix + ": " + api::k_not_yours);
         return;
     }
     ++m_report.deleted;

@@ -76,6 +76,7 @@ private:
     std::optional<std::uint64_t> journal_intent(const Lock& held, const plan::Action& action,
                                                 core::Timestamp at);
     void journal_resolved(const Lock& held, std::uint64_t seq);
+    void journal_watch(const Lock& held, std::uint64_t seq);
     void journal_done(const Lock& held, std::uint64_t seq, const std::string& id);
     void persist_created(const plan::Action& action, api::CreatedKey created, std::uint64_t seq);
     bool recover(Lock& held, const plan::Action& action, const api::CreatedKey& created,

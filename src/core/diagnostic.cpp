@@ -23,18 +23,22 @@ bool has_errors(const std::vector<Diagnostic>& diagnostics) noexcept {
                        [](const Diagnostic& d) { return d.severity == Severity::error; });
 }
 
-std::string text_position(std::string_view text, std::size_t offset) {
-    std::size_t line = 1;
-    std::size_t column = 1;
+TextPosition position_of(std::string_view text, std::size_t offset) noexcept {
+    TextPosition at;
     for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
         if (text[i] == '\n') {
-            ++line;
-            column = 1;
+            ++at.line;
+            at.column = 1;
         } else {
-            ++column;
+            ++at.column;
         }
     }
-    return "line " + std::to_string(line) + ", column " + std::to_string(column);
+    return at;
+}
+
+std::string text_position(std::string_view text, std::size_t offset) {
+    const TextPosition at = position_of(text, offset);
+    return "line " + std::to_string(at.line) + ", column " + std::to_string(at.column);
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

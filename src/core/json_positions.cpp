@@ -6,6 +6,8 @@
 
 #include "provision/core/json_positions.hpp"
 
+#include "provision/core/diagnostic.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace provision::core {
@@ -122,17 +124,8 @@ private:
 }  // namespace
 
 std::string line_column(std::string_view text, std::size_t offset) {
-    std::size_t line = 1;
-    std::size_t column = 1;
-    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-        if (text[i] == '\n') {
-            ++line;
-            column = 1;
-        } else {
-            ++column;
-        }
-    }
-    return std::to_string(line) + ":" + std::to_string(column);
+    const TextPosition at = position_of(text, offset);
+    return std::to_string(at.line) + ":" + std::to_string(at.column);
 }
 
 JsonPositions::JsonPositions(std::string_view text) : m_text(text) {

@@ -80,6 +80,15 @@ void crash_and_converge(const std::string& point, int concurrency, Before before
     check_no_leftovers(project);
 }
 
+/// Applies, deletes Integration Bot's key out of band, and kills the apply that recreates it
+/// between its two output writes: the dotenv output gets the new secret, the JSON one not.
+void kill_between_outputs(const Emulator& emu, const Project& project) {
+    prepare(emu, project, Before::key_deleted);
+    auto options = project.env();
+    options.env["PROVISION_CRASH_AT"] = "after_rename:1";
+    REQUIRE(project.run({"apply", project.manifest.string()}, options).signal == SIGKILL);
+}
+
 }  // namespace
 
 TEST_CASE("a SIGKILL at any crash point, with a key deleted out of band, converges in one clean run", "[e2e][kill][crash-points]") {
@@ -104,13 +113,7 @@ TEST_CASE("a SIGKILL at any crash point of a first apply or of an expired key's 
 TEST_CASE("outputs left holding different secrets by a kill between them settle on the key the interrupted create made", "[e2e][kill][crash-points]") {
     Emulator emu;
     Project project(emu);
-    apply_ok(project);
-    const std::string old_id = only_key(emu, "Integration Bot").at("id").get<std::string>();
-    REQUIRE(emu.del("/api/2.0/keys/" + old_id, Emulator::owner_token()).status == 200);
-
-    auto options = project.env();
-    options.env["PROVISION_CRASH_AT"] = "after_rename:1";
-    REQUIRE(project.run({"apply", project.manifest.string()}, options).signal == SIGKILL);
+    kill_between_outputs(emu, project);
     // The dotenv output has the new key's secret, the JSON output still the deleted key's.
     const std::string fresh = output_secret(project);
     const auto json = nlohmann::json::parse(read_text(project.secrets("bots.json")));
@@ -163,12 +166,8 @@ TEST_CASE("outputs that disagree without an interrupted create keep the state's 
 TEST_CASE("a kill while reconciliation saves an adopted key is settled by the next run", "[e2e][kill][crash-points]") {
     Emulator emu;
     Project project(emu);
-    apply_ok(project);
-    const std::string old_id = only_key(emu, "Integration Bot").at("id").get<std::string>();
-    REQUIRE(emu.del("/api/2.0/keys/" + old_id, Emulator::owner_token()).status == 200);
+    kill_between_outputs(emu, project);
     auto options = project.env();
-    options.env["PROVISION_CRASH_AT"] = "after_rename:1";
-    REQUIRE(project.run({"apply", project.manifest.string()}, options).signal == SIGKILL);
     options.env["PROVISION_CRASH_AT"] = "after_settle_state";
     REQUIRE(project.run({"apply", project.manifest.string()}, options).signal == SIGKILL);
 

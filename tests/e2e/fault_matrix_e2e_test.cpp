@@ -436,7 +436,7 @@ TEST_CASE("fault matrix 8: a malformed 2xx create answer is an unknown outcome: 
     check_lost_create_row("malformed", 200);
 }
 
-TEST_CASE("fault matrix 9: when the output directory becomes unwritable mid-run, the key whose secret could not be written is revoked and the run exits 7", "[e2e][faults]") {
+TEST_CASE("fault matrix 9: when the output directory becomes unwritable mid-run, the secret that could not be written goes to the recovery file, the key is kept and the run exits 5", "[e2e][faults]") {
     at_each_concurrency([](Emulator& emu, Project& project, int concurrency) {
         // The second create is slow; while it is in flight the output directory is moved
         // away and a plain file takes its place. Unlike chmod, that stops root as well.
@@ -456,23 +456,34 @@ TEST_CASE("fault matrix 9: when the output directory becomes unwritable mid-run,
         const std::string err = read_text(project.dir / "stderr");
         INFO(err);
         REQUIRE(code.has_value());
-        CHECK(*code == 7);
-        CHECK(contains(err, "could not write the new secret"));
-        CHECK(contains(err, "the key was revoked"));
+        CHECK(*code == 5);
+        CHECK(contains(err, "could not write the new secret to the outputs"));
+        CHECK(contains(err, "saved to the recovery file"));
 
         const auto log = emu.requests();
         if (concurrency == 1) {
-            check_requests(log, 1, observe_then({k_post, k_post, k_delete}));
-            CHECK(emu.state().at("keys").size() == 1);
+            check_requests(log, 1, observe_then({k_post, k_post}));
         }
-        const auto gone = gone_keys(emu);
-        CHECK_FALSE(gone.empty());
-        check_gone_keys_revoked(emu, log);
+        CHECK(gone_keys(emu).empty());  // nothing revoked
         CHECK(pending_intents(project).empty());
-        // Nothing that was persisted is lost: each key left on the portal is in the outputs
-        // written before the directory went away, and in the state.
-        check_portal_keys_persisted(emu, project, moved);
+        // Every key on the portal is held somewhere: in the outputs written before the
+        // directory went away, or in the recovery file beside the state.
         const auto kept = source_dotenv(moved / "bots.env", k_bot_vars);
+        const fs::path recovery = project.state_file().string() + ".recovery";
+        REQUIRE(fs::exists(recovery));
+        CHECK(mode_of(recovery) == 0600U);
+        const auto recovered = nlohmann::json::parse(read_text(recovery)).at("keys");
+        for (const auto& key : emu.state().at("keys")) {
+            const std::string secret = key.at("secret").get<std::string>();
+            const std::string name = key.at("name").get<std::string>();
+            INFO("portal key " << name);
+            const bool in_outputs = std::any_of(kept.begin(), kept.end(), [&](const auto& kv) {
+                return kv.second == secret;
+            });
+            const bool in_recovery =
+                recovered.contains(name) && recovered.at(name).at("secret") == secret;
+            CHECK((in_outputs || in_recovery));
+        }
 
         fs::remove(project.dir / "secrets");
         fs::rename(moved, project.secrets(""));
@@ -481,6 +492,7 @@ TEST_CASE("fault matrix 9: when the output directory becomes unwritable mid-run,
         INFO(again.result.out << again.result.err);
         CHECK(again.result.exit_code == 0);
         CHECK(count(again.log, "POST", k_keys) == static_cast<int>(3 - created_before));
+        CHECK_FALSE(fs::exists(recovery));
         check_converged(emu, project);
         const auto now = source_dotenv(project.secrets("bots.env"), k_bot_vars);
         for (const auto& var : k_bot_vars) {

@@ -171,10 +171,11 @@ inline std::vector<std::string> pending_intents(const Project& project) {
             continue;
         }
         const auto seq = record.value("seq", std::uint64_t{0});
-        if (record.value("op", "") == "intent") {
+        const std::string op = record.value("op", "");
+        if (op == "intent") {
             pending[seq] = record.value("entry", "");
-        } else {
-            pending.erase(seq);
+        } else if (op == "done" || op == "resolved") {
+            pending.erase(seq);  // a "watch" record keeps the intent pending
         }
     }
     std::vector<std::string> entries;

@@ -51,6 +51,22 @@ struct Fixture {
         return apply::apply_plan(manifest, p, world.value(), api, apply_options);
     }
 
+    /// Plans, then turns the outputs' directory into a file (no temporary file can be created
+    /// there), with `recovery_too` the recovery file's path into a directory, and applies that
+    /// plan.
+    apply::ApplyReport apply_with_outputs_broken(bool recovery_too = false) {
+        auto world = apply::observe(manifest, api);
+        REQUIRE(world.ok());
+        const auto p = plan::make_plan({manifest, world->state, world->observed,
+                                        apply::outputs_view(manifest, world.value()),
+                                        world->user.id, api.now(), {}});
+        REQUIRE(core::write_file_atomic(dir / "secrets", "not a directory").ok());
+        if (recovery_too) {
+            std::filesystem::create_directory(apply::recovery_path_for(manifest.state_path));
+        }
+        return apply::apply_plan(manifest, p, world.value(), api);
+    }
+
     plan::Plan plan_now() {
         auto world = apply::observe(manifest, api);
         REQUIRE(world.ok());
@@ -136,14 +152,7 @@ TEST_CASE("a secret that cannot be written to any output goes to the recovery fi
           "kept, and the next run moves it into the outputs",
           "[apply]") {
     Fixture f;
-    auto world = apply::observe(f.manifest, f.api);
-    REQUIRE(world.ok());
-    const auto p = plan::make_plan({f.manifest, world->state, world->observed,
-                                    apply::outputs_view(f.manifest, world.value()), world->user.id,
-                                    f.api.now(), {}});
-    // After planning, the output's directory becomes a file: no temporary file can be created.
-    REQUIRE(core::write_file_atomic(f.dir / "secrets", "not a directory").ok());
-    const auto report = apply::apply_plan(f.manifest, p, world.value(), f.api);
+    const auto report = f.apply_with_outputs_broken();
     CHECK(report.outcome == apply::Outcome::partial_failure);
     CHECK(f.api.count("remove") == 0);
     REQUIRE(f.api.keys().size() == 1);
@@ -168,16 +177,7 @@ TEST_CASE("a secret that can be written neither to an output nor to the recovery
           "and the run stops",
           "[apply]") {
     Fixture f;
-    auto world = apply::observe(f.manifest, f.api);
-    REQUIRE(world.ok());
-    const auto p = plan::make_plan({f.manifest, world->state, world->observed,
-                                    apply::outputs_view(f.manifest, world.value()), world->user.id,
-                                    f.api.now(), {}});
-    // After planning, the output's directory becomes a file and the recovery file's path a
-    // directory: neither can take the secret.
-    REQUIRE(core::write_file_atomic(f.dir / "secrets", "not a directory").ok());
-    std::filesystem::create_directory(apply::recovery_path_for(f.manifest.state_path));
-    const auto report = apply::apply_plan(f.manifest, p, world.value(), f.api);
+    const auto report = f.apply_with_outputs_broken(/*recovery_too=*/true);
     CHECK(report.outcome == apply::Outcome::not_persisted);
     CHECK(f.api.count("create") == 1);
     CHECK(f.api.count("remove") == 1);

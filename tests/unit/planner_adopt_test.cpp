@@ -4,6 +4,7 @@
 
 #include "provision/plan/plan.hpp"
 #include "provision/plan/render.hpp"
+#include "planner_test_support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,42 +14,11 @@ using plan::Reason;
 
 namespace {
 
-const std::string k_me = "aa11bb22-cc33-dd44-ee55-ff6677889900";
-const core::Timestamp k_now = *core::parse_iso8601("2026-07-01T12:00:00Z");
+using planner_test::k_now;
 
-struct AdoptWorld {
-    manifest::Manifest manifest;
-    state::State state;
-    std::vector<api::ApiKey> observed;
-    plan::OutputsView outputs;
-    plan::PlanOptions options;
-
-    AdoptWorld() {
-        manifest::KeySpec k;
-        k.name = "Bot";
-        k.permissions = core::Scopes::from_list({"files:read"});
-        k.expires_in_days = 30;
-        k.env = "BOT_API_KEY";
-        manifest.keys.push_back(k);
-        options.adopt = true;
-    }
-
-    api::ApiKey& stray(const std::string& id, int age_days = 1) {
-        api::ApiKey key;
-        key.id = id;
-        key.name = "Bot";
-        key.postfix = id.substr(0, 4);
-        key.permissions = core::Scopes::from_list({"files:read"});
-        key.create_on = k_now - std::chrono::hours(24 * age_days);
-        key.expires_at = key.create_on + std::chrono::hours(24 * 30);
-        key.created_by_id = k_me;
-        observed.push_back(key);
-        return observed.back();
-    }
-
-    plan::Plan make() const {
-        return plan::make_plan(plan::PlanInput{manifest, state, observed, outputs, k_me, k_now, options});
-    }
+/// --adopt is on.
+struct AdoptWorld : planner_test::BotWorld {
+    AdoptWorld() { options.adopt = true; }
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include "provision/plan/plan.hpp"
 #include "provision/plan/render.hpp"
+#include "planner_test_support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -12,40 +13,9 @@ using plan::Reason;
 
 namespace {
 
-const std::string k_me = "aa11bb22-cc33-dd44-ee55-ff6677889900";
-const core::Timestamp k_now = *core::parse_iso8601("2026-07-01T12:00:00Z");
+using planner_test::k_now;
 
-struct SettleWorld {
-    manifest::Manifest manifest;
-    state::State state;
-    std::vector<api::ApiKey> observed;
-    plan::OutputsView outputs;
-    plan::PlanOptions options;
-    std::vector<plan::PendingCreate> pending;
-
-    SettleWorld() {
-        manifest::KeySpec k;
-        k.name = "Bot";
-        k.permissions = core::Scopes::from_list({"files:read"});
-        k.expires_in_days = 30;
-        k.env = "BOT_API_KEY";
-        manifest.keys.push_back(k);
-    }
-
-    /// A live key named "Bot" created by the caller that the state does not track.
-    void stray(const std::string& id) {
-        api::ApiKey key;
-        key.id = id;
-        key.name = "Bot";
-        key.postfix = id.substr(0, 4);
-        key.permissions = core::Scopes::from_list({"files:read"});
-        key.create_on = k_now - std::chrono::minutes(1);
-        key.expires_at = key.create_on + std::chrono::hours(24 * 30);
-        key.created_by_id = k_me;
-        key.is_active = true;
-        observed.push_back(key);
-    }
-
+struct SettleWorld : planner_test::BotWorld {
     plan::PendingCreate& intent(bool watched) {
         plan::PendingCreate p;
         p.entry = "Bot";
@@ -54,11 +24,6 @@ struct SettleWorld {
         p.watch_until = p.sent_at + std::chrono::minutes(10);
         pending.push_back(p);
         return pending.back();
-    }
-
-    plan::Plan make() const {
-        return plan::make_plan(
-            plan::PlanInput{manifest, state, observed, outputs, k_me, k_now, options, pending});
     }
 };
 

@@ -23,6 +23,13 @@ std::string format_diagnostic(const Diagnostic& d);
 
 bool has_errors(const std::vector<Diagnostic>& diagnostics) noexcept;
 
+/// The 1-based line and column of byte `offset` in `text`.
+struct TextPosition {
+    std::size_t line = 1;
+    std::size_t column = 1;
+};
+TextPosition position_of(std::string_view text, std::size_t offset) noexcept;
+
 /// "line L, column C" (1-based) of byte `offset` in `text`, for parse errors in files that are
 /// not manifests (state, outputs).
 std::string text_position(std::string_view text, std::size_t offset);
