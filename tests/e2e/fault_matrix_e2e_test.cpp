@@ -473,7 +473,8 @@ TEST_CASE("fault matrix 9: when the output directory becomes unwritable mid-run,
         REQUIRE(fs::exists(recovery));
         CHECK(mode_of(recovery) == 0600U);
         const auto recovered = nlohmann::json::parse(read_text(recovery)).at("keys");
-        for (const auto& key : emu.state().at("keys")) {
+        const auto portal = emu.state();  // keep the document alive for the loop
+        for (const auto& key : portal.at("keys")) {
             const std::string secret = key.at("secret").get<std::string>();
             const std::string name = key.at("name").get<std::string>();
             INFO("portal key " << name);

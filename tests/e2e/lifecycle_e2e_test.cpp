@@ -10,7 +10,9 @@ using namespace std::chrono_literals;
 
 TEST_CASE("a key is created, rotated before expiry with an overlap, and its old key retired after the grace period", "[e2e][lifecycle]") {
     Emulator emu;
-    Project project(emu, lifecycle_manifest("  rotation:\n    gracePeriod: 1s\n"));
+    // The grace period must outlast the apply and the plan that follows it, also under the
+    // sanitizers on a loaded machine.
+    Project project(emu, lifecycle_manifest("  rotation:\n    gracePeriod: 5s\n"));
     apply_ok(project);
     require_clean_plan(project);
     const auto old_key = only_key(emu, "Integration Bot");
@@ -38,7 +40,7 @@ TEST_CASE("a key is created, rotated before expiry with an overlap, and its old 
     CHECK(self_id(emu, old_secret) == old_id);
     require_clean_plan(project);
 
-    std::this_thread::sleep_for(1200ms);
+    std::this_thread::sleep_for(5200ms);
     const auto due = project.command("plan", {"--detailed-exitcode"});
     CHECK(due.exit_code == 2);
     CHECK(contains(due.out, "grace_over"));
