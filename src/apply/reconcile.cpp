@@ -133,8 +133,7 @@ ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& wor
                      core::format_iso8601(intent.time));
         bool settled = true;
         int matched = 0;
-        const std::vector<api::ApiKey> observed = world.observed;
-        for (const auto& key : observed) {
+        for (const auto& key : world.observed) {  // adopt() changes the state, not this list
             if (!may_be_made_by(key, intent.name, world.user.id, intent.time, world.state)) {
                 continue;
             }
