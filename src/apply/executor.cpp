@@ -133,6 +133,9 @@ void Executor::run_action(const Action& action) {
     case ActionKind::settle:
         settle_key(action);
         return;
+    case ActionKind::import_key:
+        import_key(action);
+        return;
     }
 }
 
@@ -174,7 +177,8 @@ void Executor::save_state(const Lock& held) {
 
 void Executor::finish_writes() {
     const Lock lock(m_mutex);
-    if (!m_outputs_dirty) {
+    m_report.outputs_dirty = m_outputs_dirty;
+    if (!m_outputs_dirty || m_options.leave_outputs) {
         return;
     }
     auto written = write_all_outputs(m_manifest, m_world);
@@ -294,21 +298,46 @@ void Executor::forget(const Action& action) {
 /// fingerprint stays empty; the plan's next action for the entry applies the policy.
 void Executor::adopt_key(const Action& action) {
     const Lock lock(m_mutex);
+    if (const api::ApiKey* key = bind_key(lock, action)) {
+        m_world.secrets.erase(action.entry);
+        save_state(lock);
+        ++m_report.adopted;
+        spdlog::info("adopted key sk-***{} (id {}) as '{}'", key->postfix, key->id, action.entry);
+    }
+}
+
+/// `provision import`: binds the named key to the entry. When the run was handed the key's
+/// secret (apply::prepare proved it with keys/@self and put it in World::secrets), the record
+/// gets its fingerprint and the outputs are written; otherwise the secret stays unknown and the
+/// entry's onSecretUnknown policy decides what the next apply does.
+void Executor::import_key(const Action& action) {
+    const Lock lock(m_mutex);
+    const api::ApiKey* key = bind_key(lock, action);
+    if (key == nullptr) {
+        return;
+    }
+    if (const auto secret = m_world.secrets.find(action.entry); secret != m_world.secrets.end()) {
+        m_world.state.find(action.entry)->fingerprint = secret->second.fingerprint();
+        m_outputs_dirty = true;
+    }
+    save_state(lock);
+    ++m_report.imported;
+    spdlog::info("imported key sk-***{} (id {}) as '{}'", key->postfix, key->id, action.entry);
+}
+
+const api::ApiKey* Executor::bind_key(const Lock& held, const Action& action) {
     const auto found = std::find_if(m_world.observed.begin(), m_world.observed.end(),
                                     [&](const api::ApiKey& k) { return k.id == *action.key_id; });
     if (found == m_world.observed.end()) {
-        fail(lock, "'" + action.entry + "': key " + *action.key_id + " to adopt is not on the portal");
-        return;
+        fail(held, "'" + action.entry + "': key " + *action.key_id + " is not on the portal");
+        return nullptr;
     }
     m_world.state.upsert(plan::managed_record(action.entry, *found));
-    m_world.secrets.erase(action.entry);
     if (m_world.state.owner_id.empty()) {
         m_world.state.owner_id = m_world.user.id;
     }
     m_world.state.portal_url = m_manifest.portal.url;
-    save_state(lock);
-    ++m_report.adopted;
-    spdlog::info("adopted key sk-***{} (id {}) as '{}'", found->postfix, found->id, action.entry);
+    return &*found;
 }
 
 }  // namespace detail

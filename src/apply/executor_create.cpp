@@ -174,7 +174,9 @@ void Executor::persist_created(const Action& action, api::CreatedKey created, st
     // run killed before retiring it still knows it: no key is ever left untracked.
     std::optional<state::RetiringKey> retiring;
     if (action.kind == ActionKind::replace && previous && previous->id != created.key.id) {
-        retiring = retirement_for(m_manifest, action.entry, *previous, m_world.observed,
+        const manifest::RotationPolicy policy{std::nullopt, action.retire_policy,
+                                              action.grace_period};
+        retiring = retirement_for(policy, action.entry, *previous, m_world.observed,
                                   plan::to_string(action.reasons.front()), m_options.clock());
         m_world.state.retiring.push_back(*retiring);
     }

@@ -69,6 +69,10 @@ private:
     void erase_retiring(const Lock& held, const std::string& id);
     void forget(const plan::Action& action);
     void adopt_key(const plan::Action& action);
+    void import_key(const plan::Action& action);
+    /// Records action.key_id, as observed, as the state's key for action.entry; null (after
+    /// failing the action) when the portal no longer lists it.
+    const api::ApiKey* bind_key(const Lock& held, const plan::Action& action);
 
     // Creates (executor_create.cpp).
     void create_key(const plan::Action& action);

@@ -59,7 +59,10 @@ bool adopt(const manifest::Manifest& manifest, World& world, api::KeysApi& api,
             std::any_of(world.observed.begin(), world.observed.end(),
                         [&](const api::ApiKey& k) { return k.id == previous->id; });
         if (previous_live && previous->id != key.id) {
-            auto retiring = retirement_for(manifest, intent.entry, *previous, world.observed,
+            const manifest::KeySpec* spec = manifest.find_key(intent.entry);
+            auto retiring = retirement_for(spec != nullptr ? spec->rotation
+                                                           : manifest.default_rotation,
+                                           intent.entry, *previous, world.observed,
                                            "replaced before an interruption", now);
             world.state.retiring.push_back(std::move(retiring));
         }

@@ -1,5 +1,6 @@
-// When a replaced key retires. Shared by the executor (a replacement it made) and by
-// reconciliation (a replacement an interrupted run made, adopted afterwards).
+// When a replaced key retires. Shared by the executor (a replacement it made, with the policy
+// its plan carries) and by reconciliation (a replacement an interrupted run made, adopted
+// afterwards, with the manifest entry's policy).
 
 #include "provision/apply/executor.hpp"
 
@@ -7,12 +8,10 @@
 
 namespace provision::apply {
 
-state::RetiringKey retirement_for(const manifest::Manifest& manifest, const std::string& entry,
+state::RetiringKey retirement_for(const manifest::RotationPolicy& policy, const std::string& entry,
                                   const state::ManagedKey& old,
                                   const std::vector<api::ApiKey>& observed, std::string reason,
                                   core::Timestamp now) {
-    const manifest::KeySpec* spec = manifest.find_key(entry);
-    const auto& policy = spec != nullptr ? spec->rotation : manifest.default_rotation;
     // The portal's expiry when the key was observed, else the one recorded at create.
     std::optional<core::Timestamp> expires_at = old.expires_at;
     const auto seen = std::find_if(observed.begin(), observed.end(),

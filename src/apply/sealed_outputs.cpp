@@ -17,7 +17,7 @@ bool selects(const manifest::OutputSpec& spec, const std::string& entry) {
     return spec.keys.empty() || std::find(spec.keys.begin(), spec.keys.end(), entry) != spec.keys.end();
 }
 
-bool may_rewrite(const plan::Action& action, const manifest::OutputSpec& spec) {
+bool may_rewrite(const plan::Action& action, const manifest::OutputSpec& spec, const World& world) {
     switch (action.kind) {
     case plan::ActionKind::write_outputs:
         return true;
@@ -27,6 +27,8 @@ bool may_rewrite(const plan::Action& action, const manifest::OutputSpec& spec) {
     case plan::ActionKind::forget:
     case plan::ActionKind::adopt:
         return selects(spec, action.entry);
+    case plan::ActionKind::import_key:  // the outputs are written when its secret is known
+        return world.secrets.count(action.entry) != 0 && selects(spec, action.entry);
     default:
         return false;
     }
@@ -90,7 +92,7 @@ std::vector<std::string> sealed_output_refusals(const manifest::Manifest& manife
             continue;
         }
         const bool rewrite = std::any_of(plan.actions.begin(), plan.actions.end(),
-                                         [&](const plan::Action& a) { return may_rewrite(a, spec); });
+                                         [&](const plan::Action& a) { return may_rewrite(a, spec, world); });
         if (rewrite) {
             messages.push_back(
                 "output " + spec.path_as_written +

@@ -47,22 +47,39 @@ std::vector<output::SecretRecord> records_for(const manifest::Manifest& manifest
     return records;
 }
 
-/// True when writing `spec` now would change the file.
+/// The fingerprint of what a plaintext output holds (nullopt: absent): from
+/// World::output_texts, else read once (a World not made by load_local) and remembered.
+std::optional<std::string> held_text(const manifest::OutputSpec& spec, World& world) {
+    const auto [known, inserted] = world.output_texts.try_emplace(spec.path.string());
+    if (inserted) {
+        auto current = core::read_file_if_exists(spec.path);
+        if (current.ok() && current.value().has_value()) {
+            known->second = core::Secret{std::move(*current.value())}.fingerprint();
+        } else if (!current.ok()) {
+            known->second = "unreadable";  // differs from every rendering: the write reports it
+        }
+    }
+    return known->second;
+}
+
+/// True when writing `spec` now would change the file. `rendered` receives the plaintext
+/// output's new text fingerprint, for the caller to record once written.
 bool output_differs(const manifest::Manifest& manifest, const manifest::OutputSpec& spec,
-                    const World& world) {
+                    World& world, std::optional<std::string>* rendered_fingerprint = nullptr) {
     const auto records = records_for(manifest, spec, world);
     if (!spec.age_recipients.empty()) {
         return encrypted_output_differs(manifest, spec, records, world);
     }
     const auto rendered = output::render_output(spec, records);
-    const auto current = core::read_file_if_exists(spec.path);
-    if (!rendered.ok() || !current.ok()) {
+    if (!rendered.ok()) {
         return true;
     }
-    if (!current.value().has_value()) {
-        return !records.empty();
+    const std::string fingerprint = core::Secret{rendered.value()}.fingerprint();
+    if (rendered_fingerprint != nullptr) {
+        *rendered_fingerprint = fingerprint;
     }
-    return *current.value() != rendered.value();
+    const auto held = held_text(spec, world);
+    return held ? *held != fingerprint : !records.empty();
 }
 
 /// A variable name as it may appear in a message: plain shell-style names only, since a
@@ -125,6 +142,7 @@ core::Result<World> load_local(const manifest::Manifest& manifest) {
             candidates.push_back(std::move(secret));
         }
     }
+    world.output_texts = std::move(held.value().text_fingerprints);
     for (auto& [entry, candidates] : held.value().by_entry) {
         const auto* record = world.state.find(entry);
         for (auto& secret : candidates) {
@@ -170,7 +188,7 @@ core::Result<World> observe(const manifest::Manifest& manifest, api::KeysApi& ap
     return world;
 }
 
-plan::OutputsView outputs_view(const manifest::Manifest& manifest, const World& world) {
+plan::OutputsView outputs_view(const manifest::Manifest& manifest, World& world) {
     plan::OutputsView view;
     for (const auto& [entry, secret] : world.secrets) {
         view.entries_with_secret.insert(entry);
@@ -182,9 +200,10 @@ plan::OutputsView outputs_view(const manifest::Manifest& manifest, const World& 
     return view;
 }
 
-core::Status write_all_outputs(const manifest::Manifest& manifest, const World& world) {
+core::Status write_all_outputs(const manifest::Manifest& manifest, World& world) {
     for (const auto& spec : manifest.outputs) {
-        if (!output_differs(manifest, spec, world)) {
+        std::optional<std::string> written_text;
+        if (!output_differs(manifest, spec, world, &written_text)) {
             continue;
         }
         if (!spec.age_recipients.empty() && !sealed_for(manifest, spec, world).empty()) {
@@ -193,9 +212,14 @@ core::Status write_all_outputs(const manifest::Manifest& manifest, const World& 
                                         " holds secrets this run cannot decrypt; set "
                                         "PROVISION_AGE_IDENTITY_FILE to rewrite it");
         }
+        // Whatever happens next, the file may have changed: read it again if asked.
+        world.output_texts.erase(spec.path.string());
         auto written = output::write_output(spec, records_for(manifest, spec, world));
         if (!written.ok()) {
             return written;
+        }
+        if (written_text) {
+            world.output_texts[spec.path.string()] = std::move(written_text);
         }
         spdlog::debug("wrote {}", spec.path_as_written);
     }

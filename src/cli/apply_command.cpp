@@ -1,9 +1,11 @@
+// `provision apply FILE`: prepares under the lock (settling what interrupted runs left), then
+// carries out the plan; given a plan saved by `plan --out`, checks it is still current first.
+
 #include "cli/apply_run.hpp"
 #include "cli/commands.hpp"
 #include "cli/saved_plan.hpp"
 #include "cli/session.hpp"
 
-#include <iostream>
 
 namespace provision::cli {
 
@@ -46,22 +48,22 @@ void add_apply_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
         if (auto saved = read_saved_plan(options->manifest)) {
             if (options->prune || options->allow_duplicate || options->override_protect ||
                 options->adopt || !options->targets.empty()) {
-                std::cerr << "error: a saved plan carries its own options; pass --prune, "
-                             "--target and the like to `provision plan --out` instead\n";
-                exit_code = k_exit_invalid;
+                exit_code = report_error(core::Errc::invalid_input,
+                                         "a saved plan carries its own options; pass --prune, "
+                                         "--target and the like to `provision plan --out` instead");
                 return;
             }
             exit_code = apply_saved_plan(*saved, global);
             return;
         }
-        SessionOptions session_options;
-        session_options.take_lock = true;
-        session_options.plan.prune = options->prune;
-        session_options.plan.allow_duplicate = options->allow_duplicate;
-        session_options.plan.override_protect = options->override_protect;
-        session_options.plan.adopt = options->adopt;
-        session_options.plan.targets = {options->targets.begin(), options->targets.end()};
-        auto opened = open_session(options->manifest, global, session_options);
+        apply::PrepareOptions prepare_options;
+        prepare_options.take_lock = true;
+        prepare_options.plan.prune = options->prune;
+        prepare_options.plan.allow_duplicate = options->allow_duplicate;
+        prepare_options.plan.override_protect = options->override_protect;
+        prepare_options.plan.adopt = options->adopt;
+        prepare_options.plan.targets = {options->targets.begin(), options->targets.end()};
+        auto opened = open_session(options->manifest, global, prepare_options);
         if (auto* code = std::get_if<int>(&opened)) {
             exit_code = *code;
             return;

@@ -1,37 +1,24 @@
+// Carrying out a prepared session (apply_run.hpp): the outputs preflight, the executor, the
+// report and the exit code, shared by apply, rotate, destroy, import and saved plans.
+
 #include "cli/apply_run.hpp"
 
 #include "provision/core/interrupt.hpp"
-#include "provision/output/output.hpp"
+#include "provision/apply/preflight.hpp"
 #include "provision/plan/render.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <csignal>
 #include <iostream>
 
 namespace provision::cli {
 
-namespace {
-
-/// Preflight: every output must accept an atomic write before the first create.
-bool outputs_writable(const manifest::Manifest& manifest) {
-    bool ok = true;
-    for (const auto& spec : manifest.outputs) {
-        if (auto checked = output::check_output_writable(spec); !checked.ok()) {
-            std::cerr << "error: output " << spec.path_as_written << ": "
-                      << checked.error().message << '\n';
-            ok = false;
-        }
-    }
-    return ok;
-}
-
 void print_report(const apply::ApplyReport& report, const GlobalOptions& global,
-                  const plan::Plan& plan) {
+                  const plan::Plan& plan, const std::string& verb) {
     if (global.output == "json") {
         nlohmann::json out = {
             {"formatVersion", 1},
-            {"plan", plan::render_json(plan)},
+            {"plan", nlohmann::json::parse(plan::render_json(plan))},
             {"result",
              {{"created", report.created},
               {"updated", report.updated},
@@ -39,6 +26,7 @@ void print_report(const apply::ApplyReport& report, const GlobalOptions& global,
               {"deleted", report.deleted},
               {"forgotten", report.forgotten},
               {"adopted", report.adopted},
+              {"imported", report.imported},
               {"unchanged", report.unchanged},
               {"failed", report.failed},
               {"blocked", report.blocked},
@@ -47,11 +35,14 @@ void print_report(const apply::ApplyReport& report, const GlobalOptions& global,
         std::cout << out.dump(2) << '\n';
         return;
     }
-    std::cout << "\nApply complete: " << report.created << " created, " << report.updated
+    std::cout << "\n" << verb << " complete: " << report.created << " created, " << report.updated
               << " updated, " << report.replaced << " replaced, " << report.deleted
               << " deleted, " << report.unchanged << " unchanged";
     if (report.adopted > 0) {
         std::cout << ", " << report.adopted << " adopted";
+    }
+    if (report.imported > 0) {
+        std::cout << ", " << report.imported << " imported";
     }
     if (report.failed > 0) {
         std::cout << ", " << report.failed << " failed";
@@ -65,17 +56,25 @@ void print_report(const apply::ApplyReport& report, const GlobalOptions& global,
     }
 }
 
-}  // namespace
-
-int exit_code_for(apply::Outcome outcome) {
-    switch (outcome) {
-    case apply::Outcome::success: return k_exit_ok;
-    case apply::Outcome::blocked: return k_exit_blocked;
-    case apply::Outcome::partial_failure: return k_exit_partial;
-    case apply::Outcome::unknown_outcome: return k_exit_unknown_outcome;
-    case apply::Outcome::not_persisted: return k_exit_not_persisted;
+apply::ApplyReport execute_plan(Session& session, const GlobalOptions& global,
+                                bool leave_outputs) {
+    apply::ApplyOptions apply_options;
+    apply_options.journal = session.journal ? &*session.journal : nullptr;
+    apply_options.concurrency = global.concurrency;
+    apply_options.leave_outputs = leave_outputs;
+    auto report = apply::apply_plan(session.manifest, session.plan, session.world, *session.api,
+                                    apply_options);
+    if (session.journal) {
+        [[maybe_unused]] auto compacted = session.journal->compact();
     }
-    return k_exit_error;
+    return report;
+}
+
+int exit_code_of(const apply::ApplyReport& report) {
+    if (const auto failure = failure_of(report.outcome)) {
+        return exit_code_for(*failure);
+    }
+    return report.interrupted ? exit_code_for(core::Errc::cancelled) : k_exit_ok;
 }
 
 int execute_session(Session& session, const GlobalOptions& global) {
@@ -88,22 +87,16 @@ int execute_session(Session& session, const GlobalOptions& global) {
         }
         return k_exit_ok;
     }
-    if (!outputs_writable(session.manifest)) {
-        return k_exit_invalid;
+    // Every output must accept an atomic write before the first create.
+    if (const auto refusals = apply::output_refusals(session.manifest, true); !refusals.empty()) {
+        for (const auto& message : refusals) {
+            report_error(core::Errc::invalid_input, message);
+        }
+        return exit_code_for(core::Errc::invalid_input);
     }
-    apply::ApplyOptions apply_options;
-    apply_options.journal = session.journal ? &*session.journal : nullptr;
-    apply_options.concurrency = global.concurrency;
-    const auto report = apply::apply_plan(session.manifest, session.plan, session.world,
-                                          *session.api, apply_options);
-    if (session.journal) {
-        [[maybe_unused]] auto compacted = session.journal->compact();
-    }
+    const auto report = execute_plan(session, global);
     print_report(report, global, session.plan);
-    if (report.interrupted && report.outcome == apply::Outcome::success) {
-        return core::interrupt_signal() == SIGTERM ? k_exit_sigterm : k_exit_sigint;
-    }
-    return exit_code_for(report.outcome);
+    return exit_code_of(report);
 }
 
 }  // namespace provision::cli

@@ -1,3 +1,6 @@
+// The command line: CLI11 setup, one subcommand per file (commands.hpp), and the last-resort
+// mapping of a bug to an exit code.
+
 #include "cli/cli.hpp"
 
 #include "cli/commands.hpp"
@@ -56,11 +59,11 @@ int run(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         app.exit(e);
-        return k_exit_invalid;
+        return exit_code_for(core::Errc::invalid_input);
     } catch (const std::exception& e) {
         // A bug: the one place that maps broken invariants to an exit code.
         std::cerr << "internal error: " << core::redact_secrets(e.what()) << '\n';
-        return k_exit_error;
+        return exit_code_for(core::Errc::internal);
     }
     return exit_code;
 }

@@ -1,3 +1,6 @@
+// What every subcommand shares (common.hpp): options, logging, the manifest's diagnostics, the
+// portal token (never from argv), the HTTP client, and printing an error with its exit code.
+
 #include "cli/common.hpp"
 
 #include "provision/api/http_keys_api.hpp"
@@ -196,17 +199,13 @@ core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& m
     return client;
 }
 
-int exit_code_for(const core::Error& error) {
-    switch (error.code) {
-    case core::Errc::invalid_input: return k_exit_invalid;
-    case core::Errc::lock_held: return k_exit_lock_held;
-    default: return k_exit_error;
-    }
-}
-
 int report_error(const core::Error& error) {
     std::cerr << "error: " << core::redact_secrets(error.message) << '\n';
-    return exit_code_for(error);
+    return exit_code_for(error.code);
+}
+
+int report_error(core::Errc code, const std::string& message) {
+    return report_error(core::make_error(code, message));
 }
 
 }  // namespace provision::cli

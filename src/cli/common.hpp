@@ -53,10 +53,10 @@ core::Result<core::Secret> resolve_token(const manifest::Manifest& manifest,
 core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& manifest,
                                                      const GlobalOptions& options);
 
-/// Exit code for a failure before or outside the executor.
-int exit_code_for(const core::Error& error);
-
-/// Prints "error: <message>" on stderr and returns exit_code_for(error).
+/// Prints "error: <message>" on stderr and returns exit_code_for(error.code).
 int report_error(const core::Error& error);
+
+/// report_error for a failure of kind `code` described by `message`.
+int report_error(core::Errc code, const std::string& message);
 
 }  // namespace provision::cli

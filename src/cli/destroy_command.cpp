@@ -1,22 +1,20 @@
 // `provision destroy FILE`: deletes every key the state manages (current and retiring), then
 // the outputs' files and the state file. Keys the state does not know are never touched,
-// whatever their names. Entries marked protect: true refuse unless --override-protect. On a
-// terminal it asks for "yes"; otherwise --auto-approve is required. The state is saved after
-// every deletion, so an interrupted destroy resumes where it stopped; when a deletion fails
-// the outputs are rewritten without the deleted keys and the state keeps the rest.
+// whatever their names. It is a plan like apply's (plan::plan_destroy), previewed, carried out
+// by the executor under the lock and journal, with apply's exit codes: entries marked
+// protect: true refuse the whole destroy unless --override-protect; on a terminal it asks for
+// "yes", otherwise --auto-approve is required. The state is saved after every deletion, so an
+// interrupted destroy resumes where it stopped; when a deletion fails the outputs are
+// rewritten without the deleted keys and the state keeps the rest.
 
+#include "cli/apply_run.hpp"
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
-#include "provision/core/parallel.hpp"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <iostream>
-#include <mutex>
-#include <optional>
 
 namespace provision::cli {
 
@@ -28,11 +26,6 @@ struct DestroyCommandOptions {
     bool override_protect = false;
 };
 
-struct Target {
-    std::string entry, id, postfix;
-    bool retiring = false;
-};
-
 bool confirmed(std::size_t count) {
     std::cout << "Type 'yes' to destroy " << count << " keys: " << std::flush;
     std::string answer;
@@ -40,120 +33,91 @@ bool confirmed(std::size_t count) {
     return answer == "yes";
 }
 
-/// DELETE one key; a 500 for an unknown id means it is already gone.
-bool delete_key(api::KeysApi& api, const Target& target) {
-    auto removed = api.remove(target.id);
-    if (removed.ok() && removed.value()) {
-        return true;
+/// Protected entries refuse the whole destroy: nothing is deleted.
+int refuse_blocked(const plan::Plan& plan) {
+    int code = k_exit_ok;
+    for (const auto& action : plan.actions) {
+        if (action.kind == plan::ActionKind::blocked) {
+            code = report_error(core::Errc::invalid_input, action.detail);
+        }
     }
-    if (!removed.ok() && removed.error().code == core::Errc::http_status &&
-        removed.error().http_status == 500) {
-        return true;
-    }
-    std::cerr << "error: could not delete key sk-***" << target.postfix << " of '" << target.entry
-              << "': "
-              << (removed.ok() ? std::string(api::k_not_yours) : removed.error().message) << '\n';
-    return false;
+    return code;
 }
 
-void forget(apply::World& world, const Target& target) {
-    if (target.retiring) {
-        auto& r = world.state.retiring;
-        r.erase(std::remove_if(r.begin(), r.end(), [&](const auto& k) { return k.id == target.id; }),
-                r.end());
-    } else {
-        world.state.erase(target.entry);
-        world.secrets.erase(target.entry);
+/// "yes" on a terminal, --auto-approve elsewhere; k_exit_ok when the destroy may go on.
+int approval(const DestroyCommandOptions& options, std::size_t count) {
+    if (options.auto_approve) {
+        return k_exit_ok;
     }
+    if (::isatty(0) == 0) {
+        return report_error(core::Errc::invalid_input,
+                            "destroy needs confirmation: not on a terminal, so pass "
+                            "--auto-approve to delete " + std::to_string(count) + " keys");
+    }
+    if (!confirmed(count)) {
+        std::cerr << "destroy cancelled; nothing was deleted\n";
+        return exit_code_for(core::Errc::cancelled);
+    }
+    return k_exit_ok;
+}
+
+/// After every key is gone: the outputs' files and the state file.
+core::Status remove_files(const manifest::Manifest& manifest) {
+    std::error_code ec;
+    for (const auto& spec : manifest.outputs) {
+        std::filesystem::remove(spec.path, ec);
+        if (ec) {
+            return core::make_error(core::Errc::io, "could not remove " + spec.path_as_written +
+                                                        ": " + ec.message());
+        }
+    }
+    std::filesystem::remove(manifest.state_path, ec);
+    if (ec) {
+        return core::make_error(core::Errc::io, "could not remove the state file: " + ec.message());
+    }
+    return core::ok_status();
 }
 
 int run_destroy(const DestroyCommandOptions& options, const GlobalOptions& global) {
-    SessionOptions session_options;
-    session_options.take_lock = true;
-    auto opened = open_session(options.manifest, global, session_options);
+    apply::PrepareOptions prepare_options;
+    prepare_options.take_lock = true;
+    prepare_options.plan.destroy = true;
+    prepare_options.plan.override_protect = options.override_protect;
+    auto opened = open_session(options.manifest, global, prepare_options);
     if (auto* code = std::get_if<int>(&opened)) {
         return *code;
     }
     Session& session = std::get<Session>(opened);
-    apply::World& world = session.world;
-    std::vector<Target> targets;
-    for (const auto& record : world.state.keys) {
-        const auto* spec = session.manifest.find_key(record.entry);
-        if (spec != nullptr && spec->protect && !options.override_protect) {
-            std::cerr << "error: '" << record.entry << "' is protected (protect: true); pass "
-                      << "--override-protect to destroy it\n";
-            return k_exit_invalid;
-        }
-        targets.push_back({record.entry, record.id, record.postfix, false});
+    if (const int refused = refuse_blocked(session.plan); refused != k_exit_ok) {
+        return refused;
     }
-    for (const auto& r : world.state.retiring) {
-        targets.push_back({r.entry, r.id, r.postfix, true});
+    if (global.output != "json") {
+        print_plan(session.plan, global);
     }
-    for (const auto& t : targets) {
-        std::cout << "  -   destroy  " << t.entry << "  sk-***" << t.postfix << " (id " << t.id
-                  << ")" << (t.retiring ? " retiring" : "") << '\n';
+    const std::size_t count = session.plan.count(plan::ActionKind::remove) +
+                              session.plan.count(plan::ActionKind::retire);
+    if (const int approved = approval(options, count); approved != k_exit_ok) {
+        return approved;
     }
-    if (::isatty(0) != 0) {
-        if (!options.auto_approve && !confirmed(targets.size())) {
-            std::cerr << "destroy cancelled; nothing was deleted\n";
-            return k_exit_error;
+    // The outputs are removed, not rewritten, unless a deletion fails (below).
+    const auto report = execute_plan(session, global, /*leave_outputs=*/true);
+    const int code = exit_code_of(report);
+    if (code == k_exit_ok) {
+        if (auto removed = remove_files(session.manifest); !removed.ok()) {
+            return report_error(removed.error());
         }
-    } else if (!options.auto_approve) {
-        std::cerr << "error: destroy needs confirmation: not on a terminal, so pass "
-                  << "--auto-approve to delete " << targets.size() << " keys\n";
-        return k_exit_invalid;
-    }
-    // Deletions run side by side (--concurrency); the state is saved after each one, so an
-    // interrupted destroy resumes where it stopped.
-    std::mutex mutex;
-    bool failed = false;
-    int deleted = 0;
-    std::optional<core::Error> save_error;
-    core::for_each_index(targets.size(), global.concurrency, [&](std::size_t i) {
-        {
-            const std::lock_guard lock(mutex);
-            if (save_error) {
-                return;
-            }
-        }
-        const bool removed = delete_key(*session.api, targets[i]);
-        const std::lock_guard lock(mutex);
-        if (!removed) {
-            failed = true;
-            return;
-        }
-        ++deleted;
-        forget(world, targets[i]);
-        if (auto saved = state::save_state(session.manifest.state_path, world.state); !saved.ok()) {
-            save_error = saved.error();
-        }
-    });
-    if (save_error) {
-        return report_error(*save_error);
-    }
-    if (failed) {
-        if (auto written = apply::write_all_outputs(session.manifest, world); !written.ok()) {
+    } else if (report.outputs_dirty) {
+        if (auto written = apply::write_all_outputs(session.manifest, session.world);
+            !written.ok()) {
             report_error(written.error());
         }
-        std::cout << "\nDestroy incomplete: " << deleted << " deleted; the state keeps the rest.\n";
-        return k_exit_partial;
     }
-    std::error_code ec;
-    for (const auto& spec : session.manifest.outputs) {
-        std::filesystem::remove(spec.path, ec);
-        if (ec) {
-            std::cerr << "error: could not remove " << spec.path_as_written << ": " << ec.message()
-                      << '\n';
-            return k_exit_error;
-        }
+    print_report(report, global, session.plan, "Destroy");
+    if (global.output != "json") {
+        std::cout << (code == k_exit_ok ? "The outputs and the state were removed.\n"
+                                        : "Destroy incomplete: the state keeps the rest.\n");
     }
-    std::filesystem::remove(session.manifest.state_path, ec);
-    if (ec) {
-        std::cerr << "error: could not remove the state file: " << ec.message() << '\n';
-        return k_exit_error;
-    }
-    std::cout << "\nDestroy complete: " << deleted << " keys deleted, outputs and state removed.\n";
-    return k_exit_ok;
+    return code;
 }
 
 }  // namespace
@@ -167,6 +131,7 @@ void add_destroy_command(CLI::App& root, GlobalOptions& global, int& exit_code) 
                   "also destroy entries marked protect: true");
     cmd->add_option("--lock-timeout", global.lock_timeout,
                     "seconds to wait for another run's lock (default: fail at once)");
+    cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
     add_network_options(*cmd, global);
     add_execution_options(*cmd, global);
     cmd->footer("Examples:\n"

@@ -1,6 +1,11 @@
 #pragma once
-/// The exit codes of every provision command. The README's table is generated from the same
-/// list, and the end-to-end tests assert them.
+/// The exit codes of every provision command, and the one function that maps a failure to one
+/// (docs/exit-codes.md lists them; the end-to-end tests assert them). Commands return
+/// k_exit_ok, k_exit_changes (plan) or k_exit_expiring (status) for their results; every other
+/// code comes from exit_code_for, so a kind of failure exits the same way in every command.
+
+#include "provision/apply/executor.hpp"
+#include "provision/core/result.hpp"
 
 namespace provision::cli {
 
@@ -18,5 +23,12 @@ enum ExitCode : int {
     k_exit_sigint = 130,        ///< interrupted by SIGINT
     k_exit_sigterm = 143,       ///< interrupted by SIGTERM
 };
+
+/// The exit code for a failure of kind `code`: the only map from failures to exit codes.
+/// Errc::cancelled exits 130 or 143 by the signal that stopped the run.
+int exit_code_for(core::Errc code);
+
+/// The failure kind of an executor outcome; nullopt for success.
+std::optional<core::Errc> failure_of(apply::Outcome outcome);
 
 }  // namespace provision::cli

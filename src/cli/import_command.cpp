@@ -1,19 +1,15 @@
 // `provision import FILE NAME --id GUID`: binds an existing portal key to a manifest entry in
-// the state. Without a secret the record has no fingerprint, so the entry's onSecretUnknown
-// policy decides what the next apply does. With a secret (--secret-stdin or
-// PROVISION_IMPORT_SECRET) the secret is first proven with GET keys/@self, whose id must be
-// the imported one; the state then gets its fingerprint and the outputs are written, so the
-// key is fully managed. Runs under the state lock.
+// the state. It is a plan (plan::plan_import: one import action, or why it cannot be), carried
+// out by the executor under the lock and journal like apply's. Without a secret the record has
+// no fingerprint, so the entry's onSecretUnknown policy decides what the next apply does. With
+// a secret (--secret-stdin or PROVISION_IMPORT_SECRET) apply::prepare first proves it with GET
+// keys/@self, whose id must be the imported one; the state then gets its fingerprint and the
+// outputs are written, so the key is fully managed.
 
+#include "cli/apply_run.hpp"
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
 
-#include "provision/apply/leftovers.hpp"
-#include "provision/apply/lock.hpp"
-
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -27,11 +23,6 @@ struct ImportCommandOptions {
     std::string id;
     bool secret_stdin = false;
 };
-
-int refuse(const std::string& message) {
-    std::cerr << "error: " << core::redact_secrets(message) << '\n';
-    return k_exit_invalid;
-}
 
 std::optional<core::Secret> read_secret(bool from_stdin) {
     if (from_stdin) {
@@ -50,96 +41,50 @@ std::optional<core::Secret> read_secret(bool from_stdin) {
 
 int run_import(const ImportCommandOptions& options, const GlobalOptions& global) {
     if (options.secret_stdin && global.token_stdin) {
-        return refuse("--secret-stdin and --token-stdin cannot both read standard input");
+        return report_error(core::Errc::invalid_input,
+                            "--secret-stdin and --token-stdin cannot both read standard input");
     }
     auto loaded = load_manifest_or_report(options.manifest);
     if (!loaded) {
-        return k_exit_invalid;
+        return exit_code_for(core::Errc::invalid_input);
     }
-    const manifest::Manifest manifest = std::move(*loaded);
-    const manifest::KeySpec* spec = manifest.find_key(options.entry);
-    if (spec == nullptr) {
-        return refuse("'" + options.entry + "' is not an entry of " + options.manifest);
+    if (loaded->find_key(options.entry) == nullptr) {
+        return report_error(core::Errc::invalid_input,
+                            "'" + options.entry + "' is not an entry of " + options.manifest);
     }
-    const auto secret = read_secret(options.secret_stdin);
-    if (options.secret_stdin && !secret) {
-        return refuse("no secret on standard input");
+    apply::PrepareOptions prepare_options;
+    prepare_options.take_lock = true;
+    prepare_options.import_secret = read_secret(options.secret_stdin);
+    if (options.secret_stdin && !prepare_options.import_secret) {
+        return report_error(core::Errc::invalid_input, "no secret on standard input");
     }
-    auto client = make_api(manifest, global);
-    if (!client.ok()) {
-        return report_error(client.error());
+    const bool with_secret = prepare_options.import_secret.has_value();
+    prepare_options.plan.import = plan::ImportRequest{options.entry, options.id};
+    auto opened = open_session(std::move(*loaded), global, std::move(prepare_options));
+    if (auto* code = std::get_if<int>(&opened)) {
+        return *code;
     }
-    auto& api = *client.value();
-    auto lock = apply::RunLock::acquire(
-        apply::lock_path_for(manifest.state_path),
-        std::chrono::milliseconds(static_cast<long long>(global.lock_timeout * 1000)));
-    if (!lock.ok()) {
-        return report_error(lock.error());
-    }
-    apply::remove_leftovers(lock.value(), apply::owned_files(manifest));
-    auto observed = apply::observe(manifest, api);
-    if (!observed.ok()) {
-        return report_error(observed.error());
-    }
-    apply::World& world = observed.value();
-    const auto key = std::find_if(world.observed.begin(), world.observed.end(),
-                                  [&](const api::ApiKey& k) { return k.id == options.id; });
-    if (key == world.observed.end()) {
-        return refuse("no key with id " + options.id + " on the portal (GET /api/2.0/keys)");
-    }
-    for (const auto& record : world.state.keys) {
-        if (record.id == options.id && record.entry != options.entry) {
-            return refuse("key " + options.id + " already belongs to entry '" + record.entry + "'");
+    Session& session = std::get<Session>(opened);
+    for (const auto& action : session.plan.actions) {
+        if (action.kind == plan::ActionKind::blocked) {
+            return report_error(core::Errc::invalid_input, action.detail);
         }
     }
-    if (const auto* current = world.state.find(options.entry);
-        current != nullptr && current->id != options.id) {
-        return refuse("entry '" + options.entry + "' is bound to key " + current->id +
-                      "; run `provision rotate` or remove that key first");
+    if (global.output != "json") {
+        print_plan(session.plan, global);
     }
-    if (std::any_of(world.state.retiring.begin(), world.state.retiring.end(),
-                    [&](const auto& r) { return r.id == options.id; })) {
-        return refuse("key " + options.id + " is retiring after a rotation; it cannot be imported");
+    const auto report = execute_plan(session, global);
+    print_report(report, global, session.plan, "Import");
+    const int code = exit_code_of(report);
+    if (code == k_exit_ok && global.output != "json") {
+        const auto& action = session.plan.actions.front();
+        std::cout << "Imported key sk-***" << action.postfix << " (id " << *action.key_id
+                  << ") as '" << action.entry << "'"
+                  << (with_secret
+                          ? "; its secret was verified and written to the outputs.\n"
+                          : "; its secret is unknown, so onSecretUnknown decides what apply does.\n");
     }
-    if (key->name != spec->name) {
-        spdlog::warn("key {} is named '{}' on the portal, not '{}'; the next apply renames it",
-                     key->id, key->name, spec->name);
-    }
-    if (secret) {
-        auto self = api.self(*secret);
-        if (!self.ok()) {
-            return refuse("the supplied secret does not authenticate: " + self.error().message);
-        }
-        if (self.value().id != options.id) {
-            return refuse("the supplied secret belongs to key " + self.value().id + ", not " +
-                          options.id);
-        }
-    }
-    state::ManagedKey record = plan::managed_record(spec->name, *key);
-    record.fingerprint = secret ? secret->fingerprint() : std::string();
-    world.state.upsert(record);
-    if (world.state.owner_id.empty()) {
-        world.state.owner_id = world.user.id;
-    }
-    world.state.portal_url = manifest.portal.url;
-    world.secrets.erase(spec->name);
-    if (secret) {
-        world.secrets.emplace(spec->name, *secret);
-        if (auto written = apply::write_all_outputs(manifest, world); !written.ok()) {
-            return report_error(written.error());
-        }
-    }
-    if (auto saved = state::save_state(manifest.state_path, world.state); !saved.ok()) {
-        return report_error(saved.error());
-    }
-    std::cout << "Imported key sk-***" << key->postfix << " (id " << key->id << ") as '"
-              << spec->name << "'";
-    if (secret) {
-        std::cout << "; its secret was verified and written to the outputs.\n";
-    } else {
-        std::cout << "; its secret is unknown, so onSecretUnknown decides what apply does.\n";
-    }
-    return k_exit_ok;
+    return code;
 }
 
 }  // namespace
@@ -154,6 +99,7 @@ void add_import_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                   "read the key's secret from standard input (else PROVISION_IMPORT_SECRET)");
     cmd->add_option("--lock-timeout", global.lock_timeout,
                     "seconds to wait for another run's lock (default: fail at once)");
+    cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
     add_network_options(*cmd, global);
     cmd->footer("Examples:\n"
                 "  provision import manifests/bots.yaml 'Integration Bot' --id 3f2a...\n"

@@ -1,7 +1,10 @@
+// `provision plan FILE`: previews what apply would change (apply::prepare without the lock),
+// optionally saving it for `provision apply PLANFILE`.
+
 #include "cli/commands.hpp"
 #include "cli/saved_plan.hpp"
 #include "cli/session.hpp"
-#include "provision/output/git_guard.hpp"
+#include "provision/apply/preflight.hpp"
 
 #include <iostream>
 
@@ -42,40 +45,45 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                 "  DOCSPACE_TOKEN=... provision plan manifests/bots.yaml\n"
                 "  provision plan manifests/bots.yaml --detailed-exitcode --output json");
     cmd->callback([options, &global, &exit_code] {
-        SessionOptions session_options;
-        session_options.plan.prune = options->prune;
-        session_options.plan.allow_duplicate = options->allow_duplicate;
-        session_options.plan.override_protect = options->override_protect;
-        session_options.plan.adopt = options->adopt;
-        session_options.plan.targets = {options->targets.begin(), options->targets.end()};
-        auto opened = open_session(options->manifest, global, session_options);
+        apply::PrepareOptions prepare_options;
+        prepare_options.plan.prune = options->prune;
+        prepare_options.plan.allow_duplicate = options->allow_duplicate;
+        prepare_options.plan.override_protect = options->override_protect;
+        prepare_options.plan.adopt = options->adopt;
+        prepare_options.plan.targets = {options->targets.begin(), options->targets.end()};
+        // With --detailed-exitcode every failure exits 1, as Terraform's does, so that 2
+        // always means "changes pending".
+        const auto failed = [&](int code) {
+            return options->detailed_exitcode ? static_cast<int>(k_exit_error) : code;
+        };
+        auto opened = open_session(options->manifest, global, prepare_options);
         if (auto* code = std::get_if<int>(&opened)) {
-            exit_code = options->detailed_exitcode ? k_exit_error : *code;
+            exit_code = failed(*code);
             return;
         }
         const Session& session = std::get<Session>(opened);
-        if (const auto refusals = output::git_refusals(session.manifest); !refusals.empty()) {
+        if (const auto refusals = apply::output_refusals(session.manifest, false); !refusals.empty()) {
             for (const auto& message : refusals) {
-                std::cerr << "error: " << message << '\n';
+                exit_code = failed(report_error(core::Errc::invalid_input, message));
             }
-            exit_code = options->detailed_exitcode ? k_exit_error : k_exit_invalid;
             return;
         }
         print_plan(session.plan, global);
         if (!options->out.empty() && session.plan.count(plan::ActionKind::settle) > 0) {
             // Apply settles these before it plans, so the plan it would compare with a saved
             // one can never match: say so now rather than at apply time.
-            std::cerr << "error: an interrupted run left creates to settle (the settle actions "
-                         "above), so this plan cannot be saved: run `provision apply --target "
-                         "ENTRY` for one of their entries (it settles every interrupted create "
-                         "first, then applies only that entry), then plan --out again\n";
-            exit_code = options->detailed_exitcode ? k_exit_error : k_exit_invalid;
+            exit_code = failed(report_error(
+                core::Errc::invalid_input,
+                "an interrupted run left creates to settle (the settle actions above), so this "
+                "plan cannot be saved: run `provision apply --target ENTRY` for one of their "
+                "entries (it settles every interrupted create first, then applies only that "
+                "entry), then plan --out again"));
             return;
         }
         if (!options->out.empty()) {
-            if (auto saved = write_saved_plan(options->out, session, session_options.plan);
+            if (auto saved = write_saved_plan(options->out, session, prepare_options.plan);
                 !saved.ok()) {
-                exit_code = options->detailed_exitcode ? k_exit_error : report_error(saved.error());
+                exit_code = failed(report_error(saved.error()));
                 return;
             }
             if (global.output != "json") {

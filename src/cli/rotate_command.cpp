@@ -7,7 +7,6 @@
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
 
-#include <iostream>
 
 namespace provision::cli {
 
@@ -37,31 +36,25 @@ void add_rotate_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                 "  DOCSPACE_TOKEN=... provision rotate manifests/bots.yaml\n"
                 "  provision rotate manifests/bots.yaml --key 'Integration Bot'");
     cmd->callback([options, &global, &exit_code] {
-        // Read quietly for the entry names; open_session reports the diagnostics once.
-        auto loaded = manifest::load_manifest(options->manifest, manifest::process_env()).manifest;
+        auto loaded = load_manifest_or_report(options->manifest);
         if (!loaded) {
-            exit_code = load_manifest_or_report(options->manifest) ? k_exit_error : k_exit_invalid;
+            exit_code = exit_code_for(core::Errc::invalid_input);
             return;
         }
-        SessionOptions session_options;
-        session_options.take_lock = true;
-        session_options.plan.override_protect = options->override_protect;
+        apply::PrepareOptions prepare_options;
+        prepare_options.take_lock = true;
+        prepare_options.plan.override_protect = options->override_protect;
+        // apply::prepare refuses a --key that names no entry.
         for (const auto& name : options->keys) {
-            if (loaded->find_key(name) == nullptr) {
-                std::cerr << "error: --key '" << name << "' is not an entry of "
-                          << options->manifest << '\n';
-                exit_code = k_exit_invalid;
-                return;
-            }
-            session_options.plan.force_rotate.insert(name);
-            session_options.plan.targets.insert(name);
+            prepare_options.plan.force_rotate.insert(name);
+            prepare_options.plan.targets.insert(name);
         }
         if (options->keys.empty()) {
             for (const auto& spec : loaded->keys) {
-                session_options.plan.force_rotate.insert(spec.name);
+                prepare_options.plan.force_rotate.insert(spec.name);
             }
         }
-        auto opened = open_session(options->manifest, global, session_options);
+        auto opened = open_session(std::move(*loaded), global, std::move(prepare_options));
         if (auto* code = std::get_if<int>(&opened)) {
             exit_code = *code;
             return;

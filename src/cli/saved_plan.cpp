@@ -84,9 +84,9 @@ nlohmann::json comparable(const nlohmann::json& rendered) {
 }
 
 int refuse(const std::string& message) {
-    std::cerr << "error: the saved plan is stale: " << message
-              << "; run `provision plan --out` again and review it\n";
-    return k_exit_invalid;
+    return report_error(core::Errc::invalid_input,
+                        "the saved plan is stale: " + message +
+                            "; run `provision plan --out` again and review it");
 }
 
 }  // namespace
@@ -121,7 +121,7 @@ core::Result<nlohmann::json> saved_plan_json(const Session& session,
         {"options", options_json(options)},
         {"digests",
          {{"manifest", digests->manifest}, {"state", digests->state}, {"portal", digests->portal}}},
-        {"plan", plan::render_json(session.plan)}};
+        {"plan", nlohmann::json::parse(plan::render_json(session.plan))}};
 }
 
 core::Status write_saved_plan(const std::string& path, const Session& session,
@@ -152,21 +152,19 @@ std::optional<nlohmann::json> read_saved_plan(const std::string& path) {
 }
 
 int apply_saved_plan(const nlohmann::json& saved, const GlobalOptions& global) {
-    SessionOptions session_options;
+    apply::PrepareOptions session_options;
     std::string manifest_path;
     nlohmann::json saved_digests;
     try {
         if (saved.at("formatVersion").get<int>() != 1) {
-            std::cerr << "error: unsupported saved plan formatVersion\n";
-            return k_exit_invalid;
+            return report_error(core::Errc::invalid_input, "unsupported saved plan formatVersion");
         }
         manifest_path = saved.at("manifest").get<std::string>();
         session_options.plan = options_from(saved.at("options"));
         saved_digests = saved.at("digests");
         (void)saved.at("plan").at("actions");
     } catch (const nlohmann::json::exception&) {
-        std::cerr << "error: the saved plan file is malformed\n";
-        return k_exit_invalid;
+        return report_error(core::Errc::invalid_input, "the saved plan file is malformed");
     }
     session_options.take_lock = true;
     auto opened = open_session(manifest_path, global, session_options);
@@ -195,7 +193,7 @@ int apply_saved_plan(const nlohmann::json& saved, const GlobalOptions& global) {
         }
         return refuse(list + " changed since the plan was saved");
     }
-    if (comparable(plan::render_json(session.plan)) != comparable(saved.at("plan"))) {
+    if (comparable(nlohmann::json::parse(plan::render_json(session.plan))) != comparable(saved.at("plan"))) {
         return refuse("the plan computed now differs from the saved one");
     }
     return execute_session(session, global);

@@ -1,37 +1,27 @@
 #pragma once
-/// The steps plan and apply share: load the manifest, build the client, observe the portal and
-/// compute the plan.
+/// A command's run up to its plan: the manifest, the API client and what apply::prepare made
+/// of them (lock, journal, world, plan). Shared by plan, apply, rotate, destroy, import and
+/// saved plans; the steps themselves live in apply::prepare.
 
 #include "cli/common.hpp"
-#include "provision/apply/executor.hpp"
-#include "provision/apply/journal.hpp"
-#include "provision/apply/lock.hpp"
-#include "provision/plan/plan.hpp"
+#include "provision/apply/prepare.hpp"
 
 #include <memory>
-#include <optional>
+#include <variant>
 
 namespace provision::cli {
 
-struct Session {
+struct Session : apply::Prepared {
     manifest::Manifest manifest;
     std::unique_ptr<api::KeysApi> api;
-    std::optional<apply::RunLock> lock;
-    std::optional<apply::Journal> journal;  ///< opened with the lock
-    apply::World world;
-    /// Interrupted creates not settled yet (with the lock: only those still watched).
-    std::vector<plan::PendingCreate> pending;
-    plan::Plan plan;
 };
 
-struct SessionOptions {
-    plan::PlanOptions plan;
-    bool take_lock = false;
-};
-
+/// Loads the manifest (or takes one already loaded), builds the client and prepares the run.
 /// On failure returns the exit code (diagnostics and errors already printed).
 std::variant<Session, int> open_session(const std::string& file, const GlobalOptions& global,
-                                        const SessionOptions& options);
+                                        apply::PrepareOptions options);
+std::variant<Session, int> open_session(manifest::Manifest manifest, const GlobalOptions& global,
+                                        apply::PrepareOptions options);
 
 /// Prints the plan to stdout as text or JSON.
 void print_plan(const plan::Plan& plan, const GlobalOptions& global);

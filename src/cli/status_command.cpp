@@ -217,13 +217,13 @@ void add_status_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
         if (!options->expiring_within.empty()) {
             window = core::parse_duration(options->expiring_within);
             if (!window) {
-                std::cerr << "error: --expiring-within: '" << options->expiring_within
-                          << "' is not a duration such as 30d, 12h, 90m or 45s\n";
-                exit_code = k_exit_invalid;
+                exit_code = report_error(core::Errc::invalid_input,
+                                         "--expiring-within: '" + options->expiring_within +
+                                             "' is not a duration such as 30d, 12h, 90m or 45s");
                 return;
             }
         }
-        auto opened = open_session(options->manifest, global, SessionOptions{});
+        auto opened = open_session(options->manifest, global, apply::PrepareOptions{});
         if (auto* code = std::get_if<int>(&opened)) {
             exit_code = *code;
             return;

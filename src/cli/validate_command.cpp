@@ -1,3 +1,5 @@
+// `provision validate FILE`: the manifest's diagnostics, offline: no token, no request.
+
 #include "cli/commands.hpp"
 
 #include <iostream>
@@ -12,7 +14,7 @@ void add_validate_command(CLI::App& root, GlobalOptions& /*global*/, int& exit_c
     cmd->callback([options, &exit_code] {
         auto manifest = load_manifest_or_report(*options);
         if (!manifest) {
-            exit_code = k_exit_invalid;
+            exit_code = exit_code_for(core::Errc::invalid_input);
             return;
         }
         std::cout << *options << ": valid (" << manifest->keys.size() << " key(s), "

@@ -19,6 +19,10 @@ const char* to_string(Errc code) noexcept {
     case Errc::cancelled: return "cancelled";
     case Errc::deadline: return "deadline";
     case Errc::lock_held: return "lock_held";
+    case Errc::unknown_outcome: return "unknown_outcome";
+    case Errc::blocked: return "blocked";
+    case Errc::partial_failure: return "partial_failure";
+    case Errc::not_persisted: return "not_persisted";
     case Errc::internal: return "internal";
     }
     return "internal";

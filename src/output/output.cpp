@@ -290,10 +290,15 @@ core::Result<std::map<std::string, core::Secret>> parse_output(const manifest::O
 namespace {
 
 /// One output's variables, parsed. Empty when the file is absent or cannot be decrypted.
-core::Result<std::map<std::string, core::Secret>> read_one_output(const manifest::OutputSpec& spec) {
+/// `fingerprint`, when given, receives the fingerprint of the text read (nullopt: absent).
+core::Result<std::map<std::string, core::Secret>> read_one_output(
+    const manifest::OutputSpec& spec, std::optional<std::string>* fingerprint = nullptr) {
     auto text = read_output_text(spec);
     if (!text) {
         return text.error();
+    }
+    if (fingerprint != nullptr && text->has_value()) {
+        *fingerprint = (*text)->fingerprint();
     }
     if (!text->has_value()) {
         return std::map<std::string, core::Secret>{};
@@ -312,9 +317,13 @@ core::Result<std::map<std::string, core::Secret>> read_one_output(const manifest
 core::Result<HeldSecrets> read_held_secrets(const manifest::Manifest& m) {
     HeldSecrets held;
     for (const auto& spec : m.outputs) {
-        auto values = read_one_output(spec);
+        std::optional<std::string> fingerprint;
+        auto values = read_one_output(spec, &fingerprint);
         if (!values) {
             return values.error();
+        }
+        if (spec.age_recipients.empty()) {
+            held.text_fingerprints[spec.path.string()] = std::move(fingerprint);
         }
         for (const auto& key : m.keys) {
             if (!is_selected(spec, key.name)) {

@@ -21,6 +21,7 @@
 
 #include "provision/plan/plan.hpp"
 
+#include "plan/explicit.hpp"
 #include "plan/settle.hpp"
 
 #include <algorithm>
@@ -194,6 +195,7 @@ Action plan_replace(const PlanInput& in, const KeySpec& spec, const state::Manag
     set_existing(action, record);
     action.create = create_request(spec);
     action.retire_policy = spec.rotation.retire;
+    action.grace_period = spec.rotation.grace_period;
     action.detail = std::move(detail);
     return action;
 }
@@ -402,6 +404,12 @@ std::chrono::seconds rotation_window(const KeySpec& spec, const manifest::Rotati
 }
 
 Plan make_plan(const PlanInput& in) {
+    if (in.options.destroy) {
+        return plan_destroy(in);
+    }
+    if (in.options.import) {
+        return plan_import(in, *in.options.import);
+    }
     Plan plan;
     const Index index(in);
     for (const auto& spec : in.manifest.keys) {
@@ -457,6 +465,7 @@ const char* to_string(ActionKind kind) noexcept {
     case ActionKind::adopt: return "adopt";
     case ActionKind::blocked: return "blocked";
     case ActionKind::settle: return "settle";
+    case ActionKind::import_key: return "import";
     }
     return "noop";
 }
@@ -482,6 +491,9 @@ const char* to_string(Reason reason) noexcept {
     case Reason::outputs_stale: return "outputs_stale";
     case Reason::interrupted_create: return "interrupted_create";
     case Reason::late_commit: return "late_commit";
+    case Reason::destroy_requested: return "destroy_requested";
+    case Reason::import_requested: return "import_requested";
+    case Reason::import_refused: return "import_refused";
     }
     return "in_sync";
 }

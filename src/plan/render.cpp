@@ -1,6 +1,9 @@
+// Rendering a plan (render.hpp) as aligned text for people and versioned JSON for machines.
+
 #include "provision/plan/render.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace provision::plan {
 
@@ -20,6 +23,7 @@ const char* symbol(ActionKind kind) {
     case ActionKind::adopt: return "<";
     case ActionKind::blocked: return "!";
     case ActionKind::settle: return "*";
+    case ActionKind::import_key: return "<";
     }
     return "?";
 }
@@ -49,6 +53,9 @@ std::string render_summary(const Plan& plan) {
                                    creates, updates, replaces, deletes);
     if (const std::size_t adopted = plan.count(ActionKind::adopt); adopted > 0) {
         text += fmt::format(" {} to adopt.", adopted);
+    }
+    if (const std::size_t imported = plan.count(ActionKind::import_key); imported > 0) {
+        text += fmt::format(" {} to import.", imported);
     }
     if (const std::size_t settle = plan.count(ActionKind::settle); settle > 0) {
         text += fmt::format(" {} to settle (left by an interrupted run).", settle);
@@ -80,7 +87,7 @@ std::string render_text(const Plan& plan) {
     return out;
 }
 
-nlohmann::json render_json(const Plan& plan) {
+std::string render_json(const Plan& plan, int indent) {
     nlohmann::json actions = nlohmann::json::array();
     for (const auto& action : plan.actions) {
         nlohmann::json a;
@@ -101,7 +108,7 @@ nlohmann::json render_json(const Plan& plan) {
         a["changes"] = changes;
         actions.push_back(std::move(a));
     }
-    return {
+    const nlohmann::json document{
         {"formatVersion", 1},
         {"changes", plan.has_changes()},
         {"blocked", plan.has_blocked()},
@@ -112,10 +119,12 @@ nlohmann::json render_json(const Plan& plan) {
           {"replace", plan.count(ActionKind::replace)},
           {"delete", plan.count(ActionKind::remove) + plan.count(ActionKind::retire)},
           {"adopt", plan.count(ActionKind::adopt)},
+          {"import", plan.count(ActionKind::import_key)},
           {"settle", plan.count(ActionKind::settle)},
           {"blocked", plan.count(ActionKind::blocked)},
           {"unchanged", plan.count(ActionKind::noop)}}},
     };
+    return document.dump(indent);
 }
 
 }  // namespace provision::plan

@@ -3,6 +3,8 @@
 
 #include "lifecycle_support.hpp"
 
+#include <csignal>
+
 using namespace e2e;
 
 namespace {
@@ -179,4 +181,70 @@ TEST_CASE("on a terminal destroy asks for 'yes' and deletes nothing on any other
     CHECK(accepted.exit_code == 0);
     CHECK(keys_named(emu, "Integration Bot").empty());
     CHECK_FALSE(fs::exists(project.state_file()));
+}
+
+TEST_CASE("destroy and import are plans: previewed, and reported as JSON with the plan", "[e2e][destroy][import]") {
+    Emulator emu;
+    Project project(emu, lifecycle_manifest());
+    const std::string id = apply_then_lose_state(project, emu);
+
+    const auto imported = project.command("import", {"Integration Bot", "--id", id, "--output", "json"});
+    INFO(imported.out << imported.err);
+    REQUIRE(imported.exit_code == 0);
+    const auto import_report = nlohmann::json::parse(imported.out);
+    CHECK(import_report.at("plan").at("actions").at(0).at("action") == "import");
+    CHECK(import_report.at("plan").at("actions").at(0).at("keyId") == id);
+    CHECK(import_report.at("result").at("imported") == 1);
+
+    const auto destroyed = project.command("destroy", {"--auto-approve", "--output", "json"});
+    INFO(destroyed.out << destroyed.err);
+    REQUIRE(destroyed.exit_code == 0);
+    const auto destroy_report = nlohmann::json::parse(destroyed.out);
+    const auto& action = destroy_report.at("plan").at("actions").at(0);
+    CHECK(action.at("action") == "delete");
+    CHECK(action.at("reasons").at(0) == "destroy_requested");
+    CHECK(destroy_report.at("result").at("deleted") == 1);
+    CHECK(keys_named(emu, "Integration Bot").empty());
+}
+
+TEST_CASE("destroy settles a create an interrupted apply left before it deletes, so no key outlives it", "[e2e][destroy]") {
+    Emulator emu;
+    Project project(emu);
+    auto options = project.env();
+    options.env["PROVISION_CRASH_AT"] = "after_response:2";
+    const auto killed = project.run({"apply", project.manifest.string(), "--concurrency", "1"}, options);
+    REQUIRE(killed.signal == SIGKILL);
+    REQUIRE(emu.state().at("keys").size() == 2);  // the second create's key is not in the state
+
+    const auto destroyed = project.command("destroy", {"--auto-approve"});
+    INFO(destroyed.out << destroyed.err);
+    CHECK(destroyed.exit_code == 0);
+    CHECK(emu.state().at("keys").empty());
+    CHECK_FALSE(fs::exists(project.state_file()));
+}
+
+TEST_CASE("import settles a create an interrupted apply left before it binds", "[e2e][import]") {
+    Emulator emu;
+    Project project(emu, lifecycle_manifest());
+    const std::string id = apply_then_lose_state(project, emu);
+    const std::string secret = output_secret(project);
+    auto options = project.env();
+    options.env["PROVISION_CRASH_AT"] = "after_response";
+    const auto killed = project.run({"apply", project.manifest.string(), "--allow-duplicate"}, options);
+    REQUIRE(killed.signal == SIGKILL);
+    REQUIRE(keys_named(emu, "Integration Bot").size() == 2);
+
+    auto with_secret = project.env();
+    with_secret.env["PROVISION_IMPORT_SECRET"] = secret;
+    const auto imported =
+        project.run({"import", project.manifest.string(), "Integration Bot", "--id", id}, with_secret);
+    INFO(imported.out << imported.err);
+    // No output holds the secret of the key the lost create made, so settling revokes it;
+    // then the named key is bound.
+    CHECK(imported.exit_code == 0);
+    const auto left = keys_named(emu, "Integration Bot");
+    REQUIRE(left.size() == 1);
+    CHECK(left[0].at("id") == id);
+    CHECK(contains(read_text(project.state_file()), id));
+    require_clean_plan(project);
 }

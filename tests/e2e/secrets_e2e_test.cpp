@@ -301,3 +301,26 @@ TEST_CASE("an output owned by another user is refused before any POST", "[e2e][d
     }
     require_refused_before_any_post(project, "owned by uid", 3);
 }
+
+TEST_CASE("destroy needs no age identity: it removes an encrypted output rather than rewriting it", "[e2e][age][destroy]") {
+    Emulator emu;
+    TempDir keys;
+    const AgeKey key = make_age_key(keys.path());
+    Project project(emu, encrypted_manifest(key.recipient));
+    REQUIRE(project.command("apply").exit_code == 0);
+    const auto encrypted = project.secrets("bots.env.age");
+    REQUIRE(fs::exists(encrypted));
+    // An apply now would recreate this key and so rewrite the output (refused without the
+    // identity); destroy plans only deletions.
+    const auto state = nlohmann::json::parse(read_text(project.state_file()));
+    const std::string gone = state.at("keys").at(0).at("id").get<std::string>();
+    REQUIRE(emu.del("/api/2.0/keys/" + gone, Emulator::owner_token()).status == 200);
+    REQUIRE(project.command("apply").exit_code == 3);
+
+    const auto destroyed = project.command("destroy", {"--auto-approve"});
+    INFO(destroyed.out << destroyed.err);
+    CHECK(destroyed.exit_code == 0);
+    CHECK(emu.state().at("keys").empty());
+    CHECK_FALSE(fs::exists(encrypted));
+    CHECK_FALSE(fs::exists(project.state_file()));
+}

@@ -344,6 +344,6 @@ TEST_CASE("planning is deterministic: the same input renders byte for byte the s
     w.options.prune = true;
     const auto first = plan::render_text(w.make());
     CHECK(first == plan::render_text(w.make()));
-    CHECK(plan::render_json(w.make()).dump() == plan::render_json(w.make()).dump());
+    CHECK(plan::render_json(w.make()) == plan::render_json(w.make()));
     CHECK(first.find("Plan: 1 to create, 1 to update, 0 to replace, 1 to delete.") != std::string::npos);
 }

@@ -41,6 +41,10 @@ struct World {
     std::optional<std::filesystem::path> recovery;
     std::vector<api::ApiKey> observed;            ///< the portal's keys
     api::User user;                               ///< the caller
+    /// What each plaintext output file holds: path -> fingerprint of its text (nullopt:
+    /// absent), as load_local read it and as every write left it. The outputs are read once
+    /// per run; whether a write would change a file is decided from this.
+    std::map<std::string, std::optional<std::string>> output_texts;
 };
 
 /// Reads the state and outputs (no network). Errors for corrupt files.
@@ -50,7 +54,7 @@ core::Result<World> load_local(const manifest::Manifest& manifest);
 core::Result<World> observe(const manifest::Manifest& manifest, api::KeysApi& api);
 
 /// What the outputs hold relative to the state, for the planner.
-plan::OutputsView outputs_view(const manifest::Manifest& manifest, const World& world);
+plan::OutputsView outputs_view(const manifest::Manifest& manifest, World& world);
 
 /// Ordered by severity: a run reports the most serious outcome it met.
 enum class Outcome {
@@ -65,8 +69,10 @@ struct ApplyReport {
     Outcome outcome = Outcome::success;
     int created = 0, updated = 0, replaced = 0, deleted = 0, forgotten = 0, unchanged = 0;
     int failed = 0, blocked = 0;
-    int adopted = 0;
+    int adopted = 0, imported = 0;
     bool outputs_written = false;
+    /// The outputs no longer match the world (with ApplyOptions::leave_outputs: left so).
+    bool outputs_dirty = false;
     bool interrupted = false;  ///< a SIGINT/SIGTERM stopped the run before every action ran
     std::vector<std::string> messages;  ///< one line per failure or notable event, no secrets
 };
@@ -80,6 +86,10 @@ struct ApplyOptions {
     /// How many actions run at once. Actions of one entry always run in order; different
     /// entries run in parallel up to this bound. 1 = strictly the plan's order.
     int concurrency = 1;
+    /// Do not rewrite the outputs at the end (`destroy` removes them instead, and must not be
+    /// stopped by an encrypted output it cannot rewrite); ApplyReport::outputs_dirty says
+    /// whether they are out of date.
+    bool leave_outputs = false;
 };
 
 /// Runs the plan against `api`, updating `world` as it goes, writing outputs and state after
@@ -88,16 +98,18 @@ ApplyReport apply_plan(const manifest::Manifest& manifest, const plan::Plan& pla
                        api::KeysApi& api, const ApplyOptions& options = {});
 
 /// The retiring record for `old`, the key entry `entry` used until a replacement at `now`:
-/// retired after the entry's grace period, or at once (retire_after == now) when it has
-/// expired (by the portal's expiry in `observed`, else the recorded one) or has no grace
+/// retired after `policy`'s grace period (the plan carries it for a replace, the manifest's
+/// entry for a replacement an interrupted run made), or at once (retire_after == now) when it
+/// has expired (by the portal's expiry in `observed`, else the recorded one) or has no grace
 /// period; kept until its expiry with `retire: keepUntilExpiry`. Saved with the new key, so a
 /// run killed before the old key is retired still knows it.
-state::RetiringKey retirement_for(const manifest::Manifest& manifest, const std::string& entry,
+state::RetiringKey retirement_for(const manifest::RotationPolicy& policy, const std::string& entry,
                                   const state::ManagedKey& old,
                                   const std::vector<api::ApiKey>& observed, std::string reason,
                                   core::Timestamp now);
 
-/// The output records for every manifest entry whose secret is known, per output selection.
-core::Status write_all_outputs(const manifest::Manifest& manifest, const World& world);
+/// Writes every output that would change (by World::output_texts) with the records of every
+/// manifest entry whose secret is known, per output selection, and records what it wrote.
+core::Status write_all_outputs(const manifest::Manifest& manifest, World& world);
 
 }  // namespace provision::apply

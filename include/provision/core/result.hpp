@@ -30,6 +30,10 @@ enum class Errc {
     cancelled,         ///< stopped by a signal
     deadline,          ///< the run's overall deadline passed; the request was not sent
     lock_held,         ///< another run holds the lock
+    unknown_outcome,   ///< a create's outcome is unknown (it may have made a key); a later run settles it
+    blocked,           ///< entries need a decision from the user; the rest was done
+    partial_failure,   ///< some actions failed; every secret received was persisted
+    not_persisted,     ///< a received secret could not be written; its key was revoked
     internal,          ///< a bug
 };
 

@@ -1,10 +1,9 @@
 #pragma once
 /// Secret: an API key or session token held in memory. It has no implicit conversion to a
-/// string; printing it (ostream or fmt/spdlog) yields only a redacted form such as
-/// "sk-***9f3a". Only the output writers and the HTTP transport call reveal(). The buffer is
-/// wiped on destruction (best effort).
-
-#include <fmt/format.h>
+/// string; printing it to an ostream yields only a redacted form such as "sk-***9f3a", and fmt
+/// and spdlog have no formatter for it, so passing one to a log call does not compile (log
+/// `secret.redacted()`). Only the output writers and the HTTP transport call reveal(). The
+/// buffer is wiped on destruction (best effort).
 
 #include <ostream>
 #include <string>
@@ -51,11 +50,3 @@ bool looks_like_api_key(std::string_view text) noexcept;
 std::string redact_secrets(std::string_view text);
 
 }  // namespace provision::core
-
-template <>
-struct fmt::formatter<provision::core::Secret> : fmt::formatter<std::string> {
-    template <class Context>
-    auto format(const provision::core::Secret& secret, Context& ctx) const {
-        return fmt::formatter<std::string>::format(secret.redacted(), ctx);
-    }
-};

@@ -54,6 +54,10 @@ struct HeldSecrets {
     std::map<std::string, std::vector<core::Secret>> by_entry;
     /// Variables of no entry: an entry removed from the manifest, or a line someone added.
     std::vector<ForeignVariable> foreign;
+    /// Plaintext outputs' files as read: path -> core::Secret::fingerprint() of the whole text
+    /// (nullopt: the file is absent), so that the caller can tell whether a write would change
+    /// a file without reading it again.
+    std::map<std::string, std::optional<std::string>> text_fingerprints;
 };
 
 /// Reads every output of a manifest that can be read (missing files contribute nothing;

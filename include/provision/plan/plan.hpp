@@ -29,6 +29,7 @@ enum class ActionKind {
     adopt,       ///< record an untracked key of the entry's name in the state (--adopt)
     blocked,     ///< needs a decision from the user; see Action::detail
     settle,      ///< finish what an interrupted create left: adopt or revoke the key it made
+    import_key,  ///< bind a named portal key to an entry (`provision import`)
 };
 
 /// Why an action is planned. Each drift state has its own name in the plan.
@@ -52,6 +53,9 @@ enum class Reason {
     outputs_stale,         ///< outputs do not hold every known secret
     interrupted_create,    ///< a create's outcome is unknown (a run was killed or lost its answer)
     late_commit,           ///< the portal committed a create after the client gave up on it
+    destroy_requested,     ///< `provision destroy`: every managed key is deleted
+    import_requested,      ///< `provision import`: the user named the key for the entry
+    import_refused,        ///< `provision import` cannot bind that key (see Action::detail)
 };
 
 const char* to_string(ActionKind kind) noexcept;
@@ -65,7 +69,10 @@ struct Action {
     std::string postfix;                     ///< of the existing key, for display
     api::UpdateRequest update;               ///< for update / reactivate
     api::CreateRequest create;               ///< for create / replace
+    /// For retire, and for replace: how the superseded key retires. A replace also carries
+    /// the grace period it stays usable for, counted from the moment its successor exists.
     manifest::RetirePolicy retire_policy = manifest::RetirePolicy::delete_key;
+    std::chrono::seconds grace_period{0};
     std::string detail;                      ///< one line for humans (what and why)
     /// Field-level changes for display: {"permissions", "files:read", "files:read, rooms:read"}.
     struct Change { std::string field, from, to; };
@@ -107,6 +114,11 @@ struct PendingCreate {
     bool persisted = false;
 };
 
+/// `provision import ENTRY --id ID`: bind portal key `id` to manifest entry `entry`.
+struct ImportRequest {
+    std::string entry, id;
+};
+
 struct PlanOptions {
     bool prune = false;                 ///< delete keys whose entries left the manifest
     std::set<std::string> targets;      ///< limit to these entries (empty = all)
@@ -114,6 +126,11 @@ struct PlanOptions {
     bool allow_duplicate = false;       ///< create even when an untracked key of that name exists
     bool override_protect = false;      ///< allow replacing/deleting `protect: true` entries
     bool adopt = false;                 ///< bind the one untracked key of an entry's name
+    /// `provision destroy`: delete every key the state manages (current and retiring), and
+    /// nothing else; protected entries are blocked unless override_protect.
+    bool destroy = false;
+    /// `provision import`: the plan is the one import action (or why it is refused).
+    std::optional<ImportRequest> import;
 };
 
 struct PlanInput {

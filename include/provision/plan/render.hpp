@@ -4,8 +4,6 @@
 
 #include "provision/plan/plan.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <string>
 
 namespace provision::plan {
@@ -19,7 +17,8 @@ std::string render_text(const Plan& plan);
 std::string render_summary(const Plan& plan);
 
 /// {"formatVersion": 1, "changes": bool, "blocked": bool, "actions": [...], "summary": {...}}
-/// (schema in docs/json-output.md).
-nlohmann::json render_json(const Plan& plan);
+/// (schema in docs/json-output.md), as JSON text indented by `indent` spaces (-1: one line).
+/// Text rather than a JSON library's value, so that no third-party type is in this interface.
+std::string render_json(const Plan& plan, int indent = 2);
 
 }  // namespace provision::plan

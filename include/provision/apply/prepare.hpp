@@ -1,0 +1,48 @@
+#pragma once
+/// Everything a run does before it carries out a plan, in one place for every command (plan,
+/// apply, rotate, destroy, import, a saved plan): take the state's lock and open its journal
+/// (commands that change the portal), remove leftovers of interrupted writes, observe the
+/// portal, settle what interrupted creates left, and plan. The checks that refuse a whole run
+/// before anything is written (an encrypted output it cannot rewrite, a rotation of an entry
+/// the manifest lacks, an import secret that is not the named key's) happen here too, so a
+/// command gets either a plan it may carry out or one error.
+
+#include "provision/apply/executor.hpp"
+#include "provision/apply/journal.hpp"
+#include "provision/apply/lock.hpp"
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace provision::apply {
+
+struct PrepareOptions {
+    plan::PlanOptions plan;
+    /// Take the state's lock and open the journal (every command that changes the portal);
+    /// without it the journal is read but never changed, and nothing is settled.
+    bool take_lock = false;
+    std::chrono::milliseconds lock_timeout{0};
+    /// `provision import --secret-stdin`: the key's secret, proven with keys/@self to be the
+    /// imported key's before the plan is made.
+    std::optional<core::Secret> import_secret;
+    std::function<core::Timestamp()> clock;  ///< default: core::now_utc
+};
+
+struct Prepared {
+    std::optional<RunLock> lock;
+    std::optional<Journal> journal;  ///< opened with the lock
+    World world;
+    /// Interrupted creates not settled yet (with the lock: only those still watched).
+    std::vector<plan::PendingCreate> pending;
+    plan::Plan plan;
+};
+
+/// The run up to its plan. Errors: lock_held; invalid_input for a run refused as a whole (the
+/// message says why and what to do); unknown_outcome when an interrupted create cannot be
+/// settled yet; any error of reading the files or the portal.
+core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi& api,
+                               const PrepareOptions& options);
+
+}  // namespace provision::apply

@@ -1,0 +1,41 @@
+// The one map from a failure to an exit code (exit_codes.hpp), as ccache keeps its statuses
+// in one place: a command never picks a failure code itself.
+
+#include "cli/exit_codes.hpp"
+
+#include "provision/core/interrupt.hpp"
+
+#include <csignal>
+
+namespace provision::cli {
+
+int exit_code_for(core::Errc code) {
+    switch (code) {
+    case core::Errc::invalid_input: return k_exit_invalid;
+    case core::Errc::lock_held: return k_exit_lock_held;
+    case core::Errc::partial_failure: return k_exit_partial;
+    case core::Errc::unknown_outcome: return k_exit_unknown_outcome;
+    case core::Errc::not_persisted: return k_exit_not_persisted;
+    case core::Errc::blocked: return k_exit_blocked;
+    case core::Errc::cancelled:
+        switch (core::interrupt_signal()) {
+        case SIGINT: return k_exit_sigint;
+        case SIGTERM: return k_exit_sigterm;
+        default: return k_exit_error;
+        }
+    default: return k_exit_error;
+    }
+}
+
+std::optional<core::Errc> failure_of(apply::Outcome outcome) {
+    switch (outcome) {
+    case apply::Outcome::success: return std::nullopt;
+    case apply::Outcome::blocked: return core::Errc::blocked;
+    case apply::Outcome::partial_failure: return core::Errc::partial_failure;
+    case apply::Outcome::unknown_outcome: return core::Errc::unknown_outcome;
+    case apply::Outcome::not_persisted: return core::Errc::not_persisted;
+    }
+    return core::Errc::internal;
+}
+
+}  // namespace provision::cli

@@ -1,0 +1,57 @@
+cmake_minimum_required(VERSION 3.25)
+# The CTest `module_graph`: every #include of src/ and include/provision/ respects the module
+# graph of cmake/module_graph.cmake (the one README's Architecture section draws), and no
+# public header includes a third-party library's header. Run: cmake -DSOURCE_DIR=<repo> -P this.
+include(${SOURCE_DIR}/cmake/module_graph.cmake)
+
+set(third_party_headers "nlohmann/|spdlog/|fmt/|yaml-cpp/|curl/|CLI/|httplib|openssl/|catch2/")
+set(violations "")
+
+# The module a quoted include names, or "" for one that is not a module's header.
+function(module_of include result)
+  set(module "")
+  if(include STREQUAL "provision/api/types.hpp")
+    set(module keys)
+  elseif(include MATCHES "^provision/([a-z]+)/")
+    set(module ${CMAKE_MATCH_1})
+  elseif(include MATCHES "^([a-z]+)/")  # a module's private header, from src/
+    if(CMAKE_MATCH_1 IN_LIST PROVISION_MODULES)
+      set(module ${CMAKE_MATCH_1})
+    endif()
+  endif()
+  set(${result} ${module} PARENT_SCOPE)
+endfunction()
+
+foreach(module IN LISTS PROVISION_MODULES)
+  if(module STREQUAL "keys")
+    set(files ${SOURCE_DIR}/include/provision/api/types.hpp)
+  else()
+    file(GLOB files ${SOURCE_DIR}/src/${module}/*.cpp ${SOURCE_DIR}/src/${module}/*.hpp
+         ${SOURCE_DIR}/include/provision/${module}/*.hpp)
+    list(REMOVE_ITEM files ${SOURCE_DIR}/include/provision/api/types.hpp)
+  endif()
+  if(NOT files)
+    list(APPEND violations "module ${module} has no files: is cmake/module_graph.cmake current?")
+  endif()
+  foreach(file IN LISTS files)
+    file(STRINGS ${file} lines REGEX "^#include ")
+    file(RELATIVE_PATH shown ${SOURCE_DIR} ${file})
+    foreach(line IN LISTS lines)
+      if(line MATCHES "^#include \"([^\"]+)\"")
+        module_of(${CMAKE_MATCH_1} used)
+        if(used AND NOT used STREQUAL module AND NOT used IN_LIST PROVISION_USES_${module})
+          list(APPEND violations "${shown}: module ${module} includes ${CMAKE_MATCH_1} (module ${used})")
+        endif()
+      elseif(shown MATCHES "^include/" AND line MATCHES "^#include <(${third_party_headers})")
+        list(APPEND violations "${shown}: a public header includes a third-party header: ${line}")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+
+if(violations)
+  list(JOIN violations "\n  " text)
+  message(FATAL_ERROR "the module graph is broken:\n  ${text}")
+endif()
+list(LENGTH PROVISION_MODULES count)
+message(STATUS "module graph respected by every include of ${count} modules")

@@ -1,0 +1,152 @@
+// destroy and import as plans (plan/explicit.cpp), with plain values and a fixed `now`: destroy
+// deletes exactly the keys the state manages, protected entries block it, and import binds one
+// named key or says why it cannot.
+
+#include "provision/plan/plan.hpp"
+#include "provision/plan/render.hpp"
+#include "planner_test_support.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace provision;
+using plan::ActionKind;
+using plan::Reason;
+
+namespace {
+
+const std::string k_bound = "22222222-0000-0000-0000-000000000002";
+const std::string k_old = "33333333-0000-0000-0000-000000000003";
+const std::string k_stray = "11111111-0000-0000-0000-000000000001";
+
+/// "Bot" is bound to k_bound; k_old is a retiring key of it; k_stray is a hand-made key of the
+/// same name the state does not know.
+struct Managed : planner_test::BotWorld {
+    Managed() {
+        const auto& bound = stray(k_bound);
+        state.keys.push_back(plan::managed_record("Bot", bound));
+        stray(k_old, 20);
+        state.retiring.push_back(state::RetiringKey{"Bot", k_old, "3333", std::nullopt,
+                                                    planner_test::k_now + std::chrono::hours(24),
+                                                    "rotation_due"});
+        stray(k_stray);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("destroy plans a deletion of every managed key and of nothing else", "[plan][destroy]") {
+    Managed w;
+    w.options.destroy = true;
+    const auto p = w.make();
+    REQUIRE(p.actions.size() == 2);
+    CHECK(p.actions[0].kind == ActionKind::remove);
+    CHECK(p.actions[0].key_id == std::optional<std::string>(k_bound));
+    CHECK(p.actions[1].kind == ActionKind::retire);
+    CHECK(p.actions[1].key_id == std::optional<std::string>(k_old));
+    CHECK(p.actions[1].retire_policy == manifest::RetirePolicy::delete_key);
+    for (const auto& action : p.actions) {
+        CHECK(action.reasons.front() == Reason::destroy_requested);
+        CHECK(action.key_id != std::optional<std::string>(k_stray));
+    }
+    CHECK(plan::render_summary(p).find("2 to delete") != std::string::npos);
+}
+
+TEST_CASE("destroy deletes a retiring key at once even when its policy deactivates", "[plan][destroy]") {
+    Managed w;
+    w.manifest.keys[0].rotation.retire = manifest::RetirePolicy::deactivate;
+    w.options.destroy = true;
+    const auto p = w.make();
+    REQUIRE(p.actions.size() == 2);
+    CHECK(p.actions[1].kind == ActionKind::retire);
+    CHECK(p.actions[1].retire_policy == manifest::RetirePolicy::delete_key);
+}
+
+TEST_CASE("destroy deletes a managed key by id even when the caller's list does not show it", "[plan][destroy]") {
+    Managed w;
+    w.observed.erase(w.observed.begin());  // k_bound
+    w.options.destroy = true;
+    const auto p = w.make();
+    REQUIRE(p.actions.size() == 2);
+    CHECK(p.actions[0].kind == ActionKind::remove);
+    CHECK(p.actions[0].key_id == std::optional<std::string>(k_bound));
+}
+
+TEST_CASE("destroy is blocked by a protected entry unless overridden", "[plan][destroy]") {
+    Managed w;
+    w.manifest.keys[0].protect = true;
+    w.options.destroy = true;
+    auto p = w.make();
+    REQUIRE(p.has_blocked());
+    CHECK(p.actions[0].kind == ActionKind::blocked);
+    CHECK(p.actions[0].reasons.back() == Reason::protected_entry);
+    CHECK(p.actions[0].detail.find("--override-protect") != std::string::npos);
+    w.options.override_protect = true;
+    p = w.make();
+    CHECK_FALSE(p.has_blocked());
+    CHECK(p.actions[0].kind == ActionKind::remove);
+}
+
+TEST_CASE("destroy of an empty state plans nothing", "[plan][destroy]") {
+    planner_test::BotWorld w;
+    w.stray(k_stray);
+    w.options.destroy = true;
+    CHECK(w.make().actions.empty());
+}
+
+TEST_CASE("import binds the named key to the entry", "[plan][import]") {
+    planner_test::BotWorld w;
+    w.stray(k_stray).name = "Hand-made";
+    w.options.import = plan::ImportRequest{"Bot", k_stray};
+    const auto p = w.make();
+    REQUIRE(p.actions.size() == 1);
+    CHECK(p.actions[0].kind == ActionKind::import_key);
+    CHECK(p.actions[0].key_id == std::optional<std::string>(k_stray));
+    CHECK(p.actions[0].postfix == "1111");
+    CHECK(p.actions[0].reasons == std::vector<Reason>{Reason::import_requested});
+    CHECK(p.actions[0].detail.find("the next apply renames it") != std::string::npos);
+    CHECK(plan::render_summary(p).find("1 to import") != std::string::npos);
+    CHECK(nlohmann::json::parse(plan::render_json(p)).at("summary").at("import") == 1);
+}
+
+TEST_CASE("import of the key the entry already has binds it again", "[plan][import]") {
+    Managed w;
+    w.options.import = plan::ImportRequest{"Bot", k_bound};
+    const auto p = w.make();
+    REQUIRE(p.actions.size() == 1);
+    CHECK(p.actions[0].kind == ActionKind::import_key);
+}
+
+TEST_CASE("import says why it cannot bind a key", "[plan][import]") {
+    Managed w;
+    manifest::KeySpec other = w.manifest.keys[0];
+    other.name = "Other";
+    w.manifest.keys.push_back(other);
+    const auto refusal = [&](const std::string& entry, const std::string& id) {
+        w.options.import = plan::ImportRequest{entry, id};
+        const auto p = w.make();
+        REQUIRE(p.actions.size() == 1);
+        CHECK(p.actions[0].kind == ActionKind::blocked);
+        CHECK(p.actions[0].reasons == std::vector<Reason>{Reason::import_refused});
+        return p.actions[0].detail;
+    };
+    CHECK(refusal("Missing", k_stray).find("is not an entry") != std::string::npos);
+    CHECK(refusal("Bot", "99999999-0000-0000-0000-000000000009").find("no key with id") !=
+          std::string::npos);
+    CHECK(refusal("Other", k_bound).find("already belongs to entry 'Bot'") != std::string::npos);
+    CHECK(refusal("Bot", k_stray).find("is bound to key " + k_bound) != std::string::npos);
+    CHECK(refusal("Other", k_old).find("is retiring") != std::string::npos);
+}
+
+TEST_CASE("a replace carries the grace period and policy its old key retires by", "[plan][retire]") {
+    Managed w;
+    w.manifest.keys[0].rotation.grace_period = std::chrono::hours(6);
+    w.manifest.keys[0].rotation.retire = manifest::RetirePolicy::deactivate;
+    w.options.force_rotate = {"Bot"};
+    const auto p = w.make();
+    const auto replace = std::find_if(p.actions.begin(), p.actions.end(),
+                                      [](const auto& a) { return a.kind == ActionKind::replace; });
+    REQUIRE(replace != p.actions.end());
+    CHECK(replace->grace_period == std::chrono::hours(6));
+    CHECK(replace->retire_policy == manifest::RetirePolicy::deactivate);
+}
