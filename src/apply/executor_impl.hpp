@@ -29,10 +29,7 @@ inline bool is_unknown_outcome(const core::Error& e) {
            (e.code == core::Errc::http_status && e.http_status >= 500);
 }
 
-/// DocSpace answers PUT/DELETE of an id it does not know with HTTP 500.
-inline bool is_unknown_id(const core::Error& e) {
-    return e.code == core::Errc::http_status && e.http_status == 500;
-}
+using api::is_unknown_id;
 
 /// Lanes for `plan`: with concurrency 1, one lane in the plan's exact order; otherwise one lane
 /// per entry (in order of first appearance), each keeping its actions' relative order.

@@ -149,7 +149,7 @@ ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& wor
             }
             auto removed = api.remove(key.id);
             const bool gone = (removed.ok() && removed.value()) ||
-                              (!removed.ok() && removed.error().http_status == 500);
+                              (!removed.ok() && api::is_unknown_id(removed.error()));
             if (!gone) {
                 settled = false;
                 report.messages.push_back(

@@ -13,10 +13,6 @@ namespace provision::apply {
 
 namespace {
 
-bool selects(const manifest::OutputSpec& spec, const std::string& entry) {
-    return spec.keys.empty() || std::find(spec.keys.begin(), spec.keys.end(), entry) != spec.keys.end();
-}
-
 bool may_rewrite(const plan::Action& action, const manifest::OutputSpec& spec, const World& world) {
     switch (action.kind) {
     case plan::ActionKind::write_outputs:
@@ -26,9 +22,9 @@ bool may_rewrite(const plan::Action& action, const manifest::OutputSpec& spec, c
     case plan::ActionKind::remove:
     case plan::ActionKind::forget:
     case plan::ActionKind::adopt:
-        return selects(spec, action.entry);
+        return spec.selects(action.entry);
     case plan::ActionKind::import_key:  // the outputs are written when its secret is known
-        return world.secrets.count(action.entry) != 0 && selects(spec, action.entry);
+        return world.secrets.count(action.entry) != 0 && spec.selects(action.entry);
     default:
         return false;
     }
@@ -40,7 +36,7 @@ std::map<std::string, std::string> sealed_for(const manifest::Manifest& manifest
                                               const manifest::OutputSpec& spec, const World& world) {
     std::map<std::string, std::string> sealed;
     for (const auto& key : manifest.keys) {
-        if (!selects(spec, key.name) || world.sealed.count(key.name) == 0 ||
+        if (!spec.selects(key.name) || world.sealed.count(key.name) == 0 ||
             world.secrets.count(key.name) != 0) {
             continue;
         }

@@ -17,15 +17,11 @@ namespace provision::apply {
 
 namespace {
 
-bool selected(const manifest::OutputSpec& spec, const std::string& entry) {
-    return spec.keys.empty() || std::find(spec.keys.begin(), spec.keys.end(), entry) != spec.keys.end();
-}
-
 std::vector<output::SecretRecord> records_for(const manifest::Manifest& manifest,
                                               const manifest::OutputSpec& spec, const World& world) {
     std::vector<output::SecretRecord> records;
     for (const auto& key : manifest.keys) {
-        if (!selected(spec, key.name)) {
+        if (!spec.selects(key.name)) {
             continue;
         }
         const auto* record = world.state.find(key.name);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -65,6 +66,10 @@ const char* to_string(OutputFormat format) noexcept {
 
 std::string env_name(const OutputSpec& output, const KeySpec& key) {
     return output.env_prefix + key.env;
+}
+
+bool OutputSpec::selects(std::string_view entry) const {
+    return keys.empty() || std::find(keys.begin(), keys.end(), entry) != keys.end();
 }
 
 const KeySpec* Manifest::find_key(std::string_view name) const {

@@ -116,11 +116,6 @@ std::optional<core::Error> check_records(const manifest::OutputSpec& spec,
     return std::nullopt;
 }
 
-bool is_selected(const manifest::OutputSpec& spec, const std::string& entry) {
-    return spec.keys.empty() ||
-           std::find(spec.keys.begin(), spec.keys.end(), entry) != spec.keys.end();
-}
-
 /// Creates every missing directory above path with mode 0700.
 core::Status ensure_parent_dirs(const std::filesystem::path& path) {
     const std::filesystem::path parent = path.parent_path();
@@ -326,7 +321,7 @@ core::Result<HeldSecrets> read_held_secrets(const manifest::Manifest& m) {
             held.text_fingerprints[spec.path.string()] = std::move(fingerprint);
         }
         for (const auto& key : m.keys) {
-            if (!is_selected(spec, key.name)) {
+            if (!spec.selects(key.name)) {
                 continue;
             }
             const auto found = values->find(manifest::env_name(spec, key));
@@ -358,7 +353,7 @@ core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manif
         }
         for (const auto& key : m.keys) {
             const auto found = values->find(manifest::env_name(spec, key));
-            if (!is_selected(spec, key.name) || found == values->end() || found->second.empty()) {
+            if (!spec.selects(key.name) || found == values->end() || found->second.empty()) {
                 continue;
             }
             const auto [it, inserted] = secrets.emplace(key.name, found->second);

@@ -16,6 +16,12 @@ inline constexpr const char* k_not_yours =
     "it is not yours: another user created it, and only its creator or a portal admin may "
     "change or delete it";
 
+/// DocSpace answers PUT/DELETE of an id it does not know with HTTP 500: for a deletion, the
+/// key is gone.
+inline bool is_unknown_id(const core::Error& e) {
+    return e.code == core::Errc::http_status && e.http_status == 500;
+}
+
 class KeysApi {
 public:
     virtual ~KeysApi() = default;

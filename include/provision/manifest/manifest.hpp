@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace provision::manifest {
@@ -59,6 +60,9 @@ struct OutputSpec {
     bool allow_git = false;              ///< permit a plaintext output that git would track
     std::string env_prefix;              ///< prepended to every variable name in this output
     Location location;
+
+    /// Whether this output holds entry `entry`'s secret (its `keys`, or every entry).
+    bool selects(std::string_view entry) const;
 };
 
 struct PortalSpec {
