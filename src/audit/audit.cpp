@@ -72,7 +72,16 @@ std::optional<std::string> entry_named(const std::string& name, const std::vecto
     return std::nullopt;
 }
 
-std::string days(seconds s) { return std::to_string(s.count() / 86400) + " days"; }
+/// "120 days", "1 day", or hours or minutes for a limit shorter than a day.
+std::string days(seconds s) {
+    const auto plural = [](long long n, const char* unit) {
+        return std::to_string(n) + " " + unit + (n == 1 ? "" : "s");
+    };
+    if (s.count() >= 86400) {
+        return plural(s.count() / 86400, "day");
+    }
+    return s.count() >= 3600 ? plural(s.count() / 3600, "hour") : plural(s.count() / 60, "minute");
+}
 
 void check_key(AuditedKey& audited, const std::vector<Source>& sources, core::Timestamp now,
                const Options& options) {

@@ -243,3 +243,11 @@ TEST_CASE("the table sizes its columns to the content and fits 100 columns", "[a
     // NAME is as wide as "Deploy Bot" plus the two-space gap.
     CHECK(header.rfind("NAME        KEY", 0) == 0);
 }
+
+TEST_CASE("the unused message words short limits in hours", "[audit]") {
+    KeyShape shape{"k-idle", "Idle"};
+    shape.used_days_ago = 1;
+    const auto report = audit_one(shape, audit::Options{hours(12)});
+    REQUIRE(rules_of(report, "k-idle") == std::vector<Rule>{Rule::unused});
+    CHECK(report.keys[0].findings[0].message == "not used for 1 day (limit 12 hours)");
+}
