@@ -6,7 +6,7 @@
 #     includes a header of a module it may not use.
 # `keys` is the header-only value types of the DocSpace keys API (include/provision/api/types.hpp),
 # kept apart from the `api` client so that the pure planner does not depend on libcurl.
-set(PROVISION_MODULES core manifest state keys output api plan apply cli)
+set(PROVISION_MODULES core manifest state keys output api plan audit apply cli)
 set(PROVISION_USES_core "")
 set(PROVISION_USES_manifest core)
 set(PROVISION_USES_state core)
@@ -14,9 +14,10 @@ set(PROVISION_USES_keys core)
 set(PROVISION_USES_output manifest core)
 set(PROVISION_USES_api keys core)
 set(PROVISION_USES_plan manifest state keys core)
+set(PROVISION_USES_audit manifest state keys core)
 set(PROVISION_USES_apply plan output api manifest state keys core)
 # cli builds the HTTP client (api) and hands it to apply; it reaches output only through apply.
-set(PROVISION_USES_cli apply plan api manifest state keys core)
+set(PROVISION_USES_cli apply audit plan api manifest state keys core)
 
 function(provision_check_module_links)
   foreach(module IN LISTS PROVISION_MODULES)

@@ -1,6 +1,9 @@
 // Gathering the world before planning: the state, the secrets held by the outputs (trusted only
 // when they match the state's fingerprints) and the portal's keys. Also the one function that
 // turns the world into output files, shared by every step that changes a secret.
+// The outputs are read once, at load: what each plaintext file holds is remembered
+// (World::output_texts) and kept current by every write, so deciding whether a write would
+// change a file reads nothing.
 
 #include "provision/apply/executor.hpp"
 #include "provision/apply/recovery.hpp"

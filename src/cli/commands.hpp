@@ -15,5 +15,6 @@ void add_rotate_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 void add_status_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 void add_import_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 void add_destroy_command(CLI::App& root, GlobalOptions& global, int& exit_code);
+void add_audit_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 
 }  // namespace provision::cli

@@ -20,6 +20,7 @@ enum ExitCode : int {
     k_exit_not_persisted = 7,   ///< a created secret could not be written; the key was revoked
     k_exit_blocked = 8,         ///< some entries need a decision (see the plan); the rest applied
     k_exit_expiring = 9,        ///< status --expiring-within: a managed key expires within it
+    k_exit_findings = 10,       ///< audit: a finding at or above --fail-on
     k_exit_sigint = 130,        ///< interrupted by SIGINT
     k_exit_sigterm = 143,       ///< interrupted by SIGTERM
 };

@@ -2,7 +2,8 @@
 // key the state manages (and per manifest entry not created yet), then the keys retiring after
 // a rotation, then how many keys on the portal this manifest does not manage. With
 // --expiring-within, exits 9 when a managed key expires within the window (for scheduled CI
-// alerts). Never prints a secret: rows carry the key's postfix only.
+// alerts). Each row says when the portal last saw the key used ("used 3d ago", "never used").
+// Never prints a secret: rows carry the key's postfix only.
 
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
@@ -26,6 +27,8 @@ struct Row {
     std::string entry, id, postfix, scopes, state;
     std::optional<core::Timestamp> expires_at;
     bool expiring = false;
+    bool on_portal = false;                   ///< the key was listed; last_used is known
+    std::optional<core::Timestamp> last_used; ///< nullopt = never used
 };
 
 const api::ApiKey* find_key(const std::vector<api::ApiKey>& keys, const std::string& id) {
@@ -55,10 +58,13 @@ std::vector<Row> rows_of(const Session& session, core::Timestamp now,
     for (const auto& record : world.state.keys) {
         const api::ApiKey* key = find_key(world.observed, record.id);
         Row row{record.entry, record.id, record.postfix, record.permissions.to_display(),
-                key_state(world, record, key, now), record.expires_at, false};
+                key_state(world, record, key, now), record.expires_at, false, false,
+                std::nullopt};
         if (key != nullptr) {
             row.scopes = key->permissions.to_display();
             row.expires_at = key->expires_at;
+            row.on_portal = true;
+            row.last_used = key->last_used;
         }
         row.expiring = window && key != nullptr && row.expires_at && *row.expires_at - now <= *window;
         rows.push_back(std::move(row));
@@ -66,7 +72,7 @@ std::vector<Row> rows_of(const Session& session, core::Timestamp now,
     for (const auto& spec : session.manifest.keys) {
         if (world.state.find(spec.name) == nullptr) {
             rows.push_back(Row{spec.name, "", "", spec.permissions.to_display(), "not-created",
-                               std::nullopt, false});
+                               std::nullopt, false, false, std::nullopt});
         }
     }
     return rows;
@@ -87,6 +93,17 @@ std::string expires_text(const std::optional<core::Timestamp>& at, core::Timesta
 
 std::string optional_time(const std::optional<core::Timestamp>& at) {
     return at ? core::format_iso8601(*at) : std::string();
+}
+
+/// "used 3d ago", "never used", or "-" for a key not on the portal.
+std::string last_used_text(const Row& row, core::Timestamp now) {
+    if (!row.on_portal) {
+        return "-";
+    }
+    if (!row.last_used) {
+        return "never used";
+    }
+    return "used " + core::format_ago(std::chrono::duration_cast<std::chrono::seconds>(now - *row.last_used));
 }
 
 /// Interrupted creates the next apply settles, and late commits still watched for.
@@ -139,14 +156,15 @@ nlohmann::json pending_json(const std::vector<plan::PendingCreate>& pending) {
 
 void print_text(const Session& session, const std::vector<Row>& rows, core::Timestamp now,
                 std::size_t unmanaged) {
-    std::cout << fmt::format("{:<30} {:<36} {:<10} {:<16} {:<32} {}\n", "ENTRY", "ID", "KEY",
-                             "EXPIRES IN", "SCOPES", "STATE");
+    std::cout << fmt::format("{:<30} {:<36} {:<10} {:<16} {:<32} {:<15} {}\n", "ENTRY", "ID",
+                             "KEY", "EXPIRES IN", "SCOPES", "LAST USED", "STATE");
     for (const auto& row : rows) {
-        std::cout << fmt::format("{:<30} {:<36} {:<10} {:<16} {:<32} {}\n", row.entry,
+        std::cout << fmt::format("{:<30} {:<36} {:<10} {:<16} {:<32} {:<15} {}\n", row.entry,
                                  row.id.empty() ? "-" : row.id,
                                  row.postfix.empty() ? "-" : "sk-***" + row.postfix,
                                  row.id.empty() ? "-" : expires_text(row.expires_at, now),
-                                 row.scopes, row.state + (row.expiring ? " (expiring)" : ""));
+                                 row.scopes, last_used_text(row, now),
+                                 row.state + (row.expiring ? " (expiring)" : ""));
     }
     const auto& retiring = session.world.state.retiring;
     if (!retiring.empty()) {
@@ -173,7 +191,10 @@ nlohmann::json to_json(const Session& session, const std::vector<Row>& rows, cor
                             {"expiresAt", row.expires_at ? nlohmann::json(optional_time(row.expires_at))
                                                          : nlohmann::json(nullptr)},
                             {"expiresInSeconds", nullptr},
-                            {"expiring", row.expiring}};
+                            {"expiring", row.expiring},
+                            {"lastUsedAt", row.last_used ? nlohmann::json(optional_time(row.last_used))
+                                                         : nlohmann::json(nullptr)},
+                            {"lastUsed", last_used_text(row, now)}};
         if (row.expires_at) {
             k["expiresInSeconds"] =
                 std::chrono::duration_cast<std::chrono::seconds>(*row.expires_at - now).count();

@@ -162,4 +162,18 @@ std::string format_remaining(std::chrono::seconds remaining) {
     return past ? "expired " + text + " ago" : text;
 }
 
+std::string format_ago(std::chrono::seconds elapsed) {
+    const long long s = elapsed.count();
+    if (s >= 86400) {
+        return std::to_string(s / 86400) + "d ago";
+    }
+    if (s >= 3600) {
+        return std::to_string(s / 3600) + "h ago";
+    }
+    if (s >= 60) {
+        return std::to_string(s / 60) + "m ago";
+    }
+    return "just now";
+}
+
 }  // namespace provision::core

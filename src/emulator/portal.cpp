@@ -190,6 +190,14 @@ std::optional<Json> Portal::patch_key(const std::string& id, const Json& fields)
         if (fields.contains("isActive")) {
             updated.is_active = fields.at("isActive").get<bool>();
         }
+        if (fields.contains("createBy")) {
+            // The id of a user of this portal: the key then lists as made by that user.
+            const std::string user = normalize_guid(fields.at("createBy").get<std::string>());
+            if (find_user(user) == nullptr) {
+                throw std::invalid_argument("createBy must be the id of a user of this portal");
+            }
+            updated.create_by = user;
+        }
         if (fields.contains("name")) {
             updated.name = fields.at("name").get<std::string>();
         }

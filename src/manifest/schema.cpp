@@ -1,6 +1,6 @@
-// The top of schema version 1: `version`, `portal`, `state`, `prune`, `defaults`, and the
-// rotation and onSecretUnknown policies shared by `defaults` and each key. Sections are read
-// independently so that one broken section never hides the problems of another.
+// The top of schema version 1: `version`, `portal`, `state`, `prune`, `defaults`, `policy`
+// (read in schema_policy.cpp), and the rotation and onSecretUnknown policies shared by
+// `defaults` and each key. Sections are read independently so that one broken section never hides the problems of another.
 
 #include "schema.hpp"
 
@@ -268,7 +268,7 @@ Manifest build_manifest(const Node& root, std::string_view text, const std::file
         return manifest;
     }
     const auto fields = reader.fields(
-        root, "", {"version", "portal", "state", "prune", "defaults", "outputs", "keys"},
+        root, "", {"version", "portal", "state", "prune", "defaults", "policy", "outputs", "keys"},
         "the manifest");
     if (!fields) {
         return manifest;
@@ -302,10 +302,13 @@ Manifest build_manifest(const Node& root, std::string_view text, const std::file
         defaults = read_defaults(reader, *node);
     }
     manifest.default_rotation = defaults.rotation;
+    if (const Node* node = reader.optional(*fields, "policy")) {
+        manifest.policy = read_policy(reader, *node);
+    }
     if (const Node* keys = reader.required(*fields, "keys",
                                            "the API keys to manage, as a "
                                            "list of entries")) {
-        manifest.keys = read_keys(reader, *keys, defaults);
+        manifest.keys = read_keys(reader, *keys, defaults, manifest.policy);
     }
     if (const Node* outputs = reader.required(*fields, "outputs",
                                               "where the secrets go, for "

@@ -27,8 +27,12 @@ RotationRead read_rotation(Reader& reader, const Node& node, const std::string& 
 std::optional<SecretUnknownPolicy> read_secret_unknown(Reader& reader, const Node& node,
                                                        const std::string& path);
 
-/// The `keys:` list.
-std::vector<KeySpec> read_keys(Reader& reader, const Node& node, const Defaults& defaults);
+/// The `policy:` block (policy.hpp), reporting malformed rules.
+Policy read_policy(Reader& reader, const Node& node);
+
+/// The `keys:` list; each entry is also checked against `policy`.
+std::vector<KeySpec> read_keys(Reader& reader, const Node& node, const Defaults& defaults,
+                               const Policy& policy);
 
 /// The `outputs:` list; `keys` are the entries read from `keys:` (for `keys:` selections).
 std::vector<OutputSpec> read_outputs(Reader& reader, const Node& node,

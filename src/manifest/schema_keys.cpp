@@ -1,6 +1,7 @@
 // The `keys:` list of schema version 1: one entry per API key, with its name, scopes,
 // lifetime, variable name and policies. Names are restricted to a charset that DocSpace
-// returns verbatim (contract §2.2), scopes to the catalogue (contract §4).
+// returns verbatim (contract §2.2), scopes to the catalogue (contract §4). Each entry is also
+// checked against the manifest's `policy:` (policy.hpp), each violation at the field at fault.
 
 #include "schema.hpp"
 
@@ -30,7 +31,8 @@ bool is_env_name(std::string_view name) {
 
 class KeyReader {
 public:
-    KeyReader(Reader& reader, const Defaults& defaults) : m_reader(reader), m_defaults(defaults) {}
+    KeyReader(Reader& reader, const Defaults& defaults, const Policy& policy)
+        : m_reader(reader), m_defaults(defaults), m_policy(policy) {}
 
     KeySpec read(const Node& node, const std::string& path) {
         KeySpec key;
@@ -177,6 +179,19 @@ private:
         }
         if (ok) {
             key.permissions = core::Scopes::from_list(scopes);
+            report_scope_violations(*items, scopes, path, key);
+        }
+    }
+
+    /// Each policy violation at the scope that breaks it.
+    void report_scope_violations(const std::vector<Node>& items,
+                                 const std::vector<std::string>& written, const std::string& path,
+                                 const KeySpec& key) {
+        for (const auto& violation : check_scopes(m_policy, key.permissions)) {
+            const auto at = std::find(written.begin(), written.end(), violation.scope);
+            const auto index = static_cast<std::size_t>(
+                at == written.end() ? 0 : at - written.begin());
+            m_reader.sink().error(items[index].offset, item_path(path, index), violation.message);
         }
     }
 
@@ -185,6 +200,7 @@ private:
         if (node.kind == Node::Kind::scalar && node.text == "never") {
             key.expires_in_days = std::nullopt;
             m_expiry_known = true;
+            report_expiry_violations(node, path, key);
             return;
         }
         const auto days = m_reader.integer(node, path);
@@ -200,6 +216,13 @@ private:
         }
         key.expires_in_days = static_cast<int>(*days);
         m_expiry_known = true;
+        report_expiry_violations(node, path, key);
+    }
+
+    void report_expiry_violations(const Node& node, const std::string& path, const KeySpec& key) {
+        for (const auto& violation : check_expiry(m_policy, key.expires_in_days)) {
+            m_reader.sink().error(node.offset, path, violation.message);
+        }
     }
 
     void read_env(const Fields& fields, const std::string& path, std::size_t name_offset,
@@ -241,6 +264,7 @@ private:
 
     Reader& m_reader;
     const Defaults& m_defaults;
+    const Policy& m_policy;
     std::map<std::string, std::size_t> m_names;
     std::map<std::string, std::size_t> m_envs;
     bool m_expiry_known = false;
@@ -248,7 +272,8 @@ private:
 
 } // namespace
 
-std::vector<KeySpec> read_keys(Reader& reader, const Node& node, const Defaults& defaults) {
+std::vector<KeySpec> read_keys(Reader& reader, const Node& node, const Defaults& defaults,
+                               const Policy& policy) {
     std::vector<KeySpec> keys;
     const auto* items = reader.list(node, "keys", k_max_keys, "a list of `- name: ...` entries");
     if (items == nullptr) {
@@ -258,7 +283,7 @@ std::vector<KeySpec> read_keys(Reader& reader, const Node& node, const Defaults&
         reader.sink().error(node.offset, "keys", "at least one key entry is needed");
         return keys;
     }
-    KeyReader key_reader(reader, defaults);
+    KeyReader key_reader(reader, defaults, policy);
     for (std::size_t i = 0; i < items->size(); ++i) {
         keys.push_back(key_reader.read((*items)[i], item_path("keys", i)));
     }

@@ -433,6 +433,7 @@ Plan make_plan(const PlanInput& in) {
         action.detail = "outputs do not hold every known secret; they are rewritten";
         plan.actions.push_back(std::move(action));
     }
+    plan.findings = policy_findings(in);
     return plan;
 }
 

@@ -80,12 +80,35 @@ std::string render_text(const Plan& plan) {
             out += fmt::format("        {}: {} -> {}\n", change.field, change.from, change.to);
         }
     }
+    if (!plan.findings.empty()) {
+        out += "\nPolicy findings (the portal breaks the manifest's policy):\n";
+        for (const auto& finding : plan.findings) {
+            out += fmt::format("  ! {:<30} sk-***{:<4} {}\n", finding.entry, finding.postfix,
+                               finding.message);
+        }
+    }
     if (!out.empty()) {
         out += "\n";
     }
     out += render_summary(plan) + "\n";
     return out;
 }
+
+namespace {
+
+nlohmann::json findings_json(const Plan& plan) {
+    nlohmann::json findings = nlohmann::json::array();
+    for (const auto& finding : plan.findings) {
+        findings.push_back({{"entry", finding.entry},
+                            {"keyId", finding.key_id},
+                            {"keyPostfix", finding.postfix},
+                            {"rule", std::string("policy.") + manifest::to_string(finding.rule)},
+                            {"message", finding.message}});
+    }
+    return findings;
+}
+
+}  // namespace
 
 std::string render_json(const Plan& plan, int indent) {
     nlohmann::json actions = nlohmann::json::array();
@@ -113,6 +136,7 @@ std::string render_json(const Plan& plan, int indent) {
         {"changes", plan.has_changes()},
         {"blocked", plan.has_blocked()},
         {"actions", actions},
+        {"findings", findings_json(plan)},
         {"summary",
          {{"create", plan.count(ActionKind::create)},
           {"update", plan.count(ActionKind::update) + plan.count(ActionKind::reactivate)},

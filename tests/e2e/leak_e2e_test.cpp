@@ -132,6 +132,11 @@ TEST_CASE("at trace level no run, fault or file ever shows the token, the age id
     CHECK(rec.run("apply").exit_code == 0);
     CHECK(rec.run("plan", {"--output", "json"}).exit_code == 0);
     CHECK(rec.run("apply", {"--output", "json"}).exit_code == 0);
+    // The audit and status, in every form (Audit Reader never expires: a finding, exit 10).
+    CHECK(rec.run("audit").exit_code == 10);
+    CHECK(rec.run("audit", {"--output", "json"}).exit_code == 10);
+    CHECK(rec.run("audit", {"--output", "prometheus"}).exit_code == 10);
+    CHECK(rec.run("status", {"--output", "json"}).exit_code == 0);
 
     // Drift on the portal: a permission and a name edited, a key deleted.
     emu.patch_key(rec.id_of("Backup Agent"), {{"permissions", {"files:read"}}});

@@ -3,8 +3,10 @@
 
 #include "provision/plan/plan.hpp"
 #include "provision/plan/render.hpp"
+#include "planner_test_support.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 using namespace provision;
 using plan::ActionKind;
@@ -346,4 +348,29 @@ TEST_CASE("planning is deterministic: the same input renders byte for byte the s
     CHECK(first == plan::render_text(w.make()));
     CHECK(plan::render_json(w.make()) == plan::render_json(w.make()));
     CHECK(first.find("Plan: 1 to create, 1 to update, 0 to replace, 1 to delete.") != std::string::npos);
+}
+
+TEST_CASE("plan shows a managed key widened on the portal beyond the policy as a finding", "[plan][policy]") {
+    planner_test::BotWorld world;
+    world.manifest.policy.allowed_scopes = {"files:*"};
+    auto& key = world.stray("0a1b2c3d-0000-0000-0000-000000000001");
+    key.permissions = provision::core::Scopes::from_list({"files:read", "rooms:write"});
+    world.state.upsert(provision::plan::managed_record("Bot", key));
+    world.outputs.entries_with_secret.insert("Bot");  // else the entry blocks on secret_unknown
+
+    const auto plan = world.make();
+    REQUIRE(plan.findings.size() == 1);
+    CHECK(plan.findings[0].entry == "Bot");
+    CHECK(plan.findings[0].rule == provision::manifest::PolicyRule::allowed_scopes);
+    CHECK(plan.findings[0].message ==
+          "on the portal: policy.allowedScopes: `rooms:write` is not among the allowed scopes "
+          "(files:*)");
+    CHECK(plan.has_changes());  // the update back to the manifest's scopes
+    const auto text = provision::plan::render_text(plan);
+    CHECK(text.find("Policy findings") != std::string::npos);
+    CHECK(nlohmann::json::parse(provision::plan::render_json(plan)).at("findings")[0].at("rule") ==
+          "policy.allowedScopes");
+
+    world.manifest.policy = {};
+    CHECK(world.make().findings.empty());
 }

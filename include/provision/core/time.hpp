@@ -29,4 +29,8 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text);
 /// "29d 4h", "3h 12m", "45s", "expired 2d ago" style text for tables.
 std::string format_remaining(std::chrono::seconds remaining);
 
+/// How long ago, in its largest whole unit: "3d ago", "5h ago", "12m ago", "just now" (under a
+/// minute, or in the future: clocks of client and portal differ a little).
+std::string format_ago(std::chrono::seconds elapsed);
+
 }  // namespace provision::core

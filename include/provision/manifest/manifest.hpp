@@ -4,6 +4,7 @@
 
 #include "provision/core/diagnostic.hpp"
 #include "provision/core/scopes.hpp"
+#include "provision/manifest/policy.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -80,6 +81,7 @@ struct Manifest {
     std::vector<KeySpec> keys;
     RotationPolicy default_rotation;
     bool prune = false;
+    Policy policy;                       ///< `policy:`; every entry already satisfies it
 
     const KeySpec* find_key(std::string_view name) const;
 };

@@ -79,8 +79,20 @@ struct Action {
     std::vector<Change> changes;
 };
 
+/// A managed key whose scopes on the portal break the manifest's `policy:` (they were widened
+/// by hand): a finding, not an action. The key's update back to the manifest's scopes, which
+/// the policy allows, is planned as usual (scopes_edited).
+struct PolicyFinding {
+    std::string entry;
+    std::string key_id;
+    std::string postfix;
+    manifest::PolicyRule rule = manifest::PolicyRule::allowed_scopes;
+    std::string message;  ///< the violation as check_scopes words it
+};
+
 struct Plan {
     std::vector<Action> actions;  ///< in manifest order, then removals, then retirements
+    std::vector<PolicyFinding> findings;  ///< in manifest order
 
     bool has_changes() const;     ///< anything but noop
     bool has_blocked() const;
@@ -146,6 +158,10 @@ struct PlanInput {
 
 /// Pure: the same input gives the same plan, byte for byte when rendered.
 Plan make_plan(const PlanInput& input);
+
+/// The policy findings of make_plan: for each targeted entry whose state key is on the portal,
+/// check_scopes over the portal's scopes for that key. Empty without a policy.
+std::vector<PolicyFinding> policy_findings(const PlanInput& input);
 
 /// The rotation window for a key: its own or the manifest default; when unset, a third of
 /// the lifetime, at most 30 days (always shorter than the lifetime).
