@@ -5,6 +5,8 @@
 
 #include "provision/api/http_keys_api.hpp"
 
+#include "api/text.hpp"
+
 #include <array>
 #include <cctype>
 
@@ -13,16 +15,6 @@ namespace provision::api {
 namespace {
 
 constexpr long long k_max_seconds = 1'000'000'000; // callers clamp far below this anyway
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
 
 std::optional<int> digits(std::string_view text) {
     if (text.empty()) {
@@ -86,7 +78,7 @@ std::optional<core::Timestamp> parse_imf_fixdate(std::string_view text) {
 } // namespace
 
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, core::Timestamp now) {
-    const std::string_view text = trim(value);
+    const std::string_view text = detail::trim(value);
     if (text.empty()) {
         return std::nullopt;
     }
