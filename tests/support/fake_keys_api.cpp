@@ -3,7 +3,7 @@
 // (expired keys refusing PUT, 500 for unknown ids, names that repeat), and its errors carry
 // the same codes and http_status values as HttpKeysApi's, so callers cannot tell them apart.
 
-#include "provision/api/fake_keys_api.hpp"
+#include "fake_keys_api.hpp"
 
 #include <fmt/format.h>
 
@@ -230,11 +230,6 @@ core::Result<User> FakeKeysApi::current_user() {
     return m_user;
 }
 
-void FakeKeysApi::set_now(core::Timestamp now) {
-    const std::lock_guard lock(m_mutex);
-    m_now = now;
-}
-
 void FakeKeysApi::advance(std::chrono::seconds by) {
     const std::lock_guard lock(m_mutex);
     m_now += by;
@@ -262,11 +257,6 @@ void FakeKeysApi::put_key(const ApiKey& key, std::optional<core::Secret> secret)
     stored.key = key;
     stored.secret = secret ? std::move(*secret) : core::Secret{};
     stored.sequence = ++m_sequence;
-}
-
-bool FakeKeysApi::erase_key(const std::string& id) {
-    const std::lock_guard lock(m_mutex);
-    return m_keys.erase(id) > 0;
 }
 
 std::vector<ApiKey> FakeKeysApi::keys() const {
