@@ -1,4 +1,5 @@
-// The libcurl transport. This is the only file that includes <curl/curl.h>.
+// The libcurl transport: the only file that makes transfers. (The api module's other libcurl
+// users are its URL parser, in portal_url.cpp, and its date parser, in retry_after.cpp.)
 //
 // Each request runs on its own easy handle: configure_easy() turns an HttpRequest and the
 // TransportOptions into handle settings, and finish_transfer() turns the CURLcode plus what the
