@@ -163,6 +163,18 @@ TEST_CASE("JSON and YAML outputs carry hostile variable names and metadata", "[o
     check_round_trip(spec_for(OutputFormat::yaml), records);
 }
 
+// yaml-cpp's YAML::Emitter writes U+FFFD in place of these, which is why the YAML writers are
+// hand-written (src/output/yaml_output.cpp says so).
+TEST_CASE("YAML outputs carry Unicode noncharacters byte for byte", "[output]") {
+    const std::vector<SecretRecord> records = {
+        make_record("fffe", "FFFE", "a\uFFFEb"),
+        make_record("fdd0", "FDD0", "a\uFDD0b"),
+        make_record("max", "MAX", "a\U0010FFFFb"),
+    };
+    check_round_trip(spec_for(OutputFormat::yaml), records);
+    check_round_trip(spec_for(OutputFormat::k8s_secret, true), records);
+}
+
 TEST_CASE("rendering is deterministic and follows record order", "[output]") {
     const auto records = hostile_records();
     std::vector<SecretRecord> reversed(records.rbegin(), records.rend());
