@@ -94,6 +94,9 @@ private:
         Inject when = Inject::instead;
     };
 
+    /// Stored keys, newest first (createOn, then creation order); with `visible_only`, just
+    /// those the current user may list. Called with m_mutex held.
+    std::vector<ApiKey> newest_first(bool visible_only) const;
     std::optional<Injection> take_injection(const std::string& method);
     void record(std::string method, std::string target);
     core::Error unknown_id(const std::string& what, const std::string& id) const;
