@@ -18,6 +18,7 @@
 #include <fmt/chrono.h>
 
 #include <cctype>
+#include <ctime>
 #include <string>
 
 namespace provision::api {
@@ -34,12 +35,16 @@ std::optional<core::Timestamp> parse_imf_fixdate(std::string_view text) {
         return std::nullopt;
     }
     const std::string value(text);
-    const std::chrono::sys_seconds when{std::chrono::seconds{curl_getdate(value.c_str(), nullptr)}};
-    // curl's error value, -1, prints as 1969-12-31T23:59:59Z, a text no failed input matches.
-    if (fmt::format("{:%a, %d %b %Y %H:%M:%S} GMT", when) != text) {
+    const std::time_t when = curl_getdate(value.c_str(), nullptr);
+    // Printed from a struct tm, not a time_point: fmt would convert the latter to
+    // nanoseconds, which overflow past the year 2262. curl's error value, -1, prints as
+    // 1969-12-31T23:59:59Z, a text no failed input matches.
+    std::tm fields{};
+    if (::gmtime_r(&when, &fields) == nullptr ||
+        fmt::format("{:%a, %d %b %Y %H:%M:%S} GMT", fields) != text) {
         return std::nullopt;
     }
-    return core::Timestamp{when};
+    return core::Timestamp{std::chrono::seconds{when}};
 }
 
 } // namespace
