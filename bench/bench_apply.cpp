@@ -15,6 +15,7 @@
 #include "bench_support.hpp"
 
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -42,18 +43,17 @@ void record(Step& step, const bench::Timed& t, const bench::Emulator& emu) {
         step.exit_code = t.exit_code;
         step.failure = t.output;
     }
-    const auto log = emu.control("GET", "/__emulator/requests");
-    step.requests = static_cast<int>(log.size());
+    step.requests = static_cast<int>(emu.requests().size());
     step.posts = emu.count_requests("POST", "/api/2.0/keys");
-    const auto [keys, names] = emu.key_counts();
+    const auto [keys, names] = bench::key_counts(emu);
     step.keys_after = keys;
     step.names_after = names;
-    emu.control("DELETE", "/__emulator/requests");
+    emu.clear_requests();
 }
 
 void fresh_start(const bench::Emulator& emu) {
-    emu.control("POST", "/__emulator/reset");
-    emu.add_latency(k_latency_ms);
+    emu.reset();
+    bench::add_latency(emu, k_latency_ms);
 }
 
 void print_row(const char* what, const Step& s) {
@@ -73,7 +73,7 @@ void print_failures(const std::vector<const Step*>& steps) {
 }  // namespace
 
 int main() {
-    const std::string provision = (bench::build_dir() / "provision").string();
+    const std::string provision = test_support::provision_binary();
     const std::string script =
         (bench::fs::path(__FILE__).parent_path() / "vendor_baseline.sh").string();
 
@@ -91,18 +91,17 @@ int main() {
                 const auto manifest = dir.path() / "manifests" / "bench.yaml";
                 bench::fs::create_directories(manifest.parent_path());
                 std::ofstream(manifest) << bench::keys_manifest(k_keys, "Bench Key");
-                const auto log = dir.path() / "run.log";
                 fresh_start(emu);
                 record(first_at[concurrency],
                        bench::run_timed({provision, "apply", manifest.string(), "--concurrency",
                                          std::to_string(concurrency)},
-                                        env, log),
+                                        env),
                        emu);
                 if (concurrency != 4) {
                     continue;
                 }
-                record(second, bench::run_timed({provision, "apply", manifest.string()}, env, log), emu);
-                record(plan, bench::run_timed({provision, "plan", manifest.string()}, env, log), emu);
+                record(second, bench::run_timed({provision, "apply", manifest.string()}, env), emu);
+                record(plan, bench::run_timed({provision, "plan", manifest.string()}, env), emu);
             }
         }
     }
@@ -115,12 +114,11 @@ int main() {
         for (int rep = 0; rep < k_repeats; ++rep) {
             bench::TempDir dir;
             const auto out = (dir.path() / "keys.env").string();
-            const auto log = dir.path() / "run.log";
             const std::vector<std::string> argv{"/bin/bash", script, emu.url(), emu.owner_token(),
                                                 std::to_string(k_keys), out};
             fresh_start(emu);
-            record(naive_first, bench::run_timed(argv, {}, log), emu);
-            record(naive_second, bench::run_timed(argv, {}, log), emu);
+            record(naive_first, bench::run_timed(argv, {}), emu);
+            record(naive_second, bench::run_timed(argv, {}), emu);
         }
     }
 

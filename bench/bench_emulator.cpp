@@ -7,6 +7,8 @@
 
 #include "bench_support.hpp"
 
+#include <httplib.h>
+
 #include <atomic>
 #include <cstdio>
 #include <string>
@@ -74,7 +76,7 @@ int main() {
         for (const int latency : {0, 20}) {
             bench::Emulator emu({"--threads", std::to_string(threads)});
             if (latency > 0) {
-                emu.add_latency(latency);
+                bench::add_latency(emu, latency);
             }
             const auto r = run_load(emu);
             const auto n = r.latencies_ms.size();

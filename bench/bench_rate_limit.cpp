@@ -12,6 +12,7 @@
 #include "bench_support.hpp"
 
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -34,7 +35,7 @@ struct Row {
 }  // namespace
 
 int main() {
-    const std::string provision = (bench::build_dir() / "provision").string();
+    const std::string provision = test_support::provision_binary();
     const double minimum = ((k_keys + k_limit - 1) / k_limit - 1) * static_cast<double>(k_window_s);
     std::map<int, Row> rows;
     bench::Emulator emu({"--threads", "16", "--rate-limit", "--rate-limit-count",
@@ -47,14 +48,14 @@ int main() {
             const auto manifest = dir.path() / "manifests" / "bench.yaml";
             bench::fs::create_directories(manifest.parent_path());
             std::ofstream(manifest) << bench::keys_manifest(k_keys, "Limited Key");
-            emu.control("POST", "/__emulator/reset");
+            emu.reset();
             const auto t = bench::run_timed({provision, "apply", manifest.string(), "--concurrency",
                                              std::to_string(concurrency)},
-                                            env, dir.path() / "run.log");
+                                            env);
             Row& row = rows[concurrency];
             row.seconds.push_back(t.seconds);
             row.posts = emu.count_requests("POST", "/api/2.0/keys");
-            row.keys = emu.key_counts().first;
+            row.keys = bench::key_counts(emu).first;
             if (t.exit_code != 0) {
                 row.exit_code = t.exit_code;
                 row.failure = t.output;

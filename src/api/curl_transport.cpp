@@ -1,4 +1,5 @@
-// The libcurl transport. This is the only file that includes <curl/curl.h>.
+// The libcurl transport: the only file that makes transfers. (The api module's other libcurl
+// users are its URL parser, in portal_url.cpp, and its date parser, in retry_after.cpp.)
 //
 // Each request runs on its own easy handle: configure_easy() turns an HttpRequest and the
 // TransportOptions into handle settings, and finish_transfer() turns the CURLcode plus what the
@@ -13,6 +14,7 @@
 #include "provision/api/http_transport.hpp"
 #include "provision/core/interrupt.hpp"
 
+#include "api/text.hpp"
 #include "api/url_parts.hpp"
 #include "provision/core/secret.hpp"
 
@@ -22,7 +24,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <condition_variable>
 #include <cstring>
 #include <map>
@@ -33,6 +34,9 @@
 namespace provision::api {
 
 namespace {
+
+using detail::lower;
+using detail::trim;
 
 /// Per-transfer state the callbacks fill in; lives as long as its easy handle is in use.
 struct Transfer {
@@ -53,23 +57,6 @@ struct Transfer {
     curl_slist* headers = nullptr;
     std::array<char, CURL_ERROR_SIZE> error_buffer{};
 };
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
     auto& transfer = *static_cast<Transfer*>(user);

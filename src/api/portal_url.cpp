@@ -1,10 +1,20 @@
+// Portal URL checks: https://, or http:// to a loopback address, with no user info, query or
+// fragment. The URL is split by libcurl's URL API (curl_url), the same parser the transport's
+// requests go through, so the host judged here is the one libcurl connects to: it normalises
+// IPv4 numbers ("0127.0.0.1" is 87.0.0.1, "127.1" is 127.0.0.1) and percent-decodes names.
+
 #include "provision/api/http_keys_api.hpp"
 
+#include "api/text.hpp"
 #include "api/url_parts.hpp"
 #include "provision/core/secret.hpp"
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
+
 #include <algorithm>
-#include <cctype>
+#include <array>
+#include <memory>
 
 namespace provision::api {
 
@@ -12,74 +22,41 @@ namespace detail {
 
 namespace {
 
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
+using Url = std::unique_ptr<CURLU, decltype(&curl_url_cleanup)>;
 
-bool is_port(std::string_view text) noexcept {
-    if (text.empty() || text.size() > 5) {
-        return false;
+/// One part of a parsed URL; nullopt when the URL has none.
+std::optional<std::string> part(const Url& url, CURLUPart which) {
+    char* value = nullptr;
+    if (curl_url_get(url.get(), which, &value, 0) != CURLUE_OK || value == nullptr) {
+        return std::nullopt;
     }
-    unsigned value = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') {
-            return false;
-        }
-        value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    return value >= 1 && value <= 65535;
+    std::string text(value);
+    curl_free(value);
+    return text;
 }
 
 } // namespace
 
-std::optional<UrlParts> split_url(std::string_view url) {
-    const auto scheme_end = url.find("://");
-    if (scheme_end == std::string_view::npos || scheme_end == 0) {
+std::optional<UrlParts> split_url(std::string_view text) {
+    const Url url(curl_url(), &curl_url_cleanup);
+    // Any scheme parses (check_portal_url names the ones it allows).
+    if (!url || curl_url_set(url.get(), CURLUPART_URL, std::string(text).c_str(),
+                             CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
         return std::nullopt;
     }
     UrlParts parts;
-    parts.scheme = lower(url.substr(0, scheme_end));
-    std::string_view rest = url.substr(scheme_end + 3);
-    const auto authority_end = rest.find_first_of("/?#");
-    std::string_view authority = rest.substr(0, authority_end);
-    parts.rest =
-        authority_end == std::string_view::npos ? "" : std::string(rest.substr(authority_end));
-    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
-        parts.has_user_info = true;
-        authority = authority.substr(at + 1);
+    parts.scheme = lower(part(url, CURLUPART_SCHEME).value_or(""));
+    parts.host = lower(part(url, CURLUPART_HOST).value_or(""));
+    if (parts.host.size() > 2 && parts.host.front() == '[' && parts.host.back() == ']') {
+        parts.host = parts.host.substr(1, parts.host.size() - 2);
     }
-    if (authority.starts_with('[')) {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos) {
-            return std::nullopt;
-        }
-        parts.host = lower(authority.substr(1, close - 1));
-        std::string_view after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (!after.starts_with(':')) {
-                return std::nullopt;
-            }
-            parts.port = std::string(after.substr(1));
-        }
-    } else {
-        const auto colon = authority.find(':');
-        parts.host = lower(authority.substr(0, colon));
-        if (colon != std::string_view::npos) {
-            parts.port = std::string(authority.substr(colon + 1));
-        }
-    }
-    if (parts.host.empty() || (!parts.port.empty() && !is_port(parts.port)) ||
-        (parts.port.empty() && authority.ends_with(':'))) {
+    parts.port = part(url, CURLUPART_PORT).value_or("");
+    parts.has_user_info = part(url, CURLUPART_USER) || part(url, CURLUPART_PASSWORD) ||
+                          part(url, CURLUPART_OPTIONS);
+    parts.has_query_or_fragment = part(url, CURLUPART_QUERY) || part(url, CURLUPART_FRAGMENT);
+    if (parts.scheme.empty() || parts.host.empty() || parts.port == "0" ||
+        part(url, CURLUPART_ZONEID)) {
         return std::nullopt;
-    }
-    for (char c : parts.host) {
-        const auto u = static_cast<unsigned char>(c);
-        if (std::isspace(u) || std::iscntrl(u) || c == '%' || c == '\\') {
-            return std::nullopt;
-        }
     }
     return parts;
 }
@@ -88,34 +65,16 @@ bool is_loopback_host(std::string_view host) noexcept {
     if (host == "localhost" || host == "::1") {
         return true;
     }
-    // A dotted quad whose first octet is 127, each octet 0-255 without leading zeros.
-    int octets = 0;
-    std::size_t i = 0;
-    int first = -1;
-    while (i <= host.size()) {
-        std::size_t j = i;
-        int value = 0;
-        while (j < host.size() && host[j] >= '0' && host[j] <= '9' && j - i < 3) {
-            value = value * 10 + (host[j] - '0');
-            ++j;
-        }
-        const std::size_t digits = j - i;
-        if (digits == 0 || value > 255 || (digits > 1 && host[i] == '0')) {
-            return false;
-        }
-        if (first < 0) {
-            first = value;
-        }
-        ++octets;
-        if (j == host.size()) {
-            break;
-        }
-        if (host[j] != '.') {
-            return false;
-        }
-        i = j + 1;
+    // A dotted quad in 127.0.0.0/8 (inet_pton takes exactly four decimal octets, no leading
+    // zeros); split_url has already turned the other IPv4 spellings into this one.
+    std::array<char, 16> text{};  // "255.255.255.255" and its terminator
+    if (host.size() >= text.size()) {
+        return false;
     }
-    return octets == 4 && first == 127;
+    std::copy(host.begin(), host.end(), text.begin());
+    in_addr address{};
+    return ::inet_pton(AF_INET, text.data(), &address) == 1 &&
+           (ntohl(address.s_addr) >> 24U) == 127U;
 }
 
 } // namespace detail
@@ -137,7 +96,7 @@ core::Status check_portal_url(std::string_view url) {
                                     " must not contain user info (user:password@); pass the "
                                     "credential as a token instead");
     }
-    if (parts->rest.find_first_of("?#") != std::string::npos) {
+    if (parts->has_query_or_fragment) {
         return core::make_error(core::Errc::invalid_input,
                                 "the portal URL for " + shown +
                                     " must not contain a query or fragment");

@@ -5,11 +5,11 @@
 // a server may echo what it was sent and a proxy may answer with a whole HTML page.
 
 #include "api/response_parser.hpp"
+#include "api/text.hpp"
 
 #include "provision/api/http_keys_api.hpp"
 #include "provision/core/secret.hpp"
 
-#include <algorithm>
 #include <cctype>
 
 namespace provision::api::detail {
@@ -78,20 +78,8 @@ std::string sanitize(std::string_view text) {
     return out;
 }
 
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
-
 std::string describe_html(std::string_view body) {
-    std::string lowered(body);
-    std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string lowered = lower(body);
     const auto open = lowered.find("<title>");
     const auto close = lowered.find("</title>");
     if (open != std::string::npos && close != std::string::npos && close > open) {

@@ -1,12 +1,25 @@
 // Retry-After (RFC 9110 §10.2.3): either delta-seconds or an IMF-fixdate such as
 // "Sun, 06 Nov 1994 08:49:37 GMT". Anything else is ignored rather than guessed, so a
-// garbage header falls back to the caller's own backoff. The obsolete RFC 850 and asctime
-// date forms are not accepted; DocSpace sends integer seconds.
+// garbage header falls back to the caller's own backoff. DocSpace sends integer seconds.
+//
+// The date is read by libcurl's curl_getdate(), which is lenient: it takes the obsolete RFC 850
+// and asctime forms, other zones than GMT, a weekday that does not match the date, and
+// out-of-range fields that it rolls over. A date is therefore accepted only when printing the
+// time curl read as an IMF-fixdate gives back the header's text exactly: that one comparison
+// checks the form, the zone, every field's range and the weekday. What this reads differently
+// from the hand-written parser it replaced: a leap second (":60") and years before 1583, which
+// curl does not read as written, are now ignored instead of meaning "retry now".
 
 #include "provision/api/http_keys_api.hpp"
 
-#include <array>
+#include "api/text.hpp"
+
+#include <curl/curl.h>
+#include <fmt/chrono.h>
+
 #include <cctype>
+#include <ctime>
+#include <string>
 
 namespace provision::api {
 
@@ -14,83 +27,34 @@ namespace {
 
 constexpr long long k_max_seconds = 1'000'000'000; // callers clamp far below this anyway
 
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
-
-std::optional<int> digits(std::string_view text) {
-    if (text.empty()) {
-        return std::nullopt;
-    }
-    int value = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        value = value * 10 + (c - '0');
-    }
-    return value;
-}
-
-template <std::size_t N>
-std::optional<unsigned> index_of(std::string_view name,
-                                 const std::array<std::string_view, N>& names) {
-    for (std::size_t i = 0; i < N; ++i) {
-        if (names[i] == name) {
-            return static_cast<unsigned>(i);
-        }
-    }
-    return std::nullopt;
-}
+constexpr std::size_t k_imf_fixdate_size = 29; // "Sun, 06 Nov 1994 08:49:37 GMT"
 
 std::optional<core::Timestamp> parse_imf_fixdate(std::string_view text) {
-    // "Sun, 06 Nov 1994 08:49:37 GMT": fixed width, 29 characters.
-    static constexpr std::array<std::string_view, 7> k_days = {"Sun", "Mon", "Tue", "Wed",
-                                                               "Thu", "Fri", "Sat"};
-    static constexpr std::array<std::string_view, 12> k_months = {
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    if (text.size() != 29 || text.substr(3, 2) != ", " || text[7] != ' ' || text[11] != ' ' ||
-        text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.substr(25) != " GMT") {
+    // The fixed width also keeps the year to four digits, well inside what gmtime can print.
+    if (text.size() != k_imf_fixdate_size) {
         return std::nullopt;
     }
-    const auto weekday = index_of(text.substr(0, 3), k_days);
-    const auto month = index_of(text.substr(8, 3), k_months);
-    const auto day = digits(text.substr(5, 2));
-    const auto year = digits(text.substr(12, 4));
-    const auto hour = digits(text.substr(17, 2));
-    const auto minute = digits(text.substr(20, 2));
-    const auto second = digits(text.substr(23, 2));
-    if (!weekday || !month || !day || !year || !hour || !minute || !second || *hour > 23 ||
-        *minute > 59 || *second > 60) {
+    const std::string value(text);
+    const std::time_t when = curl_getdate(value.c_str(), nullptr);
+    // Printed from a struct tm, not a time_point: fmt would convert the latter to
+    // nanoseconds, which overflow past the year 2262. curl's error value, -1, prints as
+    // 1969-12-31T23:59:59Z, a text no failed input matches.
+    std::tm fields{};
+    if (::gmtime_r(&when, &fields) == nullptr ||
+        fmt::format("{:%a, %d %b %Y %H:%M:%S} GMT", fields) != text) {
         return std::nullopt;
     }
-    const std::chrono::year_month_day date{std::chrono::year{*year}, std::chrono::month{*month + 1},
-                                           std::chrono::day{static_cast<unsigned>(*day)}};
-    if (!date.ok()) {
-        return std::nullopt;
-    }
-    const std::chrono::sys_days days{date};
-    if (std::chrono::weekday{days}.c_encoding() != *weekday) {
-        return std::nullopt;
-    }
-    return core::Timestamp{days} + std::chrono::hours{*hour} + std::chrono::minutes{*minute} +
-           std::chrono::seconds{*second};
+    return core::Timestamp{std::chrono::seconds{when}};
 }
 
 } // namespace
 
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, core::Timestamp now) {
-    const std::string_view text = trim(value);
+    const std::string_view text = detail::trim(value);
     if (text.empty()) {
         return std::nullopt;
     }
-    if (std::isdigit(static_cast<unsigned char>(text.front()))) {
+    if (std::isdigit(static_cast<unsigned char>(text.front())) != 0) {
         long long seconds = 0;
         for (char c : text) {
             if (c < '0' || c > '9') {

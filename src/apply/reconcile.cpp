@@ -26,12 +26,6 @@ namespace {
 
 constexpr auto k_clock_skew = std::chrono::seconds{5};
 
-bool ends_with_postfix(const core::Secret& secret, const std::string& postfix) {
-    const std::string& value = secret.reveal();
-    return !postfix.empty() && value.size() >= postfix.size() &&
-           value.compare(value.size() - postfix.size(), postfix.size(), postfix) == 0;
-}
-
 /// True when the state's key for the intent's entry is the one the intent made.
 bool state_binds_key_of(const Intent& intent, const std::set<std::string>& done_ids,
                         const state::State& state) {
@@ -46,7 +40,7 @@ bool adopt(const manifest::Manifest& manifest, World& world, api::KeysApi& api,
            const Intent& intent, const api::ApiKey& key, core::Timestamp now) {
     auto& candidates = world.unverified[intent.entry];
     for (auto it = candidates.begin(); it != candidates.end(); ++it) {
-        if (!ends_with_postfix(*it, key.postfix)) {
+        if (!it->ends_with(key.postfix)) {
             continue;
         }
         auto self = api.self(*it);
@@ -106,7 +100,7 @@ std::vector<plan::PendingCreate> classify_pending(const std::vector<Intent>& pen
             const bool secret_held =
                 held != world.unverified.end() &&
                 std::any_of(held->second.begin(), held->second.end(),
-                            [&](const core::Secret& s) { return ends_with_postfix(s, key.postfix); });
+                            [&](const core::Secret& s) { return s.ends_with(key.postfix); });
             view.made.push_back({key.id, key.postfix, secret_held && !view.watched});
         }
         view.persisted = view.made.empty() && state_binds_key_of(intent, done_ids, world.state);

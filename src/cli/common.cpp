@@ -156,7 +156,7 @@ core::Result<core::Secret> resolve_token(const manifest::Manifest& manifest,
         return read_token_file(manifest.portal.token_file);
     }
     if (!manifest.portal.token.empty()) {
-        return core::Secret{manifest.portal.token};
+        return manifest.portal.token;
     }
     if (const char* env = std::getenv("DOCSPACE_TOKEN"); env != nullptr && *env != '\0') {
         return core::Secret{env};

@@ -11,7 +11,7 @@
 
 #include "cli/apply_run.hpp"
 #include "provision/core/atomic_file.hpp"
-#include "provision/core/secret.hpp"
+#include "provision/core/hash.hpp"
 #include "provision/plan/render.hpp"
 
 #include <algorithm>
@@ -22,7 +22,7 @@ namespace provision::cli {
 
 namespace {
 
-std::string digest_of(const std::string& text) { return core::Secret{text}.fingerprint(); }
+std::string digest_of(const std::string& text) { return "sha256:" + core::sha256_hex(text); }
 
 core::Result<std::string> digest_file(const std::filesystem::path& path) {
     auto content = core::read_file_if_exists(path);

@@ -41,9 +41,4 @@ bool stop_requested() noexcept { return g_signals.load() >= 1; }
 bool abort_requested() noexcept { return g_signals.load() >= 2; }
 int interrupt_signal() noexcept { return g_first.load(); }
 
-void reset_interrupts() noexcept {
-    g_signals.store(0);
-    g_first.store(0);
-}
-
 }  // namespace provision::core

@@ -1,9 +1,9 @@
 #include "provision/core/secret.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include "provision/core/hash.hpp"
 
-#include <array>
+#include <openssl/crypto.h>
+
 #include <cctype>
 
 namespace provision::core {
@@ -50,17 +50,10 @@ std::string Secret::redacted() const {
     return "***";
 }
 
-std::string Secret::fingerprint() const {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int length = 0;
-    EVP_Digest(m_value.data(), m_value.size(), digest.data(), &length, EVP_sha256(), nullptr);
-    static constexpr char k_hex[] = "0123456789abcdef";
-    std::string out = "sha256:";
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(k_hex[digest[i] >> 4U]);
-        out.push_back(k_hex[digest[i] & 0x0fU]);
-    }
-    return out;
+std::string Secret::fingerprint() const { return "sha256:" + sha256_hex(m_value); }
+
+bool Secret::ends_with(std::string_view suffix) const noexcept {
+    return !suffix.empty() && std::string_view(m_value).ends_with(suffix);
 }
 
 std::ostream& operator<<(std::ostream& os, const Secret& secret) { return os << secret.redacted(); }

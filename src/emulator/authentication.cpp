@@ -4,6 +4,8 @@
 #include "ids.hpp"
 #include "portal.hpp"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 
 namespace emulator {
@@ -21,27 +23,18 @@ std::string trim(const std::string& text) {
     return text.substr(first, text.find_last_not_of(" \t") - first + 1);
 }
 
+/// Basic credentials: "" when not base64 (a multiple of 4 characters, as .NET requires too).
 std::string decode_base64(const std::string& text) {
-    static const std::string k_alphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    unsigned int buffer = 0;
-    int bits = 0;
-    for (const char c : text) {
-        if (c == '=') {
-            break;
-        }
-        const auto index = k_alphabet.find(c);
-        if (index == std::string::npos) {
-            return {};
-        }
-        buffer = (buffer << 6) | static_cast<unsigned int>(index);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((buffer >> bits) & 0xffu);
-        }
+    std::string out(text.size() / 4 * 3, '\0');
+    const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                       reinterpret_cast<const unsigned char*>(text.data()),
+                                       static_cast<int>(text.size()));
+    // EVP_DecodeBlock counts the zero bytes the padding stands for.
+    const std::size_t padding = text.size() - std::min(text.size(), text.find_last_not_of('=') + 1);
+    if (length < 0 || padding > std::min<std::size_t>(2, static_cast<std::size_t>(length))) {
+        return {};
     }
+    out.resize(static_cast<std::size_t>(length) - padding);
     return out;
 }
 

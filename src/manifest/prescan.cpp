@@ -13,6 +13,15 @@
 // would take yaml-cpp seconds to parse. The lexer errs on the side of refusing: a rare false
 // positive (a multi-line plain scalar whose continuation line starts with `&`) costs a pair of
 // quotes, a false negative could cost the process.
+//
+// Why this still exists (checked against Debian 12's yaml-cpp 0.7.0): YAML::Load, which the
+// loader uses, has no switch to refuse anchors, aliases or tags; it loads `&a [*a]` as a node
+// that contains itself and `!!str` silently. Its depth guard stops deep nesting, but only at a
+// depth of hundreds (the manifest allows 16) and with a position-less "bad file". What could
+// replace this file: yaml-cpp's event API (YAML::Parser with an EventHandler, which
+// fuzz/manifest_fuzzer.cpp already uses to check this scan) does report anchors, aliases and
+// tags with their positions, so a loader that built its tree from those events, counting depth
+// and nodes as they arrive and asking for a second document, would need no lexer of its own.
 
 #include "loader.hpp"
 

@@ -147,7 +147,7 @@ void read_portal(Reader& reader, const Node& node, const std::filesystem::path& 
                                         "the variable, or use `tokenFile`");
                 }
             } else {
-                portal.token = value->value;
+                portal.token = core::Secret{value->value};
             }
         }
     }

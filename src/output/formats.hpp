@@ -35,9 +35,10 @@ core::Result<std::string> render_k8s_secret(const manifest::OutputSpec& spec,
                                             const std::vector<SecretRecord>& records);
 core::Result<SecretMap> parse_k8s_secret(std::string_view text);
 
-/// Standard base64 (RFC 4648 alphabet, '=' padding).
+/// Standard base64 (RFC 4648 alphabet, '=' padding, no line breaks).
 std::string base64_encode(std::string_view data);
-/// Strict decode: nullopt for a wrong length, a foreign character or misplaced padding.
+/// Strict decode: nullopt for a wrong length, a foreign character (white space included),
+/// misplaced padding or non-zero bits under the padding.
 std::optional<std::string> base64_decode(std::string_view text);
 
 /// True when text is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).

@@ -1,4 +1,5 @@
-/// Text helpers shared by the output formats: base64 for Kubernetes `data`, UTF-8 validation
+/// Text helpers shared by the output formats: base64 for Kubernetes `data` (OpenSSL's
+/// EVP_EncodeBlock/EVP_DecodeBlock, with a canonical-form check on top), UTF-8 validation
 /// (JSON and YAML can only carry well-formed UTF-8) and YAML double-quoted scalars.
 ///
 /// YAML scalars are always written double-quoted, never plain or block: a plain scalar can be
@@ -11,34 +12,14 @@
 
 #include "provision/core/json_positions.hpp"
 
-#include <array>
+#include <openssl/evp.h>
+
+#include <climits>
 #include <cstdint>
 
 namespace provision::output::detail {
 
 namespace {
-
-constexpr std::string_view k_alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int base64_value(char c) noexcept {
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+') {
-        return 62;
-    }
-    if (c == '/') {
-        return 63;
-    }
-    return -1;
-}
 
 void append_hex_escape(std::string& out, char kind, std::uint32_t value, int digits) {
     static constexpr char k_hex[] = "0123456789ABCDEF";
@@ -78,72 +59,36 @@ core::Error parse_error(std::string_view text, std::size_t offset, const std::st
 }
 
 std::string base64_encode(std::string_view data) {
-    std::string out;
-    out.reserve((data.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 3 <= data.size(); i += 3) {
-        const std::uint32_t n =
-            (static_cast<std::uint32_t>(static_cast<unsigned char>(data[i])) << 16U) |
-            (static_cast<std::uint32_t>(static_cast<unsigned char>(data[i + 1])) << 8U) |
-            static_cast<unsigned char>(data[i + 2]);
-        out.push_back(k_alphabet[(n >> 18U) & 63U]);
-        out.push_back(k_alphabet[(n >> 12U) & 63U]);
-        out.push_back(k_alphabet[(n >> 6U) & 63U]);
-        out.push_back(k_alphabet[n & 63U]);
-    }
-    const std::size_t rest = data.size() - i;
-    if (rest > 0) {
-        std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(data[i])) << 16U;
-        if (rest == 2) {
-            n |= static_cast<std::uint32_t>(static_cast<unsigned char>(data[i + 1])) << 8U;
-        }
-        out.push_back(k_alphabet[(n >> 18U) & 63U]);
-        out.push_back(k_alphabet[(n >> 12U) & 63U]);
-        out.push_back(rest == 2 ? k_alphabet[(n >> 6U) & 63U] : '=');
-        out.push_back('=');
-    }
+    // EVP_EncodeBlock writes 4 characters per 3 bytes (the last group padded), no line breaks,
+    // and a terminating NUL.
+    std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+    const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                       reinterpret_cast<const unsigned char*>(data.data()),
+                                       static_cast<int>(data.size()));
+    out.resize(static_cast<std::size_t>(length));
     return out;
 }
 
 std::optional<std::string> base64_decode(std::string_view text) {
-    if (text.size() % 4 != 0) {
+    // EVP_DecodeBlock trims white space around the text, reads '=' as a zero digit anywhere
+    // and counts the padding's zero bytes in its result. What it accepts is therefore only a
+    // candidate: the text is taken when it is exactly the canonical encoding of what came out
+    // (a multiple of 4 characters, '=' only as padding, the bits padding drops all zero).
+    const std::size_t kept = text.find_last_not_of('=');
+    const std::size_t padding = kept == std::string_view::npos ? text.size() : text.size() - kept - 1;
+    if (padding > 2 || text.size() > static_cast<std::size_t>(INT_MAX)) {
         return std::nullopt;
     }
-    std::string out;
-    out.reserve(text.size() / 4 * 3);
-    for (std::size_t i = 0; i < text.size(); i += 4) {
-        const bool last = i + 4 == text.size();
-        std::array<int, 4> v{};
-        int padding = 0;
-        for (std::size_t k = 0; k < 4; ++k) {
-            const char c = text[i + k];
-            if (c == '=' && last && k >= 2) {
-                ++padding;
-                v[k] = 0;
-                continue;
-            }
-            if (padding > 0) {
-                return std::nullopt; // data after padding
-            }
-            v[k] = base64_value(c);
-            if (v[k] < 0) {
-                return std::nullopt;
-            }
-        }
-        const auto n = (static_cast<std::uint32_t>(v[0]) << 18U) |
-                       (static_cast<std::uint32_t>(v[1]) << 12U) |
-                       (static_cast<std::uint32_t>(v[2]) << 6U) | static_cast<std::uint32_t>(v[3]);
-        out.push_back(static_cast<char>((n >> 16U) & 0xFFU));
-        if (padding < 2) {
-            out.push_back(static_cast<char>((n >> 8U) & 0xFFU));
-        }
-        if (padding < 1) {
-            out.push_back(static_cast<char>(n & 0xFFU));
-        }
-        // Canonical form only: the bits dropped by padding must be zero.
-        if ((padding == 1 && (n & 0xFFU) != 0) || (padding == 2 && (n & 0xFFFFU) != 0)) {
-            return std::nullopt;
-        }
+    std::string out(text.size() / 4 * 3, '\0');
+    const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                       reinterpret_cast<const unsigned char*>(text.data()),
+                                       static_cast<int>(text.size()));
+    if (length < 0 || static_cast<std::size_t>(length) < padding) {
+        return std::nullopt;
+    }
+    out.resize(static_cast<std::size_t>(length) - padding);
+    if (base64_encode(out) != text) {
+        return std::nullopt;
     }
     return out;
 }

@@ -2,7 +2,11 @@
 ///
 /// Both are written by hand rather than through YAML::Emitter so the bytes are fixed by this
 /// file alone: every scalar that carries user or portal text is a double-quoted scalar from
-/// yaml_quote(), so no value can be re-typed, break the indentation or start a comment. They
+/// yaml_quote(), so no value can be re-typed, break the indentation or start a comment.
+/// YAML::Emitter (yaml-cpp 0.7, Debian 12) cannot replace it: even in DoubleQuoted mode it
+/// silently writes U+FFFD in place of Unicode noncharacters such as U+FFFE and U+10FFFF, which
+/// are valid UTF-8 a secret or a name may hold, so the value would not read back (the test
+/// "YAML outputs carry Unicode noncharacters byte for byte" holds this file to that). They
 /// are read back with yaml-cpp, through const references only (the non-const operator[]
 /// inserts), reading just the fixed paths this module writes: no recursive walk, so aliases in
 /// a tampered file cannot blow up the reader. Errors point at a node's line and column and say

@@ -152,11 +152,15 @@ TEST_CASE("a key deleted on the portal is reported as missing and created again"
 
 TEST_CASE("an invalid manifest exits 3 with file:line:col and the portal sees no request", "[e2e]") {
     Emulator emu;
-    Project project(emu, std::string(k_bots_manifest) + "  - name: Broken\n    permissions: [files:raed]\n    expiresInDays: 30\n");
+    const std::string example = bots_manifest();
+    Project project(emu, example + "  - name: Broken\n    permissions: [files:raed]\n    expiresInDays: 30\n");
+    // The misspelt scope: the second line of the entry appended after the example's last line.
+    const auto line = std::count(example.begin(), example.end(), '\n') + 2;
+    const std::string where = "bots.yaml:" + std::to_string(line) + ":19";
     for (const std::string command : {"validate", "plan", "apply"}) {
         const auto r = project.command(command);
         CHECK(r.exit_code == 3);
-        CHECK(r.err.find("bots.yaml:22:19") != std::string::npos);
+        CHECK(r.err.find(where) != std::string::npos);
         CHECK(r.err.find("did you mean") != std::string::npos);
     }
     CHECK(emu.requests().empty());

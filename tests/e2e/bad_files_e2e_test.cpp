@@ -14,7 +14,7 @@ const std::string k_marker = "hunter2-not-a-var";
 
 /// The worked example with a token file instead of the token.
 std::string manifest_with_token_file(const fs::path& token_file) {
-    std::string text = k_bots_manifest;
+    std::string text = bots_manifest();
     const std::string from = "token: ${DOCSPACE_TOKEN}";
     text.replace(text.find(from), from.size(), "tokenFile: " + token_file.string());
     return text;
@@ -104,7 +104,7 @@ TEST_CASE("an output that is a symlink, a directory or a FIFO is exit 3 before a
 
 TEST_CASE("a mangled output of any format is exit 3 with its path, line and column, never its text", "[e2e][bad_files]") {
     Emulator emu;
-    std::string manifest = k_bots_manifest;
+    std::string manifest = bots_manifest();
     const std::string extra = "  - path: ../secrets/bots.yaml\n    format: yaml\n"
                               "  - path: ../secrets/bots-secret.yaml\n    format: kubernetes\n"
                               "    kubernetes: {name: bots}\n";

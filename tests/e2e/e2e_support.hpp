@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,29 +28,6 @@ using test_support::Emulator;
 using test_support::ProcessResult;
 using test_support::RunOptions;
 using test_support::TempDir;
-
-/// The worked example's shape: three keys, a dotenv and a JSON output.
-inline const char* const k_bots_manifest = R"(version: 1
-portal:
-  url: ${DOCSPACE_URL}
-  token: ${DOCSPACE_TOKEN}
-outputs:
-  - path: ../secrets/bots.env
-    format: dotenv
-  - path: ../secrets/bots.json
-    format: json
-keys:
-  - name: Integration Bot
-    permissions: [files:read, files:write, rooms:read, rooms:write]
-    expiresInDays: 30
-    env: INTEGRATION_BOT_API_KEY
-  - name: Backup Agent
-    permissions: [files:read, rooms:read]
-    expiresInDays: 90
-  - name: Audit Reader
-    permissions: ["*:read"]
-    expiresInDays: never
-)";
 
 /// The worked example's entries, and the dotenv variables holding their secrets, in order.
 inline const std::vector<std::string> k_bot_names = {"Integration Bot", "Backup Agent",
@@ -70,12 +48,36 @@ inline void write_text(const fs::path& path, const std::string& text) {
     out << text;
 }
 
+/// The worked example itself, manifests/bots.yaml (tests/CMakeLists.txt passes its path as
+/// BOTS_MANIFEST): three keys, a dotenv and a JSON output. Tests that need a variation edit
+/// this text, so the example and the tests cannot drift apart.
+inline std::string bots_manifest() {
+    const std::string text = read_text(BOTS_MANIFEST);
+    if (text.empty()) {
+        throw std::runtime_error(std::string("cannot read ") + BOTS_MANIFEST);
+    }
+    return text;
+}
+
+/// The worked example with `outputs` (YAML list items, each line ending in a newline) added
+/// after its own outputs, or in their place when `replace` is true.
+inline std::string bots_manifest_with_outputs(const std::string& outputs, bool replace = false) {
+    const std::string text = bots_manifest();
+    const std::string list = "\noutputs:\n";
+    const auto first = text.find(list);
+    const auto keys = text.find("\nkeys:\n");
+    if (first == std::string::npos || keys == std::string::npos || keys < first) {
+        throw std::runtime_error("manifests/bots.yaml no longer has `outputs:` before `keys:`");
+    }
+    return text.substr(0, replace ? first + list.size() : keys) + outputs + text.substr(keys);
+}
+
 struct Project {
     Emulator& emulator;
     TempDir dir;
     fs::path manifest;
 
-    explicit Project(Emulator& emu, const std::string& manifest_text = k_bots_manifest)
+    explicit Project(Emulator& emu, const std::string& manifest_text = bots_manifest())
         : emulator(emu), manifest(dir.path() / "manifests" / "bots.yaml") {
         write_text(manifest, manifest_text);
     }

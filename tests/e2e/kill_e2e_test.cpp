@@ -31,7 +31,7 @@ int iterations() {
 /// The worked example with replaced keys retired at once, so a converged portal holds exactly
 /// one key per entry.
 std::string series_manifest() {
-    std::string text = k_bots_manifest;
+    std::string text = bots_manifest();
     const auto keys = text.find("keys:\n");
     text.insert(keys, "defaults:\n  rotation:\n    gracePeriod: 0s\n");
     return text;

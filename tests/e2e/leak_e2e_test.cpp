@@ -16,31 +16,13 @@ using namespace e2e;
 
 namespace {
 
-const char* const k_manifest = R"(version: 1
-portal:
-  url: ${DOCSPACE_URL}
-  token: ${DOCSPACE_TOKEN}
-outputs:
-  - path: ../secrets/bots.env
-    format: dotenv
-  - path: ../secrets/bots.json
-    format: json
-  - path: ../secrets/bots.yaml.age
-    format: yaml
-    encrypt:
-      age: [RECIPIENT]
-keys:
-  - name: Integration Bot
-    permissions: [files:read, files:write, rooms:read, rooms:write]
-    expiresInDays: 30
-    env: INTEGRATION_BOT_API_KEY
-  - name: Backup Agent
-    permissions: [files:read, rooms:read]
-    expiresInDays: 90
-  - name: Audit Reader
-    permissions: ["*:read"]
-    expiresInDays: never
-)";
+/// The worked example with an age-encrypted YAML output added to `recipient`.
+std::string leak_manifest(const std::string& recipient) {
+    return bots_manifest_with_outputs("  - path: ../secrets/bots.yaml.age\n"
+                                      "    format: yaml\n"
+                                      "    encrypt:\n"
+                                      "      age: [" + recipient + "]\n");
+}
 
 /// Runs provision at trace level and keeps everything it printed.
 class LeakRecorder {
@@ -120,9 +102,7 @@ TEST_CASE("at trace level no run, fault or file ever shows the token, the age id
     REQUIRE(test_support::run_process({"/usr/bin/age-keygen", "-o", identity_file.string()}).exit_code == 0);
     const auto pub = test_support::run_process({"/usr/bin/age-keygen", "-y", identity_file.string()});
     REQUIRE(pub.exit_code == 0);
-    std::string manifest = k_manifest;
-    manifest.replace(manifest.find("RECIPIENT"), 9, pub.out.substr(0, pub.out.find('\n')));
-    Project project(emu, manifest);
+    Project project(emu, leak_manifest(pub.out.substr(0, pub.out.find('\n'))));
     const std::string identity = read_text(identity_file);
     LeakRecorder rec(emu, project, identity);
 

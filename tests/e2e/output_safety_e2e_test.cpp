@@ -41,7 +41,7 @@ TEST_CASE("the variable of an entry that left the manifest is the tool's own, no
     Project project(emu);
     apply_ok(project);
     // Drop "Audit Reader" from the manifest; its key stays managed (no --prune).
-    std::string text = k_bots_manifest;
+    std::string text = bots_manifest();
     text.erase(text.find("  - name: Audit Reader"));
     write_text(project.manifest, text);
     const auto run = project.command("apply");

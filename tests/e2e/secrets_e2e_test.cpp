@@ -13,27 +13,11 @@ namespace {
 
 /// The worked example with one age-encrypted dotenv output to `recipient`.
 std::string encrypted_manifest(const std::string& recipient) {
-    return std::string(R"(version: 1
-portal:
-  url: ${DOCSPACE_URL}
-  token: ${DOCSPACE_TOKEN}
-outputs:
-  - path: ../secrets/bots.env.age
-    format: dotenv
-    encrypt:
-      age: [)") + recipient + R"(]
-keys:
-  - name: Integration Bot
-    permissions: [files:read, files:write, rooms:read, rooms:write]
-    expiresInDays: 30
-    env: INTEGRATION_BOT_API_KEY
-  - name: Backup Agent
-    permissions: [files:read, rooms:read]
-    expiresInDays: 90
-  - name: Audit Reader
-    permissions: ["*:read"]
-    expiresInDays: never
-)";
+    return bots_manifest_with_outputs("  - path: ../secrets/bots.env.age\n"
+                                      "    format: dotenv\n"
+                                      "    encrypt:\n"
+                                      "      age: [" + recipient + "]\n",
+                                      /*replace=*/true);
 }
 
 /// An age key pair made by age-keygen: the identity file and its recipient.
@@ -261,7 +245,7 @@ TEST_CASE("plaintext outputs that git ignores, or with allowGit, and encrypted o
         CHECK(project.posts() == 3);
     }
     SECTION("allowGit: true on every output") {
-        std::string manifest = k_bots_manifest;
+        std::string manifest = bots_manifest();
         for (const std::string format : {"format: dotenv\n", "format: json\n"}) {
             const auto at = manifest.find(format);
             manifest.insert(at + format.size(), "    allowGit: true\n");
@@ -294,7 +278,7 @@ TEST_CASE("an output owned by another user is refused before any POST", "[e2e][d
         REQUIRE(::chown(project.secrets("bots.env").c_str(), 65534, 65534) == 0);
     } else {
         // Without root, point the output at a file root owns.
-        std::string manifest = k_bots_manifest;
+        std::string manifest = bots_manifest();
         const std::string from = "../secrets/bots.env";
         manifest.replace(manifest.find(from), from.size(), "/etc/hostname");
         write_text(project.manifest, manifest);

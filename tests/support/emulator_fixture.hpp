@@ -1,6 +1,7 @@
 #pragma once
 /// Starts a real docspace-emulator on 127.0.0.1 with an OS-chosen port and test controls on,
-/// and talks to it over HTTP. Used by the emulator contract tests and the end-to-end tests.
+/// and talks to it over HTTP. Used by the emulator contract tests, the end-to-end tests and the
+/// benchmarks (bench/), so it has no Catch2.
 
 #include "process.hpp"
 

@@ -4,7 +4,6 @@
 
 #include "process.hpp"
 
-#include <catch2/catch.hpp>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::atomic<int> g_counter{0};
+std::string (*g_test_name_source)() = nullptr;
 
 /// A fresh path under `kind` in the collection directory.
 fs::path fresh_path(const fs::path& dir, const std::string& kind, const std::string& suffix) {
@@ -35,7 +35,7 @@ void write_file(const fs::path& path, const std::string& text) {
 /// The running test's name, for finding where a leak came from.
 std::string current_test() {
     try {
-        return Catch::getResultCapture().getCurrentTestName();
+        return g_test_name_source != nullptr ? g_test_name_source() : "(no test)";
     } catch (...) {
         return "(no test)";
     }
@@ -46,6 +46,8 @@ bool mentions_provision(const std::string& arg) {
 }
 
 } // namespace
+
+void set_test_name_source(std::string (*source)()) { g_test_name_source = source; }
 
 std::optional<fs::path> directory() {
     const char* dir = std::getenv("PROVISION_E2E_LEAK_DIR");

@@ -19,6 +19,10 @@
 
 namespace test_support::leak {
 
+/// Names the running test in transcripts. The Catch2 main (catch_main.cpp) sets it, so this
+/// file needs no Catch2 and the benchmarks can share it; unset, transcripts say "(no test)".
+void set_test_name_source(std::string (*source)());
+
 /// The collection directory, or nullopt when collection is off.
 std::optional<std::filesystem::path> directory();
 

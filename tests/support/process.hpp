@@ -1,5 +1,6 @@
 #pragma once
-/// Child processes and temporary directories for tests that run the real binaries.
+/// Child processes and temporary directories for tests and benchmarks that run the real
+/// binaries. Part of process_support, which has no Catch2 (tests/support/CMakeLists.txt).
 
 #include <sys/types.h>
 

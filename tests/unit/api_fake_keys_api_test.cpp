@@ -1,4 +1,4 @@
-#include "provision/api/fake_keys_api.hpp"
+#include "fake_keys_api.hpp"
 
 #include <catch2/catch.hpp>
 

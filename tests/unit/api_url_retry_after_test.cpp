@@ -47,6 +47,10 @@ TEST_CASE("Retry-After accepts an IMF-fixdate relative to now, a past date meani
     const auto now = api_test::test_now(); // Wed, 01 Jul 2026 12:00:00 GMT
     CHECK(api::parse_retry_after("Wed, 01 Jul 2026 12:01:30 GMT", now) == std::optional{90s});
     CHECK(api::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now) == std::optional{0s});
+    // The last date an IMF-fixdate can write, far past what nanosecond clocks hold.
+    const auto last = api::parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now);
+    REQUIRE(last.has_value());
+    CHECK(*last > std::chrono::hours{24 * 365 * 7000});
 }
 
 TEST_CASE("Retry-After garbage is ignored", "[api]") {

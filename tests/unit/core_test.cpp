@@ -1,5 +1,6 @@
 #include "provision/core/atomic_file.hpp"
 #include "provision/core/diagnostic.hpp"
+#include "provision/core/hash.hpp"
 #include "provision/core/scopes.hpp"
 #include "provision/core/secret.hpp"
 #include "provision/core/time.hpp"
@@ -32,6 +33,21 @@ TEST_CASE("a secret prints only its redacted form through ostreams, and fmt cann
 TEST_CASE("a secret's fingerprint is the SHA-256 of its value", "[core]") {
     CHECK(Secret{"abc"}.fingerprint() ==
           "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("sha256_hex is the plain SHA-256 the fingerprint is built on", "[core]") {
+    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(Secret{"abc"}.fingerprint() == "sha256:" + sha256_hex("abc"));
+}
+
+TEST_CASE("a secret compares its end to a key postfix without handing the value out", "[core]") {
+    const Secret key{"sk-" + std::string(60, '0') + "9f3a"};
+    CHECK(key.ends_with("9f3a"));
+    CHECK(key.ends_with(key.reveal()));
+    CHECK_FALSE(key.ends_with("9f3b"));
+    CHECK_FALSE(key.ends_with(""));  // an unknown postfix matches nothing
+    CHECK_FALSE(Secret{"ab"}.ends_with("xab"));
 }
 
 TEST_CASE("moving a secret leaves the source empty", "[core]") {

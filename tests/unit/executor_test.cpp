@@ -3,7 +3,7 @@
 // that cannot be written is revoked.
 
 #include "apply_test_support.hpp"
-#include "provision/api/fake_keys_api.hpp"
+#include "fake_keys_api.hpp"
 #include "provision/apply/executor.hpp"
 #include "provision/apply/recovery.hpp"
 #include "provision/core/atomic_file.hpp"

@@ -111,7 +111,7 @@ TEST_CASE("omitted fields take their documented defaults", "[manifest]") {
     CHECK(m.state_path == fs::path("/srv/infra/manifests/bots.state.json"));
     CHECK_FALSE(m.prune);
     CHECK(m.portal.url == "https://portal.example.com");
-    CHECK(m.portal.token == "session-token-for-tests");
+    CHECK(m.portal.token.reveal() == "session-token-for-tests");
     CHECK(m.portal.token_file.empty());
     CHECK(m.outputs[0].keys.empty());
     CHECK_FALSE(m.outputs[0].allow_git);

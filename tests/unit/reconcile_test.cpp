@@ -3,7 +3,7 @@
 // for a late commit until k_settle_window has passed.
 
 #include "apply_test_support.hpp"
-#include "provision/api/fake_keys_api.hpp"
+#include "fake_keys_api.hpp"
 #include "provision/apply/journal.hpp"
 #include "provision/apply/reconcile.hpp"
 

@@ -1,6 +1,7 @@
 #pragma once
 /// KeysApi: the one seam between provision and a DocSpace portal's keys endpoints. The real
-/// implementation speaks HTTP (make_http_keys_api); tests use FakeKeysApi (in memory).
+/// implementation speaks HTTP (make_http_keys_api); unit tests use FakeKeysApi (in memory, in
+/// tests/support).
 
 #include "provision/api/types.hpp"
 #include "provision/core/result.hpp"

@@ -17,7 +17,4 @@ bool abort_requested() noexcept;
 /// The first signal received (SIGINT or SIGTERM), 0 if none.
 int interrupt_signal() noexcept;
 
-/// For tests: forget any received signal.
-void reset_interrupts() noexcept;
-
 }  // namespace provision::core

@@ -33,6 +33,10 @@ public:
     /// an output holds this key's secret without storing the secret.
     std::string fingerprint() const;
 
+    /// True when the value ends with a non-empty `suffix` (a key's postfix, as the portal lists
+    /// it), without handing the value out.
+    bool ends_with(std::string_view suffix) const noexcept;
+
     bool operator==(const Secret& other) const noexcept { return m_value == other.m_value; }
 
 private:

@@ -4,6 +4,7 @@
 
 #include "provision/core/diagnostic.hpp"
 #include "provision/core/scopes.hpp"
+#include "provision/core/secret.hpp"
 #include "provision/manifest/policy.hpp"
 
 #include <chrono>
@@ -68,7 +69,7 @@ struct OutputSpec {
 
 struct PortalSpec {
     std::string url;                     ///< https://..., or http:// to a loopback address
-    std::string token;                   ///< after ${VAR} interpolation; may be empty
+    core::Secret token;                  ///< after ${VAR} interpolation; may be empty
     std::filesystem::path token_file;    ///< alternative to token
 };
 

@@ -3,7 +3,7 @@
 // (expired keys refusing PUT, 500 for unknown ids, names that repeat), and its errors carry
 // the same codes and http_status values as HttpKeysApi's, so callers cannot tell them apart.
 
-#include "provision/api/fake_keys_api.hpp"
+#include "fake_keys_api.hpp"
 
 #include <fmt/format.h>
 
@@ -51,21 +51,7 @@ core::Result<std::vector<ApiKey>> FakeKeysApi::list() {
     if (auto injected = take_injection("list")) {
         return injected->error;
     }
-    std::vector<const Stored*> visible;
-    for (const auto& [id, stored] : m_keys) {
-        if (m_user.is_admin || stored.key.created_by_id == m_user.id) {
-            visible.push_back(&stored);
-        }
-    }
-    std::sort(visible.begin(), visible.end(), [](const Stored* a, const Stored* b) {
-        return a->key.create_on != b->key.create_on ? a->key.create_on > b->key.create_on
-                                                    : a->sequence > b->sequence;
-    });
-    std::vector<ApiKey> out;
-    for (const Stored* stored : visible) {
-        out.push_back(stored->key);
-    }
-    return out;
+    return newest_first(/*visible_only=*/true);
 }
 
 FakeKeysApi::InFlight::InFlight(FakeKeysApi& api) : m_api(api) {
@@ -230,11 +216,6 @@ core::Result<User> FakeKeysApi::current_user() {
     return m_user;
 }
 
-void FakeKeysApi::set_now(core::Timestamp now) {
-    const std::lock_guard lock(m_mutex);
-    m_now = now;
-}
-
 void FakeKeysApi::advance(std::chrono::seconds by) {
     const std::lock_guard lock(m_mutex);
     m_now += by;
@@ -264,23 +245,24 @@ void FakeKeysApi::put_key(const ApiKey& key, std::optional<core::Secret> secret)
     stored.sequence = ++m_sequence;
 }
 
-bool FakeKeysApi::erase_key(const std::string& id) {
-    const std::lock_guard lock(m_mutex);
-    return m_keys.erase(id) > 0;
-}
-
 std::vector<ApiKey> FakeKeysApi::keys() const {
     const std::lock_guard lock(m_mutex);
-    std::vector<const Stored*> all;
+    return newest_first(/*visible_only=*/false);
+}
+
+std::vector<ApiKey> FakeKeysApi::newest_first(bool visible_only) const {
+    std::vector<const Stored*> chosen;
     for (const auto& [id, stored] : m_keys) {
-        all.push_back(&stored);
+        if (!visible_only || m_user.is_admin || stored.key.created_by_id == m_user.id) {
+            chosen.push_back(&stored);
+        }
     }
-    std::sort(all.begin(), all.end(), [](const Stored* a, const Stored* b) {
+    std::sort(chosen.begin(), chosen.end(), [](const Stored* a, const Stored* b) {
         return a->key.create_on != b->key.create_on ? a->key.create_on > b->key.create_on
                                                     : a->sequence > b->sequence;
     });
     std::vector<ApiKey> out;
-    for (const Stored* stored : all) {
+    for (const Stored* stored : chosen) {
         out.push_back(stored->key);
     }
     return out;

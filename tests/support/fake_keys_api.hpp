@@ -4,7 +4,8 @@
 /// key, PUT on an expired key or someone else's key => false, unknown id => Error http_status
 /// 500, ["*"] => unrestricted, secrets "sk-" + 64 hex shown only by create. It records every
 /// call and lets a test inject the next result of a call as an Error, before or after the
-/// operation takes effect (to emulate an unknown outcome). Thread-safe.
+/// operation takes effect (to emulate an unknown outcome). Thread-safe. Test code only: it
+/// lives in tests/support (library fake_keys_api), not in the product's provision_api.
 
 #include "provision/api/keys_api.hpp"
 
@@ -51,7 +52,6 @@ public:
     core::Result<User> current_user() override;
 
     // Clock and identity.
-    void set_now(core::Timestamp now);
     void advance(std::chrono::seconds by);
     core::Timestamp now() const;
     /// The user behind the credential; is_admin decides list visibility and PUT/DELETE rights.
@@ -63,8 +63,6 @@ public:
                     std::optional<int> expires_in_days = std::nullopt);
     /// Inserts or replaces a key as given (id, creator, dates...), with an optional secret.
     void put_key(const ApiKey& key, std::optional<core::Secret> secret = std::nullopt);
-    /// Deletes a key directly; false when the id is unknown.
-    bool erase_key(const std::string& id);
     /// Every stored key, newest first; nullopt / empty when unknown.
     std::vector<ApiKey> keys() const;
     std::optional<ApiKey> key(const std::string& id) const;
@@ -96,6 +94,9 @@ private:
         Inject when = Inject::instead;
     };
 
+    /// Stored keys, newest first (createOn, then creation order); with `visible_only`, just
+    /// those the current user may list. Called with m_mutex held.
+    std::vector<ApiKey> newest_first(bool visible_only) const;
     std::optional<Injection> take_injection(const std::string& method);
     void record(std::string method, std::string target);
     core::Error unknown_id(const std::string& what, const std::string& id) const;
