@@ -2,7 +2,9 @@
 // its effect durable:
 //   create/replace: POST, then every output and the state are written (executor_create.cpp);
 //   update/reactivate: PUT, then the state;
-//   retire/remove: DELETE (or PUT isActive=false), then the state and outputs.
+//   retire/remove: DELETE (or PUT isActive=false), then the state and outputs;
+//   adopt/import: the state records the named key (import: with its fingerprint when the run
+//   holds its proven secret, then the outputs).
 // This file schedules the actions (lanes on worker threads, see executor_impl.hpp), keeps the
 // report and carries out everything but creates.
 

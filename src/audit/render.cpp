@@ -5,6 +5,8 @@
 
 #include "provision/audit/render.hpp"
 
+#include "provision/core/table.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -15,29 +17,6 @@ namespace {
 
 using std::chrono::duration_cast;
 using std::chrono::seconds;
-
-std::size_t code_points(std::string_view text) {
-    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-        return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
-    }));
-}
-
-/// `text` cut to at most `width` code points, ending in "..." when cut.
-std::string fit(std::string_view text, std::size_t width) {
-    if (code_points(text) <= width) {
-        return std::string(text);
-    }
-    std::string out;
-    std::size_t count = 0;
-    for (char c : text) {
-        const bool starts = (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
-        if (starts && ++count > width - 3) {
-            break;
-        }
-        out += c;
-    }
-    return out + "...";
-}
 
 /// Control characters would break the table's lines.
 std::string printable(std::string_view text) {
@@ -86,13 +65,8 @@ std::string key_label(const api::ApiKey& key) {
     return printable(key.name) + " sk-***" + key.postfix;
 }
 
-struct Column {
-    const char* title;
-    std::size_t cap;
-};
-
-const std::vector<Column>& columns() {
-    static const std::vector<Column> k_columns = {
+const std::vector<core::TableColumn>& columns() {
+    static const std::vector<core::TableColumn> k_columns = {
         {"NAME", 24}, {"KEY", 10},     {"MANAGED BY", 28}, {"CREATOR", 16}, {"SCOPES", 24},
         {"AGE", 5},   {"EXPIRES", 9},  {"USED", 9},        {"ACTIVE", 6}};
     return k_columns;
@@ -113,36 +87,7 @@ std::vector<std::string> row_of(const AuditedKey& audited, const RenderContext& 
 }
 
 std::string render_table(const std::vector<std::vector<std::string>>& rows) {
-    const auto& cols = columns();
-    std::vector<std::size_t> widths;
-    for (const auto& col : cols) {
-        widths.push_back(code_points(col.title));
-    }
-    for (const auto& row : rows) {
-        for (std::size_t i = 0; i < cols.size(); ++i) {
-            widths[i] = std::max(widths[i], std::min(code_points(row[i]), cols[i].cap));
-        }
-    }
-    auto line = [&](const std::vector<std::string>& cells) {
-        std::string out;
-        for (std::size_t i = 0; i < cells.size(); ++i) {
-            const std::string cell = fit(cells[i], widths[i]);
-            out += cell;
-            if (i + 1 < cells.size()) {
-                out += std::string(widths[i] - code_points(cell) + 2, ' ');
-            }
-        }
-        return out + "\n";
-    };
-    std::vector<std::string> titles;
-    for (const auto& col : cols) {
-        titles.emplace_back(col.title);
-    }
-    std::string out = line(titles);
-    for (const auto& row : rows) {
-        out += line(row);
-    }
-    return out;
+    return core::render_table(columns(), rows);
 }
 
 nlohmann::json time_or_null(const std::optional<core::Timestamp>& at) {

@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
+#include "provision/core/table.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -156,16 +157,17 @@ nlohmann::json pending_json(const std::vector<plan::PendingCreate>& pending) {
 
 void print_text(const Session& session, const std::vector<Row>& rows, core::Timestamp now,
                 std::size_t unmanaged) {
-    std::cout << fmt::format("{:<30} {:<36} {:<10} {:<16} {:<32} {:<15} {}\n", "ENTRY", "ID",
-                             "KEY", "EXPIRES IN", "SCOPES", "LAST USED", "STATE");
+    static const std::vector<core::TableColumn> k_columns = {
+        {"ENTRY", 30}, {"ID", 36},        {"KEY", 10},  {"EXPIRES IN", 18},
+        {"SCOPES", 64}, {"LAST USED", 15}, {"STATE", 40}};
+    std::vector<std::vector<std::string>> cells;
     for (const auto& row : rows) {
-        std::cout << fmt::format("{:<30} {:<36} {:<10} {:<16} {:<32} {:<15} {}\n", row.entry,
-                                 row.id.empty() ? "-" : row.id,
-                                 row.postfix.empty() ? "-" : "sk-***" + row.postfix,
-                                 row.id.empty() ? "-" : expires_text(row.expires_at, now),
-                                 row.scopes, last_used_text(row, now),
-                                 row.state + (row.expiring ? " (expiring)" : ""));
+        cells.push_back({row.entry, row.id.empty() ? "-" : row.id,
+                         row.postfix.empty() ? "-" : "sk-***" + row.postfix,
+                         row.id.empty() ? "-" : expires_text(row.expires_at, now), row.scopes,
+                         last_used_text(row, now), row.state + (row.expiring ? " (expiring)" : "")});
     }
+    std::cout << core::render_table(k_columns, cells);
     const auto& retiring = session.world.state.retiring;
     if (!retiring.empty()) {
         std::cout << "\nRetiring after rotation:\n";

@@ -17,7 +17,9 @@
 //   name or scopes edited      -> update (PUT)
 // Replacements of `protect: true` entries are blocked unless overridden. Then records whose
 // entries left the manifest (remove with prune, else kept and shown), then retiring keys.
-// Keys that the state does not know are never acted upon.
+// Keys that the state does not know are never acted upon. A replace carries how its old key
+// retires (policy and grace period), so the executor never reads the manifest for it. The
+// plans of `destroy` and `import` are made in explicit.cpp.
 
 #include "provision/plan/plan.hpp"
 

@@ -3,6 +3,7 @@
 #include "provision/core/hash.hpp"
 #include "provision/core/scopes.hpp"
 #include "provision/core/secret.hpp"
+#include "provision/core/table.hpp"
 #include "provision/core/time.hpp"
 
 #include <catch2/catch.hpp>
@@ -155,4 +156,24 @@ TEST_CASE("atomic writes create 0600 files whatever the umask and refuse symlink
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().message.find("symbolic link") != std::string::npos);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a text table sizes each column to its widest cell, up to its cap", "[core][table]") {
+    const std::vector<TableColumn> columns = {{"NAME", 8}, {"KEY", 10}, {"STATE", 6}};
+    const std::string table = render_table(
+        columns, {{"Bot", "sk-***9f3a", "active"}, {"A very long name", "sk-***0000", "expired"}});
+    CHECK(table == "NAME      KEY         STATE\n"
+                   "Bot       sk-***9f3a  active\n"
+                   "A ver...  sk-***0000  exp...\n");
+}
+
+TEST_CASE("a text table counts code points, so names in other scripts keep the columns", "[core][table]") {
+    const std::vector<TableColumn> columns = {{"NAME", 20}, {"KEY", 10}};
+    const std::string table =
+        render_table(columns, {{"Größe", "sk-***1111"}, {"Bot", "sk-***2222"}});
+    CHECK(table == "NAME   KEY\n"
+                   "Größe  sk-***1111\n"
+                   "Bot    sk-***2222\n");
+    CHECK(code_points("Größe") == 5);
+    CHECK(fit("Größenordnung", 6) == "Grö...");
 }

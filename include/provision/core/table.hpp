@@ -1,0 +1,28 @@
+#pragma once
+/// Text tables for people (status, audit): each column as wide as its widest cell, counted in
+/// code points, up to the column's cap; a longer cell is cut and ends in "...". Columns are
+/// two spaces apart and the last one is not padded.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace provision::core {
+
+struct TableColumn {
+    std::string_view title;
+    std::size_t cap;  ///< the widest the column may grow (at least 4)
+};
+
+/// The title line, then one line per row (each row has one cell per column).
+std::string render_table(const std::vector<TableColumn>& columns,
+                         const std::vector<std::vector<std::string>>& rows);
+
+/// How many code points `text` holds (UTF-8; a malformed byte counts as one).
+std::size_t code_points(std::string_view text);
+
+/// `text` cut to at most `width` code points, ending in "..." when cut.
+std::string fit(std::string_view text, std::size_t width);
+
+}  // namespace provision::core

@@ -1,0 +1,69 @@
+// Text tables (table.hpp), with fmt's dynamic widths for the padding.
+
+#include "provision/core/table.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace provision::core {
+
+std::size_t code_points(std::string_view text) {
+    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
+    }));
+}
+
+std::string fit(std::string_view text, std::size_t width) {
+    if (code_points(text) <= width) {
+        return std::string(text);
+    }
+    std::string out;
+    std::size_t count = 0;
+    for (char c : text) {
+        const bool starts = (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
+        if (starts && ++count > width - 3) {
+            break;
+        }
+        out += c;
+    }
+    return out + "...";
+}
+
+std::string render_table(const std::vector<TableColumn>& columns,
+                         const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> widths;
+    for (const auto& column : columns) {
+        widths.push_back(code_points(column.title));
+    }
+    for (const auto& row : rows) {
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+            widths[i] = std::max(widths[i], std::min(code_points(row[i]), columns[i].cap));
+        }
+    }
+    const auto line = [&](const auto& cells) {
+        std::string out;
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+            const std::string cell = fit(cells[i], widths[i]);
+            if (i + 1 == columns.size()) {
+                out += cell;
+            } else {
+                // fmt pads to the display width it computes for UTF-8 (the code points, but
+                // two for a wide character), so names in other scripts keep the columns.
+                out += fmt::format("{:<{}}  ", cell, widths[i]);
+            }
+        }
+        return out + "\n";
+    };
+    std::vector<std::string> titles;
+    for (const auto& column : columns) {
+        titles.emplace_back(column.title);
+    }
+    std::string out = line(titles);
+    for (const auto& row : rows) {
+        out += line(row);
+    }
+    return out;
+}
+
+}  // namespace provision::core
