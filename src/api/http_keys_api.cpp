@@ -211,6 +211,20 @@ public:
         return prefixed(detail::parse_user(*response), what);
     }
 
+    core::Result<PortalIdentity> portal() override {
+        const std::string what = "reading the portal's identity";
+        auto response = execute(make_call("GET", "/api/2.0/portal", what));
+        if (!response) {
+            const auto& e = response.error();
+            if (e.code == core::Errc::unauthorized || e.code == core::Errc::forbidden ||
+                (e.code == core::Errc::http_status && e.http_status == 404)) {
+                return PortalIdentity{};
+            }
+            return e;
+        }
+        return prefixed(detail::parse_portal(*response), what);
+    }
+
 private:
     Call make_call(std::string method, const std::string& path, std::string what) const {
         Call call;

@@ -51,6 +51,7 @@ std::optional<UrlParts> split_url(std::string_view text) {
         parts.host = parts.host.substr(1, parts.host.size() - 2);
     }
     parts.port = part(url, CURLUPART_PORT).value_or("");
+    parts.path = part(url, CURLUPART_PATH).value_or("/");
     parts.has_user_info = part(url, CURLUPART_USER) || part(url, CURLUPART_PASSWORD) ||
                           part(url, CURLUPART_OPTIONS);
     parts.has_query_or_fragment = part(url, CURLUPART_QUERY) || part(url, CURLUPART_FRAGMENT);
@@ -78,6 +79,22 @@ bool is_loopback_host(std::string_view host) noexcept {
 }
 
 } // namespace detail
+
+std::string normalize_portal_url(std::string_view url) {
+    const auto parts = detail::split_url(url);
+    if (!parts) {
+        return std::string(url);
+    }
+    const bool default_port = parts->port.empty() || (parts->scheme == "https" && parts->port == "443") ||
+                              (parts->scheme == "http" && parts->port == "80");
+    std::string path = parts->path;
+    while (!path.empty() && path.back() == '/') {
+        path.pop_back();
+    }
+    return parts->scheme + "://" +
+           (parts->host.find(':') != std::string::npos ? "[" + parts->host + "]" : parts->host) +
+           (default_port ? "" : ":" + parts->port) + path;
+}
 
 core::Status check_portal_url(std::string_view url) {
     const auto parts = detail::split_url(url);

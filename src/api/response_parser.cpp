@@ -310,6 +310,26 @@ core::Result<User> parse_user(const json& response) {
     return user;
 }
 
+core::Result<PortalIdentity> parse_portal(const json& response) {
+    const json* tenant = member(response, "tenantId");
+    if (tenant == nullptr || !tenant->is_number_integer()) {
+        return protocol("the portal's answer has no integer 'tenantId'");
+    }
+    PortalIdentity identity;
+    identity.tenant_id = tenant->get<long long>();
+    if (const json* alias = member(response, "tenantAlias"); alias != nullptr && alias->is_string()) {
+        identity.alias = alias->get<std::string>();
+    }
+    if (const json* owner = member(response, "ownerId"); owner != nullptr && owner->is_string()) {
+        identity.owner_id = owner->get<std::string>();
+    }
+    // A creation time that cannot be read counts as not given: it only confirms an identity.
+    if (auto created = optional_date(response, "creationDateTime"); created.ok()) {
+        identity.created = *created;
+    }
+    return identity;
+}
+
 std::string describe_error_body(std::string_view body) {
     const std::string_view trimmed = trim(body);
     if (trimmed.empty()) {

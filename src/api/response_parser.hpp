@@ -32,6 +32,10 @@ core::Result<std::vector<std::string>> parse_string_list(const nlohmann::json& r
 
 core::Result<User> parse_user(const nlohmann::json& response);
 
+/// The answer of GET /api/2.0/portal (`tenantId` required; alias, owner and creation time when
+/// present).
+core::Result<PortalIdentity> parse_portal(const nlohmann::json& response);
+
 /// The server's own words about a failure: error.message of an ErrorApiResponse, the
 /// `errors` of a ValidationProblemDetails ("Name: ..."), or a short, sanitised excerpt of
 /// any other body (HTML reduced to its title). Empty for an empty body.

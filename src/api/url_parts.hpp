@@ -13,6 +13,7 @@ struct UrlParts {
     std::string scheme; ///< lower-cased
     std::string host;   ///< lower-cased, as libcurl normalises it; IPv6 literals without brackets
     std::string port;   ///< decimal, 1-65535; empty when absent
+    std::string path;   ///< as libcurl normalises it ("/" when absent)
     bool has_user_info = false;
     bool has_query_or_fragment = false;
 };

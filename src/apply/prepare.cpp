@@ -6,11 +6,14 @@
 #include "provision/apply/prepare.hpp"
 
 #include "provision/apply/leftovers.hpp"
+#include "provision/apply/portal_binding.hpp"
 #include "provision/apply/reconcile.hpp"
 #include "provision/apply/sealed_outputs.hpp"
 #include "provision/core/atomic_file.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace provision::apply {
 
@@ -60,11 +63,98 @@ void warn_superseded(const World& world) {
     }
 }
 
+/// The state must belong to the portal the manifest reaches (portal_binding.hpp), checked
+/// before anything is written; the next write then records the portal as it is now.
+core::Status bind_portal(const manifest::Manifest& manifest, const PrepareOptions& options,
+                         World& world) {
+    auto binding = check_portal_binding(world.state, manifest.portal.url, world.portal,
+                                        options.rebind_portal);
+    if (!binding.ok()) {
+        return binding.error();
+    }
+    if (!binding->warning.empty()) {
+        spdlog::warn("{}", binding->warning);
+    }
+    world.state.portal_url = manifest.portal.url;
+    if (world.portal.known()) {
+        auto record = portal_record(world.portal);
+        if (const auto& old = world.state.portal; old && old->tenant_id == record.tenant_id) {
+            // A caller without the portal-settings right sees the tenant id only.
+            record.alias = record.alias.empty() ? old->alias : record.alias;
+            record.owner_id = record.owner_id.empty() ? old->owner_id : record.owner_id;
+            record.created = record.created ? record.created : old->created;
+        }
+        world.state.portal = std::move(record);
+    }
+    return core::ok_status();
+}
+
+/// Levenshtein distance, for "did you mean".
+std::size_t distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+/// "; did you mean 'X'?" for the closest of `names` (at most a third of the name apart).
+std::string suggestion(const std::string& name, const std::vector<std::string>& names) {
+    const std::string* best = nullptr;
+    std::size_t best_distance = name.size() / 3 + 1;
+    for (const auto& candidate : names) {
+        if (const std::size_t d = distance(name, candidate); d < best_distance) {
+            best = &candidate;
+            best_distance = d;
+        }
+    }
+    return best != nullptr ? "; did you mean '" + *best + "'?" : "";
+}
+
+std::vector<std::string> entry_names(const manifest::Manifest& manifest) {
+    std::vector<std::string> entries;
+    for (const auto& spec : manifest.keys) {
+        entries.push_back(spec.name);
+    }
+    return entries;
+}
+
+/// rotate --key must name manifest entries: checked before anything is read.
 core::Status check_rotations(const manifest::Manifest& manifest, const plan::PlanOptions& options) {
     std::vector<std::string> messages;
     for (const auto& name : options.force_rotate) {
         if (manifest.find_key(name) == nullptr) {
-            messages.push_back("--key '" + name + "' is not an entry of " + manifest.file.string());
+            messages.push_back("--key '" + name + "' is not an entry of " +
+                               manifest.file.string() + suggestion(name, entry_names(manifest)));
+        }
+    }
+    return messages.empty() ? core::ok_status() : core::Status(refusal(messages));
+}
+
+/// --target must name an entry of the manifest or of the state (an entry that left the
+/// manifest can be pruned on its own).
+core::Status check_targets(const manifest::Manifest& manifest, const state::State& state,
+                           const plan::PlanOptions& options) {
+    std::vector<std::string> entries = entry_names(manifest);
+    std::vector<std::string> messages;
+    for (const auto& record : state.keys) {
+        entries.push_back(record.entry);
+    }
+    for (const auto& name : options.targets) {
+        if (options.force_rotate.count(name) == 0 &&
+            std::find(entries.begin(), entries.end(), name) == entries.end()) {
+            messages.push_back("--target '" + name + "' is not an entry of " +
+                               manifest.file.string() + " or of its state" +
+                               suggestion(name, entries));
         }
     }
     return messages.empty() ? core::ok_status() : core::Status(refusal(messages));
@@ -164,6 +254,12 @@ core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi&
         return world.error();
     }
     prepared.world = std::move(world.value());
+    if (auto named = check_targets(manifest, prepared.world.state, options.plan); !named.ok()) {
+        return named.error();
+    }
+    if (auto bound = bind_portal(manifest, options, prepared.world); !bound.ok()) {
+        return bound.error();
+    }
     if (auto settled = settle(manifest, api, prepared, clock()); !settled.ok()) {
         return settled.error();
     }

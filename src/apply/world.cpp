@@ -179,6 +179,11 @@ core::Result<World> observe(const manifest::Manifest& manifest, api::KeysApi& ap
         return user.error();
     }
     world->user = std::move(user.value());
+    auto portal = api.portal();
+    if (!portal.ok()) {
+        return portal.error();
+    }
+    world->portal = std::move(portal.value());
     auto keys = api.list();
     if (!keys.ok()) {
         return keys.error();

@@ -104,6 +104,16 @@ void add_network_options(CLI::App& command, GlobalOptions& options) {
     command.add_option("--ca-bundle", options.ca_bundle, "PEM file of CA certificates to trust");
 }
 
+void add_state_options(CLI::App& command, GlobalOptions& options) {
+    command.add_option("--state", options.state,
+                       "the state file to use instead of the manifest's (also PROVISION_STATE), "
+                       "e.g. one per portal")
+        ->envname("PROVISION_STATE");
+    command.add_flag("--rebind-portal", options.rebind_portal,
+                     "the manifest's portal is the state's under a new address: accept it even "
+                     "when its identity cannot confirm it");
+}
+
 void add_execution_options(CLI::App& command, GlobalOptions& options) {
     command.add_option("--concurrency", options.concurrency,
                        "how many creates, updates and deletes run at once (1 = one by one)")

@@ -29,11 +29,15 @@ struct GlobalOptions {
     std::string ca_bundle;
     double lock_timeout = 0;      ///< seconds to wait for another run's lock
     std::string output = "text";  ///< text | json
+    std::string state;            ///< --state / PROVISION_STATE: overrides the manifest's state path
+    bool rebind_portal = false;   ///< --rebind-portal
 };
 
 /// Adds the options above to `app` (inherited by subcommands).
 void add_global_options(CLI::App& app, GlobalOptions& options);
 void add_network_options(CLI::App& command, GlobalOptions& options);
+/// --state and --rebind-portal, for the commands that use the manifest's state.
+void add_state_options(CLI::App& command, GlobalOptions& options);
 /// --concurrency, for the commands that change the portal.
 void add_execution_options(CLI::App& command, GlobalOptions& options);
 

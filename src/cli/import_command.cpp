@@ -101,6 +101,7 @@ void add_import_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                     "seconds to wait for another run's lock (default: fail at once)");
     cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
     add_network_options(*cmd, global);
+    add_state_options(*cmd, global);
     cmd->footer("Examples:\n"
                 "  provision import manifests/bots.yaml 'Integration Bot' --id 3f2a...\n"
                 "  printf %s \"$KEY\" | provision import manifests/bots.yaml 'Integration Bot' "

@@ -18,6 +18,7 @@ struct PlanCommandOptions {
     bool allow_duplicate = false;
     bool override_protect = false;
     bool adopt = false;
+    bool destroy = false;
     std::string out;
     std::vector<std::string> targets;
 };
@@ -36,11 +37,14 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                   "plan to replace or delete entries marked protect: true");
     cmd->add_flag("--adopt", options->adopt,
                   "plan to bind the one untracked key of an entry's name when the state lacks it");
+    cmd->add_flag("--destroy", options->destroy,
+                  "preview `provision destroy`: the deletion of every managed key");
     cmd->add_option("--out", options->out,
                     "save the plan (no secrets) for `provision apply FILE`");
     cmd->add_option("--target", options->targets, "limit the plan to this entry (repeatable)");
     cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
     add_network_options(*cmd, global);
+    add_state_options(*cmd, global);
     cmd->footer("Examples:\n"
                 "  DOCSPACE_TOKEN=... provision plan manifests/bots.yaml\n"
                 "  provision plan manifests/bots.yaml --detailed-exitcode --output json");
@@ -50,12 +54,19 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
         prepare_options.plan.allow_duplicate = options->allow_duplicate;
         prepare_options.plan.override_protect = options->override_protect;
         prepare_options.plan.adopt = options->adopt;
+        prepare_options.plan.destroy = options->destroy;
         prepare_options.plan.targets = {options->targets.begin(), options->targets.end()};
         // With --detailed-exitcode every failure exits 1, as Terraform's does, so that 2
         // always means "changes pending".
         const auto failed = [&](int code) {
             return options->detailed_exitcode ? static_cast<int>(k_exit_error) : code;
         };
+        if (options->destroy && !options->out.empty()) {
+            exit_code = failed(report_error(core::Errc::invalid_input,
+                                            "a destroy plan cannot be saved: review it with "
+                                            "`plan --destroy`, then run `provision destroy`"));
+            return;
+        }
         auto opened = open_session(options->manifest, global, prepare_options);
         if (auto* code = std::get_if<int>(&opened)) {
             exit_code = failed(*code);

@@ -31,6 +31,7 @@ void add_rotate_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                     "seconds to wait for another run's lock (default: fail at once)");
     cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
     add_network_options(*cmd, global);
+    add_state_options(*cmd, global);
     add_execution_options(*cmd, global);
     cmd->footer("Examples:\n"
                 "  DOCSPACE_TOKEN=... provision rotate manifests/bots.yaml\n"

@@ -19,6 +19,10 @@ std::variant<Session, int> open_session(const std::string& file, const GlobalOpt
 
 std::variant<Session, int> open_session(manifest::Manifest manifest, const GlobalOptions& global,
                                         apply::PrepareOptions options) {
+    if (!global.state.empty()) {
+        manifest.state_path = std::filesystem::absolute(global.state).lexically_normal();
+    }
+    options.rebind_portal = options.rebind_portal || global.rebind_portal;
     auto client = make_api(manifest, global);
     if (!client.ok()) {
         return report_error(client.error());

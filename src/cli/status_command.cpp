@@ -232,6 +232,7 @@ void add_status_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                     "exit 9 when a managed key expires within this duration (e.g. 14d)");
     cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
     add_network_options(*cmd, global);
+    add_state_options(*cmd, global);
     cmd->footer("Examples:\n"
                 "  DOCSPACE_TOKEN=... provision status manifests/bots.yaml\n"
                 "  provision status manifests/bots.yaml --expiring-within 14d --output json");

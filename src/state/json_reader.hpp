@@ -57,6 +57,26 @@ public:
         return &*it;
     }
 
+    /// A field that may be absent (null when it is).
+    const Json* optional_field(const char* name) {
+        if (m_error || m_object.find(name) == m_object.end()) {
+            return nullptr;
+        }
+        return field(name);
+    }
+
+    std::optional<long long> optional_integer(const char* name) {
+        const Json* value = field(name);
+        if (value == nullptr || value->is_null()) {
+            return std::nullopt;
+        }
+        if (!value->is_number_integer()) {
+            fail("must be a whole number or null", name);
+            return std::nullopt;
+        }
+        return value->get<long long>();
+    }
+
     std::string string(const char* name) {
         const Json* value = field(name);
         if (value == nullptr) {

@@ -117,6 +117,22 @@ core::Result<RetiringKey> parse_retiring(const Json& json, std::size_t index, co
     return key;
 }
 
+core::Result<PortalRecord> parse_portal(const Json& json, const Source& source) {
+    if (!json.is_object()) {
+        return source.corrupt({"tenant"}, "tenant must be an object");
+    }
+    ObjectReader r(json, "tenant", {"tenant"}, source.file, source.positions);
+    PortalRecord portal;
+    portal.tenant_id = r.optional_integer("id");
+    portal.alias = r.string("alias");
+    portal.owner_id = r.string("owner");
+    portal.created = r.timestamp("created", true);
+    if (auto error = r.finish()) {
+        return *error;
+    }
+    return portal;
+}
+
 /// The order of retiring records in the file. Times compare at the precision the file keeps
 /// (whole seconds), so a state lists its records in the same order before and after it is
 /// saved and loaded again.
@@ -203,11 +219,19 @@ core::Result<State> parse_state(std::string_view text, const std::string& file_n
     ObjectReader r(doc, "", {}, file_name, positions);
     r.field("version");
     state.portal_url = r.string("portal");
+    const Json* tenant = r.optional_field("tenant");
     state.owner_id = r.string("owner");
     const Json* keys = r.field("keys");
     const Json* retiring = r.field("retiring");
     if (auto error = r.finish()) {
         return *error;
+    }
+    if (tenant != nullptr) {
+        auto portal = parse_portal(*tenant, source);
+        if (!portal) {
+            return portal.error();
+        }
+        state.portal = std::move(*portal);
     }
     if (!keys->is_array()) {
         return source.corrupt({"keys"}, "\"keys\" must be a list");
@@ -262,6 +286,14 @@ std::string serialize_state(const State& state) {
     Json doc;
     doc["version"] = k_state_version;
     doc["portal"] = state.portal_url;
+    if (state.portal) {
+        require_no_secret(state.portal->alias, "tenant.alias");
+        require_no_secret(state.portal->owner_id, "tenant.owner");
+        doc["tenant"] = {{"id", optional_to_json(state.portal->tenant_id)},
+                         {"alias", state.portal->alias},
+                         {"owner", state.portal->owner_id},
+                         {"created", timestamp_to_json(state.portal->created)}};
+    }
     doc["owner"] = state.owner_id;
     doc["keys"] = Json::array();
     for (std::size_t i = 0; i < keys.size(); ++i) {

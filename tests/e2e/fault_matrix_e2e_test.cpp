@@ -25,14 +25,16 @@ using namespace e2e::faults;
 namespace {
 
 const std::string k_self = "GET /api/2.0/people/@self";
+const std::string k_portal = "GET /api/2.0/portal";
 const std::string k_list = "GET " + k_keys;
 const std::string k_post = "POST " + k_keys;
 const std::string k_delete = "DELETE " + k_keys + "/{id}";
 const std::vector<int> k_concurrencies = {1, 4};
 
-/// The two reads every apply starts with, then `rest`.
+/// The three reads every apply starts with (the caller, the portal's identity, the keys), then
+/// `rest`.
 std::vector<std::string> observe_then(std::vector<std::string> rest) {
-    rest.insert(rest.begin(), {k_self, k_list});
+    rest.insert(rest.begin(), {k_self, k_portal, k_list});
     return rest;
 }
 
@@ -209,8 +211,8 @@ TEST_CASE("fault matrix 4: a 503 on the key list is retried and the apply succee
                            {"status", 503}, {"body", "{\"error\":\"busy\"}"}});
         const Run run = apply(project, concurrency);
         check_requests(run.log, concurrency, observe_then({k_list, k_post, k_post, k_post}));
-        CHECK(fired_on(run.log, rule).at("seq") == run.log.at(1).at("seq"));
-        CHECK(run.log.at(2).at("status") == 200);
+        CHECK(fired_on(run.log, rule).at("seq") == run.log.at(2).at("seq"));
+        CHECK(run.log.at(3).at("status") == 200);
         CHECK(contains(run.result.err, "retrying in"));
         CHECK(count(run.log, "POST", k_keys, 200) == 3);
         check_created_once_nothing_revoked(project, run);
@@ -277,7 +279,7 @@ TEST_CASE("fault matrix 6b: a create that times out after --request-timeout is a
         Run run = apply(project, concurrency, {"--request-timeout", "0.5"});
         CHECK(contains(run.result.err, "no complete answer before the timeout"));
         // The held create is logged last, when it is let go.
-        run.log = wait_for_log(emu, 8, std::chrono::seconds(5));
+        run.log = wait_for_log(emu, 9, std::chrono::seconds(5));
         // provision gave up after its 0.5 s, not when the portal let go.
         const auto lost = fired_on(run.log, rule).at("seq").get<std::uint64_t>();
         const double waited = seconds_between(run.log, lost, next_after(run.log, lost, k_list));
@@ -301,7 +303,7 @@ TEST_CASE("fault matrix 6b, late commit: a create the portal commits after --req
         // Every entry got a key, so 0; or 6 if the fix reports the create it could not settle.
         CHECK((run.result.exit_code == 0 || run.result.exit_code == 6));
         CHECK(contains(run.result.err, "no complete answer before the timeout"));
-        run.log = wait_for_log(emu, 7, std::chrono::seconds(5));  // the late commit, logged
+        run.log = wait_for_log(emu, 8, std::chrono::seconds(5));  // the late commit, logged
         check_requests(run.log, concurrency,
                        observe_then({k_post, k_list, k_post, k_post, k_post}));
         CHECK(fired_on(run.log, rule).at("status") == 200);  // it was processed after all
@@ -329,7 +331,7 @@ void check_low_speed_stall(Emulator& emu, const Project& project, int concurrenc
                     {"--low-speed-limit", "1000", "--low-speed-time", low_speed_time,
                      "--request-timeout", "20"});
     CHECK(contains(run.result.err, "too slow"));
-    run.log = wait_for_log(emu, 7, std::chrono::seconds(5));
+    run.log = wait_for_log(emu, 8, std::chrono::seconds(5));
     check_requests(run.log, concurrency, observe_then({k_post, k_list, k_post, k_post, k_post}));
     // provision gave up after about a second of silence, not when the portal let go.
     const auto lost = fired_on(run.log, rule).at("seq").get<std::uint64_t>();
@@ -371,7 +373,7 @@ TEST_CASE("fault matrix 6d: --deadline ends a run whose create hangs, leaving th
         REQUIRE(pending.size() == 1);
         if (concurrency == 1) {
             CHECK(pending[0] == "Integration Bot");
-            const auto log = wait_for_log(emu, 3, std::chrono::seconds(8));
+            const auto log = wait_for_log(emu, 4, std::chrono::seconds(8));
             check_requests(log, concurrency, observe_then({k_post}));
         }
         check_portal_keys_persisted(emu, project, project.secrets(""));

@@ -226,6 +226,16 @@ core::Timestamp FakeKeysApi::now() const {
     return m_now;
 }
 
+core::Result<PortalIdentity> FakeKeysApi::portal() {
+    const std::lock_guard lock(m_mutex);
+    return m_portal;
+}
+
+void FakeKeysApi::set_portal(PortalIdentity identity) {
+    const std::lock_guard lock(m_mutex);
+    m_portal = std::move(identity);
+}
+
 void FakeKeysApi::set_current_user(User user) {
     const std::lock_guard lock(m_mutex);
     m_user = std::move(user);

@@ -50,12 +50,16 @@ public:
     core::Result<std::vector<std::string>> permissions() override;
     core::Result<ApiKey> self(const core::Secret& key) override;
     core::Result<User> current_user() override;
+    /// The identity set_portal gave (unknown by default). Not recorded in calls(): it reads
+    /// nothing about keys.
+    core::Result<PortalIdentity> portal() override;
 
     // Clock and identity.
     void advance(std::chrono::seconds by);
     core::Timestamp now() const;
     /// The user behind the credential; is_admin decides list visibility and PUT/DELETE rights.
     void set_current_user(User user);
+    void set_portal(PortalIdentity identity);
 
     // Portal contents, changed behind the client's back ("edits made on the portal").
     /// Stores a key as the current user would have created it, without recording a call.
@@ -124,6 +128,7 @@ private:
     mutable std::mutex m_mutex;
     core::Timestamp m_now;
     User m_user;
+    PortalIdentity m_portal;
     std::map<std::string, Stored> m_keys;
     std::map<std::string, std::deque<Injection>> m_injections;
     std::vector<Call> m_calls;

@@ -59,4 +59,8 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
 /// Errc::invalid_input with a message naming the URL (never its user info).
 core::Status check_portal_url(std::string_view url);
 
+/// The portal URL in one spelling, for comparing two: lower-case scheme and host, no default
+/// port, no trailing slash. A URL that does not parse is returned as given.
+std::string normalize_portal_url(std::string_view url);
+
 }  // namespace provision::api

@@ -53,6 +53,10 @@ public:
 
     /// GET /api/2.0/people/@self with the admin credential: who is acting.
     virtual core::Result<User> current_user() = 0;
+
+    /// GET /api/2.0/portal: which portal this is. A credential the route refuses (401, 403) or
+    /// a server without the route (404) gives an unknown identity, not an error.
+    virtual core::Result<PortalIdentity> portal() = 0;
 };
 
 }  // namespace provision::api

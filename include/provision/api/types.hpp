@@ -43,6 +43,18 @@ struct UpdateRequest {
     std::optional<bool> is_active;
 };
 
+/// Which portal a URL reaches (GET /api/2.0/portal). The tenant id is always answered; the rest
+/// only to callers with the portal-settings right. Every field is empty when the portal did not
+/// say (the route refused the credential): the identity is then unknown.
+struct PortalIdentity {
+    std::optional<long long> tenant_id;
+    std::string alias;
+    std::string owner_id;
+    std::optional<core::Timestamp> created;
+
+    bool known() const { return tenant_id.has_value(); }
+};
+
 /// The user behind the credential (GET /api/2.0/people/@self).
 struct User {
     std::string id;

@@ -41,6 +41,7 @@ struct World {
     std::optional<std::filesystem::path> recovery;
     std::vector<api::ApiKey> observed;            ///< the portal's keys
     api::User user;                               ///< the caller
+    api::PortalIdentity portal;                   ///< which portal the URL reached
     /// What each plaintext output file holds: path -> fingerprint of its text (nullopt:
     /// absent), as load_local read it and as every write left it. The outputs are read once
     /// per run; whether a write would change a file is decided from this.
@@ -50,7 +51,7 @@ struct World {
 /// Reads the state and outputs (no network). Errors for corrupt files.
 core::Result<World> load_local(const manifest::Manifest& manifest);
 
-/// load_local + GET people/@self + GET keys.
+/// load_local + GET people/@self + GET portal + GET keys.
 core::Result<World> observe(const manifest::Manifest& manifest, api::KeysApi& api);
 
 /// What the outputs hold relative to the state, for the planner.

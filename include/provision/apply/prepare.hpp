@@ -27,6 +27,9 @@ struct PrepareOptions {
     /// `provision import --secret-stdin`: the key's secret, proven with keys/@self to be the
     /// imported key's before the plan is made.
     std::optional<core::Secret> import_secret;
+    /// --rebind-portal: the manifest's portal is the state's, whatever the URL and identity
+    /// say (portal_binding.hpp).
+    bool rebind_portal = false;
     std::function<core::Timestamp()> clock;  ///< default: core::now_utc
 };
 

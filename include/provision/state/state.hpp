@@ -39,9 +39,19 @@ struct RetiringKey {
     std::string reason;
 };
 
+/// The portal a state belongs to, as GET /api/2.0/portal described it when the state was
+/// written (fields the caller could not see stay empty). Absent in older states.
+struct PortalRecord {
+    std::optional<long long> tenant_id;
+    std::string alias;
+    std::string owner_id;
+    std::optional<core::Timestamp> created;
+};
+
 struct State {
     int version = 1;
     std::string portal_url;
+    std::optional<PortalRecord> portal;  ///< "tenant" in the file
     std::string owner_id;      ///< creator of the managed keys (people/@self id)
     std::vector<ManagedKey> keys;
     std::vector<RetiringKey> retiring;
