@@ -56,6 +56,9 @@ Executor::Executor(const manifest::Manifest& manifest, World& world, api::KeysAp
 }
 
 ApplyReport Executor::run(const plan::Plan& plan) {
+    for (const auto& partial : plan.partial_outputs) {
+        m_partial.insert(partial.output);
+    }
     const std::vector<Lane> lanes = make_lanes(plan, m_options.concurrency);
     core::for_each_index(lanes.size(), m_options.concurrency,
                          [&](std::size_t lane) { run_lane(lanes[lane]); });
@@ -183,7 +186,7 @@ void Executor::finish_writes() {
     if (!m_outputs_dirty || m_options.leave_outputs) {
         return;
     }
-    auto written = write_all_outputs(m_manifest, m_world);
+    auto written = write_all_outputs(m_manifest, m_world, m_partial);
     if (!written.ok()) {
         fail(lock, "could not write the outputs: " + written.error().message);
         return;

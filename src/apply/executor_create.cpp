@@ -181,7 +181,7 @@ void Executor::persist_created(const Action& action, api::CreatedKey created, st
         m_world.state.retiring.push_back(*retiring);
     }
 
-    auto written = write_all_outputs(m_manifest, m_world);
+    auto written = write_all_outputs(m_manifest, m_world, m_partial);
     const bool recovered = !written.ok() && recover(lock, action, created, written.error());
     if (!written.ok() && !recovered) {
         if (retiring) {
@@ -262,7 +262,7 @@ void Executor::revoke_unpersisted(Lock& held, const Action& action, const api::A
     }
     m_stop = true;
     // Best effort: an output written before another one failed would hold the doomed secret.
-    [[maybe_unused]] auto restored = write_all_outputs(m_manifest, m_world);
+    [[maybe_unused]] auto restored = write_all_outputs(m_manifest, m_world, m_partial);
     held.unlock();
     auto removed = m_api.remove(key.id);
     const bool revoked = removed.ok() && removed.value();

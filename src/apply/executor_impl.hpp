@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,7 @@ private:
     std::mutex m_mutex;  ///< guards everything below
     ApplyReport m_report;
     bool m_outputs_dirty = false;
+    std::set<std::string> m_partial;  ///< outputs the plan found partial: never rewritten
     bool m_stop = false;  ///< no new action starts: a failure that must halt the run
 };
 

@@ -204,8 +204,12 @@ plan::OutputsView outputs_view(const manifest::Manifest& manifest, World& world)
     return view;
 }
 
-core::Status write_all_outputs(const manifest::Manifest& manifest, World& world) {
+core::Status write_all_outputs(const manifest::Manifest& manifest, World& world,
+                               const std::set<std::string>& partial) {
     for (const auto& spec : manifest.outputs) {
+        if (partial.count(spec.path_as_written) != 0) {
+            continue;  // the plan blocked every action that needs it: no new secret goes there
+        }
         std::optional<std::string> written_text;
         if (!output_differs(manifest, spec, world, &written_text)) {
             continue;
@@ -227,7 +231,8 @@ core::Status write_all_outputs(const manifest::Manifest& manifest, World& world)
         }
         spdlog::debug("wrote {}", spec.path_as_written);
     }
-    if (std::error_code ec; world.recovery && std::filesystem::exists(*world.recovery, ec)) {
+    if (std::error_code ec;
+        partial.empty() && world.recovery && std::filesystem::exists(*world.recovery, ec)) {
         // Every known secret is in every output now: the recovery file has served.
         if (auto removed = remove_recovery(*world.recovery); !removed.ok()) {
             return removed;

@@ -62,7 +62,8 @@ public:
         OutputSpec out;
         out.location = m_reader.sink().location(node.offset);
         const auto fields = m_reader.fields(
-            node, path, {"path", "format", "keys", "kubernetes", "encrypt", "allowGit", "envPrefix"},
+            node, path, {"path", "format", "keys", "kubernetes", "encrypt", "allowGit", "allowPartial",
+             "envPrefix"},
             "an output");
         if (!fields) {
             return out;
@@ -109,6 +110,10 @@ public:
         }
         if (const Node* encrypt = m_reader.optional(*fields, "encrypt")) {
             read_encrypt(*encrypt, field_path(path, "encrypt"), out);
+        }
+        if (const Node* partial = m_reader.optional(*fields, "allowPartial")) {
+            out.allow_partial =
+                m_reader.boolean(*partial, field_path(path, "allowPartial")).value_or(false);
         }
         if (const Node* allow = m_reader.optional(*fields, "allowGit")) {
             out.allow_git = m_reader.boolean(*allow, field_path(path, "allowGit")).value_or(false);

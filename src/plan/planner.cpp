@@ -24,6 +24,7 @@
 #include "provision/plan/plan.hpp"
 
 #include "plan/explicit.hpp"
+#include "plan/partial_outputs.hpp"
 #include "plan/settle.hpp"
 
 #include <algorithm>
@@ -435,6 +436,7 @@ Plan make_plan(const PlanInput& in) {
         action.detail = "outputs do not hold every known secret; they are rewritten";
         plan.actions.push_back(std::move(action));
     }
+    block_partial_outputs(in, plan);
     plan.findings = policy_findings(in);
     return plan;
 }
@@ -497,6 +499,7 @@ const char* to_string(Reason reason) noexcept {
     case Reason::destroy_requested: return "destroy_requested";
     case Reason::import_requested: return "import_requested";
     case Reason::import_refused: return "import_refused";
+    case Reason::partial_output: return "partial_output";
     }
     return "in_sync";
 }

@@ -80,6 +80,14 @@ std::string render_text(const Plan& plan) {
             out += fmt::format("        {}: {} -> {}\n", change.field, change.from, change.to);
         }
     }
+    for (const auto& partial : plan.partial_outputs) {
+        std::string lacking;
+        for (const auto& entry : partial.lacking) {
+            lacking += (lacking.empty() ? "" : ", ") + entry;
+        }
+        out += fmt::format("\n  ! output {} would lack {} (secret unknown): it is not rewritten\n",
+                           partial.output, lacking);
+    }
     if (!plan.findings.empty()) {
         out += "\nPolicy findings (the portal breaks the manifest's policy):\n";
         for (const auto& finding : plan.findings) {
@@ -95,6 +103,14 @@ std::string render_text(const Plan& plan) {
 }
 
 namespace {
+
+nlohmann::json partial_json(const Plan& plan) {
+    nlohmann::json partial = nlohmann::json::array();
+    for (const auto& output : plan.partial_outputs) {
+        partial.push_back({{"output", output.output}, {"lacking", output.lacking}});
+    }
+    return partial;
+}
 
 nlohmann::json findings_json(const Plan& plan) {
     nlohmann::json findings = nlohmann::json::array();
@@ -137,6 +153,7 @@ std::string render_json(const Plan& plan, int indent) {
         {"blocked", plan.has_blocked()},
         {"actions", actions},
         {"findings", findings_json(plan)},
+        {"partialOutputs", partial_json(plan)},
         {"summary",
          {{"create", plan.count(ActionKind::create)},
           {"update", plan.count(ActionKind::update) + plan.count(ActionKind::reactivate)},

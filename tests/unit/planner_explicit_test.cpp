@@ -150,3 +150,33 @@ TEST_CASE("a replace carries the grace period and policy its old key retires by"
     CHECK(replace->grace_period == std::chrono::hours(6));
     CHECK(replace->retire_policy == manifest::RetirePolicy::deactivate);
 }
+
+TEST_CASE("an output that would lack a managed key's unknown secret blocks every action that rewrites it", "[plan][outputs]") {
+    Managed w;
+    w.manifest.keys[0].on_secret_unknown = manifest::SecretUnknownPolicy::keep;
+    manifest::KeySpec added = w.manifest.keys[0];
+    added.name = "Added";
+    w.manifest.keys.push_back(added);
+    manifest::OutputSpec output;
+    output.path_as_written = "../secrets/bots.env";
+    w.manifest.outputs.push_back(output);
+    auto p = w.make();  // "Bot" is bound, and no output holds its secret
+    REQUIRE(p.partial_outputs.size() == 1);
+    CHECK(p.partial_outputs[0].lacking == std::vector<std::string>{"Bot"});
+    const auto added_action = std::find_if(p.actions.begin(), p.actions.end(),
+                                           [](const auto& a) { return a.entry == "Added"; });
+    REQUIRE(added_action != p.actions.end());
+    CHECK(added_action->kind == ActionKind::blocked);
+    CHECK(added_action->reasons.back() == Reason::partial_output);
+
+    w.manifest.outputs[0].allow_partial = true;
+    p = w.make();
+    CHECK(p.partial_outputs.empty());
+    CHECK(std::find_if(p.actions.begin(), p.actions.end(), [](const auto& a) {
+              return a.entry == "Added";
+          })->kind == ActionKind::create);
+
+    w.manifest.outputs[0].allow_partial = false;
+    w.outputs.entries_with_secret.insert("Bot");
+    CHECK(w.make().partial_outputs.empty());
+}

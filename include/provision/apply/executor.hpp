@@ -111,6 +111,9 @@ state::RetiringKey retirement_for(const manifest::RotationPolicy& policy, const 
 
 /// Writes every output that would change (by World::output_texts) with the records of every
 /// manifest entry whose secret is known, per output selection, and records what it wrote.
-core::Status write_all_outputs(const manifest::Manifest& manifest, World& world);
+/// Outputs named in `partial` (their path as written; the plan's partial_outputs) are left as
+/// they are.
+core::Status write_all_outputs(const manifest::Manifest& manifest, World& world,
+                               const std::set<std::string>& partial = {});
 
 }  // namespace provision::apply

@@ -60,6 +60,9 @@ struct OutputSpec {
     bool k8s_string_data = false;        ///< plain values under stringData instead of data
     std::vector<std::string> age_recipients;  ///< non-empty = encrypted with age (issue 6)
     bool allow_git = false;              ///< permit a plaintext output that git would track
+    /// Rewrite this output even when it would lack the secret of a key the state manages (its
+    /// secret is unknown); by default such an output is left untouched (plan::Reason::partial_output).
+    bool allow_partial = false;
     std::string env_prefix;              ///< prepended to every variable name in this output
     Location location;
 

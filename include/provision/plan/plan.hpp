@@ -56,6 +56,7 @@ enum class Reason {
     destroy_requested,     ///< `provision destroy`: every managed key is deleted
     import_requested,      ///< `provision import`: the user named the key for the entry
     import_refused,        ///< `provision import` cannot bind that key (see Action::detail)
+    partial_output,        ///< an output it writes would lack a managed key's unknown secret
 };
 
 const char* to_string(ActionKind kind) noexcept;
@@ -90,9 +91,17 @@ struct PolicyFinding {
     std::string message;  ///< the violation as check_scopes words it
 };
 
+/// An output that would lack the secrets of managed keys: it is not rewritten this run
+/// (partial_outputs.cpp), and every action that would rewrite it is blocked.
+struct PartialOutput {
+    std::string output;                ///< its path as the manifest writes it
+    std::vector<std::string> lacking;  ///< the entries whose secret it would lack
+};
+
 struct Plan {
     std::vector<Action> actions;  ///< in manifest order, then removals, then retirements
     std::vector<PolicyFinding> findings;  ///< in manifest order
+    std::vector<PartialOutput> partial_outputs;  ///< in manifest order
 
     bool has_changes() const;     ///< anything but noop
     bool has_blocked() const;

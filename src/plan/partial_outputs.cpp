@@ -1,0 +1,89 @@
+// No partial outputs (partial_outputs.hpp). An output is the whole truth for the tools that
+// read it: a Kubernetes Secret rewritten without a live key and then applied with
+// `kubectl apply` deletes that key from the cluster. So when the outputs lost a secret (a
+// deleted directory, a fresh CI runner) and the entry keeps its key (onSecretUnknown: keep),
+// the outputs that should hold it are left as they are and the run ends blocked (exit 8).
+
+#include "plan/partial_outputs.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace provision::plan {
+
+namespace {
+
+/// Whether `action` rewrites the outputs that select its entry (write_outputs: all of them).
+bool rewrites(const Action& action, const manifest::OutputSpec& spec) {
+    switch (action.kind) {
+    case ActionKind::write_outputs:
+        return true;
+    case ActionKind::create:
+    case ActionKind::replace:
+    case ActionKind::remove:
+    case ActionKind::import_key:
+        return spec.selects(action.entry);
+    case ActionKind::forget:
+        return action.reasons.front() != Reason::grace_over && spec.selects(action.entry);
+    default:
+        return false;
+    }
+}
+
+/// The manifest entries `spec` should hold whose secret this run will not know.
+std::vector<std::string> lacking(const PlanInput& in, const manifest::OutputSpec& spec,
+                                 const std::set<std::string>& renewed) {
+    std::vector<std::string> entries;
+    for (const auto& key : in.manifest.keys) {
+        if (spec.selects(key.name) && in.state.find(key.name) != nullptr &&
+            in.outputs.entries_with_secret.count(key.name) == 0 && renewed.count(key.name) == 0) {
+            entries.push_back(key.name);
+        }
+    }
+    return entries;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string text;
+    for (const auto& name : names) {
+        text += (text.empty() ? "" : ", ") + name;
+    }
+    return text;
+}
+
+}  // namespace
+
+void block_partial_outputs(const PlanInput& in, Plan& plan) {
+    std::set<std::string> renewed;
+    for (const auto& action : plan.actions) {
+        if (action.kind == ActionKind::create || action.kind == ActionKind::replace) {
+            renewed.insert(action.entry);
+        }
+    }
+    for (const auto& spec : in.manifest.outputs) {
+        if (spec.allow_partial) {
+            continue;
+        }
+        const auto missing = lacking(in, spec, renewed);
+        if (missing.empty()) {
+            continue;
+        }
+        plan.partial_outputs.push_back(PartialOutput{spec.path_as_written, missing});
+        for (auto& action : plan.actions) {
+            if (!rewrites(action, spec)) {
+                continue;
+            }
+            const std::string what = action.kind == ActionKind::write_outputs
+                                         ? "rewriting the outputs"
+                                         : std::string(to_string(action.kind));
+            action.kind = ActionKind::blocked;
+            action.reasons.push_back(Reason::partial_output);
+            action.detail = what + " would leave output " + spec.path_as_written + " without " +
+                            joined(missing) + " (secret unknown): it is left as it is. Restore "
+                            "the output, let those keys be rotated (onSecretUnknown: rotate, or "
+                            "`provision rotate --key`), or set allowPartial: true on the output";
+        }
+    }
+}
+
+}  // namespace provision::plan

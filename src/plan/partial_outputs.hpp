@@ -1,0 +1,15 @@
+#pragma once
+// No partial outputs: an output is rewritten only when it would hold the secret of every
+// managed key it is meant to hold (unless the output says allowPartial: true).
+
+#include "provision/plan/plan.hpp"
+
+namespace provision::plan {
+
+/// Turns every action that would rewrite an output lacking a managed key's secret into a
+/// `blocked` action (reason partial_output) naming the output and the entries it would lack.
+/// An entry lacks its secret when the state binds it to a key, no output holds the secret and
+/// the plan does not make it a new key.
+void block_partial_outputs(const PlanInput& in, Plan& plan);
+
+}  // namespace provision::plan
