@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Inspects the Debian package scripts/package built (CI: scripts/test --package): its control
 # fields (Depends computed from the binaries' shared libraries), its file list (both binaries,
-# both man pages, the docs), and that the provision it contains runs when extracted.
+# both man pages, the docs), that the provision it contains runs when extracted, and that apt
+# would install it here (simulated). lintian runs only where it is installed.
 # Usage: tests/package_check.sh build-package/provision_<version>_<arch>.deb
 set -euo pipefail
 deb=${1:?usage: tests/package_check.sh PACKAGE.deb}
@@ -50,6 +51,12 @@ out=$("$scratch/usr/bin/provision" --version) || fail "the extracted provision -
 "$scratch/usr/bin/docspace-emulator" --help >/dev/null || fail "the extracted docspace-emulator --help failed"
 man -P cat -l "$scratch/usr/share/man/man1/provision.1" >/dev/null 2>&1 ||
   fail "man -l cannot render the packaged provision.1"
+
+# apt accepts it on this (Debian 12) machine: every Depends resolves. Simulated, so nothing is
+# installed.
+apt-get install -s -q "$(realpath "$deb")" >"$scratch/apt.log" 2>&1 ||
+  fail "apt-get install -s refuses it: $(tail -n 5 "$scratch/apt.log")"
+grep -q '^Inst provision ' "$scratch/apt.log" || fail "apt-get install -s would not install it: $(tail -n 5 "$scratch/apt.log")"
 
 if command -v lintian >/dev/null; then
   # Reported, not fatal: the package is not for the Debian archive (no copyright file, no
