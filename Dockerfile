@@ -16,7 +16,7 @@ COPY --from=build /out/provision.deb /tmp/provision.deb
 RUN apt-get update \
  && apt-get install -y --no-install-recommends /tmp/provision.deb ca-certificates age \
  && rm -rf /var/lib/apt/lists/* /tmp/provision.deb \
- && useradd --system --uid 10001 --create-home --home-dir /home/provision provision
+ && useradd --uid 10001 --user-group --create-home --home-dir /home/provision provision
 USER provision
 WORKDIR /home/provision
 ENTRYPOINT ["provision"]
