@@ -1,5 +1,5 @@
 // KeysApi over HTTP. Every call goes through HttpKeysApi::execute, which sends the request,
-// judges the answer and decides whether another attempt is safe (reliability.md E.12-E.13):
+// judges the answer and decides whether another attempt is safe (docs/network.md, "Retries"):
 //
 // - GET, PUT and DELETE are idempotent, so they are retried after connect failures,
 //   timeouts, dropped connections and 408/429/500/502/503/504, with capped exponential

@@ -1,7 +1,7 @@
 #pragma once
 /// Result<T>: a value or an Error, for expected run-time failures (portal unreachable, timeout,
 /// 4xx/5xx, file not writable). Bugs and broken invariants are exceptions instead, caught in
-/// one place (src/cli/run.cpp) that maps them to an exit code.
+/// one place (cli::run in src/cli/cli.cpp) that maps them to an exit code.
 
 #include <cassert>
 #include <chrono>
