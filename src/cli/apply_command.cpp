@@ -54,7 +54,7 @@ void add_apply_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                                          "--target and the like to `provision plan --out` instead");
                 return;
             }
-            exit_code = apply_saved_plan(*saved, global);
+            exit_code = apply_saved_plan(options->manifest, *saved, global);
             return;
         }
         apply::PrepareOptions prepare_options;

@@ -1,11 +1,14 @@
 // Saved plans. The file is a JSON object:
-//   {"kind": "provision-plan", "formatVersion": 1, "manifest": "<absolute path>",
+//   {"kind": "provision-plan", "formatVersion": 1, "manifest": "<path from the plan's folder>",
 //    "createdAt": "...", "options": {...}, "digests": {"manifest", "state", "portal"},
 //    "plan": <the plan as `plan --output json` prints it>}
 // Applying it opens a session with the saved options, recomputes the digests and the plan, and
 // compares: any digest that differs is named in the refusal; a plan whose actions (kind, entry,
 // key, reasons, field changes) differ is refused too. Only then are the actions executed. The
 // human-readable `detail` is not compared: it may mention a remaining time that moves on.
+// The manifest's path is kept relative to the plan file, so a plan made in one CI job's
+// checkout applies in another job's checkout at a different path (an absolute path, as older
+// plans hold, is used as it is).
 
 #include "cli/saved_plan.hpp"
 
@@ -107,7 +110,7 @@ core::Result<PlanDigests> digest_session(const Session& session) {
     return digests;
 }
 
-core::Result<nlohmann::json> saved_plan_json(const Session& session,
+core::Result<nlohmann::json> saved_plan_json(const std::string& path, const Session& session,
                                              const plan::PlanOptions& options) {
     auto digests = digest_session(session);
     if (!digests.ok()) {
@@ -116,7 +119,10 @@ core::Result<nlohmann::json> saved_plan_json(const Session& session,
     return nlohmann::json{
         {"kind", k_saved_plan_kind},
         {"formatVersion", 1},
-        {"manifest", std::filesystem::absolute(session.manifest.file).lexically_normal().string()},
+        {"manifest", std::filesystem::absolute(session.manifest.file)
+                         .lexically_normal()
+                         .lexically_relative(std::filesystem::absolute(path).parent_path())
+                         .string()},
         {"createdAt", core::format_iso8601(core::now_utc())},
         {"options", options_json(options)},
         {"digests",
@@ -126,7 +132,7 @@ core::Result<nlohmann::json> saved_plan_json(const Session& session,
 
 core::Status write_saved_plan(const std::string& path, const Session& session,
                               const plan::PlanOptions& options) {
-    auto document = saved_plan_json(session, options);
+    auto document = saved_plan_json(path, session, options);
     if (!document.ok()) {
         return document.error();
     }
@@ -151,7 +157,8 @@ std::optional<nlohmann::json> read_saved_plan(const std::string& path) {
     return parsed;
 }
 
-int apply_saved_plan(const nlohmann::json& saved, const GlobalOptions& global) {
+int apply_saved_plan(const std::string& file, const nlohmann::json& saved,
+                     const GlobalOptions& global) {
     apply::PrepareOptions session_options;
     std::string manifest_path;
     nlohmann::json saved_digests;
@@ -159,7 +166,10 @@ int apply_saved_plan(const nlohmann::json& saved, const GlobalOptions& global) {
         if (saved.at("formatVersion").get<int>() != 1) {
             return report_error(core::Errc::invalid_input, "unsupported saved plan formatVersion");
         }
-        manifest_path = saved.at("manifest").get<std::string>();
+        manifest_path = (std::filesystem::absolute(file).parent_path() /
+                         saved.at("manifest").get<std::string>())
+                            .lexically_normal()
+                            .string();
         session_options.plan = options_from(saved.at("options"));
         saved_digests = saved.at("digests");
         (void)saved.at("plan").at("actions");

@@ -26,8 +26,9 @@ struct PlanDigests {
 /// Reads the manifest and state files again and digests them with the observed keys.
 core::Result<PlanDigests> digest_session(const Session& session);
 
-/// The saved plan document for `session`, computed with `options`.
-core::Result<nlohmann::json> saved_plan_json(const Session& session,
+/// The saved plan document for `session`, computed with `options`, to be written to `path`
+/// (the manifest is named relative to it).
+core::Result<nlohmann::json> saved_plan_json(const std::string& path, const Session& session,
                                              const plan::PlanOptions& options);
 
 /// Writes the saved plan to `path` (atomic, 0600).
@@ -38,8 +39,10 @@ core::Status write_saved_plan(const std::string& path, const Session& session,
 /// nullopt for anything else (such as a YAML manifest).
 std::optional<nlohmann::json> read_saved_plan(const std::string& path);
 
-/// `apply PLANFILE`: checks the saved plan against the world and executes it. Returns the
+/// `apply PLANFILE` (`file`, read as `saved`): checks the saved plan against the world and
+/// executes it; the manifest is found from the plan file's folder. Returns the
 /// exit code; 3 with a message naming what changed when it is stale.
-int apply_saved_plan(const nlohmann::json& saved, const GlobalOptions& global);
+int apply_saved_plan(const std::string& file, const nlohmann::json& saved,
+                     const GlobalOptions& global);
 
 }  // namespace provision::cli

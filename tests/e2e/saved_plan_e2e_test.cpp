@@ -99,3 +99,26 @@ TEST_CASE("plan and apply --output json carry formatVersion 1 and no secret", "[
     }
     require_clean_plan(project);
 }
+
+TEST_CASE("a saved plan applies in another checkout at a different path", "[e2e][saved-plan]") {
+    Emulator emu;
+    Project project(emu);
+    apply_ok(project);
+    const std::string id = only_key(emu, "Backup Agent").at("id");
+    REQUIRE(emu.put("/api/2.0/keys/" + id, {{"permissions", {"files:write"}}}, Emulator::owner_token()).status == 200);
+    const auto plan_file = project.dir.path() / "bots.plan";
+    REQUIRE(project.command("plan", {"--out", plan_file.string()}).exit_code == 0);
+    CHECK(nlohmann::json::parse(read_text(plan_file)).at("manifest") == "manifests/bots.yaml");
+
+    // The next CI job: the same repository (plan artifact included) checked out elsewhere.
+    TempDir other;
+    fs::copy(project.dir.path(), other.path(), fs::copy_options::recursive);
+    auto options = project.env();
+    options.cwd = other.path();
+    emu.clear_requests();
+    const auto applied = project.run({"apply", (other.path() / "bots.plan").string()}, options);
+    INFO(applied.out << applied.err);
+    CHECK(applied.exit_code == 0);
+    CHECK(emu.count_requests("PUT", "/api/2.0/keys/" + id) == 1);
+    CHECK(only_key(emu, "Backup Agent").at("permissions").size() == 2);
+}
