@@ -133,8 +133,8 @@ bool configure_logging(const std::string& level) {
     return true;
 }
 
-std::optional<manifest::Manifest> load_manifest_or_report(const std::string& file) {
-    auto loaded = manifest::load_manifest(file, manifest::process_env());
+std::optional<manifest::Manifest> load_manifest_or_report(const std::string& file, bool offline) {
+    auto loaded = manifest::load_manifest(file, manifest::process_env(), offline);
     for (const auto& d : loaded.diagnostics) {
         std::cerr << core::format_diagnostic(d) << '\n';
     }

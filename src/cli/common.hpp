@@ -45,7 +45,9 @@ void add_execution_options(CLI::App& command, GlobalOptions& options);
 bool configure_logging(const std::string& level);
 
 /// Loads the manifest, printing every diagnostic to stderr. nullopt when it has errors.
-std::optional<manifest::Manifest> load_manifest_or_report(const std::string& file);
+/// `offline`: see manifest::load_manifest.
+std::optional<manifest::Manifest> load_manifest_or_report(const std::string& file,
+                                                          bool offline = false);
 
 /// The portal credential: --token-file, --token-stdin, the manifest's tokenFile or token
 /// (normally ${DOCSPACE_TOKEN}), or the DOCSPACE_TOKEN environment variable, in that order.

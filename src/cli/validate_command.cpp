@@ -1,26 +1,52 @@
-// `provision validate FILE`: the manifest's diagnostics, offline: no token, no request.
+// `provision validate FILE`: every check that needs no portal, offline: no token, no request
+// (pull requests from forks have no secrets). The manifest's diagnostics (an environment
+// variable that is not set is a warning here: plan and apply will need it), the outputs'
+// destinations as plan checks them (the git guard), and the state file's readability.
 
 #include "cli/commands.hpp"
+#include "provision/apply/preflight.hpp"
+#include "provision/state/state.hpp"
 
 #include <iostream>
 
 namespace provision::cli {
 
-void add_validate_command(CLI::App& root, GlobalOptions& /*global*/, int& exit_code) {
-    auto options = std::make_shared<std::string>();
-    CLI::App* cmd = root.add_subcommand("validate", "Check a manifest without contacting the portal");
-    cmd->add_option("manifest", *options, "the manifest file")->required();
-    cmd->footer("Example:\n  provision validate manifests/bots.yaml");
-    cmd->callback([options, &exit_code] {
-        auto manifest = load_manifest_or_report(*options);
-        if (!manifest) {
-            exit_code = exit_code_for(core::Errc::invalid_input);
-            return;
-        }
-        std::cout << *options << ": valid (" << manifest->keys.size() << " key(s), "
+namespace {
+
+int run_validate(const std::string& file, const GlobalOptions& global) {
+    auto manifest = load_manifest_or_report(file, /*offline=*/true);
+    if (!manifest) {
+        return exit_code_for(core::Errc::invalid_input);
+    }
+    if (!global.state.empty()) {
+        manifest->state_path = std::filesystem::absolute(global.state).lexically_normal();
+    }
+    int code = k_exit_ok;
+    for (const auto& message : apply::output_refusals(*manifest, /*writes=*/false)) {
+        code = report_error(core::Errc::invalid_input, message);
+    }
+    if (auto state = state::load_state(manifest->state_path); !state.ok()) {
+        code = report_error(state.error());
+    }
+    if (code == k_exit_ok) {
+        std::cout << file << ": valid (" << manifest->keys.size() << " key(s), "
                   << manifest->outputs.size() << " output(s))\n";
-        exit_code = k_exit_ok;
-    });
+    }
+    return code;
+}
+
+}  // namespace
+
+void add_validate_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
+    auto options = std::make_shared<std::string>();
+    CLI::App* cmd = root.add_subcommand(
+        "validate", "Check a manifest, its outputs' destinations and its state, offline");
+    cmd->add_option("manifest", *options, "the manifest file")->required();
+    cmd->add_option("--state", global.state,
+                    "the state file to check instead of the manifest's (also PROVISION_STATE)")
+        ->envname("PROVISION_STATE");
+    cmd->footer("Example:\n  provision validate manifests/bots.yaml");
+    cmd->callback([options, &global, &exit_code] { exit_code = run_validate(*options, global); });
 }
 
 }  // namespace provision::cli

@@ -33,6 +33,10 @@ class DiagnosticSink {
 public:
     DiagnosticSink(std::string file, std::string_view text);
 
+    /// `provision validate`: an environment variable that is not set is a warning and the
+    /// value that uses it is left out, since CI jobs without secrets validate too.
+    bool unset_variables_are_warnings = false;
+
     void error(std::size_t offset, std::string path, std::string message);
     void warning(std::size_t offset, std::string path, std::string message);
     /// 1-based line and column of a byte offset (0/0 for k_no_offset).

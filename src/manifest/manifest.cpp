@@ -114,11 +114,12 @@ std::string default_env_name(std::string_view key_name) {
 }
 
 LoadResult load_manifest_text(std::string_view text, const std::filesystem::path& file,
-                              const EnvLookup& env) {
+                              const EnvLookup& env, bool offline) {
     LoadResult result;
     try {
         text = without_bom(text);
         detail::DiagnosticSink sink(file.string(), text);
+        sink.unset_variables_are_warnings = offline;
         if (detail::check_bytes(text, sink) && detail::scan_subset(text, sink)) {
             if (const auto tree = detail::parse_tree(text, sink)) {
                 Manifest manifest = detail::build_manifest(*tree, text, file, env, sink);
@@ -135,7 +136,7 @@ LoadResult load_manifest_text(std::string_view text, const std::filesystem::path
     return result;
 }
 
-LoadResult load_manifest(const std::filesystem::path& file, const EnvLookup& env) {
+LoadResult load_manifest(const std::filesystem::path& file, const EnvLookup& env, bool offline) {
     // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
     const FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (fd.get() < 0) {
@@ -173,7 +174,7 @@ LoadResult load_manifest(const std::filesystem::path& file, const EnvLookup& env
         text.append(buffer, static_cast<std::size_t>(n));
     }
     // A file that grew after fstat is caught by the size check in load_manifest_text.
-    return load_manifest_text(text, file, env);
+    return load_manifest_text(text, file, env, offline);
 }
 
 } // namespace provision::manifest

@@ -183,7 +183,13 @@ std::optional<Interpolated> Reader::interpolate(const Node& node, const std::str
             return std::nullopt;
         }
         const std::optional<std::string> value = m_env(name);
-        if (!value) {
+        if (!value && m_sink.unset_variables_are_warnings) {
+            m_sink.warning(offset_within(node, "${" + name + "}"), path,
+                           "environment variable `" + name +
+                               "` is not set here; plan and apply will need it, so this value "
+                               "was not checked");
+            ok = false;
+        } else if (!value) {
             m_sink.error(offset_within(node, "${" + name + "}"), path,
                          "environment variable `" + name +
                              "` is not set; export it before "

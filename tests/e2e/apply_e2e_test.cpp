@@ -175,6 +175,38 @@ TEST_CASE("validate accepts the worked example without any network access", "[e2
     CHECK(emu.requests().empty());
 }
 
+TEST_CASE("validate needs no secrets and runs the local checks plan runs", "[e2e]") {
+    Emulator emu;  // not contacted
+    Project project(emu);
+    const auto contains = [](const std::string& text, const std::string& part) {
+        return text.find(part) != std::string::npos;
+    };
+    auto no_secrets = project.env();
+    no_secrets.env.erase("DOCSPACE_TOKEN");
+    no_secrets.env.erase("DOCSPACE_URL");
+    const auto offline = project.run({"validate", project.manifest.string()}, no_secrets);
+    INFO(offline.out << offline.err);
+    CHECK(offline.exit_code == 0);
+    CHECK(contains(offline.err, "warning: portal.url: environment variable `DOCSPACE_URL` is not set here"));
+    CHECK(contains(offline.err, "DOCSPACE_TOKEN"));
+    CHECK(contains(offline.out, "valid (3 key(s), 2 output(s))"));
+
+    // An output git would track is refused, as plan refuses it.
+    const auto git = test_support::run_process({"/usr/bin/git", "init", "-q", project.dir.path().string()});
+    REQUIRE(git.exit_code == 0);
+    const auto tracked = project.run({"validate", project.manifest.string()}, no_secrets);
+    CHECK(tracked.exit_code == 3);
+    CHECK(contains(tracked.err, "allowGit"));
+    fs::remove_all(project.dir.path() / ".git");
+
+    // A state file that cannot be read is reported.
+    write_text(project.state_file(), "{ not json");
+    const auto corrupt = project.run({"validate", project.manifest.string()}, no_secrets);
+    CHECK(corrupt.exit_code == 3);
+    CHECK(contains(corrupt.err, "is corrupt"));
+    CHECK(emu.requests().empty());
+}
+
 TEST_CASE("apply exits 4 naming the holder while another run holds the lock", "[e2e]") {
     Emulator emu;
     Project project(emu);

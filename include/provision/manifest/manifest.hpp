@@ -102,12 +102,15 @@ struct LoadResult {
 };
 
 /// Loads and checks a manifest file without any network access. Never throws for bad input.
-LoadResult load_manifest(const std::filesystem::path& file, const EnvLookup& env);
+/// `offline` (`provision validate`): an unset environment variable is a warning, not an error,
+/// and the value that uses it is left out of the checks.
+LoadResult load_manifest(const std::filesystem::path& file, const EnvLookup& env,
+                         bool offline = false);
 
 /// Same, from text already in memory (tests); `file` is used only for messages and for
 /// resolving relative output paths.
 LoadResult load_manifest_text(std::string_view text, const std::filesystem::path& file,
-                              const EnvLookup& env);
+                              const EnvLookup& env, bool offline = false);
 
 /// The variable name of `key` in `output`: the output's envPrefix followed by the key's env.
 std::string env_name(const OutputSpec& output, const KeySpec& key);
