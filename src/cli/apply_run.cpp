@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <iostream>
 
 namespace provision::cli {
@@ -56,6 +58,28 @@ void print_report(const apply::ApplyReport& report, const GlobalOptions& global,
     }
 }
 
+namespace {
+
+/// Keys this plan deletes, revokes or replaces: what a person at a terminal confirms first.
+std::size_t destructive(const plan::Plan& plan) {
+    return plan.count(plan::ActionKind::remove) + plan.count(plan::ActionKind::retire) +
+           plan.count(plan::ActionKind::replace) + plan.count(plan::ActionKind::settle);
+}
+
+bool approved(const plan::Plan& plan, const GlobalOptions& global) {
+    const std::size_t count = destructive(plan);
+    if (count == 0 || global.auto_approve || ::isatty(0) == 0 || global.output == "json") {
+        return true;
+    }
+    std::cout << "\nThis deletes, revokes or replaces " << count
+              << " key(s). Type 'yes' to go on: " << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    return answer == "yes";
+}
+
+}  // namespace
+
 apply::ApplyReport execute_plan(Session& session, const GlobalOptions& global,
                                 bool leave_outputs) {
     apply::ApplyOptions apply_options;
@@ -86,6 +110,10 @@ int execute_session(Session& session, const GlobalOptions& global) {
             print_report(apply::ApplyReport{}, global, session.plan);
         }
         return k_exit_ok;
+    }
+    if (!approved(session.plan, global)) {
+        std::cerr << "apply cancelled; nothing was changed\n";
+        return exit_code_for(core::Errc::cancelled);
     }
     // Every output must accept an atomic write before the first create.
     if (const auto refusals = apply::output_refusals(session.manifest, true); !refusals.empty()) {

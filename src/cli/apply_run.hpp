@@ -19,7 +19,9 @@ void print_report(const apply::ApplyReport& report, const GlobalOptions& global,
 int exit_code_of(const apply::ApplyReport& report);
 
 /// Prints the plan (text mode), executes it when it has anything to do and prints the report.
-/// Returns the exit code.
+/// On a terminal, a plan that deletes, revokes or replaces keys is carried out only after the
+/// user types "yes" (unless --auto-approve); without a terminal nothing is asked. Returns the
+/// exit code.
 int execute_session(Session& session, const GlobalOptions& global);
 
 }  // namespace provision::cli

@@ -31,6 +31,7 @@ struct GlobalOptions {
     std::string output = "text";  ///< text | json
     std::string state;            ///< --state / PROVISION_STATE: overrides the manifest's state path
     bool rebind_portal = false;   ///< --rebind-portal
+    bool auto_approve = false;    ///< --auto-approve / -y: never ask on a terminal
 };
 
 /// Adds the options above to `app` (inherited by subcommands).

@@ -22,7 +22,6 @@ namespace {
 
 struct DestroyCommandOptions {
     std::string manifest;
-    bool auto_approve = false;
     bool override_protect = false;
 };
 
@@ -45,8 +44,8 @@ int refuse_blocked(const plan::Plan& plan) {
 }
 
 /// "yes" on a terminal, --auto-approve elsewhere; k_exit_ok when the destroy may go on.
-int approval(const DestroyCommandOptions& options, std::size_t count) {
-    if (options.auto_approve) {
+int approval(const GlobalOptions& global, std::size_t count) {
+    if (global.auto_approve) {
         return k_exit_ok;
     }
     if (::isatty(0) == 0) {
@@ -96,7 +95,7 @@ int run_destroy(const DestroyCommandOptions& options, const GlobalOptions& globa
     }
     const std::size_t count = session.plan.count(plan::ActionKind::remove) +
                               session.plan.count(plan::ActionKind::retire);
-    if (const int approved = approval(options, count); approved != k_exit_ok) {
+    if (const int approved = approval(global, count); approved != k_exit_ok) {
         return approved;
     }
     // The outputs are removed, not rewritten, unless a deletion fails (below).
@@ -126,7 +125,7 @@ void add_destroy_command(CLI::App& root, GlobalOptions& global, int& exit_code) 
     auto options = std::make_shared<DestroyCommandOptions>();
     CLI::App* cmd = root.add_subcommand("destroy", "Delete every managed key, its outputs and the state");
     cmd->add_option("manifest", options->manifest, "the manifest file")->required();
-    cmd->add_flag("--auto-approve", options->auto_approve, "do not ask for confirmation (CI)");
+    cmd->add_flag("-y,--auto-approve", global.auto_approve, "do not ask for confirmation (CI)");
     cmd->add_flag("--override-protect", options->override_protect,
                   "also destroy entries marked protect: true");
     cmd->add_option("--lock-timeout", global.lock_timeout,

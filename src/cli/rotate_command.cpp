@@ -33,6 +33,8 @@ void add_rotate_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     add_network_options(*cmd, global);
     add_state_options(*cmd, global);
     add_execution_options(*cmd, global);
+    cmd->add_flag("-y,--auto-approve", global.auto_approve,
+                  "on a terminal, do not ask before deleting, revoking or replacing keys");
     cmd->footer("Examples:\n"
                 "  DOCSPACE_TOKEN=... provision rotate manifests/bots.yaml\n"
                 "  provision rotate manifests/bots.yaml --key 'Integration Bot'");

@@ -248,3 +248,30 @@ TEST_CASE("import settles a create an interrupted apply left before it binds", "
     CHECK(contains(read_text(project.state_file()), id));
     require_clean_plan(project);
 }
+
+TEST_CASE("on a terminal apply asks before replacing a key and changes nothing on any other answer", "[e2e][apply]") {
+    Emulator emu;
+    Project project(emu, lifecycle_manifest());
+    apply_ok(project);
+    const std::string id = only_key(emu, "Integration Bot").at("id");
+    emu.patch_key(id, {{"expiresAt", iso_from_now(std::chrono::hours(-1))}});  // replace due
+    const auto on_terminal = [&](const std::string& answer, const std::string& flags) {
+        auto env = project.env();
+        env.stdin_text = answer + "\n";
+        const std::string command = test_support::provision_binary() + " apply '" +
+                                    project.manifest.string() + "'" + flags;
+        return test_support::run_process({"/usr/bin/script", "-qec", command, "/dev/null"}, env);
+    };
+    const auto declined = on_terminal("no", "");
+    INFO(declined.out << declined.err);
+    CHECK(contains(declined.out, "Type 'yes' to go on"));
+    CHECK(declined.exit_code == 1);
+    CHECK(project.posts() == 1);
+
+    const auto approved = on_terminal("", " -y");
+    INFO(approved.out << approved.err);
+    CHECK(approved.exit_code == 0);
+    CHECK_FALSE(contains(approved.out, "Type 'yes'"));
+    CHECK(project.posts() == 2);
+    // Without a terminal nothing is asked (CI): covered by every other apply in this suite.
+}
