@@ -19,12 +19,14 @@ namespace provision::apply {
 
 namespace {
 
-core::Error refusal(const std::vector<std::string>& messages) {
+/// One error for several messages, each on its own "error: " line when printed.
+core::Error refusal(const std::vector<std::string>& messages,
+                    core::Errc code = core::Errc::invalid_input) {
     std::string text;
     for (const auto& message : messages) {
         text += (text.empty() ? "" : "\nerror: ") + message;
     }
-    return core::make_error(core::Errc::invalid_input, text);
+    return core::make_error(code, text);
 }
 
 /// The journal's pending intents, read without the lock and without changing the file (plan,
@@ -186,11 +188,7 @@ core::Status settle(const manifest::Manifest& manifest, api::KeysApi& api, Prepa
     const auto settled =
         reconcile_pending(manifest, prepared.world, api, *prepared.journal, now);
     if (settled.unresolved) {
-        std::string text;
-        for (const auto& message : settled.messages) {
-            text += (text.empty() ? "" : "\nerror: ") + message;
-        }
-        return core::make_error(core::Errc::unknown_outcome, text);
+        return refusal(settled.messages, core::Errc::unknown_outcome);
     }
     auto keys = api.list();
     if (!keys.ok()) {

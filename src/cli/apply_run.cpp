@@ -71,11 +71,8 @@ bool approved(const plan::Plan& plan, const GlobalOptions& global) {
     if (count == 0 || global.auto_approve || ::isatty(0) == 0 || global.output == "json") {
         return true;
     }
-    std::cout << "\nThis deletes, revokes or replaces " << count
-              << " key(s). Type 'yes' to go on: " << std::flush;
-    std::string answer;
-    std::getline(std::cin, answer);
-    return answer == "yes";
+    return confirmed("\nThis deletes, revokes or replaces " + std::to_string(count) +
+                     " key(s). Type 'yes' to go on: ");
 }
 
 }  // namespace

@@ -209,6 +209,13 @@ core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& m
     return client;
 }
 
+bool confirmed(const std::string& question) {
+    std::cout << question << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    return answer == "yes";
+}
+
 int report_error(const core::Error& error) {
     std::cerr << "error: " << core::redact_secrets(error.message) << '\n';
     return exit_code_for(error.code);

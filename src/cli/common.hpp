@@ -60,6 +60,10 @@ core::Result<core::Secret> resolve_token(const manifest::Manifest& manifest,
 core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& manifest,
                                                      const GlobalOptions& options);
 
+/// Prints `question` (ending in "Type 'yes' to ...: ") and reads one line of standard input;
+/// true only for "yes".
+bool confirmed(const std::string& question);
+
 /// Prints "error: <message>" on stderr and returns exit_code_for(error.code).
 int report_error(const core::Error& error);
 

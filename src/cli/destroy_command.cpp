@@ -25,13 +25,6 @@ struct DestroyCommandOptions {
     bool override_protect = false;
 };
 
-bool confirmed(std::size_t count) {
-    std::cout << "Type 'yes' to destroy " << count << " keys: " << std::flush;
-    std::string answer;
-    std::getline(std::cin, answer);
-    return answer == "yes";
-}
-
 /// Protected entries refuse the whole destroy: nothing is deleted.
 int refuse_blocked(const plan::Plan& plan) {
     int code = k_exit_ok;
@@ -53,7 +46,7 @@ int approval(const GlobalOptions& global, std::size_t count) {
                             "destroy needs confirmation: not on a terminal, so pass "
                             "--auto-approve to delete " + std::to_string(count) + " keys");
     }
-    if (!confirmed(count)) {
+    if (!confirmed("Type 'yes' to destroy " + std::to_string(count) + " keys: ")) {
         std::cerr << "destroy cancelled; nothing was deleted\n";
         return exit_code_for(core::Errc::cancelled);
     }

@@ -15,10 +15,6 @@ const api::ApiKey* find_observed(const PlanInput& in, const std::string& id) {
     return found == in.observed.end() ? nullptr : &*found;
 }
 
-bool targeted(const PlanOptions& options, const std::string& entry) {
-    return options.targets.empty() || options.targets.count(entry) != 0;
-}
-
 Action destroy_action(const PlanInput& in, const std::string& entry, const std::string& id,
                       const std::string& postfix, ActionKind kind) {
     Action action;
@@ -51,7 +47,7 @@ Action refused(const ImportRequest& request, std::string why) {
 Plan plan_destroy(const PlanInput& in) {
     Plan plan;
     for (const auto& record : in.state.keys) {
-        if (!targeted(in.options, record.entry)) {
+        if (!in.options.targeted(record.entry)) {
             continue;
         }
         const auto* spec = in.manifest.find_key(record.entry);
@@ -75,7 +71,7 @@ Plan plan_destroy(const PlanInput& in) {
         plan.actions.push_back(std::move(action));
     }
     for (const auto& retiring : in.state.retiring) {
-        if (!targeted(in.options, retiring.entry)) {
+        if (!in.options.targeted(retiring.entry)) {
             continue;
         }
         Action action = destroy_action(in, retiring.entry, retiring.id, retiring.postfix,

@@ -300,14 +300,10 @@ Action plan_existing(const PlanInput& in, const Index& index, const KeySpec& spe
     return action;
 }
 
-bool targeted(const PlanOptions& options, const std::string& entry) {
-    return options.targets.empty() || options.targets.count(entry) != 0;
-}
-
 void plan_removed_entries(const PlanInput& in, const Index& index, Plan& plan) {
     std::vector<const state::ManagedKey*> removed;
     for (const auto& record : in.state.keys) {
-        if (index.spec(record.entry) == nullptr && targeted(in.options, record.entry)) {
+        if (index.spec(record.entry) == nullptr && in.options.targeted(record.entry)) {
             removed.push_back(&record);
         }
     }
@@ -335,7 +331,7 @@ void plan_removed_entries(const PlanInput& in, const Index& index, Plan& plan) {
 void plan_retiring(const PlanInput& in, const Index& index, Plan& plan) {
     std::vector<const state::RetiringKey*> retiring;
     for (const auto& r : in.state.retiring) {
-        if (targeted(in.options, r.entry)) {
+        if (in.options.targeted(r.entry)) {
             retiring.push_back(&r);
         }
     }
@@ -416,7 +412,7 @@ Plan make_plan(const PlanInput& in) {
     Plan plan;
     const Index index(in);
     for (const auto& spec : in.manifest.keys) {
-        if (!targeted(in.options, spec.name)) {
+        if (!in.options.targeted(spec.name)) {
             continue;
         }
         const state::ManagedKey* record = index.record(spec.name);

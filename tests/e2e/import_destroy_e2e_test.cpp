@@ -163,20 +163,12 @@ TEST_CASE("on a terminal destroy asks for 'yes' and deletes nothing on any other
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     apply_ok(project);
-    // script(1) gives provision a pseudo-terminal as standard input.
-    const auto on_terminal = [&](const std::string& answer) {
-        auto env = project.env();
-        env.stdin_text = answer + "\n";
-        const std::string command =
-            test_support::provision_binary() + " destroy '" + project.manifest.string() + "'";
-        return test_support::run_process({"/usr/bin/script", "-qec", command, "/dev/null"}, env);
-    };
-    const auto declined = on_terminal("no");
+    const auto declined = on_terminal(project, "destroy", "", "no");
     CHECK(contains(declined.out, "Type 'yes' to destroy 1 keys"));
     CHECK(declined.exit_code == 1);
     CHECK(keys_named(emu, "Integration Bot").size() == 1);
 
-    const auto accepted = on_terminal("yes");
+    const auto accepted = on_terminal(project, "destroy", "", "yes");
     INFO(accepted.out << accepted.err);
     CHECK(accepted.exit_code == 0);
     CHECK(keys_named(emu, "Integration Bot").empty());
@@ -255,20 +247,13 @@ TEST_CASE("on a terminal apply asks before replacing a key and changes nothing o
     apply_ok(project);
     const std::string id = only_key(emu, "Integration Bot").at("id");
     emu.patch_key(id, {{"expiresAt", iso_from_now(std::chrono::hours(-1))}});  // replace due
-    const auto on_terminal = [&](const std::string& answer, const std::string& flags) {
-        auto env = project.env();
-        env.stdin_text = answer + "\n";
-        const std::string command = test_support::provision_binary() + " apply '" +
-                                    project.manifest.string() + "'" + flags;
-        return test_support::run_process({"/usr/bin/script", "-qec", command, "/dev/null"}, env);
-    };
-    const auto declined = on_terminal("no", "");
+    const auto declined = on_terminal(project, "apply", "", "no");
     INFO(declined.out << declined.err);
     CHECK(contains(declined.out, "Type 'yes' to go on"));
     CHECK(declined.exit_code == 1);
     CHECK(project.posts() == 1);
 
-    const auto approved = on_terminal("", " -y");
+    const auto approved = on_terminal(project, "apply", " -y", "");
     INFO(approved.out << approved.err);
     CHECK(approved.exit_code == 0);
     CHECK_FALSE(contains(approved.out, "Type 'yes'"));

@@ -35,6 +35,17 @@ inline std::string lifecycle_manifest(const std::string& defaults = "",
 
 inline const char* const k_bot_var = "INTEGRATION_BOT_API_KEY";
 
+/// `provision <command> <manifest><flags>` with a pseudo-terminal as standard input (script(1)),
+/// `answer` typed on it.
+inline ProcessResult on_terminal(const Project& project, const std::string& command,
+                                 const std::string& flags, const std::string& answer) {
+    auto env = project.env();
+    env.stdin_text = answer + "\n";
+    const std::string line = test_support::provision_binary() + " " + command + " '" +
+                             project.manifest.string() + "'" + flags;
+    return test_support::run_process({"/usr/bin/script", "-qec", line, "/dev/null"}, env);
+}
+
 /// "YYYY-MM-DDTHH:MM:SSZ" for now + offset.
 inline std::string iso_from_now(std::chrono::seconds offset) {
     const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + offset);

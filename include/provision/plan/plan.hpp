@@ -152,6 +152,11 @@ struct PlanOptions {
     bool destroy = false;
     /// `provision import`: the plan is the one import action (or why it is refused).
     std::optional<ImportRequest> import;
+
+    /// Whether the run acts on `entry` (every entry when no target is given).
+    bool targeted(const std::string& entry) const {
+        return targets.empty() || targets.count(entry) != 0;
+    }
 };
 
 struct PlanInput {
