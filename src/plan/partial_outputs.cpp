@@ -7,7 +7,10 @@
 #include "plan/partial_outputs.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
+#include <string_view>
+#include <unordered_set>
 
 namespace provision::plan {
 
@@ -30,16 +33,30 @@ bool rewrites(const Action& action, const manifest::OutputSpec& spec) {
     }
 }
 
-/// The manifest entries `spec` should hold whose secret this run will not know.
-std::vector<std::string> lacking(const PlanInput& in, const manifest::OutputSpec& spec,
-                                 const std::set<std::string>& renewed) {
+/// The manifest entries whose key the state binds but whose secret this run will not know
+/// (no output holds it and the plan makes no new key), in manifest order. One pass: a lookup
+/// per entry in the state would make planning quadratic.
+std::vector<std::string> unknown_secrets(const PlanInput& in, const std::set<std::string>& renewed) {
+    std::unordered_set<std::string_view> bound;
+    for (const auto& record : in.state.keys) {
+        bound.insert(record.entry);
+    }
     std::vector<std::string> entries;
     for (const auto& key : in.manifest.keys) {
-        if (spec.selects(key.name) && in.state.find(key.name) != nullptr &&
-            in.outputs.entries_with_secret.count(key.name) == 0 && renewed.count(key.name) == 0) {
+        if (bound.count(key.name) != 0 && in.outputs.entries_with_secret.count(key.name) == 0 &&
+            renewed.count(key.name) == 0) {
             entries.push_back(key.name);
         }
     }
+    return entries;
+}
+
+/// Those of `unknown` that output `spec` should hold.
+std::vector<std::string> lacking(const manifest::OutputSpec& spec,
+                                 const std::vector<std::string>& unknown) {
+    std::vector<std::string> entries;
+    std::copy_if(unknown.begin(), unknown.end(), std::back_inserter(entries),
+                 [&](const std::string& entry) { return spec.selects(entry); });
     return entries;
 }
 
@@ -60,11 +77,15 @@ void block_partial_outputs(const PlanInput& in, Plan& plan) {
             renewed.insert(action.entry);
         }
     }
+    const auto unknown = unknown_secrets(in, renewed);
+    if (unknown.empty()) {
+        return;
+    }
     for (const auto& spec : in.manifest.outputs) {
         if (spec.allow_partial) {
             continue;
         }
-        const auto missing = lacking(in, spec, renewed);
+        const auto missing = lacking(spec, unknown);
         if (missing.empty()) {
             continue;
         }
