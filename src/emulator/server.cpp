@@ -219,14 +219,7 @@ void Server::Impl::handle(const httplib::Request& request, httplib::Response& re
     } else {
         answer = portal.handle(api, auth);
     }
-    if (dropped) {
-        shut_down_connection(request.remote_addr, request.remote_port, request.local_port);
-        response.status = 200;
-        entry.status = 0;
-    } else {
-        write_response(answer, response);
-        entry.status = answer.status;
-    }
+    entry.status = dropped ? 0 : answer.status;
     entry.auth = auth_name(auth);
     entry.duration_ms = std::chrono::duration<double, std::milli>(
                             std::chrono::steady_clock::now() - started)
@@ -236,7 +229,15 @@ void Server::Impl::handle(const httplib::Request& request, httplib::Response& re
                      entry.path.c_str(), entry.status, entry.duration_ms,
                      entry.fault.empty() ? "" : (" fault " + entry.fault).c_str());
     }
+    // The entry is logged before the client can see anything (a response or a closed
+    // connection), so a client that reads the log right after its request finds it there.
     log.add(std::move(entry));
+    if (dropped) {
+        shut_down_connection(request.remote_addr, request.remote_port, request.local_port);
+        response.status = 200;
+    } else {
+        write_response(answer, response);
+    }
 }
 
 void Server::Impl::sweep_loop() {
