@@ -14,7 +14,9 @@ endif()
 cmake_minimum_required(VERSION 3.25)
 foreach(file bin/provision bin/docspace-emulator share/man/man1/provision.1
              share/man/man1/docspace-emulator.1 share/doc/provision/README.md
-             share/doc/provision/lifecycle.md share/doc/provision/examples/bots.yaml)
+             share/doc/provision/lifecycle.md share/doc/provision/examples/bots.yaml
+             share/bash-completion/completions/provision share/zsh/vendor-completions/_provision
+             share/fish/vendor_completions.d/provision.fish)
   if(NOT EXISTS "${PREFIX}/${file}")
     message(FATAL_ERROR "not installed: ${file}")
   endif()
@@ -24,6 +26,14 @@ execute_process(COMMAND "${PREFIX}/bin/provision" --version OUTPUT_VARIABLE vers
 if(NOT ran EQUAL 0 OR NOT version MATCHES "^provision [0-9]+\\.[0-9]+\\.[0-9]+")
   message(FATAL_ERROR "the installed provision --version said '${version}' (exit ${ran})")
 endif()
+
+# The completion scripts parse (the e2e tests run them).
+foreach(script share/bash-completion/completions/provision share/zsh/vendor-completions/_provision)
+  execute_process(COMMAND bash -n "${PREFIX}/${script}" RESULT_VARIABLE parsed ERROR_VARIABLE why)
+  if(NOT parsed EQUAL 0)
+    message(FATAL_ERROR "bash -n ${script}: ${why}")
+  endif()
+endforeach()
 
 find_program(MAN man)
 if(NOT MAN)

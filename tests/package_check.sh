@@ -34,7 +34,10 @@ files=$(dpkg-deb -c "$deb" | awk '{print $NF}')
 for f in ./usr/bin/provision ./usr/bin/docspace-emulator \
          ./usr/share/man/man1/provision.1 ./usr/share/man/man1/docspace-emulator.1 \
          ./usr/share/doc/provision/README.md ./usr/share/doc/provision/exit-codes.md \
-         ./usr/share/doc/provision/examples/bots.yaml; do
+         ./usr/share/doc/provision/examples/bots.yaml \
+         ./usr/share/bash-completion/completions/provision \
+         ./usr/share/zsh/vendor-completions/_provision \
+         ./usr/share/fish/vendor_completions.d/provision.fish; do
   grep -qxF "$f" <<<"$files" || fail "does not contain $f"
 done
 # Nothing outside /usr (no build paths, no /usr/local).

@@ -5,6 +5,7 @@
 
 #include "provision/audit/render.hpp"
 
+#include "provision/core/prometheus.hpp"
 #include "provision/core/table.hpp"
 
 #include <fmt/format.h>
@@ -121,21 +122,6 @@ nlohmann::json key_json(const AuditedKey& audited) {
             {"findings", rules}};
 }
 
-std::string label_value(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        if (c == '\\' || c == '"') {
-            out += '\\';
-            out += c;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 std::string render_text(const Report& report, const RenderContext& context) {
@@ -198,14 +184,13 @@ std::string render_json(const Report& report, const RenderContext& context, int 
 
 std::string render_prometheus(const Report& report, const RenderContext& context) {
     const std::size_t managed = report.managed_count();
-    std::string out =
-        "# HELP provision_audit_keys Keys on the portal the token can see, by whether a given "
-        "manifest manages them.\n# TYPE provision_audit_keys gauge\n";
+    std::string out = core::prometheus_gauge(
+        "provision_audit_keys",
+        "Keys on the portal the token can see, by whether a given manifest manages them.");
     out += fmt::format("provision_audit_keys{{managed=\"true\"}} {}\n", managed);
     out += fmt::format("provision_audit_keys{{managed=\"false\"}} {}\n",
                        report.keys.size() - managed);
-    out += "# HELP provision_audit_findings Audit findings by rule and severity.\n"
-           "# TYPE provision_audit_findings gauge\n";
+    out += core::prometheus_gauge("provision_audit_findings", "Audit findings by rule and severity.");
     for (const Rule rule : all_rules()) {
         std::size_t n = 0;
         for (const auto& key : report.keys) {
@@ -216,20 +201,18 @@ std::string render_prometheus(const Report& report, const RenderContext& context
         out += fmt::format("provision_audit_findings{{rule=\"{}\",severity=\"{}\"}} {}\n",
                            to_string(rule), to_string(severity_of(rule)), n);
     }
-    out += "# HELP provision_audit_key_finding A finding of one key (always 1).\n"
-           "# TYPE provision_audit_key_finding gauge\n";
+    out += core::prometheus_gauge("provision_audit_key_finding", "A finding of one key (always 1).");
     for (const auto& audited : report.keys) {
         for (const auto& finding : audited.findings) {
             out += fmt::format(
                 "provision_audit_key_finding{{rule=\"{}\",severity=\"{}\",key_id=\"{}\","
                 "name=\"{}\",key_postfix=\"{}\",managed=\"{}\"}} 1\n",
                 to_string(finding.rule), to_string(severity_of(finding.rule)),
-                label_value(audited.key.id), label_value(audited.key.name),
-                label_value(audited.key.postfix), audited.managed ? "true" : "false");
+                core::prometheus_label(audited.key.id), core::prometheus_label(audited.key.name),
+                core::prometheus_label(audited.key.postfix), audited.managed ? "true" : "false");
         }
     }
-    out += "# HELP provision_audit_timestamp_seconds When the audit ran (Unix time).\n"
-           "# TYPE provision_audit_timestamp_seconds gauge\n";
+    out += core::prometheus_gauge("provision_audit_timestamp_seconds", "When the audit ran (Unix time).");
     out += fmt::format("provision_audit_timestamp_seconds {}\n",
                        duration_cast<seconds>(context.now.time_since_epoch()).count());
     return out;

@@ -19,7 +19,7 @@ void print_report(const apply::ApplyReport& report, const GlobalOptions& global,
                   const plan::Plan& plan, const std::string& verb) {
     if (global.output == "json") {
         nlohmann::json out = {
-            {"formatVersion", 1},
+            {"formatVersion", plan::k_json_format_version},
             {"plan", nlohmann::json::parse(plan::render_json(plan))},
             {"result",
              {{"created", report.created},
@@ -34,7 +34,7 @@ void print_report(const apply::ApplyReport& report, const GlobalOptions& global,
               {"blocked", report.blocked},
               {"outputsWritten", report.outputs_written},
               {"messages", report.messages}}}};
-        std::cout << out.dump(2) << '\n';
+        print_json(out.dump(2));
         return;
     }
     std::cout << "\n" << verb << " complete: " << report.created << " created, " << report.updated

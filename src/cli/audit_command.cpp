@@ -106,7 +106,7 @@ int run_audit(const AuditCommandOptions& options, const GlobalOptions& global) {
                                                             : audit::Severity::warning};
     const audit::Report report = audit::audit_keys(keys.value(), sources, context.now, context.options);
     if (global.output == "json") {
-        std::cout << audit::render_json(report, context) << '\n';
+        print_json(audit::render_json(report, context));
     } else if (global.output == "prometheus") {
         std::cout << audit::render_prometheus(report, context);
     } else {

@@ -4,10 +4,15 @@
 #include "cli/cli.hpp"
 
 #include "cli/commands.hpp"
+#include "cli/global.hpp"
 #include "provision/core/interrupt.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <exception>
 #include <iostream>
@@ -22,6 +27,18 @@ void disable_core_dumps() {
     ::setrlimit(RLIMIT_CORE, &none);
 }
 
+/// `--output json` (or PROVISION_OUTPUT=json) on a command line CLI11 could not parse.
+bool json_requested(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--output=json" || (arg == "--output" && i + 1 < argc && std::string(argv[i + 1]) == "json")) {
+            return true;
+        }
+    }
+    const char* env = std::getenv("PROVISION_OUTPUT");
+    return env != nullptr && std::string(env) == "json";
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -29,7 +46,9 @@ int run(int argc, char** argv) {
     provision::core::install_interrupt_handlers();
     CLI::App app{"provision: DocSpace API keys as code.\n"
                  "Reconciles a portal's API keys with a YAML manifest and writes their secrets "
-                 "to output files."};
+                 "to output files.",
+                 "provision"};
+    prepare_root(app);
     app.set_version_flag("--version", std::string("provision ") + PROVISION_VERSION);
     app.require_subcommand(1);
     app.footer("Examples:\n"
@@ -37,7 +56,9 @@ int run(int argc, char** argv) {
                "  DOCSPACE_TOKEN=... provision plan manifests/bots.yaml\n"
                "  DOCSPACE_TOKEN=... provision apply manifests/bots.yaml\n"
                "The portal token comes from DOCSPACE_TOKEN, --token-file or --token-stdin, never "
-               "from the command line. Exit codes are listed in the README.");
+               "from the command line. Every option can also come from the environment as\n"
+               "PROVISION_<OPTION> (--log-level: PROVISION_LOG_LEVEL); the command line wins.\n"
+               "`provision help COMMAND` shows a command's options. Exit codes: docs/exit-codes.md.");
     GlobalOptions global;
     add_global_options(app, global);
     int exit_code = k_exit_error;
@@ -49,9 +70,16 @@ int run(int argc, char** argv) {
     add_import_command(app, global, exit_code);
     add_destroy_command(app, global, exit_code);
     add_audit_command(app, global, exit_code);
+    add_completion_command(app, exit_code);
+    add_help_command(app, exit_code);
+    bind_environment(app);
     app.parse_complete_callback([&global] {
-        if (!configure_logging(global.log_level)) {
+        set_json_errors(global.output == "json");
+        if (!configure_logging(global.log_level, color_allowed(global))) {
             throw CLI::ValidationError("--log-level", "unknown level '" + global.log_level + "'");
+        }
+        if (!global.chdir.empty() && ::chdir(global.chdir.c_str()) != 0) {
+            throw CLI::ValidationError("--chdir", global.chdir + ": " + std::strerror(errno));
         }
     });
     try {
@@ -59,14 +87,19 @@ int run(int argc, char** argv) {
     } catch (const CLI::Success& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
+        set_json_errors(json_requested(argc, argv));
+        if (const auto unknown = unknown_command(app, app.remaining())) {
+            return finish_json_errors(report_error(core::Errc::invalid_input, *unknown));
+        }
         app.exit(e);
-        return exit_code_for(core::Errc::invalid_input);
+        remember_error(core::Errc::invalid_input, e.what());
+        return finish_json_errors(exit_code_for(core::Errc::invalid_input));
     } catch (const std::exception& e) {
         // A bug: the one place that maps broken invariants to an exit code.
         std::cerr << "internal error: " << core::redact_secrets(e.what()) << '\n';
-        return exit_code_for(core::Errc::internal);
+        return finish_json_errors(exit_code_for(core::Errc::internal));
     }
-    return exit_code;
+    return finish_json_errors(exit_code);
 }
 
 }  // namespace provision::cli

@@ -5,10 +5,15 @@
 
 #include "provision/api/http_keys_api.hpp"
 #include "provision/core/atomic_file.hpp"
+#include "provision/plan/render.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -68,12 +73,70 @@ core::Result<core::Secret> read_token_file(const std::filesystem::path& path) {
     return token;
 }
 
+/// What --output json makes of the run's errors (finish_json_errors).
+struct JsonErrors {
+    bool on = false;
+    bool document_printed = false;
+    std::optional<nlohmann::json> first;  ///< the first error reported
+};
+
+JsonErrors& json_errors() {
+    static JsonErrors errors;
+    return errors;
+}
+
 }  // namespace
+
+void remember_error(core::Errc code, const std::string& message, const std::string& file,
+                    int line, int column) {
+    auto& errors = json_errors();
+    if (!errors.on || errors.first) {
+        return;
+    }
+    const auto position = [](int n) { return n > 0 ? nlohmann::json(n) : nlohmann::json(nullptr); };
+    errors.first = nlohmann::json{{"code", core::to_string(code)},
+                                  {"exitCode", exit_code_for(code)},
+                                  {"message", core::redact_secrets(message)},
+                                  {"file", file.empty() ? nlohmann::json(nullptr) : nlohmann::json(file)},
+                                  {"line", position(line)},
+                                  {"column", position(column)}};
+}
+
+void set_json_errors(bool on) { json_errors().on = on; }
+
+void print_json(const std::string& document) {
+    std::cout << document << '\n' << std::flush;
+    json_errors().document_printed = true;
+}
+
+int finish_json_errors(int exit_code) {
+    auto& errors = json_errors();
+    if (errors.on && !errors.document_printed && exit_code != k_exit_ok) {
+        nlohmann::json error = errors.first.value_or(nlohmann::json{
+            {"code", "unknown"}, {"exitCode", exit_code}, {"message", "the run failed; see the standard error"},
+            {"file", nullptr}, {"line", nullptr}, {"column", nullptr}});
+        error["exitCode"] = exit_code;
+        print_json(nlohmann::json{{"formatVersion", plan::k_json_format_version},
+                                  {"error", std::move(error)}}
+                       .dump(2));
+    }
+    return exit_code;
+}
+
+void add_plan_display_options(CLI::App& command, GlobalOptions& options) {
+    command.add_flag("-v,--show-noop", options.show_noop,
+                     "list the entries that stay unchanged too (the summary counts them)");
+}
 
 void add_global_options(CLI::App& app, GlobalOptions& options) {
     app.add_option("--log-level", options.log_level,
                    "trace, debug, info, warn, error or off (logs go to stderr)")
         ->capture_default_str();
+    app.add_flag("--no-color", options.no_color,
+                 "no colour in the output or the logs (as does NO_COLOR, whatever its value)");
+    app.add_option("-C,--chdir", options.chdir,
+                   "change to this directory first; every relative path is read from there")
+        ->check(CLI::ExistingDirectory);
 }
 
 void add_network_options(CLI::App& command, GlobalOptions& options) {
@@ -121,22 +184,44 @@ void add_execution_options(CLI::App& command, GlobalOptions& options) {
         ->capture_default_str();
 }
 
-bool configure_logging(const std::string& level) {
+bool configure_logging(const std::string& level, bool color) {
     const auto parsed = spdlog::level::from_str(level);
     if (parsed == spdlog::level::off && level != "off") {
         return false;
     }
-    auto logger = spdlog::stderr_color_mt("provision");
+    auto logger = spdlog::stderr_color_mt(
+        "provision", color ? spdlog::color_mode::automatic : spdlog::color_mode::never);
     logger->set_pattern("%^%l%$: %v");
     logger->set_level(parsed);
     spdlog::set_default_logger(logger);
     return true;
 }
 
+bool color_allowed(const GlobalOptions& options) {
+    return !options.no_color && std::getenv("NO_COLOR") == nullptr;
+}
+
+bool stdout_color(const GlobalOptions& options) {
+    return color_allowed(options) && ::isatty(1) != 0;
+}
+
+std::size_t stdout_width() {
+    struct winsize size {};
+    if (::isatty(1) == 0 || ::ioctl(1, TIOCGWINSZ, &size) != 0) {
+        return 0;
+    }
+    return size.ws_col;
+}
+
 std::optional<manifest::Manifest> load_manifest_or_report(const std::string& file, bool offline) {
     auto loaded = manifest::load_manifest(file, manifest::process_env(), offline);
     for (const auto& d : loaded.diagnostics) {
         std::cerr << core::format_diagnostic(d) << '\n';
+        if (d.severity == core::Severity::error) {
+            remember_error(core::Errc::invalid_input,
+                       d.path.empty() ? d.message : d.path + ": " + d.message, d.file, d.line,
+                       d.column);
+        }
     }
     if (!loaded.manifest) {
         std::size_t errors = 0;
@@ -218,6 +303,7 @@ bool confirmed(const std::string& question) {
 
 int report_error(const core::Error& error) {
     std::cerr << "error: " << core::redact_secrets(error.message) << '\n';
+    remember_error(error.code, error.message);
     return exit_code_for(error.code);
 }
 

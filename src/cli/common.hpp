@@ -32,9 +32,13 @@ struct GlobalOptions {
     std::string state;            ///< --state / PROVISION_STATE: overrides the manifest's state path
     bool rebind_portal = false;   ///< --rebind-portal
     bool auto_approve = false;    ///< --auto-approve / -y: never ask on a terminal
+    bool show_noop = false;       ///< -v / --show-noop: list unchanged entries in plans
+    bool no_color = false;        ///< --no-color (NO_COLOR in the environment does the same)
+    std::string chdir;            ///< -C / --chdir: the directory to run in
 };
 
-/// Adds the options above to `app` (inherited by subcommands).
+/// Adds the global flags (--log-level, --no-color, -C/--chdir) to the root command; see
+/// global.hpp for how they reach every subcommand.
 void add_global_options(CLI::App& app, GlobalOptions& options);
 void add_network_options(CLI::App& command, GlobalOptions& options);
 /// --state and --rebind-portal, for the commands that use the manifest's state.
@@ -42,8 +46,18 @@ void add_state_options(CLI::App& command, GlobalOptions& options);
 /// --concurrency, for the commands that change the portal.
 void add_execution_options(CLI::App& command, GlobalOptions& options);
 
-/// Sets up spdlog on stderr at the requested level; false for an unknown level.
-bool configure_logging(const std::string& level);
+/// Sets up spdlog on stderr at the requested level, its "level:" prefix coloured on a terminal
+/// unless `color` is false; false for an unknown level.
+bool configure_logging(const std::string& level, bool color);
+
+/// Whether colour is wanted at all: neither --no-color nor NO_COLOR (any value) is given.
+bool color_allowed(const GlobalOptions& options);
+
+/// Whether standard output gets colour: color_allowed and standard output is a terminal.
+bool stdout_color(const GlobalOptions& options);
+
+/// The width of the terminal standard output is, or 0 when it is not one.
+std::size_t stdout_width();
 
 /// Loads the manifest, printing every diagnostic to stderr. nullopt when it has errors.
 /// `offline`: see manifest::load_manifest.
@@ -64,8 +78,25 @@ core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& m
 /// true only for "yes".
 bool confirmed(const std::string& question);
 
-/// Prints "error: <message>" on stderr and returns exit_code_for(error.code).
+/// Prints "error: <message>" on stderr and returns exit_code_for(error.code). With
+/// --output json the first error is also kept for finish_json_errors.
 int report_error(const core::Error& error);
+
+/// With --output json, errors become a JSON object on standard output too (see
+/// finish_json_errors); set once the command line is parsed.
+void set_json_errors(bool on);
+
+/// Keeps an error already printed for finish_json_errors (only the first one is kept).
+void remember_error(core::Errc code, const std::string& message, const std::string& file = {},
+                    int line = 0, int column = 0);
+
+/// Prints a command's JSON document on standard output (then no error object follows it).
+void print_json(const std::string& document);
+
+/// The run's end: with --output json, when the run failed before printing its document,
+/// prints {"formatVersion", "error": {"code", "exitCode", "message", "file", "line",
+/// "column"}} for the first error reported, on standard output. Returns `exit_code`.
+int finish_json_errors(int exit_code);
 
 /// report_error for a failure of kind `code` described by `message`.
 int report_error(core::Errc code, const std::string& message);

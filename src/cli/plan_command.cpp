@@ -42,7 +42,11 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     cmd->add_option("--out", options->out,
                     "save the plan (no secrets) for `provision apply FILE`");
     cmd->add_option("--target", options->targets, "limit the plan to this entry (repeatable)");
-    cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+    cmd->add_option("--output", global.output,
+                    "text, json or markdown (a pull-request comment: no secrets, unchanged "
+                    "entries folded)")
+        ->check(CLI::IsMember({"text", "json", "markdown"}));
+    add_plan_display_options(*cmd, global);
     add_network_options(*cmd, global);
     add_state_options(*cmd, global);
     cmd->footer("Examples:\n"
@@ -97,7 +101,7 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                 exit_code = failed(report_error(saved.error()));
                 return;
             }
-            if (global.output != "json") {
+            if (global.output == "text") {
                 std::cout << "Saved the plan to " << options->out
                           << "; run `provision apply " << options->out << "` to execute it.\n";
             }

@@ -30,6 +30,7 @@ void add_rotate_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     cmd->add_option("--lock-timeout", global.lock_timeout,
                     "seconds to wait for another run's lock (default: fail at once)");
     cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+    add_plan_display_options(*cmd, global);
     add_network_options(*cmd, global);
     add_state_options(*cmd, global);
     add_execution_options(*cmd, global);

@@ -42,9 +42,11 @@ std::variant<Session, int> open_session(manifest::Manifest manifest, const Globa
 
 void print_plan(const plan::Plan& plan, const GlobalOptions& global) {
     if (global.output == "json") {
-        std::cout << plan::render_json(plan) << '\n';
+        print_json(plan::render_json(plan));
+    } else if (global.output == "markdown") {
+        std::cout << plan::render_markdown(plan);
     } else {
-        std::cout << plan::render_text(plan);
+        std::cout << plan::render_text(plan, plan::TextOptions{stdout_color(global), global.show_noop});
     }
     // The plan must be on the screen before the log lines of the steps that carry it out.
     std::cout.flush();

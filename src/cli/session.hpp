@@ -23,7 +23,7 @@ std::variant<Session, int> open_session(const std::string& file, const GlobalOpt
 std::variant<Session, int> open_session(manifest::Manifest manifest, const GlobalOptions& global,
                                         apply::PrepareOptions options);
 
-/// Prints the plan to stdout as text or JSON.
+/// Prints the plan to stdout as text, JSON or Markdown (--output).
 void print_plan(const plan::Plan& plan, const GlobalOptions& global);
 
 }  // namespace provision::cli

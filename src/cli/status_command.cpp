@@ -7,12 +7,16 @@
 
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
+#include "provision/core/prometheus.hpp"
 #include "provision/core/table.hpp"
+#include "provision/plan/render.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <limits>
+#include <map>
 #include <iostream>
 
 namespace provision::cli {
@@ -30,6 +34,7 @@ struct Row {
     bool expiring = false;
     bool on_portal = false;                   ///< the key was listed; last_used is known
     std::optional<core::Timestamp> last_used; ///< nullopt = never used
+    std::vector<std::string> scope_list;      ///< the scopes, ["*"] for unrestricted
 };
 
 const api::ApiKey* find_key(const std::vector<api::ApiKey>& keys, const std::string& id) {
@@ -60,9 +65,10 @@ std::vector<Row> rows_of(const Session& session, core::Timestamp now,
         const api::ApiKey* key = find_key(world.observed, record.id);
         Row row{record.entry, record.id, record.postfix, record.permissions.to_display(),
                 key_state(world, record, key, now), record.expires_at, false, false,
-                std::nullopt};
+                std::nullopt, record.permissions.to_request()};
         if (key != nullptr) {
             row.scopes = key->permissions.to_display();
+            row.scope_list = key->permissions.to_request();
             row.expires_at = key->expires_at;
             row.on_portal = true;
             row.last_used = key->last_used;
@@ -73,9 +79,21 @@ std::vector<Row> rows_of(const Session& session, core::Timestamp now,
     for (const auto& spec : session.manifest.keys) {
         if (world.state.find(spec.name) == nullptr) {
             rows.push_back(Row{spec.name, "", "", spec.permissions.to_display(), "not-created",
-                               std::nullopt, false, false, std::nullopt});
+                               std::nullopt, false, false, std::nullopt,
+                               spec.permissions.to_request()});
         }
     }
+    // In manifest order; entries the manifest no longer has last, in the state's order.
+    std::map<std::string, std::size_t> position;
+    for (const auto& spec : session.manifest.keys) {
+        position.emplace(spec.name, position.size());
+    }
+    const auto rank = [&](const Row& row) {
+        const auto it = position.find(row.entry);
+        return it == position.end() ? position.size() : it->second;
+    };
+    std::stable_sort(rows.begin(), rows.end(),
+                     [&](const Row& a, const Row& b) { return rank(a) < rank(b); });
     return rows;
 }
 
@@ -157,9 +175,15 @@ nlohmann::json pending_json(const std::vector<plan::PendingCreate>& pending) {
 
 void print_text(const Session& session, const std::vector<Row>& rows, core::Timestamp now,
                 std::size_t unmanaged) {
-    static const std::vector<core::TableColumn> k_columns = {
-        {"ENTRY", 30}, {"ID", 36},        {"KEY", 10},  {"EXPIRES IN", 18},
-        {"SCOPES", 64}, {"LAST USED", 15}, {"STATE", 40}};
+    // On a terminal the table fits its width (long cells end in "..."); piped, every cell is
+    // whole.
+    const std::size_t width = stdout_width();
+    const std::size_t any = std::numeric_limits<std::size_t>::max();
+    const std::vector<core::TableColumn> columns = {
+        {"ENTRY", width > 0 ? 30 : any},  {"ID", 36},
+        {"KEY", 10},                      {"EXPIRES IN", width > 0 ? 20 : any},
+        {"SCOPES", width > 0 ? 64 : any}, {"LAST USED", width > 0 ? 15 : any},
+        {"STATE", width > 0 ? 40 : any}};
     std::vector<std::vector<std::string>> cells;
     for (const auto& row : rows) {
         cells.push_back({row.entry, row.id.empty() ? "-" : row.id,
@@ -167,7 +191,7 @@ void print_text(const Session& session, const std::vector<Row>& rows, core::Time
                          row.id.empty() ? "-" : expires_text(row.expires_at, now), row.scopes,
                          last_used_text(row, now), row.state + (row.expiring ? " (expiring)" : "")});
     }
-    std::cout << core::render_table(k_columns, cells);
+    std::cout << core::render_table(columns, cells, width);
     const auto& retiring = session.world.state.retiring;
     if (!retiring.empty()) {
         std::cout << "\nRetiring after rotation:\n";
@@ -188,7 +212,7 @@ nlohmann::json to_json(const Session& session, const std::vector<Row>& rows, cor
                             {"id", row.id.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.id)},
                             {"keyPostfix", row.postfix.empty() ? nlohmann::json(nullptr)
                                                                : nlohmann::json(row.postfix)},
-                            {"scopes", row.scopes},
+                            {"scopes", row.scope_list},
                             {"state", row.state},
                             {"expiresAt", row.expires_at ? nlohmann::json(optional_time(row.expires_at))
                                                          : nlohmann::json(nullptr)},
@@ -213,13 +237,58 @@ nlohmann::json to_json(const Session& session, const std::vector<Row>& rows, cor
                                                        : nlohmann::json(nullptr)},
                             {"reason", r.reason}});
     }
-    return {{"formatVersion", 1},
+    return {{"formatVersion", plan::k_json_format_version},
             {"generatedAt", core::format_iso8601(now)},
             {"keys", keys},
             {"retiring", retiring},
             {"pending", pending_json(session.pending)},
             {"unmanagedCount", unmanaged},
             {"expiringWithinSeconds", window ? nlohmann::json(window->count()) : nlohmann::json(nullptr)}};
+}
+
+long long unix_seconds(core::Timestamp at) {
+    return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+}
+
+/// The node_exporter textfile-collector form: expiry and activity per key, the last write of
+/// the state, the unmanaged count; labelled by manifest (as given) and entry.
+std::string to_prometheus(const Session& session, const std::vector<Row>& rows,
+                          const std::string& manifest) {
+    const std::string label = "manifest=\"" + core::prometheus_label(manifest) + "\"";
+    const auto key_labels = [&](const Row& row) {
+        return label + ",entry=\"" + core::prometheus_label(row.entry) + "\"";
+    };
+    std::string out = core::prometheus_gauge(
+        "provision_key_expiry_timestamp_seconds",
+        "When a managed key expires (Unix time); a key that never expires has no series.");
+    for (const auto& row : rows) {
+        if (!row.id.empty() && row.expires_at) {
+            out += fmt::format("provision_key_expiry_timestamp_seconds{{{}}} {}\n", key_labels(row),
+                               unix_seconds(*row.expires_at));
+        }
+    }
+    out += core::prometheus_gauge(
+        "provision_key_active",
+        "1 when an entry's key is active and an output holds its secret; 0 when it is expired, "
+        "deactivated, missing, its secret unknown or not created yet.");
+    for (const auto& row : rows) {
+        out += fmt::format("provision_key_active{{{}}} {}\n", key_labels(row),
+                           row.state == "active" ? 1 : 0);
+    }
+    std::error_code ec;
+    const auto written = std::filesystem::last_write_time(session.manifest.state_path, ec);
+    if (!ec) {
+        out += core::prometheus_gauge(
+            "provision_last_apply_timestamp_seconds",
+            "When a run last changed the state (Unix time of the state file's last write).");
+        out += fmt::format("provision_last_apply_timestamp_seconds{{{}}} {}\n", label,
+                           unix_seconds(std::chrono::time_point_cast<core::Timestamp::duration>(
+                               std::chrono::file_clock::to_sys(written))));
+    }
+    out += core::prometheus_gauge("provision_unmanaged_keys",
+                                  "Keys on the portal this manifest's state does not know.");
+    out += fmt::format("provision_unmanaged_keys{{{}}} {}\n", label, unmanaged_count(session.world));
+    return out;
 }
 
 }  // namespace
@@ -230,12 +299,15 @@ void add_status_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     cmd->add_option("manifest", options->manifest, "the manifest file")->required();
     cmd->add_option("--expiring-within", options->expiring_within,
                     "exit 9 when a managed key expires within this duration (e.g. 14d)");
-    cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+    cmd->add_option("--output", global.output,
+                    "text, json or prometheus (node_exporter's textfile collector)")
+        ->check(CLI::IsMember({"text", "json", "prometheus"}));
     add_network_options(*cmd, global);
     add_state_options(*cmd, global);
     cmd->footer("Examples:\n"
                 "  DOCSPACE_TOKEN=... provision status manifests/bots.yaml\n"
-                "  provision status manifests/bots.yaml --expiring-within 14d --output json");
+                "  provision status manifests/bots.yaml --expiring-within 14d --output json\n"
+                "  provision status manifests/bots.yaml --output prometheus > /var/lib/node_exporter/provision.prom");
     cmd->callback([options, &global, &exit_code] {
         std::optional<std::chrono::seconds> window;
         if (!options->expiring_within.empty()) {
@@ -257,12 +329,14 @@ void add_status_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
         const auto rows = rows_of(session, now, window);
         const auto unmanaged = unmanaged_count(session.world);
         if (global.output == "json") {
-            std::cout << to_json(session, rows, now, unmanaged, window).dump(2) << '\n';
+            print_json(to_json(session, rows, now, unmanaged, window).dump(2));
+        } else if (global.output == "prometheus") {
+            std::cout << to_prometheus(session, rows, options->manifest);
         } else {
             print_text(session, rows, now, unmanaged);
         }
         const bool expiring = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.expiring; });
-        if (expiring && global.output != "json") {
+        if (expiring && global.output == "text") {
             std::cerr << "warning: a managed key expires within " << options->expiring_within << '\n';
         }
         exit_code = expiring ? k_exit_expiring : k_exit_ok;

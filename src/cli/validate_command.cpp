@@ -5,7 +5,10 @@
 
 #include "cli/commands.hpp"
 #include "provision/apply/preflight.hpp"
+#include "provision/plan/render.hpp"
 #include "provision/state/state.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <iostream>
 
@@ -28,7 +31,17 @@ int run_validate(const std::string& file, const GlobalOptions& global) {
     if (auto state = state::load_state(manifest->state_path); !state.ok()) {
         code = report_error(state.error());
     }
-    if (code == k_exit_ok) {
+    if (code != k_exit_ok) {
+        return code;
+    }
+    if (global.output == "json") {
+        print_json(nlohmann::json{{"formatVersion", plan::k_json_format_version},
+                                  {"file", file},
+                                  {"valid", true},
+                                  {"keys", manifest->keys.size()},
+                                  {"outputs", manifest->outputs.size()}}
+                       .dump(2));
+    } else {
         std::cout << file << ": valid (" << manifest->keys.size() << " key(s), "
                   << manifest->outputs.size() << " output(s))\n";
     }
@@ -45,7 +58,9 @@ void add_validate_command(CLI::App& root, GlobalOptions& global, int& exit_code)
     cmd->add_option("--state", global.state,
                     "the state file to check instead of the manifest's (also PROVISION_STATE)")
         ->envname("PROVISION_STATE");
-    cmd->footer("Example:\n  provision validate manifests/bots.yaml");
+    cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+    cmd->footer("Examples:\n  provision validate manifests/bots.yaml\n"
+                "  provision validate manifests/bots.yaml --output json");
     cmd->callback([options, &global, &exit_code] { exit_code = run_validate(*options, global); });
 }
 

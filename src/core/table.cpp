@@ -31,15 +31,40 @@ std::string fit(std::string_view text, std::size_t width) {
 }
 
 std::string render_table(const std::vector<TableColumn>& columns,
-                         const std::vector<std::vector<std::string>>& rows) {
+                         const std::vector<std::vector<std::string>>& rows,
+                         std::size_t width_limit) {
     std::vector<std::size_t> widths;
+    std::vector<std::size_t> narrowest;
     for (const auto& column : columns) {
         widths.push_back(code_points(column.title));
+        narrowest.push_back(std::max<std::size_t>(code_points(column.title), 6));
     }
     for (const auto& row : rows) {
         for (std::size_t i = 0; i < columns.size(); ++i) {
             widths[i] = std::max(widths[i], std::min(code_points(row[i]), columns[i].cap));
         }
+    }
+    const auto line_width = [&] {
+        std::size_t total = 2 * (columns.size() - 1);
+        for (auto w : widths) {
+            total += w;
+        }
+        return total;
+    };
+    while (width_limit > 0 && !columns.empty() && line_width() > width_limit) {
+        const auto slack = [&](std::size_t i) {
+            return widths[i] > narrowest[i] ? widths[i] - narrowest[i] : 0;
+        };
+        std::size_t widest = 0;
+        for (std::size_t i = 1; i < widths.size(); ++i) {
+            if (slack(i) > slack(widest)) {
+                widest = i;
+            }
+        }
+        if (slack(widest) == 0) {
+            break;  // every column is as narrow as it may be
+        }
+        --widths[widest];
     }
     const auto line = [&](const auto& cells) {
         std::string out;

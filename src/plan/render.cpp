@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace provision::plan {
 
 namespace {
@@ -26,6 +28,80 @@ const char* symbol(ActionKind kind) {
     case ActionKind::import_key: return "<";
     }
     return "?";
+}
+
+/// Terraform's colours: + green, ~ yellow, -/+ magenta, - red; ! bold red, * yellow.
+const char* color_of(ActionKind kind) {
+    switch (kind) {
+    case ActionKind::create: return "\x1b[32m";
+    case ActionKind::update:
+    case ActionKind::reactivate:
+    case ActionKind::settle: return "\x1b[33m";
+    case ActionKind::replace: return "\x1b[35m";
+    case ActionKind::retire:
+    case ActionKind::remove: return "\x1b[31m";
+    case ActionKind::blocked: return "\x1b[1;31m";
+    default: return "";
+    }
+}
+
+constexpr const char* k_green = "\x1b[32m";
+constexpr const char* k_red = "\x1b[31m";
+
+std::string paint(std::string text, const char* color, bool on) {
+    if (!on || *color == '\0') {
+        return text;
+    }
+    return color + text + "\x1b[0m";
+}
+
+/// "files:read, rooms:read" (Scopes::to_display) as its items.
+std::vector<std::string> list_items(const std::string& text) {
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        const auto comma = text.find(", ", start);
+        items.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) {
+            break;
+        }
+        start = comma + 2;
+    }
+    return items;
+}
+
+/// The items of `from` not in `to`.
+std::vector<std::string> missing_from(const std::vector<std::string>& from,
+                                      const std::vector<std::string>& to) {
+    std::vector<std::string> out;
+    for (const auto& item : from) {
+        if (std::find(to.begin(), to.end(), item) == to.end()) {
+            out.push_back(item);
+        }
+    }
+    return out;
+}
+
+bool is_list_field(const Action::Change& change) { return change.field == "permissions"; }
+
+/// "permissions: + files:write  - rooms:read" for a list; "name: a -> b" otherwise.
+std::string change_text(const Action::Change& change, bool color) {
+    if (!is_list_field(change)) {
+        return fmt::format("{}: {} -> {}", change.field, change.from, change.to);
+    }
+    const auto from = list_items(change.from);
+    const auto to = list_items(change.to);
+    std::string out = change.field + ":";
+    for (const auto& item : missing_from(to, from)) {
+        out += " " + paint("+ " + item, k_green, color) + " ";
+    }
+    for (const auto& item : missing_from(from, to)) {
+        out += " " + paint("- " + item, k_red, color) + " ";
+    }
+    while (!out.empty() && out.back() == ' ') {
+        out.pop_back();
+    }
+    return out;
 }
 
 std::string reasons_text(const Action& action) {
@@ -63,21 +139,33 @@ std::string render_summary(const Plan& plan) {
     if (const std::size_t blocked = plan.count(ActionKind::blocked); blocked > 0) {
         text += fmt::format(" {} blocked (needs your decision).", blocked);
     }
+    if (const std::size_t forget = plan.count(ActionKind::forget); forget > 0) {
+        text += fmt::format(" {} to forget.", forget);
+    }
+    if (const std::size_t unchanged = plan.count(ActionKind::noop); unchanged > 0) {
+        text += fmt::format(" {} unchanged.", unchanged);
+    }
     return text;
 }
 
-std::string render_text(const Plan& plan) {
+std::string render_text(const Plan& plan, const TextOptions& options) {
     std::string out;
     for (const auto& action : plan.actions) {
+        if (action.kind == ActionKind::noop && !options.show_noop) {
+            continue;
+        }
         const std::string key = action.postfix.empty() ? std::string{} : "sk-***" + action.postfix;
-        out += fmt::format("  {:<3} {:<13} {:<30} {:<11} {}\n", symbol(action.kind),
-                           to_string(action.kind), action.entry.empty() ? "(outputs)" : action.entry,
-                           key, reasons_text(action));
+        const char* color = color_of(action.kind);
+        out += fmt::format("  {} {} {:<30} {:<11} {}\n",
+                           paint(fmt::format("{:<3}", symbol(action.kind)), color, options.color),
+                           paint(fmt::format("{:<13}", to_string(action.kind)), color, options.color),
+                           action.entry.empty() ? "(outputs)" : action.entry, key,
+                           reasons_text(action));
         if (!action.detail.empty()) {
             out += fmt::format("        {}\n", action.detail);
         }
         for (const auto& change : action.changes) {
-            out += fmt::format("        {}: {} -> {}\n", change.field, change.from, change.to);
+            out += "        " + change_text(change, options.color) + "\n";
         }
     }
     for (const auto& partial : plan.partial_outputs) {
@@ -99,6 +187,72 @@ std::string render_text(const Plan& plan) {
         out += "\n";
     }
     out += render_summary(plan) + "\n";
+    return out;
+}
+
+namespace {
+
+/// A table cell: '|' escaped, newlines as spaces.
+std::string markdown_cell(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '|') {
+            out += "\\|";
+        } else if (c == '\n') {
+            out += ' ';
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string render_markdown(const Plan& plan) {
+    std::string out = "#### provision plan\n\n**" + render_summary(plan) + "**\n";
+    std::vector<const Action*> unchanged;
+    std::string rows;
+    for (const auto& action : plan.actions) {
+        if (action.kind == ActionKind::noop) {
+            unchanged.push_back(&action);
+            continue;
+        }
+        std::string what = action.detail;
+        for (const auto& change : action.changes) {
+            what += (what.empty() ? "" : "; ") + change_text(change, false);
+        }
+        rows += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", symbol(action.kind),
+                            to_string(action.kind),
+                            markdown_cell(action.entry.empty() ? "(outputs)" : action.entry),
+                            action.postfix.empty() ? "" : "`sk-***" + action.postfix + "`",
+                            reasons_text(action), markdown_cell(what));
+    }
+    if (!rows.empty()) {
+        out += "\n| | action | entry | key | reasons | details |\n|---|---|---|---|---|---|\n" + rows;
+    }
+    if (!unchanged.empty()) {
+        out += fmt::format("\n<details><summary>{} unchanged</summary>\n\n", unchanged.size());
+        for (const auto* action : unchanged) {
+            out += "- " + markdown_cell(action->entry) + "\n";
+        }
+        out += "\n</details>\n";
+    }
+    if (!plan.findings.empty()) {
+        out += "\n**Policy findings** (the portal breaks the manifest's policy):\n\n";
+        for (const auto& finding : plan.findings) {
+            out += "- " + markdown_cell(finding.entry) + " (`sk-***" + finding.postfix +
+                   "`): " + markdown_cell(finding.message) + "\n";
+        }
+    }
+    for (const auto& partial : plan.partial_outputs) {
+        std::string lacking;
+        for (const auto& entry : partial.lacking) {
+            lacking += (lacking.empty() ? "" : ", ") + entry;
+        }
+        out += "\n> output `" + partial.output + "` would lack " + lacking +
+               " (secret unknown): it is not rewritten\n";
+    }
     return out;
 }
 
@@ -142,13 +296,23 @@ std::string render_json(const Plan& plan, int indent) {
         a["detail"] = action.detail;
         nlohmann::json changes = nlohmann::json::array();
         for (const auto& change : action.changes) {
-            changes.push_back({{"field", change.field}, {"from", change.from}, {"to", change.to}});
+            if (is_list_field(change)) {
+                const auto from = list_items(change.from);
+                const auto to = list_items(change.to);
+                changes.push_back({{"field", change.field},
+                                   {"from", from},
+                                   {"to", to},
+                                   {"added", missing_from(to, from)},
+                                   {"removed", missing_from(from, to)}});
+            } else {
+                changes.push_back({{"field", change.field}, {"from", change.from}, {"to", change.to}});
+            }
         }
         a["changes"] = changes;
         actions.push_back(std::move(a));
     }
     const nlohmann::json document{
-        {"formatVersion", 1},
+        {"formatVersion", k_json_format_version},
         {"changes", plan.has_changes()},
         {"blocked", plan.has_blocked()},
         {"actions", actions},

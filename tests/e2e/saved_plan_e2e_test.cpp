@@ -79,19 +79,19 @@ TEST_CASE("the --target flag limits plan and apply to the named entries", "[e2e]
     require_clean_plan(project);
 }
 
-TEST_CASE("plan and apply --output json carry formatVersion 1 and no secret", "[e2e][json]") {
+TEST_CASE("plan and apply --output json carry formatVersion 2 and no secret", "[e2e][json]") {
     Emulator emu;
     Project project(emu);
     const auto plan = project.command("plan", {"--output", "json"});
     REQUIRE(plan.exit_code == 0);
     const auto plan_json = nlohmann::json::parse(plan.out);
-    CHECK(plan_json.at("formatVersion") == 1);
+    CHECK(plan_json.at("formatVersion") == 2);
     CHECK(plan_json.at("summary").at("create") == 3);
 
     const auto applied = project.command("apply", {"--output", "json"});
     REQUIRE(applied.exit_code == 0);
     const auto apply_json = nlohmann::json::parse(applied.out);
-    CHECK(apply_json.at("formatVersion") == 1);
+    CHECK(apply_json.at("formatVersion") == 2);
     CHECK(apply_json.at("result").at("created") == 3);
     const auto dump = emu.state();  // keep the document alive for the loop
     for (const auto& key : dump.at("keys")) {

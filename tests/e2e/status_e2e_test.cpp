@@ -65,7 +65,7 @@ TEST_CASE("status --output json has a formatVersion, one object per key and no s
     const auto r = project.command("status", {"--output", "json", "--expiring-within", "1d"});
     CHECK(r.exit_code == 9);
     const auto json = nlohmann::json::parse(r.out);
-    CHECK(json.at("formatVersion") == 1);
+    CHECK(json.at("formatVersion") == 2);
     CHECK(json.at("unmanagedCount") == 0);
     REQUIRE(json.at("keys").size() == 3);
     std::map<std::string, std::string> states;

@@ -177,3 +177,20 @@ TEST_CASE("a text table counts code points, so names in other scripts keep the c
     CHECK(code_points("Größe") == 5);
     CHECK(fit("Größenordnung", 6) == "Grö...");
 }
+
+TEST_CASE("a text table narrows its widest columns to fit a terminal's width", "[core][table]") {
+    const std::vector<TableColumn> columns = {{"NAME", 40}, {"SCOPES", 80}, {"STATE", 10}};
+    const std::vector<std::vector<std::string>> rows = {
+        {"Integration Bot", "files:read, files:write, rooms:read, rooms:write, accounts:read", "active"}};
+    const std::string wide = render_table(columns, rows);
+    CHECK(wide.find("accounts:read  active") != std::string::npos);
+    const std::string narrow = render_table(columns, rows, 50);
+    std::istringstream lines(narrow);
+    for (std::string line; std::getline(lines, line);) {
+        CHECK(code_points(line) <= 50);
+    }
+    CHECK(narrow.find("Integration Bot  files:read, files:writ...  active") != std::string::npos);
+    // Columns never shrink below their title (or 6): a tiny limit is exceeded rather than met.
+    const std::string tiny = render_table(columns, rows, 10);
+    CHECK(tiny.rfind("NAME    SCOPES  STATE\n", 0) == 0);
+}

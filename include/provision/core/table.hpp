@@ -15,9 +15,12 @@ struct TableColumn {
     std::size_t cap;  ///< the widest the column may grow (at least 4)
 };
 
-/// The title line, then one line per row (each row has one cell per column).
+/// The title line, then one line per row (each row has one cell per column). With a
+/// `width_limit` (a terminal's width), the widest columns give up space, down to the width of
+/// their title (at least 6), until a line fits: their longer cells end in "...".
 std::string render_table(const std::vector<TableColumn>& columns,
-                         const std::vector<std::vector<std::string>>& rows);
+                         const std::vector<std::vector<std::string>>& rows,
+                         std::size_t width_limit = 0);
 
 /// How many code points `text` holds (UTF-8; a malformed byte counts as one).
 std::size_t code_points(std::string_view text);

@@ -1,0 +1,290 @@
+// `provision completion bash|zsh|fish`: a shell completion script made from the command line
+// itself (every subcommand and option CLI11 knows, so a new option completes without an edit
+// here), manifest files for the arguments, and the manifest's entry names after --target and
+// --key, which the script asks `provision __entries MANIFEST` for (a hidden command: offline,
+// silent, one name a line).
+
+#include "cli/commands.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iostream>
+
+namespace provision::cli {
+
+namespace {
+
+struct OptionSpec {
+    std::vector<std::string> names;  ///< "-C", "--chdir"
+    std::string description;
+    bool takes_value = false;
+    std::string long_name;           ///< "chdir" ("" without one)
+    char short_name = 0;
+};
+
+struct CommandSpec {
+    std::string name, description;
+    std::vector<OptionSpec> options;
+};
+
+std::vector<OptionSpec> options_of(const CLI::App& app) {
+    std::vector<OptionSpec> out;
+    for (const CLI::Option* option : app.get_options()) {
+        if (option->get_positional() || option->check_name("--version")) {
+            continue;
+        }
+        OptionSpec spec;
+        spec.description = option->get_description();
+        spec.takes_value = option->get_type_size_max() > 0;
+        for (const auto& name : option->get_snames()) {
+            spec.names.push_back("-" + name);
+            spec.short_name = name.front();
+        }
+        for (const auto& name : option->get_lnames()) {
+            spec.names.push_back("--" + name);
+            spec.long_name = spec.long_name.empty() ? name : spec.long_name;
+        }
+        out.push_back(std::move(spec));
+    }
+    return out;
+}
+
+bool hidden(const CLI::App& command) {
+    return command.get_group().empty() || command.get_name().rfind("__", 0) == 0;
+}
+
+std::vector<CommandSpec> commands_of(const CLI::App& root) {
+    std::vector<CommandSpec> out;
+    for (const CLI::App* sub : root.get_subcommands([](const CLI::App*) { return true; })) {
+        if (!hidden(*sub)) {
+            out.push_back({sub->get_name(), sub->get_description(), options_of(*sub)});
+        }
+    }
+    return out;
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& separator = " ") {
+    std::string out;
+    for (const auto& item : items) {
+        out += (out.empty() ? "" : separator) + item;
+    }
+    return out;
+}
+
+std::vector<std::string> names_of(const std::vector<OptionSpec>& options, bool with_value) {
+    std::vector<std::string> out;
+    for (const auto& option : options) {
+        if (!with_value || option.takes_value) {
+            out.insert(out.end(), option.names.begin(), option.names.end());
+        }
+    }
+    return out;
+}
+
+const char* const k_levels = "trace debug info warn error off";
+
+std::string bash_script(const std::vector<CommandSpec>& commands,
+                        const std::vector<OptionSpec>& globals) {
+    std::vector<std::string> command_names;
+    std::vector<std::string> valued = names_of(globals, true);
+    std::string cases;
+    for (const auto& command : commands) {
+        command_names.push_back(command.name);
+        const auto with_value = names_of(command.options, true);
+        valued.insert(valued.end(), with_value.begin(), with_value.end());
+        cases += fmt::format("        {}) opts=\"{}\" ;;\n", command.name,
+                             join(names_of(command.options, false)));
+    }
+    std::sort(valued.begin(), valued.end());
+    valued.erase(std::unique(valued.begin(), valued.end()), valued.end());
+    return fmt::format(R"(# bash completion for provision (`provision completion bash`)
+__provision_entries() {{
+    provision __entries "$1" 2>/dev/null
+}}
+
+__provision_complete() {{
+    local cur=${{COMP_WORDS[COMP_CWORD]}} prev=${{COMP_WORDS[COMP_CWORD-1]}}
+    local cmd="" manifest="" word i opts
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${{COMP_WORDS[i]}}
+        case " {valued} " in
+            *" $word "*) ((i++)); continue ;;
+        esac
+        case $word in
+            -*) ;;
+            *) if [[ -z $cmd ]]; then cmd=$word; elif [[ -z $manifest ]]; then manifest=$word; fi ;;
+        esac
+    done
+    case $prev in
+        --target|--key)
+            if [[ -n $manifest ]]; then
+                local name
+                COMPREPLY=()
+                while IFS= read -r name; do
+                    [[ $name == "$cur"* ]] && COMPREPLY+=("$name")
+                done < <(__provision_entries "$manifest")
+            fi
+            return ;;
+        --log-level) mapfile -t COMPREPLY < <(compgen -W "{levels}" -- "$cur"); return ;;
+        --output) mapfile -t COMPREPLY < <(compgen -W "text json prometheus" -- "$cur"); return ;;
+        --fail-on) mapfile -t COMPREPLY < <(compgen -W "warning error" -- "$cur"); return ;;
+        -C|--chdir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+    esac
+    case " {valued} " in
+        *" $prev "*) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+    esac
+    if [[ -z $cmd ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "{commands} {globals}" -- "$cur")
+        return
+    fi
+    if [[ $cur == -* ]]; then
+        case $cmd in
+{cases}            *) opts="" ;;
+        esac
+        mapfile -t COMPREPLY < <(compgen -W "$opts {globals}" -- "$cur")
+        return
+    fi
+    if [[ $cmd == help ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "{commands}" -- "$cur")
+        return
+    fi
+    mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+}}
+complete -o filenames -F __provision_complete provision
+)",
+                       fmt::arg("valued", join(valued)), fmt::arg("levels", k_levels),
+                       fmt::arg("commands", join(command_names)),
+                       fmt::arg("globals", join(names_of(globals, false))),
+                       fmt::arg("cases", cases));
+}
+
+/// zsh runs the bash script through its bashcompinit layer. Installed as _provision in $fpath,
+/// the file is the body of the completion function zsh autoloads: it also completes the word
+/// it was loaded for.
+std::string zsh_script(const std::vector<CommandSpec>& commands,
+                       const std::vector<OptionSpec>& globals) {
+    return "#compdef provision\n# zsh completion for provision (`provision completion zsh`)\n"
+           "autoload -U +X bashcompinit && bashcompinit\n" +
+           bash_script(commands, globals) +
+           "if (( ${+compstate} )); then\n"
+           "    _bash_complete -o filenames -F __provision_complete\n"
+           "fi\n";
+}
+
+std::string fish_quote(const std::string& text) {
+    std::string out = "'";
+    for (char c : text) {
+        if (c == '\'' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out + "'";
+}
+
+std::string fish_option(const OptionSpec& option, const std::string& condition) {
+    std::string line = "complete -c provision";
+    if (!condition.empty()) {
+        line += " -n " + fish_quote(condition);
+    }
+    if (option.short_name != 0) {
+        line += std::string(" -s ") + option.short_name;
+    }
+    if (!option.long_name.empty()) {
+        line += " -l " + option.long_name;
+    }
+    if (option.long_name == "target" || option.long_name == "key") {
+        line += " -x -a '(__provision_entries)'";
+    } else if (option.long_name == "log-level") {
+        line += std::string(" -x -a '") + k_levels + "'";
+    } else if (option.long_name == "output") {
+        line += " -x -a 'text json prometheus'";
+    } else if (option.long_name == "chdir") {
+        line += " -x -a '(__fish_complete_directories)'";
+    } else if (option.takes_value) {
+        line += " -r";
+    }
+    return line + " -d " + fish_quote(option.description) + "\n";
+}
+
+std::string fish_script(const std::vector<CommandSpec>& commands,
+                        const std::vector<OptionSpec>& globals) {
+    std::vector<std::string> names;
+    for (const auto& command : commands) {
+        names.push_back(command.name);
+    }
+    std::string out =
+        "# fish completion for provision (`provision completion fish`)\n"
+        "function __provision_entries\n"
+        "    for word in (commandline -opc)[3..-1]\n"
+        "        if string match -qr '\\.ya?ml$' -- $word\n"
+        "            provision __entries $word 2>/dev/null\n"
+        "            return\n"
+        "        end\n"
+        "    end\n"
+        "end\n"
+        "complete -c provision -f\n";
+    for (const auto& command : commands) {
+        out += "complete -c provision -n '__fish_use_subcommand' -a " + command.name + " -d " +
+               fish_quote(command.description) + "\n";
+    }
+    out += "complete -c provision -n '__fish_seen_subcommand_from help' -a " +
+           fish_quote(join(names)) + "\n";
+    for (const auto& option : globals) {
+        out += fish_option(option, "");
+    }
+    for (const auto& command : commands) {
+        out += "complete -c provision -n '__fish_seen_subcommand_from " + command.name +
+               "; and not __fish_seen_subcommand_from help' -F\n";
+        for (const auto& option : command.options) {
+            out += fish_option(option, "__fish_seen_subcommand_from " + command.name);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+void add_completion_command(CLI::App& root, int& exit_code) {
+    auto shell = std::make_shared<std::string>();
+    CLI::App* cmd = root.add_subcommand("completion", "Print a shell completion script");
+    cmd->add_option("shell", *shell, "bash, zsh or fish")
+        ->required()
+        ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+    cmd->footer("Examples:\n"
+                "  source <(provision completion bash)\n"
+                "  provision completion fish > ~/.config/fish/completions/provision.fish\n"
+                "Packages install the scripts for bash, zsh and fish.");
+    const CLI::App* root_ptr = &root;
+    cmd->callback([root_ptr, shell, &exit_code] {
+        const auto commands = commands_of(*root_ptr);
+        const auto globals = options_of(*root_ptr);
+        if (*shell == "bash") {
+            std::cout << bash_script(commands, globals);
+        } else if (*shell == "zsh") {
+            std::cout << zsh_script(commands, globals);
+        } else {
+            std::cout << fish_script(commands, globals);
+        }
+        exit_code = k_exit_ok;
+    });
+
+    auto manifest = std::make_shared<std::string>();
+    CLI::App* entries = root.add_subcommand("__entries", "the manifest's entry names");
+    entries->group("");  // hidden: the completion scripts' helper
+    entries->add_option("manifest", *manifest)->required();
+    entries->callback([manifest, &exit_code] {
+        auto loaded = manifest::load_manifest(*manifest, manifest::process_env(), /*offline=*/true);
+        if (!loaded.manifest) {
+            exit_code = exit_code_for(core::Errc::invalid_input);
+            return;
+        }
+        for (const auto& spec : loaded.manifest->keys) {
+            std::cout << spec.name << '\n';
+        }
+        exit_code = k_exit_ok;
+    });
+}
+
+}  // namespace provision::cli
