@@ -61,11 +61,10 @@ bool is_transient_status(int status) {
            status == 504;
 }
 
+/// Every wait in one style, seconds with one decimal: "0.3s", "9.9s", "847.0s".
 std::string format_wait(std::chrono::milliseconds delay) {
-    if (delay >= std::chrono::seconds{1} && delay.count() % 1000 == 0) {
-        return std::to_string(delay.count() / 1000) + "s";
-    }
-    return std::to_string(delay.count()) + "ms";
+    const long long tenths = (delay.count() + 50) / 100;
+    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + "s";
 }
 
 bool is_guid_like(std::string_view id) {

@@ -37,6 +37,9 @@ struct GlobalOptions {
     std::string chdir;            ///< -C / --chdir: the directory to run in
 };
 
+/// -v/--show-noop, for the commands that print a plan: list the unchanged entries too.
+void add_plan_display_options(CLI::App& command, GlobalOptions& options);
+
 /// Adds the global flags (--log-level, --no-color, -C/--chdir) to the root command; see
 /// global.hpp for how they reach every subcommand.
 void add_global_options(CLI::App& app, GlobalOptions& options);

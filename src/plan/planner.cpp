@@ -357,7 +357,11 @@ void plan_retiring(const PlanInput& in, const Index& index, Plan& plan) {
                                  : "grace period over; the replaced key is retired";
         } else {
             action.kind = ActionKind::noop;
-            action.detail = "replaced key stays usable until " + core::format_iso8601(r->retire_after);
+            action.reasons = {Reason::in_grace_period};
+            action.detail =
+                "retiring in " +
+                core::format_remaining(std::chrono::duration_cast<seconds>(r->retire_after - in.now)) +
+                ": the replaced key stays usable until " + core::format_iso8601(r->retire_after);
         }
         plan.actions.push_back(std::move(action));
     }
@@ -496,6 +500,7 @@ const char* to_string(Reason reason) noexcept {
     case Reason::import_requested: return "import_requested";
     case Reason::import_refused: return "import_refused";
     case Reason::partial_output: return "partial_output";
+    case Reason::in_grace_period: return "in_grace_period";
     }
     return "in_sync";
 }

@@ -82,6 +82,13 @@ std::vector<std::string> missing_from(const std::vector<std::string>& from,
     return out;
 }
 
+/// An unchanged entry the text leaves to the summary's count (a key in its grace period is
+/// still shown: it is on its way out).
+bool folded(const Action& action, const TextOptions& options) {
+    return action.kind == ActionKind::noop && !options.show_noop &&
+           !(action.reasons.size() == 1 && action.reasons.front() == Reason::in_grace_period);
+}
+
 bool is_list_field(const Action::Change& change) { return change.field == "permissions"; }
 
 /// "permissions: + files:write  - rooms:read" for a list; "name: a -> b" otherwise.
@@ -151,7 +158,7 @@ std::string render_summary(const Plan& plan) {
 std::string render_text(const Plan& plan, const TextOptions& options) {
     std::string out;
     for (const auto& action : plan.actions) {
-        if (action.kind == ActionKind::noop && !options.show_noop) {
+        if (folded(action, options)) {
             continue;
         }
         const std::string key = action.postfix.empty() ? std::string{} : "sk-***" + action.postfix;

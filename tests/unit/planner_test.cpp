@@ -311,6 +311,12 @@ TEST_CASE("a retiring key is kept during its grace period and retired after it",
     auto p = w.make();
     REQUIRE(p.actions.size() == 2);
     CHECK(p.actions[1].kind == ActionKind::noop);
+    CHECK(p.actions[1].reasons == std::vector<Reason>{Reason::in_grace_period});
+    CHECK(p.actions[1].detail.rfind("retiring in 1h 0m: ", 0) == 0);
+    // Unchanged entries fold, a key in its grace period is still shown.
+    const auto text = plan::render_text(p, {false, false});
+    CHECK(text.find("in_grace_period") != std::string::npos);
+    CHECK(text.find("retiring in 1h 0m") != std::string::npos);
     w.state.retiring[0].retire_after = k_now - std::chrono::hours(1);
     p = w.make();
     CHECK(p.actions[1].kind == ActionKind::retire);

@@ -57,6 +57,7 @@ enum class Reason {
     import_requested,      ///< `provision import`: the user named the key for the entry
     import_refused,        ///< `provision import` cannot bind that key (see Action::detail)
     partial_output,        ///< an output it writes would lack a managed key's unknown secret
+    in_grace_period,       ///< a replaced key still usable until its grace period ends (noop)
 };
 
 const char* to_string(ActionKind kind) noexcept;
