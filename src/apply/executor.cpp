@@ -75,7 +75,13 @@ void Executor::run_lane(const Lane& lane) {
         if (!may_start()) {
             return;
         }
+        if (m_options.progress) {
+            m_options.progress(*action, false);
+        }
         run_action(*action);
+        if (m_options.progress) {
+            m_options.progress(*action, true);
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 // report and the exit code, shared by apply, rotate, destroy, import and saved plans.
 
 #include "cli/apply_run.hpp"
+#include "cli/progress.hpp"
 
 #include "provision/core/interrupt.hpp"
 #include "provision/apply/preflight.hpp"
@@ -83,6 +84,10 @@ apply::ApplyReport execute_plan(Session& session, const GlobalOptions& global,
     apply_options.journal = session.journal ? &*session.journal : nullptr;
     apply_options.concurrency = global.concurrency;
     apply_options.leave_outputs = leave_outputs;
+    Progress progress(session.plan.actions.size() - session.plan.count(plan::ActionKind::noop));
+    apply_options.progress = [&progress](const plan::Action& action, bool done) {
+        progress.update(action, done);
+    };
     auto report = apply::apply_plan(session.manifest, session.plan, session.world, *session.api,
                                     apply_options);
     if (session.journal) {

@@ -2,6 +2,8 @@
 
 #include "provision/plan/render.hpp"
 
+#include "provision/core/table.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -156,6 +158,14 @@ std::string render_summary(const Plan& plan) {
 }
 
 std::string render_text(const Plan& plan, const TextOptions& options) {
+    // The entry column is as wide as the longest entry shown, so the columns line up whatever
+    // the names' lengths.
+    std::size_t entry_width = 9;  // "(outputs)"
+    for (const auto& action : plan.actions) {
+        if (!folded(action, options)) {
+            entry_width = std::max(entry_width, core::code_points(action.entry));
+        }
+    }
     std::string out;
     for (const auto& action : plan.actions) {
         if (folded(action, options)) {
@@ -163,11 +173,14 @@ std::string render_text(const Plan& plan, const TextOptions& options) {
         }
         const std::string key = action.postfix.empty() ? std::string{} : "sk-***" + action.postfix;
         const char* color = color_of(action.kind);
-        out += fmt::format("  {} {} {:<30} {:<11} {}\n",
-                           paint(fmt::format("{:<3}", symbol(action.kind)), color, options.color),
-                           paint(fmt::format("{:<13}", to_string(action.kind)), color, options.color),
-                           action.entry.empty() ? "(outputs)" : action.entry, key,
-                           reasons_text(action));
+        std::string line = fmt::format(
+            "  {} {} {:<{}} {:<11} {}", paint(fmt::format("{:<3}", symbol(action.kind)), color, options.color),
+            paint(fmt::format("{:<13}", to_string(action.kind)), color, options.color),
+            action.entry.empty() ? "(outputs)" : action.entry, entry_width, key, reasons_text(action));
+        while (!line.empty() && line.back() == ' ') {
+            line.pop_back();
+        }
+        out += line + "\n";
         if (!action.detail.empty()) {
             out += fmt::format("        {}\n", action.detail);
         }

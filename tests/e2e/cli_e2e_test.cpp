@@ -332,3 +332,16 @@ TEST_CASE("plan --output markdown renders a pull-request comment without secrets
         CHECK_FALSE(contains(r.out, key.at("secret").get<std::string>()));
     }
 }
+
+TEST_CASE("a create in flight is not silent: every 10 s a line says it is still running", "[e2e][cli][progress]") {
+    Emulator emu;
+    Project project(emu, lifecycle_manifest());
+    // The first create answers after 11 s; the run says so once, at 10 s.
+    emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"}, {"action", "latency"},
+                   {"latencyMs", 11000}, {"times", 1}});
+    const auto r = project.command("apply");
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(contains(r.err, "info: still creating 'Integration Bot' (10s elapsed; 0 of 1 done)"));
+    CHECK_FALSE(contains(r.err, "(20s elapsed"));
+}

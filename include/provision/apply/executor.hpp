@@ -91,6 +91,9 @@ struct ApplyOptions {
     /// stopped by an encrypted output it cannot rewrite); ApplyReport::outputs_dirty says
     /// whether they are out of date.
     bool leave_outputs = false;
+    /// Called as each action starts (`done` false) and as it ends (true), on the thread that
+    /// runs it: for progress reports. An action holds no secret.
+    std::function<void(const plan::Action& action, bool done)> progress;
 };
 
 /// Runs the plan against `api`, updating `world` as it goes, writing outputs and state after
