@@ -219,8 +219,8 @@ std::optional<manifest::Manifest> load_manifest_or_report(const std::string& fil
         std::cerr << core::format_diagnostic(d) << '\n';
         if (d.severity == core::Severity::error) {
             remember_error(core::Errc::invalid_input,
-                       d.path.empty() ? d.message : d.path + ": " + d.message, d.file, d.line,
-                       d.column);
+                           d.path.empty() ? d.message : d.path + ": " + d.message, d.file,
+                           d.line, d.column);
         }
     }
     if (!loaded.manifest) {

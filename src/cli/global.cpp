@@ -91,14 +91,19 @@ void add_help_command(CLI::App& root, int& exit_code) {
     cmd->footer("Examples:\n  provision help\n  provision help apply");
     const CLI::App* root_ptr = &root;
     cmd->callback([root_ptr, topic, &exit_code] {
+        // The formatter itself: App::help() of the root would show the help of the command
+        // being run, `help`.
+        const auto help_of = [root_ptr](const CLI::App& app, const std::string& name) {
+            return root_ptr->get_formatter()->make_help(&app, name, CLI::AppFormatMode::Normal);
+        };
         if (topic->empty()) {
-            std::cout << root_ptr->help();
+            std::cout << help_of(*root_ptr, root_ptr->get_name());
             exit_code = k_exit_ok;
             return;
         }
         for (const CLI::App* sub : root_ptr->get_subcommands([](const CLI::App*) { return true; })) {
             if (sub->get_name() == *topic) {
-                std::cout << sub->help(root_ptr->get_name());
+                std::cout << help_of(*sub, root_ptr->get_name() + " " + sub->get_name());
                 exit_code = k_exit_ok;
                 return;
             }

@@ -13,6 +13,14 @@ const std::vector<std::string> k_commands = {"validate", "plan",    "apply", "ro
 
 bool has_escape(const std::string& text) { return contains(text, "\x1b["); }
 
+/// No secret the emulator issued is in `text`.
+void check_no_secret(const Emulator& emu, const std::string& text) {
+    const auto dump = emu.state();  // keep the document alive for the loop
+    for (const auto& key : dump.at("keys")) {
+        CHECK_FALSE(contains(text, key.at("secret").get<std::string>()));
+    }
+}
+
 }  // namespace
 
 TEST_CASE("global flags work after the subcommand and its arguments too", "[e2e][cli]") {
@@ -297,10 +305,7 @@ TEST_CASE("status --output prometheus writes the textfile-collector format", "[e
     CHECK(contains(r.out, "provision_key_active" + labels("Backup Agent") + " 0\n"));
     CHECK(contains(r.out, "provision_last_apply_timestamp_seconds{manifest=\"" + manifest + "\"} "));
     CHECK(contains(r.out, "provision_unmanaged_keys{manifest=\"" + manifest + "\"} 0\n"));
-    const auto dump = emu.state();  // keep the document alive for the loop
-    for (const auto& key : dump.at("keys")) {
-        CHECK_FALSE(contains(r.out, key.at("secret").get<std::string>()));
-    }
+    check_no_secret(emu, r.out);
     // Every sample line is "name{labels} number".
     std::istringstream lines(r.out);
     for (std::string line; std::getline(lines, line);) {
@@ -327,10 +332,7 @@ TEST_CASE("plan --output markdown renders a pull-request comment without secrets
     CHECK(contains(r.out, "| `~` | update | Backup Agent |"));
     CHECK(contains(r.out, "permissions: + rooms:read |"));
     CHECK(contains(r.out, "<details><summary>2 unchanged</summary>"));
-    const auto dump = emu.state();  // keep the document alive for the loop
-    for (const auto& key : dump.at("keys")) {
-        CHECK_FALSE(contains(r.out, key.at("secret").get<std::string>()));
-    }
+    check_no_secret(emu, r.out);
 }
 
 TEST_CASE("a create in flight is not silent: every 10 s a line says it is still running", "[e2e][cli][progress]") {

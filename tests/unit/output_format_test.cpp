@@ -1,4 +1,5 @@
 #include "provision/output/output.hpp"
+#include "golden.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -10,6 +11,8 @@ using namespace provision;
 using provision::manifest::OutputFormat;
 using provision::manifest::OutputSpec;
 using provision::output::SecretRecord;
+
+using golden::check_golden;
 
 namespace {
 
@@ -70,34 +73,12 @@ OutputSpec spec_for(OutputFormat format, bool string_data = false) {
     return spec;
 }
 
-std::string read_text(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
-
 /// Renders, failing the test with the error message when rendering is refused.
 std::string render(const OutputSpec& spec, const std::vector<SecretRecord>& records) {
     const auto text = output::render_output(spec, records);
     INFO((text.ok() ? std::string() : text.error().message));
     REQUIRE(text.ok());
     return *text;
-}
-
-void check_golden(const std::string& name, const std::string& actual) {
-    const std::filesystem::path path =
-        std::filesystem::path(PROJECT_SOURCE_DIR) / "tests/data/golden" / name;
-    const char* update = std::getenv("PROVISION_UPDATE_GOLDEN");
-    if (update != nullptr && std::string(update) == "1") {
-        std::filesystem::create_directories(path.parent_path());
-        std::ofstream(path, std::ios::binary) << actual;
-        WARN("regenerated " << path);
-    }
-    REQUIRE(std::filesystem::exists(path));
-    const std::string expected = read_text(path);
-    INFO("golden file " << path << " differs; rerun with PROVISION_UPDATE_GOLDEN=1 if intended");
-    CHECK(actual == expected);
 }
 
 void check_round_trip(const OutputSpec& spec, const std::vector<SecretRecord>& records) {

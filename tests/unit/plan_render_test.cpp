@@ -3,6 +3,7 @@
 
 #include "provision/plan/plan.hpp"
 #include "provision/plan/render.hpp"
+#include "golden.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -104,4 +105,28 @@ TEST_CASE("plan Markdown: a table of the changes, unchanged entries folded, no e
                          "permissions: + files:write  - rooms:read |"));
     CHECK(contains(text, "<details><summary>2 unchanged</summary>\n\n- Audit Reader\n- Report Bot\n"));
     CHECK_FALSE(contains(text, "\x1b["));
+}
+
+TEST_CASE("every form of a plan matches its golden file", "[plan][render][golden]") {
+    auto p = sample_plan();
+    auto replace = action(ActionKind::replace, Reason::rotation_due, "Deploy Bot");
+    replace.postfix = "9f3a";
+    replace.detail = "expires in 2d 4h, within the rotation window";
+    p.actions.push_back(replace);
+    auto blocked = action(ActionKind::blocked, Reason::secret_unknown, "Backup Reader");
+    blocked.postfix = "77aa";
+    blocked.detail = "no output holds the secret of key sk-***77aa: restore the output file";
+    p.actions.push_back(blocked);
+    auto retiring = action(ActionKind::noop, Reason::in_grace_period, "Deploy Bot");
+    retiring.postfix = "0c1d";
+    retiring.detail = "retiring in 6d 0h: the replaced key stays usable until 2026-07-07T12:00:00Z";
+    p.actions.push_back(retiring);
+    auto removed = action(ActionKind::remove, Reason::entry_removed, "Old Bot");
+    removed.postfix = "e1e1";
+    p.actions.push_back(removed);
+    golden::check_golden("plan.txt", plan::render_text(p, {false, false}));
+    golden::check_golden("plan-show-noop.txt", plan::render_text(p, {false, true}));
+    golden::check_golden("plan-color.txt", plan::render_text(p, {true, false}));
+    golden::check_golden("plan.json", plan::render_json(p) + "\n");
+    golden::check_golden("plan.md", plan::render_markdown(p));
 }
