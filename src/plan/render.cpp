@@ -283,6 +283,15 @@ std::string render_markdown(const Plan& plan) {
         out += "\n> output `" + partial.output + "` would lack " + lacking +
                " (secret unknown): it is not rewritten\n";
     }
+    for (const auto& loss : plan.output_losses) {
+        std::string lost;
+        for (const auto& entry : loss.lost) {
+            lost += (lost.empty() ? "" : ", ") + entry;
+        }
+        out += "\n> output `" + loss.output + "` " +
+               (loss.empty ? "will be empty: it holds " + lost + " now\n"
+                           : "will no longer hold " + lost + "\n");
+    }
     return out;
 }
 
