@@ -57,6 +57,15 @@ std::string paint(std::string text, const char* color, bool on) {
     return color + text + "\x1b[0m";
 }
 
+/// "a, b, c".
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) {
+        out += (out.empty() ? "" : ", ") + item;
+    }
+    return out;
+}
+
 /// "files:read, rooms:read" (Scopes::to_display) as its items.
 std::vector<std::string> list_items(const std::string& text) {
     std::vector<std::string> items;
@@ -189,18 +198,12 @@ std::string render_text(const Plan& plan, const TextOptions& options) {
         }
     }
     for (const auto& partial : plan.partial_outputs) {
-        std::string lacking;
-        for (const auto& entry : partial.lacking) {
-            lacking += (lacking.empty() ? "" : ", ") + entry;
-        }
+        const std::string lacking = joined(partial.lacking);
         out += fmt::format("\n  ! output {} would lack {} (secret unknown): it is not rewritten\n",
                            partial.output, lacking);
     }
     for (const auto& loss : plan.output_losses) {
-        std::string lost;
-        for (const auto& entry : loss.lost) {
-            lost += (lost.empty() ? "" : ", ") + entry;
-        }
+        const std::string lost = joined(loss.lost);
         out += loss.empty ? fmt::format("\n  ! output {} will be empty: it holds {} now\n",
                                         loss.output, lost)
                           : fmt::format("\n  ! output {} will no longer hold {}\n", loss.output,
@@ -276,18 +279,12 @@ std::string render_markdown(const Plan& plan) {
         }
     }
     for (const auto& partial : plan.partial_outputs) {
-        std::string lacking;
-        for (const auto& entry : partial.lacking) {
-            lacking += (lacking.empty() ? "" : ", ") + entry;
-        }
+        const std::string lacking = joined(partial.lacking);
         out += "\n> output `" + partial.output + "` would lack " + lacking +
                " (secret unknown): it is not rewritten\n";
     }
     for (const auto& loss : plan.output_losses) {
-        std::string lost;
-        for (const auto& entry : loss.lost) {
-            lost += (lost.empty() ? "" : ", ") + entry;
-        }
+        const std::string lost = joined(loss.lost);
         out += "\n> output `" + loss.output + "` " +
                (loss.empty ? "will be empty: it holds " + lost + " now\n"
                            : "will no longer hold " + lost + "\n");
