@@ -36,7 +36,7 @@ std::vector<OptionSpec> options_of(const CLI::App& app) {
         }
         OptionSpec spec;
         spec.description = option->get_description();
-        spec.takes_value = option->get_type_size_max() > 0;
+        spec.takes_value = option->get_items_expected_max() > 0;  // flags expect none
         for (const auto& name : option->get_snames()) {
             spec.names.push_back("-" + name);
             spec.short_name = name.front();

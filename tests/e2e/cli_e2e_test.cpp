@@ -276,6 +276,8 @@ TEST_CASE("the bash completion offers commands, options, global flags and the ma
         bash_completions(project, {"provision", "apply", project.manifest.string(), "--target", ""});
     CHECK(targets == k_bot_names);
     CHECK(bash_completions(project, {"provision", "--log-level", "de"}) == std::vector<std::string>{"debug"});
+    // A flag takes no value: the word after it is the command.
+    CHECK(offers(bash_completions(project, {"provision", "--no-color", "plan", "--pr"}), "--prune"));
     for (const std::string shell : {"zsh", "fish"}) {
         const auto script = project.run({"completion", shell});
         CHECK(script.exit_code == 0);
