@@ -180,8 +180,8 @@ void print_text(const Session& session, const std::vector<Row>& rows, core::Time
     const std::size_t width = stdout_width();
     const std::size_t any = std::numeric_limits<std::size_t>::max();
     const std::vector<core::TableColumn> columns = {
-        {"ENTRY", width > 0 ? 30 : any},  {"ID", 36},
-        {"KEY", 10},                      {"EXPIRES IN", width > 0 ? 20 : any},
+        {"ENTRY", width > 0 ? 30 : any},  {"ID", 36, false},
+        {"KEY", 10, false},               {"EXPIRES IN", 20, false},
         {"SCOPES", width > 0 ? 64 : any}, {"LAST USED", width > 0 ? 15 : any},
         {"STATE", width > 0 ? 40 : any}};
     std::vector<std::vector<std::string>> cells;

@@ -37,7 +37,8 @@ std::string render_table(const std::vector<TableColumn>& columns,
     std::vector<std::size_t> narrowest;
     for (const auto& column : columns) {
         widths.push_back(code_points(column.title));
-        narrowest.push_back(std::max<std::size_t>(code_points(column.title), 6));
+        narrowest.push_back(column.shrinks ? std::max<std::size_t>(code_points(column.title), 6)
+                                           : column.cap);
     }
     for (const auto& row : rows) {
         for (std::size_t i = 0; i < columns.size(); ++i) {

@@ -193,4 +193,7 @@ TEST_CASE("a text table narrows its widest columns to fit a terminal's width", "
     // Columns never shrink below their title (or 6): a tiny limit is exceeded rather than met.
     const std::string tiny = render_table(columns, rows, 10);
     CHECK(tiny.rfind("NAME    SCOPES  STATE\n", 0) == 0);
+    // A column that may not shrink keeps its cells whole.
+    const std::vector<TableColumn> fixed = {{"NAME", 40, false}, {"SCOPES", 80}, {"STATE", 10}};
+    CHECK(render_table(fixed, rows, 10).find("Integration Bot  fil...  active") != std::string::npos);
 }

@@ -13,11 +13,13 @@ namespace provision::core {
 struct TableColumn {
     std::string_view title;
     std::size_t cap;  ///< the widest the column may grow (at least 4)
+    bool shrinks = true;  ///< may give up space to fit a width limit (not ids, keys, times)
 };
 
 /// The title line, then one line per row (each row has one cell per column). With a
-/// `width_limit` (a terminal's width), the widest columns give up space, down to the width of
-/// their title (at least 6), until a line fits: their longer cells end in "...".
+/// `width_limit` (a terminal's width), the widest columns that may shrink give up space, down
+/// to the width of their title (at least 6), until a line fits: their longer cells end in
+/// "...".
 std::string render_table(const std::vector<TableColumn>& columns,
                          const std::vector<std::vector<std::string>>& rows,
                          std::size_t width_limit = 0);
