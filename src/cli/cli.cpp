@@ -73,7 +73,8 @@ int run(int argc, char** argv) {
     add_completion_command(app, exit_code);
     add_help_command(app, exit_code);
     bind_environment(app);
-    app.parse_complete_callback([&global] {
+    app.parse_complete_callback([&app, &global] {
+        apply_environment(app);
         set_json_errors(global.output == "json");
         if (!configure_logging(global.log_level, color_allowed(global))) {
             throw CLI::ValidationError("--log-level", "unknown level '" + global.log_level + "'");

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -18,9 +19,22 @@ bool is_builtin(const CLI::Option* option) {
     return option->check_name("--help") || option->check_name("--version");
 }
 
+/// The options PROVISION_<NAME> can give: every long option but --help and --version.
+bool from_environment(const CLI::Option* option) {
+    return !option->get_positional() && !option->get_lnames().empty() && !is_builtin(option);
+}
+
 /// CLI11's help, plus the root's options (the global flags) in every subcommand's help.
 class Formatter : public CLI::Formatter {
 public:
+    std::string make_option_opts(const CLI::Option* option) const override {
+        std::string out = CLI::Formatter::make_option_opts(option);
+        if (from_environment(option)) {
+            out += " (Env:" + environment_name(option->get_lnames().front()) + ")";
+        }
+        return out;
+    }
+
     std::string make_footer(const CLI::App* app) const override {
         std::string out;
         if (const CLI::App* parent = app->get_parent(); parent != nullptr) {
@@ -72,15 +86,30 @@ std::string environment_name(const std::string& name) {
 }
 
 void bind_environment(CLI::App& app) {
+    // CLI11 would read an option's variable for every subcommand, used or not, and several
+    // subcommands' options share one variable (--output, --state): apply_environment reads
+    // them for the commands being run only.
     for (CLI::Option* option : app.get_options()) {
-        if (option->get_positional() || option->get_lnames().empty() || is_builtin(option) ||
-            !option->get_envname().empty()) {
-            continue;
-        }
-        option->envname(environment_name(option->get_lnames().front()));
+        option->envname("");
     }
     for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
         bind_environment(*sub);
+    }
+}
+
+void apply_environment(CLI::App& app) {
+    for (CLI::Option* option : app.get_options()) {
+        if (!from_environment(option) || option->count() != 0) {
+            continue;
+        }
+        const char* value = std::getenv(environment_name(option->get_lnames().front()).c_str());
+        if (value != nullptr && *value != '\0') {
+            option->add_result(value);
+            option->run_callback();
+        }
+    }
+    for (CLI::App* sub : app.get_subcommands()) {
+        apply_environment(*sub);
     }
 }
 

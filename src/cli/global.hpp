@@ -19,11 +19,15 @@ namespace provision::cli {
 /// before adding the subcommands: they inherit both settings.
 void prepare_root(CLI::App& root);
 
-/// Gives every long option of `app` and of its subcommands, however deep, the environment
-/// variable PROVISION_<NAME> (upper case, '-' as '_'), unless it has one already; CLI11 reads
-/// it when the option is not on the command line, and lists it in the help. Call once every
-/// option is added.
+/// Every long option of `app` and of its subcommands, however deep, may also come from the
+/// environment variable PROVISION_<NAME> (upper case, '-' as '_'), which the help lists. Call
+/// once every option is added: it leaves reading them to apply_environment.
 void bind_environment(CLI::App& app);
+
+/// Once the command line is parsed: each option of `app` and of the subcommands being run
+/// that the command line did not give takes its PROVISION_<NAME> value, if set (and not
+/// empty), converted and checked as the command line's would be.
+void apply_environment(CLI::App& app);
 
 /// The name of the environment variable bind_environment gives to the long option `name`.
 std::string environment_name(const std::string& name);

@@ -159,7 +159,7 @@ TEST_CASE("plans are coloured on a terminal, and NO_COLOR or --no-color turn eve
 
 TEST_CASE("with --output json an error is a JSON object on stdout as well as text on stderr", "[e2e][cli][json]") {
     Emulator emu;
-    Project project(emu, bots_manifest() + "  - name: Broken\n    permissions: [files:fly]\n");
+    Project project(emu, bots_manifest() + "  - name: Broken\n    expiresInDays: 30\n    permissions: [files:fly]\n");
     const auto invalid = project.command("plan", {"--output", "json"});
     CHECK(invalid.exit_code == 3);
     CHECK(contains(invalid.err, "files:fly"));
