@@ -130,13 +130,13 @@ TEST_CASE("chdir (-C) runs in another directory, as if started there", "[e2e][cl
 TEST_CASE("plans are coloured on a terminal, and NO_COLOR or --no-color turn every colour off", "[e2e][cli][color]") {
     Emulator emu;
     Project project(emu);
-    const auto coloured = on_terminal(project, "plan", " --log-level debug", "");
+    const auto coloured = on_terminal(project, "plan", " --log-level trace", "");
     INFO(coloured.out);
     CHECK(coloured.exit_code == 0);
     CHECK(contains(coloured.out, "\x1b[32m+  \x1b[0m"));
-    CHECK(contains(coloured.out, "debug"));
+    CHECK(contains(coloured.out, "trace"));  // the HTTP trace: log lines to colour
 
-    const auto flagged = on_terminal(project, "plan", " --log-level debug --no-color", "");
+    const auto flagged = on_terminal(project, "plan", " --log-level trace --no-color", "");
     CHECK(flagged.exit_code == 0);
     CHECK(contains(flagged.out, "Plan: 3 to create"));
     CHECK_FALSE(has_escape(flagged.out));
@@ -146,11 +146,11 @@ TEST_CASE("plans are coloured on a terminal, and NO_COLOR or --no-color turn eve
     env.env["NO_COLOR"] = "";
     env.stdin_text = "\n";
     const std::string line = test_support::provision_binary() + " plan '" +
-                             quiet.manifest.string() + "' --log-level debug";
+                             quiet.manifest.string() + "' --log-level trace";
     const auto no_color = test_support::run_process({"/usr/bin/script", "-qec", line, "/dev/null"}, env);
     INFO(no_color.out);
     CHECK(no_color.exit_code == 0);
-    CHECK(contains(no_color.out, "debug: "));
+    CHECK(contains(no_color.out, "trace: "));
     CHECK_FALSE(has_escape(no_color.out));
 
     const auto piped = project.command("plan");
