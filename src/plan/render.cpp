@@ -93,11 +93,12 @@ std::vector<std::string> missing_from(const std::vector<std::string>& from,
     return out;
 }
 
-/// An unchanged entry the text leaves to the summary's count (a key in its grace period is
-/// still shown: it is on its way out).
+/// An entry in sync, which the text leaves to the summary's count. Every other noop has
+/// something to say and is shown: a key in its grace period, an entry that left the manifest
+/// (kept without --prune), a key kept with its secret unknown.
 bool folded(const Action& action, const TextOptions& options) {
     return action.kind == ActionKind::noop && !options.show_noop &&
-           !(action.reasons.size() == 1 && action.reasons.front() == Reason::in_grace_period);
+           action.reasons == std::vector<Reason>{Reason::in_sync};
 }
 
 bool is_list_field(const Action::Change& change) { return change.field == "permissions"; }

@@ -99,7 +99,7 @@ TEST_CASE("a permission edit made on the portal is put back by one PUT", "[e2e]"
 
     const auto plan = project.command("plan");
     CHECK(plan.out.find("scopes_edited") != std::string::npos);
-    CHECK(plan.out.find("permissions: files:write -> files:read, rooms:read") != std::string::npos);
+    CHECK(plan.out.find("permissions: + files:read  + rooms:read  - files:write") != std::string::npos);
 
     emu.clear_requests();
     const auto applied = project.command("apply");

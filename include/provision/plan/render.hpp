@@ -16,7 +16,8 @@ inline constexpr int k_json_format_version = 2;
 struct TextOptions {
     /// ANSI colours as Terraform's: + green, ~ yellow, -/+ magenta, - red, ! bold red.
     bool color = false;
-    /// List the entries that stay as they are; otherwise the summary counts them.
+    /// List the entries in sync too; otherwise the summary counts them (a noop with something
+    /// to say, such as a key in its grace period, is always listed).
     bool show_noop = true;
 };
 
