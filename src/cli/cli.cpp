@@ -49,6 +49,7 @@ int run(int argc, char** argv) {
     add_import_command(app, global, exit_code);
     add_destroy_command(app, global, exit_code);
     add_audit_command(app, global, exit_code);
+    add_state_command(app, global, exit_code);
     app.parse_complete_callback([&global] {
         if (!configure_logging(global.log_level)) {
             throw CLI::ValidationError("--log-level", "unknown level '" + global.log_level + "'");

@@ -16,5 +16,6 @@ void add_status_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 void add_import_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 void add_destroy_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 void add_audit_command(CLI::App& root, GlobalOptions& global, int& exit_code);
+void add_state_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 
 }  // namespace provision::cli

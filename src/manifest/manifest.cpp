@@ -81,6 +81,10 @@ const KeySpec* Manifest::find_key(std::string_view name) const {
     return nullptr;
 }
 
+bool is_state_url(std::string_view location) {
+    return location.starts_with("postgresql://") || location.starts_with("postgres://");
+}
+
 EnvLookup process_env() {
     return [](const std::string& name) -> std::optional<std::string> {
         const char* value = std::getenv(name.c_str());

@@ -1,0 +1,297 @@
+// The PostgreSQL state backend against a real, throw-away PostgreSQL cluster (pg_cluster.sh,
+// started by the CTest fixture pg_cluster) and the real emulator: runs in scratch directories
+// that share one state through the database, as ephemeral CI runners do.
+
+#include "e2e_support.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <set>
+
+using namespace e2e;
+
+namespace {
+
+/// The cluster's URL (no password) and password, as the fixture wrote them.
+struct Cluster {
+    std::string url;
+    std::string password;
+};
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+Cluster cluster() {
+    const char* info = std::getenv("PROVISION_TEST_PG_INFO");
+    REQUIRE(info != nullptr);
+    Cluster c{first_line(read_text(fs::path(info) / "url")),
+              first_line(read_text(fs::path(info) / "password"))};
+    REQUIRE(c.url.rfind("postgresql://", 0) == 0);
+    REQUIRE_FALSE(c.password.empty());
+    return c;
+}
+
+/// A state name of its own for each test, so the tests share the cluster but no state.
+std::string fresh_state_name() {
+    static int counter = 0;
+    return "t" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
+/// A project whose state is `name` in the cluster: PROVISION_STATE and PGPASSWORD set.
+RunOptions pg_env(const Project& project, const Cluster& c, const std::string& name) {
+    auto options = project.env();
+    options.env["PROVISION_STATE"] = c.url + "#" + name;
+    options.env["PGPASSWORD"] = c.password;
+    return options;
+}
+
+ProcessResult apply(const Project& project, const RunOptions& env,
+                    std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"apply", project.manifest.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return project.run(args, env);
+}
+
+struct AgeKey {
+    fs::path identity;
+    std::string recipient;
+};
+
+AgeKey make_age_key(const fs::path& dir) {
+    AgeKey key{dir / "age-key.txt", ""};
+    REQUIRE(test_support::run_process({"/usr/bin/age-keygen", "-o", key.identity.string()}).exit_code == 0);
+    const auto pub = test_support::run_process({"/usr/bin/age-keygen", "-y", key.identity.string()});
+    REQUIRE(pub.exit_code == 0);
+    key.recipient = first_line(pub.out);
+    return key;
+}
+
+/// The worked example sealing its secrets to `recipient`.
+std::string sealed_manifest(const std::string& recipient) {
+    std::string text = bots_manifest();
+    const std::string version = "version: 1\n";
+    const auto at = text.find(version);
+    REQUIRE(at != std::string::npos);
+    return text.insert(at + version.size(), "\nsealed:\n  age: [" + recipient + "]\n");
+}
+
+/// `psql -At -c SQL` against the cluster.
+std::string psql(const Cluster& c, const std::string& sql) {
+    RunOptions options;
+    options.env["PGPASSWORD"] = c.password;
+    const auto r = test_support::run_process({"/usr/lib/postgresql/15/bin/psql", "-At", c.url, "-c", sql},
+                                             options);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+}
+
+int active_keys(const Emulator& emu) {
+    int live = 0;
+    for (const auto& key : emu.state().at("keys")) {
+        live += key.at("isActive").get<bool>() ? 1 : 0;
+    }
+    return live;
+}
+
+}  // namespace
+
+TEST_CASE("two applies from two scratch directories sharing a PostgreSQL state make one set of keys", "[pg][e2e]") {
+    const auto c = cluster();
+    Emulator emu;
+    TempDir keys;
+    const auto age = make_age_key(keys.path());
+    // The first create is slow, so the first run holds the lock while the second asks for it.
+    emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"}, {"action", "latency"},
+                   {"latencyMs", 1500}, {"times", 1}});
+
+    SECTION("the second waits for the lock, then has nothing to create") {
+        const std::string name = fresh_state_name();
+        Project first(emu, sealed_manifest(age.recipient));
+        Project second(emu, sealed_manifest(age.recipient));
+        auto env1 = pg_env(first, c, name);
+        auto env2 = pg_env(second, c, name);
+        env1.env["PROVISION_AGE_IDENTITY_FILE"] = age.identity.string();
+        env2.env["PROVISION_AGE_IDENTITY_FILE"] = age.identity.string();
+        test_support::ChildProcess a({test_support::provision_binary(), "apply", first.manifest.string(),
+                                      "--lock-timeout", "60"},
+                                     env1, first.dir / "out", first.dir / "err");
+        test_support::ChildProcess b({test_support::provision_binary(), "apply", second.manifest.string(),
+                                      "--lock-timeout", "60"},
+                                     env2, second.dir / "out", second.dir / "err");
+        const auto code_a = a.wait(std::chrono::seconds(90));
+        const auto code_b = b.wait(std::chrono::seconds(90));
+        INFO(read_text(first.dir / "err") << read_text(second.dir / "err"));
+        REQUIRE(code_a.has_value());
+        REQUIRE(code_b.has_value());
+        CHECK(*code_a == 0);
+        CHECK(*code_b == 0);
+        CHECK(emu.count_requests("POST", "/api/2.0/keys") == 3);
+        CHECK(emu.state().at("keys").size() == 3);
+        // The run that waited took every secret from the sealed store: both hold the same.
+        CHECK(source_dotenv(first.secrets("bots.env"), k_bot_vars) ==
+              source_dotenv(second.secrets("bots.env"), k_bot_vars));
+        CHECK_FALSE(fs::exists(first.state_file()));
+        CHECK_FALSE(fs::exists(second.state_file()));
+    }
+
+    SECTION("without --lock-timeout the second is refused and names the holder") {
+        const std::string name = fresh_state_name();
+        Project first(emu);
+        Project second(emu);
+        test_support::ChildProcess a({test_support::provision_binary(), "apply", first.manifest.string()},
+                                     pg_env(first, c, name), first.dir / "out", first.dir / "err");
+        test_support::ChildProcess b({test_support::provision_binary(), "apply", second.manifest.string()},
+                                     pg_env(second, c, name), second.dir / "out", second.dir / "err");
+        const auto code_a = a.wait(std::chrono::seconds(90));
+        const auto code_b = b.wait(std::chrono::seconds(90));
+        REQUIRE(code_a.has_value());
+        REQUIRE(code_b.has_value());
+        const std::set<int> codes{*code_a, *code_b};
+        CHECK(codes == std::set<int>{0, 4});
+        const std::string refused = read_text((*code_a == 4 ? first : second).dir / "err");
+        INFO(refused);
+        CHECK(refused.find("another run holds the lock of " + c.url) != std::string::npos);
+        CHECK(refused.find("(state '" + name + "')") != std::string::npos);
+        CHECK(refused.find("(pid ") != std::string::npos);
+        CHECK(emu.count_requests("POST", "/api/2.0/keys") == 3);
+        CHECK(emu.state().at("keys").size() == 3);
+    }
+}
+
+TEST_CASE("a run SIGKILLed while it holds the PostgreSQL lock: the next gets the lock at once and settles the journal", "[pg][e2e]") {
+    const auto c = cluster();
+    const std::string name = fresh_state_name();
+    Emulator emu;
+    // The first create takes 3 s; the run is killed while it waits for the answer.
+    const auto slow = emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"},
+                                     {"action", "latency"}, {"latencyMs", 3000}, {"times", 1}});
+    Project killed(emu);
+    test_support::ChildProcess child({test_support::provision_binary(), "apply", killed.manifest.string(),
+                                      "--concurrency", "1"},
+                                     pg_env(killed, c, name), killed.dir / "out", killed.dir / "err");
+    wait_until_fired(emu, slow);
+    child.signal(SIGKILL);
+    REQUIRE(child.wait(std::chrono::seconds(30)).has_value());
+    CHECK(psql(c, "SELECT count(*) FROM provision_journal WHERE name = '" + name +
+                      "' AND record LIKE '%\"op\":\"intent\"%'") == "1\n");
+    // The portal commits the create the killed run never heard the answer of.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (emu.count_requests("POST", "/api/2.0/keys") < 1 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    REQUIRE(emu.count_requests("POST", "/api/2.0/keys") == 1);
+
+    // Another runner: no --lock-timeout, so a lock still held would refuse it (exit 4).
+    Project next(emu);
+    const auto run = apply(next, pg_env(next, c, name));
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 0);
+    CHECK(run.err.find("revoked orphan key") != std::string::npos);
+    CHECK(active_keys(emu) == 3);
+    CHECK(psql(c, "SELECT count(*) FROM provision_journal WHERE name = '" + name + "'") == "0\n");
+    const auto plan = next.run({"plan", next.manifest.string(), "--detailed-exitcode"},
+                               pg_env(next, c, name));
+    INFO(plan.out << plan.err);
+    CHECK(plan.exit_code == 0);
+}
+
+TEST_CASE("a fresh scratch directory with the manifest and the identity rewrites the outputs from the sealed store without a POST", "[pg][e2e]") {
+    const auto c = cluster();
+    const std::string name = fresh_state_name();
+    Emulator emu;
+    TempDir keys;
+    const auto age = make_age_key(keys.path());
+    Project first(emu, sealed_manifest(age.recipient));
+    auto env1 = pg_env(first, c, name);
+    const auto made = apply(first, env1);
+    INFO(made.out << made.err);
+    REQUIRE(made.exit_code == 0);
+    REQUIRE(emu.count_requests("POST", "/api/2.0/keys") == 3);
+    const auto secrets = source_dotenv(first.secrets("bots.env"), k_bot_vars);
+
+    // The sealed store holds ciphertext and fingerprints only; the state no secret at all.
+    const std::string stored = psql(c, "SELECT fingerprint || age FROM provision_sealed WHERE name = '" + name + "'") +
+                               psql(c, "SELECT state FROM provision_state WHERE name = '" + name + "'");
+    CHECK(psql(c, "SELECT count(*) FROM provision_sealed WHERE name = '" + name + "'") == "3\n");
+    for (const auto& [var, secret] : secrets) {
+        REQUIRE(secret.size() > 8);
+        CHECK(stored.find(secret) == std::string::npos);
+    }
+
+    SECTION("with the identity: 0 POSTs, exit 0, the same secrets") {
+        Project fresh(emu, sealed_manifest(age.recipient));
+        auto env = pg_env(fresh, c, name);
+        env.env["PROVISION_AGE_IDENTITY_FILE"] = age.identity.string();
+        const auto run = apply(fresh, env);
+        INFO(run.out << run.err);
+        CHECK(run.exit_code == 0);
+        CHECK(emu.count_requests("POST", "/api/2.0/keys") == 3);
+        CHECK(source_dotenv(fresh.secrets("bots.env"), k_bot_vars) == secrets);
+        const auto json = nlohmann::json::parse(read_text(fresh.secrets("bots.json")));
+        CHECK(json.at("keys").at("INTEGRATION_BOT_API_KEY").at("secret") ==
+              secrets.at("INTEGRATION_BOT_API_KEY"));
+    }
+
+    SECTION("without the identity: as without sealing, the unknown secrets block") {
+        Project fresh(emu, sealed_manifest(age.recipient));
+        const auto run = apply(fresh, pg_env(fresh, c, name));
+        INFO(run.out << run.err);
+        CHECK(run.exit_code == 8);
+        CHECK(emu.count_requests("POST", "/api/2.0/keys") == 3);
+        CHECK_FALSE(fs::exists(fresh.secrets("bots.env")));
+    }
+}
+
+TEST_CASE("an unreachable PostgreSQL backend, a wrong password or a state of another portal: a clear error and nothing written to the portal", "[pg][e2e]") {
+    const auto c = cluster();
+    Emulator emu;
+    Project project(emu);
+
+    SECTION("unreachable") {
+        auto env = pg_env(project, c, fresh_state_name());
+        env.env["PROVISION_STATE"] = "postgresql://provision@127.0.0.1:1/postgres#x";
+        const auto run = apply(project, env);
+        INFO(run.err);
+        CHECK(run.exit_code == 1);
+        CHECK(run.err.find("cannot connect to the state backend postgresql://provision@127.0.0.1:1/postgres") !=
+              std::string::npos);
+        CHECK(run.err.find("check that the server runs") != std::string::npos);
+    }
+
+    SECTION("a wrong password, in PGPASSWORD or in the URL, never printed") {
+        auto env = pg_env(project, c, fresh_state_name());
+        env.env["PGPASSWORD"] = "wrong-pg-password-1";
+        const auto run = apply(project, env);
+        INFO(run.err);
+        CHECK(run.exit_code == 1);
+        CHECK(run.err.find("password authentication failed") != std::string::npos);
+        CHECK(run.err.find("PGPASSWORD") != std::string::npos);
+        CHECK(run.err.find("wrong-pg-password-1") == std::string::npos);
+
+        const std::string in_url = "postgresql://provision:wrong-pg-password-2@" +
+                                   c.url.substr(std::string("postgresql://provision@").size());
+        env.env["PROVISION_STATE"] = in_url + "#x";
+        env.unset_env.push_back("PGPASSWORD");
+        env.env.erase("PGPASSWORD");
+        const auto inline_run = apply(project, env, {"--log-level", "trace"});
+        INFO(inline_run.err);
+        CHECK(inline_run.exit_code == 1);
+        CHECK(inline_run.err.find("provision:***@") != std::string::npos);
+        CHECK(inline_run.err.find("wrong-pg-password-2") == std::string::npos);
+        CHECK(inline_run.out.find("wrong-pg-password-2") == std::string::npos);
+    }
+
+    SECTION("a state row of another portal") {
+        const std::string name = fresh_state_name();
+        Emulator other;
+        Project elsewhere(other);
+        REQUIRE(apply(elsewhere, pg_env(elsewhere, c, name)).exit_code == 0);
+        const auto run = apply(project, pg_env(project, c, name));
+        INFO(run.err);
+        CHECK(run.exit_code == 3);
+        CHECK(run.err.find(other.url()) != std::string::npos);
+        CHECK(run.err.find("--rebind-portal") != std::string::npos);
+    }
+    CHECK(emu.count_requests("POST", "/api/2.0/keys") == 0);
+    CHECK(emu.state().at("keys").empty());
+}
