@@ -2,6 +2,7 @@
 
 #include "provision/apply/state_store.hpp"
 
+#include "apply/http_store.hpp"
 #include "apply/pg_store.hpp"
 #include "provision/apply/journal.hpp"
 #include "provision/core/atomic_file.hpp"
@@ -142,6 +143,9 @@ std::string state_name(const manifest::Manifest& manifest) {
 
 core::Result<std::shared_ptr<StateStore>> open_state_store(const std::string& location,
                                                            const std::string& name) {
+    if (location.starts_with("http://") || location.starts_with("https://")) {
+        return open_http_store(location);
+    }
     if (manifest::is_state_url(location)) {
         return open_pg_store(location, name);
     }

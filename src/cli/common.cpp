@@ -108,7 +108,8 @@ void add_network_options(CLI::App& command, GlobalOptions& options) {
 void add_state_options(CLI::App& command, GlobalOptions& options) {
     command.add_option("--state", options.state,
                        "the state to use instead of the manifest's (also PROVISION_STATE): a file, "
-                       "or a postgresql:// URL (password from PGPASSWORD/PGPASSFILE, never here)")
+                       "a postgresql:// URL or a Terraform HTTP backend's https:// address "
+                       "(credentials from the environment, never here)")
         ->envname("PROVISION_STATE");
     command.add_flag("--rebind-portal", options.rebind_portal,
                      "the manifest's portal is the state's under a new address: accept it even "

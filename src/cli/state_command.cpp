@@ -68,8 +68,8 @@ void add_state_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
         "migrate", "Copy the state, its journal and its sealed secrets to another backend");
     migrate->add_option("manifest", options->manifest, "the manifest file")->required();
     migrate->add_option("--to", options->to,
-                        "the new location: a state file, or a postgresql:// URL (password from "
-                        "PGPASSWORD/PGPASSFILE)")
+                        "the new location: a state file, a postgresql:// URL or an https:// "
+                        "address (credentials from the environment)")
         ->required();
     migrate->add_option("--state", global.state,
                         "the state to migrate instead of the manifest's (also PROVISION_STATE)")

@@ -82,7 +82,8 @@ const KeySpec* Manifest::find_key(std::string_view name) const {
 }
 
 bool is_state_url(std::string_view location) {
-    return location.starts_with("postgresql://") || location.starts_with("postgres://");
+    return location.starts_with("postgresql://") || location.starts_with("postgres://") ||
+           location.starts_with("http://") || location.starts_with("https://");
 }
 
 EnvLookup process_env() {

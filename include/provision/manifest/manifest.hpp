@@ -79,7 +79,7 @@ struct PortalSpec {
 struct Manifest {
     std::filesystem::path file;          ///< the manifest's path as given
     std::filesystem::path state_path;    ///< default: <dir>/<stem>.state.json
-    /// A remote state backend (`postgresql://...`), chosen by `state:`, --state or
+    /// A remote state backend (`postgresql://...`, `https://...`), chosen by `state:`, --state or
     /// PROVISION_STATE; empty = the state file at state_path. With one, state_path still names
     /// where the run's local files go (its flock and recovery file).
     std::string state_url;
@@ -97,8 +97,8 @@ struct Manifest {
     const KeySpec* find_key(std::string_view name) const;
 };
 
-/// True when a state location is a remote backend's URL (`postgresql://`, `postgres://`)
-/// rather than a path.
+/// True when a state location is a remote backend's URL (`postgresql://`, `postgres://`,
+/// `http://`, `https://`) rather than a path.
 bool is_state_url(std::string_view location);
 
 /// Looks up an environment variable; nullopt when unset.
