@@ -65,7 +65,7 @@ public:
         const std::string user = env_or("PROVISION_HTTP_USERNAME", "");
         const std::string password = env_or("PROVISION_HTTP_PASSWORD", "");
         if (!user.empty() || !password.empty()) {
-            m_authorization = core::Secret{"Basic " + output::base64_encode(user + ":" + password)};
+            m_authorization = core::Secret{"Basic " + output::detail::base64_encode(user + ":" + password)};
         }
     }
 
@@ -252,16 +252,24 @@ private:
             state != provision->end() && state->is_string()) {
             document.state = state->get<std::string>();
         }
-        for (const auto& record : provision->value("journal", nlohmann::json::array())) {
-            if (record.is_string()) {
-                document.journal.push_back(record.get<std::string>());
+        if (const auto journal = provision->find("journal");
+            journal != provision->end() && journal->is_array()) {
+            for (const auto& record : *journal) {
+                if (record.is_string()) {
+                    document.journal.push_back(record.get<std::string>());
+                }
             }
         }
-        for (const auto& [entry, record] : provision->value("sealed", nlohmann::json::object()).items()) {
-            if (record.is_object() && record.value("fingerprint", nlohmann::json()).is_string() &&
-                record.value("age", nlohmann::json()).is_string()) {
-                document.sealed[entry] = SealedSecret{record["fingerprint"].get<std::string>(),
-                                                      record["age"].get<std::string>()};
+        if (const auto sealed = provision->find("sealed");
+            sealed != provision->end() && sealed->is_object()) {
+            for (const auto& [entry, record] : sealed->items()) {
+                const auto fingerprint = record.find("fingerprint");
+                const auto age = record.find("age");
+                if (record.is_object() && fingerprint != record.end() && fingerprint->is_string() &&
+                    age != record.end() && age->is_string()) {
+                    document.sealed[entry] = SealedSecret{fingerprint->get<std::string>(),
+                                                          age->get<std::string>()};
+                }
             }
         }
         return document;

@@ -61,7 +61,7 @@ std::string trimmed(const char* message) {
         text.pop_back();
     }
     for (auto& c : text) {
-        c = c == '\n' ? ' ' : c;
+        c = c == '\n' || c == '\t' ? ' ' : c;
     }
     return text;
 }
