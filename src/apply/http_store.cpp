@@ -93,17 +93,6 @@ public:
         return document->state;
     }
 
-    core::Result<state::State> load() override {
-        auto text = load_text();
-        if (!text.ok()) {
-            return text.error();
-        }
-        if (!text.value()) {
-            return state::State{};
-        }
-        return state::parse_state(*text.value(), location());
-    }
-
     core::Status save(const state::State& state) override {
         return update([&](Document& document) { document.state = state::serialize_state(state); });
     }

@@ -110,17 +110,6 @@ public:
         return std::optional<std::string>{PQgetvalue(result->get(), 0, 0)};
     }
 
-    core::Result<state::State> load() override {
-        auto text = load_text();
-        if (!text.ok()) {
-            return text.error();
-        }
-        if (!text.value()) {
-            return state::State{};
-        }
-        return state::parse_state(*text.value(), location());
-    }
-
     core::Status save(const state::State& state) override {
         return command("INSERT INTO provision_state (name, state) VALUES ($1, $2) "
                        "ON CONFLICT (name) DO UPDATE SET state = EXCLUDED.state, "

@@ -110,6 +110,17 @@ private:
 
 }  // namespace
 
+core::Result<state::State> StateStore::load() {
+    auto text = load_text();
+    if (!text.ok()) {
+        return text.error();
+    }
+    if (!text.value()) {
+        return state::State{};
+    }
+    return state::parse_state(*text.value(), location());
+}
+
 std::string redact_location(std::string_view location) {
     std::string text(location);
     const auto scheme = text.find("://");

@@ -2,7 +2,7 @@
 // tf_state_server.py (written from Terraform's documented protocol) and the real emulator:
 // runs in scratch directories that share one state, as ephemeral CI runners do.
 
-#include "e2e_support.hpp"
+#include "shared_state_support.hpp"
 
 #include <set>
 
@@ -21,7 +21,7 @@ struct StateServer {
 
     StateServer() {
         RunOptions options;
-        child = test_support::ChildProcess({"/usr/bin/python3", TF_STATE_SERVER, "--user", k_user,
+        child = test_support::ChildProcess({"/usr/bin/python3", PROJECT_SOURCE_DIR "/tests/support/tf_state_server.py", "--user", k_user,
                                             "--password", k_password},
                                            options, dir.path() / "out", dir.path() / "err");
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -45,52 +45,27 @@ RunOptions http_env(const Project& project, const StateServer& server, const std
     return options;
 }
 
-std::string sealed_manifest(const std::string& recipient) {
-    std::string text = bots_manifest();
-    const std::string version = "version: 1\n";
-    const auto at = text.find(version);
-    REQUIRE(at != std::string::npos);
-    return text.insert(at + version.size(), "\nsealed:\n  age: [" + recipient + "]\n");
-}
-
-std::string make_identity(const fs::path& file) {
-    REQUIRE(test_support::run_process({"/usr/bin/age-keygen", "-o", file.string()}).exit_code == 0);
-    const auto pub = test_support::run_process({"/usr/bin/age-keygen", "-y", file.string()});
-    REQUIRE(pub.exit_code == 0);
-    return pub.out.substr(0, pub.out.find('\n'));
-}
-
 }  // namespace
 
 TEST_CASE("two applies sharing a Terraform HTTP backend state make one set of keys", "[e2e][http-state]") {
     StateServer server;
     Emulator emu;
     TempDir keys;
-    const auto identity = keys.path() / "id.txt";
-    const auto recipient = make_identity(identity);
+    const auto key = make_sealing_key(keys.path());
     emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"}, {"action", "latency"},
                    {"latencyMs", 1500}, {"times", 1}});
 
     SECTION("the second waits, then writes its outputs from the sealed store") {
-        Project first(emu, sealed_manifest(recipient));
-        Project second(emu, sealed_manifest(recipient));
+        Project first(emu, sealed_manifest(key.recipient));
+        Project second(emu, sealed_manifest(key.recipient));
         auto env1 = http_env(first, server, "waits");
         auto env2 = http_env(second, server, "waits");
-        env1.env["PROVISION_AGE_IDENTITY_FILE"] = identity.string();
-        env2.env["PROVISION_AGE_IDENTITY_FILE"] = identity.string();
-        test_support::ChildProcess a({test_support::provision_binary(), "apply", first.manifest.string(),
-                                      "--lock-timeout", "60"},
-                                     env1, first.dir / "out", first.dir / "err");
-        test_support::ChildProcess b({test_support::provision_binary(), "apply", second.manifest.string(),
-                                      "--lock-timeout", "60"},
-                                     env2, second.dir / "out", second.dir / "err");
-        const auto code_a = a.wait(std::chrono::seconds(90));
-        const auto code_b = b.wait(std::chrono::seconds(90));
-        INFO(read_text(first.dir / "err") << read_text(second.dir / "err"));
-        REQUIRE(code_a.has_value());
-        REQUIRE(code_b.has_value());
-        CHECK(*code_a == 0);
-        CHECK(*code_b == 0);
+        env1.env["PROVISION_AGE_IDENTITY_FILE"] = key.identity.string();
+        env2.env["PROVISION_AGE_IDENTITY_FILE"] = key.identity.string();
+        const auto runs = apply_at_once(first, env1, second, env2, {"--lock-timeout", "60"});
+        INFO(runs.first_err << runs.second_err);
+        CHECK(runs.first == 0);
+        CHECK(runs.second == 0);
         CHECK(emu.count_requests("POST", "/api/2.0/keys") == 3);
         CHECK(emu.state().at("keys").size() == 3);
         CHECK(source_dotenv(first.secrets("bots.env"), k_bot_vars) ==
@@ -100,16 +75,10 @@ TEST_CASE("two applies sharing a Terraform HTTP backend state make one set of ke
     SECTION("without --lock-timeout the second is refused and names the holder") {
         Project first(emu);
         Project second(emu);
-        test_support::ChildProcess a({test_support::provision_binary(), "apply", first.manifest.string()},
-                                     http_env(first, server, "refused"), first.dir / "out", first.dir / "err");
-        test_support::ChildProcess b({test_support::provision_binary(), "apply", second.manifest.string()},
-                                     http_env(second, server, "refused"), second.dir / "out", second.dir / "err");
-        const auto code_a = a.wait(std::chrono::seconds(90));
-        const auto code_b = b.wait(std::chrono::seconds(90));
-        REQUIRE(code_a.has_value());
-        REQUIRE(code_b.has_value());
-        CHECK(std::set<int>{*code_a, *code_b} == std::set<int>{0, 4});
-        const std::string refused = read_text((*code_a == 4 ? first : second).dir / "err");
+        const auto runs = apply_at_once(first, http_env(first, server, "refused"), second,
+                                        http_env(second, server, "refused"));
+        CHECK(std::set<int>{runs.first, runs.second} == std::set<int>{0, 4});
+        const std::string& refused = runs.err_of(4);
         INFO(refused);
         CHECK(refused.find("another run holds the lock of " + server.base + "/state/refused (pid ") !=
               std::string::npos);
@@ -118,12 +87,10 @@ TEST_CASE("two applies sharing a Terraform HTTP backend state make one set of ke
         CHECK(emu.state().at("keys").size() == 3);
         // The lock was released at the end of the run: the next one takes it at once.
         Project third(emu);
-        const auto next = third.run({"plan", third.manifest.string()}, http_env(third, server, "refused"));
-        CHECK(next.exit_code == 0);
-        const auto again = second.run({"apply", second.manifest.string(), "--target", "Audit Reader"},
-                                      http_env(second, server, "refused"));
-        INFO(again.out << again.err);
-        CHECK(again.exit_code != 4);
+        const auto next = third.run({"apply", third.manifest.string()}, http_env(third, server, "refused"));
+        INFO(next.out << next.err);
+        CHECK(next.err.find("another run holds the lock") == std::string::npos);
+        CHECK(emu.count_requests("POST", "/api/2.0/keys") == 3);
     }
 }
 

@@ -2,7 +2,7 @@
 // started by the CTest fixture pg_cluster) and the real emulator: runs in scratch directories
 // that share one state through the database, as ephemeral CI runners do.
 
-#include "e2e_support.hpp"
+#include "shared_state_support.hpp"
 
 #include <csignal>
 #include <cstdlib>
@@ -51,29 +51,6 @@ ProcessResult apply(const Project& project, const RunOptions& env,
     return project.run(args, env);
 }
 
-struct AgeKey {
-    fs::path identity;
-    std::string recipient;
-};
-
-AgeKey make_age_key(const fs::path& dir) {
-    AgeKey key{dir / "age-key.txt", ""};
-    REQUIRE(test_support::run_process({"/usr/bin/age-keygen", "-o", key.identity.string()}).exit_code == 0);
-    const auto pub = test_support::run_process({"/usr/bin/age-keygen", "-y", key.identity.string()});
-    REQUIRE(pub.exit_code == 0);
-    key.recipient = first_line(pub.out);
-    return key;
-}
-
-/// The worked example sealing its secrets to `recipient`.
-std::string sealed_manifest(const std::string& recipient) {
-    std::string text = bots_manifest();
-    const std::string version = "version: 1\n";
-    const auto at = text.find(version);
-    REQUIRE(at != std::string::npos);
-    return text.insert(at + version.size(), "\nsealed:\n  age: [" + recipient + "]\n");
-}
-
 /// `psql -At -c SQL` against the cluster.
 std::string psql(const Cluster& c, const std::string& sql) {
     RunOptions options;
@@ -99,32 +76,23 @@ TEST_CASE("two applies from two scratch directories sharing a PostgreSQL state m
     const auto c = cluster();
     Emulator emu;
     TempDir keys;
-    const auto age = make_age_key(keys.path());
+    const auto key = make_sealing_key(keys.path());
     // The first create is slow, so the first run holds the lock while the second asks for it.
     emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"}, {"action", "latency"},
                    {"latencyMs", 1500}, {"times", 1}});
 
     SECTION("the second waits for the lock, then has nothing to create") {
         const std::string name = fresh_state_name();
-        Project first(emu, sealed_manifest(age.recipient));
-        Project second(emu, sealed_manifest(age.recipient));
+        Project first(emu, sealed_manifest(key.recipient));
+        Project second(emu, sealed_manifest(key.recipient));
         auto env1 = pg_env(first, c, name);
         auto env2 = pg_env(second, c, name);
-        env1.env["PROVISION_AGE_IDENTITY_FILE"] = age.identity.string();
-        env2.env["PROVISION_AGE_IDENTITY_FILE"] = age.identity.string();
-        test_support::ChildProcess a({test_support::provision_binary(), "apply", first.manifest.string(),
-                                      "--lock-timeout", "60"},
-                                     env1, first.dir / "out", first.dir / "err");
-        test_support::ChildProcess b({test_support::provision_binary(), "apply", second.manifest.string(),
-                                      "--lock-timeout", "60"},
-                                     env2, second.dir / "out", second.dir / "err");
-        const auto code_a = a.wait(std::chrono::seconds(90));
-        const auto code_b = b.wait(std::chrono::seconds(90));
-        INFO(read_text(first.dir / "err") << read_text(second.dir / "err"));
-        REQUIRE(code_a.has_value());
-        REQUIRE(code_b.has_value());
-        CHECK(*code_a == 0);
-        CHECK(*code_b == 0);
+        env1.env["PROVISION_AGE_IDENTITY_FILE"] = key.identity.string();
+        env2.env["PROVISION_AGE_IDENTITY_FILE"] = key.identity.string();
+        const auto runs = apply_at_once(first, env1, second, env2, {"--lock-timeout", "60"});
+        INFO(runs.first_err << runs.second_err);
+        CHECK(runs.first == 0);
+        CHECK(runs.second == 0);
         CHECK(emu.count_requests("POST", "/api/2.0/keys") == 3);
         CHECK(emu.state().at("keys").size() == 3);
         // The run that waited took every secret from the sealed store: both hold the same.
@@ -138,17 +106,9 @@ TEST_CASE("two applies from two scratch directories sharing a PostgreSQL state m
         const std::string name = fresh_state_name();
         Project first(emu);
         Project second(emu);
-        test_support::ChildProcess a({test_support::provision_binary(), "apply", first.manifest.string()},
-                                     pg_env(first, c, name), first.dir / "out", first.dir / "err");
-        test_support::ChildProcess b({test_support::provision_binary(), "apply", second.manifest.string()},
-                                     pg_env(second, c, name), second.dir / "out", second.dir / "err");
-        const auto code_a = a.wait(std::chrono::seconds(90));
-        const auto code_b = b.wait(std::chrono::seconds(90));
-        REQUIRE(code_a.has_value());
-        REQUIRE(code_b.has_value());
-        const std::set<int> codes{*code_a, *code_b};
-        CHECK(codes == std::set<int>{0, 4});
-        const std::string refused = read_text((*code_a == 4 ? first : second).dir / "err");
+        const auto runs = apply_at_once(first, pg_env(first, c, name), second, pg_env(second, c, name));
+        CHECK(std::set<int>{runs.first, runs.second} == std::set<int>{0, 4});
+        const std::string& refused = runs.err_of(4);
         INFO(refused);
         CHECK(refused.find("another run holds the lock of " + c.url) != std::string::npos);
         CHECK(refused.find("(state '" + name + "')") != std::string::npos);
@@ -200,8 +160,8 @@ TEST_CASE("a fresh scratch directory with the manifest and the identity rewrites
     const std::string name = fresh_state_name();
     Emulator emu;
     TempDir keys;
-    const auto age = make_age_key(keys.path());
-    Project first(emu, sealed_manifest(age.recipient));
+    const auto key = make_sealing_key(keys.path());
+    Project first(emu, sealed_manifest(key.recipient));
     auto env1 = pg_env(first, c, name);
     const auto made = apply(first, env1);
     INFO(made.out << made.err);
@@ -219,9 +179,9 @@ TEST_CASE("a fresh scratch directory with the manifest and the identity rewrites
     }
 
     SECTION("with the identity: 0 POSTs, exit 0, the same secrets") {
-        Project fresh(emu, sealed_manifest(age.recipient));
+        Project fresh(emu, sealed_manifest(key.recipient));
         auto env = pg_env(fresh, c, name);
-        env.env["PROVISION_AGE_IDENTITY_FILE"] = age.identity.string();
+        env.env["PROVISION_AGE_IDENTITY_FILE"] = key.identity.string();
         const auto run = apply(fresh, env);
         INFO(run.out << run.err);
         CHECK(run.exit_code == 0);
@@ -233,7 +193,7 @@ TEST_CASE("a fresh scratch directory with the manifest and the identity rewrites
     }
 
     SECTION("without the identity: as without sealing, the unknown secrets block") {
-        Project fresh(emu, sealed_manifest(age.recipient));
+        Project fresh(emu, sealed_manifest(key.recipient));
         const auto run = apply(fresh, pg_env(fresh, c, name));
         INFO(run.out << run.err);
         CHECK(run.exit_code == 8);

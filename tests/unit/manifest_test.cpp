@@ -339,39 +339,32 @@ TEST_CASE("every test fixture loads or fails exactly as its header says", "[mani
 }
 
 TEST_CASE("state: may be a backend URL, and sealed: lists the recipients of sealed secrets", "[manifest]") {
-    const auto result = load(R"(version: 1
+    const std::string recipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+    const std::string text = R"(version: 1
 portal:
   url: https://p.example
 state: postgresql://ci@db.example.com/infra#bots
 sealed:
-  age: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]
+  age: [RECIPIENT]
 outputs:
   - path: bots.env
 keys:
   - name: Bot
     permissions: [files:read]
     expiresInDays: 30
-)");
+)";
+    const auto with = [&](const std::string& value) {
+        std::string manifest = text;
+        return load(manifest.replace(manifest.find("RECIPIENT"), 9, value));
+    };
+    const auto result = with(recipient);
     INFO(all_messages(result));
     REQUIRE(result.manifest.has_value());
     CHECK(result.manifest->state_url == "postgresql://ci@db.example.com/infra#bots");
     // The local files (flock, recovery) stay beside the manifest.
     CHECK(result.manifest->state_path == fs::path("/srv/infra/manifests/bots.state.json"));
-    CHECK(result.manifest->sealed_recipients ==
-          std::vector<std::string>{"age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"});
+    CHECK(result.manifest->sealed_recipients == std::vector<std::string>{recipient});
 
-    const auto bad = load(R"(version: 1
-portal:
-  url: https://p.example
-sealed:
-  age: [not-a-recipient]
-outputs:
-  - path: bots.env
-keys:
-  - name: Bot
-    permissions: [files:read]
-    expiresInDays: 30
-)");
-    const Diagnostic d = error_with(bad, "not an age recipient");
-    CHECK(d.line == 5);
+    const Diagnostic d = error_with(with("not-a-recipient"), "not an age recipient");
+    CHECK(d.line == 6);
 }

@@ -63,8 +63,9 @@ public:
     virtual std::string location() const = 0;
     /// True for the files beside the manifest (locked with lock.hpp's flock, not lock()).
     virtual bool is_file() const = 0;
-    /// A missing state is an empty State.
-    virtual core::Result<state::State> load() = 0;
+    /// A missing state is an empty State. By default load_text() parsed, errors naming
+    /// location().
+    virtual core::Result<state::State> load();
     virtual core::Status save(const state::State& state) = 0;
     /// The state's text as stored, nullopt when there is none (state push/pull).
     virtual core::Result<std::optional<std::string>> load_text() = 0;
