@@ -14,7 +14,7 @@ set -eu
 command=${1:?usage: pg_cluster.sh start|stop INFO_DIR}
 info=${2:?usage: pg_cluster.sh start|stop INFO_DIR}
 
-bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+bin=${PG_BIN:-$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
     echo "pg_cluster.sh: no PostgreSQL server binaries (install postgresql: scripts/setup)" >&2
     exit 1
