@@ -196,8 +196,21 @@ public:
     }
 
 private:
-    /// Who holds the lock, as its holder recorded when it took it.
+    /// Who holds the lock: the session holding it, which names its process in its
+    /// application_name; else what the last holder recorded when it took the lock.
     std::string holder() {
+        auto session = query("SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
+                             "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                             "AND l.objsubid = 1 "
+                             "AND l.classid::bigint = (($1::bigint >> 32) & 4294967295) "
+                             "AND l.objid::bigint = ($1::bigint & 4294967295)",
+                             {m_key}, "cannot read the lock's holder");
+        if (session.ok() && PQntuples(session->get()) > 0) {
+            const std::string name = PQgetvalue(session->get(), 0, 0);
+            if (name.starts_with("provision ")) {
+                return name.substr(10);
+            }
+        }
         auto result = query("SELECT holder FROM provision_lock_holder WHERE name = $1", {m_name},
                             "cannot read the lock's holder");
         if (!result.ok() || PQntuples(result->get()) == 0) {

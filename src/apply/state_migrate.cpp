@@ -64,17 +64,20 @@ core::Result<Migration> migrate_state(StateStore& from, StateStore& to,
                        "'s; nothing was changed. Compare the two, and remove the one to discard "
                        "before migrating");
     }
+    auto journal = from.read_journal();
+    if (!journal.ok()) {
+        return journal.error();
+    }
     auto target_journal = to.read_journal();
     if (!target_journal.ok()) {
         return target_journal.error();
     }
-    if (target_journal.value() && !parse_journal(*target_journal.value()).pending.empty()) {
+    // The destination's own interrupted creates (not a copy of these, from a migration that
+    // was interrupted) are settled where they are.
+    if (target_journal.value() && target_journal.value() != journal.value() &&
+        !parse_journal(*target_journal.value()).pending.empty()) {
         return refused(to.location() + " has a journal with interrupted creates pending; run "
                                        "`provision apply` against it to settle them first");
-    }
-    auto journal = from.read_journal();
-    if (!journal.ok()) {
-        return journal.error();
     }
     auto sealed = from.read_sealed();
     if (!sealed.ok()) {
