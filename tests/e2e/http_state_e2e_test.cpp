@@ -47,7 +47,7 @@ RunOptions http_env(const Project& project, const StateServer& server, const std
 
 }  // namespace
 
-TEST_CASE("two applies sharing a Terraform HTTP backend state make one set of keys", "[e2e][http-state]") {
+TEST_CASE("two applies at once sharing an HTTP backend state make one set of keys", "[e2e][http-state]") {
     StateServer server;
     Emulator emu;
     TempDir keys;
@@ -94,7 +94,7 @@ TEST_CASE("two applies sharing a Terraform HTTP backend state make one set of ke
     }
 }
 
-TEST_CASE("a Terraform HTTP backend that refuses the credentials: exit 1 before the portal is touched", "[e2e][http-state]") {
+TEST_CASE("an HTTP state backend refusing the credentials: exit 1, portal untouched", "[e2e][http-state]") {
     StateServer server;
     Emulator emu;
     Project project(emu);
