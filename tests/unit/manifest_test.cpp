@@ -348,6 +348,7 @@ sealed:
   age: [RECIPIENT]
 outputs:
   - path: bots.env
+    format: dotenv
 keys:
   - name: Bot
     permissions: [files:read]
