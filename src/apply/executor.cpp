@@ -179,7 +179,7 @@ void Executor::escalate(const Lock& /*held*/, Outcome outcome) {
 }
 
 void Executor::save_state(const Lock& held) {
-    auto saved = state::save_state(m_manifest.state_path, m_world.state);
+    auto saved = save_world_state(m_manifest, m_world);
     if (!saved.ok()) {
         fail(held, "could not save the state: " + saved.error().message);
         m_stop = true;

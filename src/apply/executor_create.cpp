@@ -192,7 +192,7 @@ void Executor::persist_created(const Action& action, api::CreatedKey created, st
         return;
     }
     core::crash_point("after_outputs");
-    auto saved = state::save_state(m_manifest.state_path, m_world.state);
+    auto saved = save_world_state(m_manifest, m_world);
     if (!saved.ok()) {
         fail(lock, "'" + action.entry + "': the secret of key sk-***" + created.key.postfix +
                        " is in the outputs, but the state could not be saved: " +

@@ -1,5 +1,6 @@
 #include "provision/apply/journal.hpp"
 
+#include "provision/apply/state_store.hpp"
 #include "provision/core/atomic_file.hpp"
 
 #include <fcntl.h>
@@ -78,9 +79,13 @@ JournalContents parse_journal(std::string_view text) {
 }
 
 core::Result<Journal> Journal::open(const std::filesystem::path& path) {
+    return open(std::make_shared<FileJournalLog>(path));
+}
+
+core::Result<Journal> Journal::open(std::shared_ptr<JournalLog> log) {
     Journal journal;
-    journal.m_path = path;
-    auto text = core::read_file_if_exists(path, 64 * 1024 * 1024);
+    journal.m_log = std::move(log);
+    auto text = journal.m_log->read_journal();
     if (!text.ok()) {
         return text.error();
     }
@@ -96,21 +101,7 @@ core::Result<Journal> Journal::open(const std::filesystem::path& path) {
 
 void Journal::settle(std::uint64_t seq) { settle_intent(m_pending, seq); }
 
-core::Status Journal::append(const std::string& line) {
-    const int fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        return io_error("cannot open journal", m_path);
-    }
-    const std::string data = line + "\n";
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n != static_cast<ssize_t>(data.size()) || ::fsync(fd) != 0) {
-        const auto error = io_error("cannot write journal", m_path);
-        ::close(fd);
-        return error;
-    }
-    ::close(fd);
-    return core::ok_status();
-}
+core::Status Journal::append(const std::string& line) { return m_log->append_journal(line); }
 
 core::Result<std::uint64_t> Journal::record_intent(const std::string& entry, const std::string& name,
                                                    core::Timestamp time) {
@@ -159,10 +150,37 @@ core::Status Journal::compact() {
     if (!m_pending.empty()) {
         return core::ok_status();
     }
+    if (auto cleared = m_log->clear_journal(); !cleared.ok()) {
+        return cleared;
+    }
+    m_done_ids.clear();
+    return core::ok_status();
+}
+
+core::Result<std::optional<std::string>> FileJournalLog::read_journal() {
+    return core::read_file_if_exists(m_path, 64 * 1024 * 1024);
+}
+
+core::Status FileJournalLog::append_journal(const std::string& record) {
+    const int fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        return io_error("cannot open journal", m_path);
+    }
+    const std::string data = record + "\n";
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n != static_cast<ssize_t>(data.size()) || ::fsync(fd) != 0) {
+        const auto error = io_error("cannot write journal", m_path);
+        ::close(fd);
+        return error;
+    }
+    ::close(fd);
+    return core::ok_status();
+}
+
+core::Status FileJournalLog::clear_journal() {
     if (::truncate(m_path.c_str(), 0) != 0 && errno != ENOENT) {
         return io_error("cannot empty journal", m_path);
     }
-    m_done_ids.clear();
     return core::ok_status();
 }
 

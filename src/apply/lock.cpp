@@ -27,15 +27,7 @@ std::string holder_description(int fd) {
 }
 
 void record_holder(int fd) {
-    char host[256] = {};
-    ::gethostname(host, sizeof host - 1);
-    const std::time_t now = std::time(nullptr);
-    char when[64] = {};
-    std::tm tm{};
-    ::gmtime_r(&now, &tm);
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    const std::string text =
-        "pid " + std::to_string(::getpid()) + " on " + host + " since " + when + "\n";
+    const std::string text = lock_holder_text() + "\n";
     if (::ftruncate(fd, 0) == 0) {
         [[maybe_unused]] const ssize_t n = ::pwrite(fd, text.data(), text.size(), 0);
         ::fsync(fd);
@@ -92,6 +84,17 @@ core::Result<RunLock> RunLock::acquire(const std::filesystem::path& lock_file,
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+}
+
+std::string lock_holder_text() {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    const std::time_t now = std::time(nullptr);
+    char when[64] = {};
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return "pid " + std::to_string(::getpid()) + " on " + host + " since " + when;
 }
 
 std::filesystem::path lock_path_for(const std::filesystem::path& state_path) {

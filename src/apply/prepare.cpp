@@ -9,7 +9,7 @@
 #include "provision/apply/portal_binding.hpp"
 #include "provision/apply/reconcile.hpp"
 #include "provision/apply/sealed_outputs.hpp"
-#include "provision/core/atomic_file.hpp"
+#include "provision/apply/state_store.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -31,10 +31,8 @@ core::Error refusal(const std::vector<std::string>& messages,
 
 /// The journal's pending intents, read without the lock and without changing the file (plan,
 /// status): a read-only command shows what the next apply will settle.
-core::Result<std::vector<plan::PendingCreate>> read_pending(const manifest::Manifest& manifest,
-                                                            const World& world) {
-    auto text = core::read_file_if_exists(journal_path_for(manifest.state_path),
-                                          64 * 1024 * 1024);
+core::Result<std::vector<plan::PendingCreate>> read_pending(const World& world) {
+    auto text = world.store->read_journal();
     if (!text.ok()) {
         return text.error();
     }
@@ -162,14 +160,20 @@ core::Status check_targets(const manifest::Manifest& manifest, const state::Stat
     return messages.empty() ? core::ok_status() : core::Status(refusal(messages));
 }
 
+/// The backend's lock (a remote one's; the file backend's is the flock), then the flock beside
+/// the state path, which also guards the local files (outputs, recovery file) of a remote
+/// state.
 core::Status lock_and_open(const manifest::Manifest& manifest, const PrepareOptions& options,
-                           Prepared& prepared) {
+                           const std::shared_ptr<StateStore>& store, Prepared& prepared) {
+    if (auto locked = store->lock(options.lock_timeout); !locked.ok()) {
+        return locked.error();
+    }
     auto lock = RunLock::acquire(lock_path_for(manifest.state_path), options.lock_timeout);
     if (!lock.ok()) {
         return lock.error();
     }
     prepared.lock.emplace(std::move(lock.value()));
-    auto journal = Journal::open(journal_path_for(manifest.state_path));
+    auto journal = Journal::open(std::shared_ptr<JournalLog>(store));
     if (!journal.ok()) {
         return journal.error();
     }
@@ -241,13 +245,17 @@ core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi&
     if (auto checked = check_rotations(manifest, options.plan); !checked.ok()) {
         return checked.error();
     }
+    auto store = open_state_store(manifest);
+    if (!store.ok()) {
+        return store.error();
+    }
     Prepared prepared;
     if (options.take_lock) {
-        if (auto opened = lock_and_open(manifest, options, prepared); !opened.ok()) {
+        if (auto opened = lock_and_open(manifest, options, store.value(), prepared); !opened.ok()) {
             return opened.error();
         }
     }
-    auto world = observe(manifest, api);
+    auto world = observe(manifest, api, store.value());
     if (!world.ok()) {
         return world.error();
     }
@@ -265,7 +273,7 @@ core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi&
         prepared.pending = classify_pending(prepared.journal->pending(),
                                             prepared.journal->done_ids(), prepared.world);
         warn_superseded(prepared.world);  // after reconciliation had its pick
-    } else if (auto pending = read_pending(manifest, prepared.world); pending.ok()) {
+    } else if (auto pending = read_pending(prepared.world); pending.ok()) {
         prepared.pending = std::move(pending.value());
     } else {
         return pending.error();

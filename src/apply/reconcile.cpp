@@ -179,7 +179,7 @@ ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& wor
             }
             continue;
         }
-        if (auto saved = state::save_state(manifest.state_path, world.state); !saved.ok()) {
+        if (auto saved = save_world_state(manifest, world); !saved.ok()) {
             report.unresolved = true;
             report.messages.push_back("could not save the state: " + saved.error().message);
             return report;

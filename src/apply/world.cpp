@@ -8,6 +8,8 @@
 #include "provision/apply/executor.hpp"
 #include "provision/apply/recovery.hpp"
 #include "provision/apply/sealed_outputs.hpp"
+#include "provision/apply/sealed_secrets.hpp"
+#include "provision/apply/state_store.hpp"
 #include "provision/core/atomic_file.hpp"
 #include "provision/output/age.hpp"
 #include "provision/output/output.hpp"
@@ -113,9 +115,18 @@ core::Status check_foreign(const output::HeldSecrets& held, const state::State& 
 
 }  // namespace
 
-core::Result<World> load_local(const manifest::Manifest& manifest) {
+core::Result<World> load_local(const manifest::Manifest& manifest,
+                               std::shared_ptr<StateStore> store) {
     World world;
-    auto loaded = state::load_state(manifest.state_path);
+    if (!store) {
+        auto opened = open_state_store(manifest);
+        if (!opened.ok()) {
+            return opened.error();
+        }
+        store = std::move(opened.value());
+    }
+    world.store = std::move(store);
+    auto loaded = world.store->load();
     if (!loaded.ok()) {
         return loaded.error();
     }
@@ -165,6 +176,9 @@ core::Result<World> load_local(const manifest::Manifest& manifest) {
             world.unverified[entry].push_back(std::move(secret));
         }
     }
+    if (auto unsealed = unseal_secrets(manifest, *world.store, world); !unsealed.ok()) {
+        return unsealed.error();
+    }
     auto sealed = output::read_sealed_fingerprints(manifest);
     if (!sealed.ok()) {
         return sealed.error();
@@ -179,8 +193,9 @@ core::Result<World> load_local(const manifest::Manifest& manifest) {
     return world;
 }
 
-core::Result<World> observe(const manifest::Manifest& manifest, api::KeysApi& api) {
-    auto world = load_local(manifest);
+core::Result<World> observe(const manifest::Manifest& manifest, api::KeysApi& api,
+                            std::shared_ptr<StateStore> store) {
+    auto world = load_local(manifest, std::move(store));
     if (!world.ok()) {
         return world;
     }
@@ -242,6 +257,11 @@ core::Status write_all_outputs(const manifest::Manifest& manifest, World& world,
         }
         spdlog::debug("wrote {}", spec.path_as_written);
     }
+    if (world.store) {
+        if (auto sealed = seal_secrets(manifest, *world.store, world); !sealed.ok()) {
+            return sealed;
+        }
+    }
     if (std::error_code ec;
         partial.empty() && world.recovery && std::filesystem::exists(*world.recovery, ec)) {
         // Every known secret is in every output now: the recovery file has served.
@@ -251,6 +271,13 @@ core::Status write_all_outputs(const manifest::Manifest& manifest, World& world,
         spdlog::info("the outputs hold the recovered secrets; deleted {}", world.recovery->string());
     }
     return core::ok_status();
+}
+
+core::Status save_world_state(const manifest::Manifest& manifest, const World& world) {
+    if (world.store) {
+        return world.store->save(world.state);
+    }
+    return state::save_state(manifest.state_path, world.state);
 }
 
 }  // namespace provision::apply

@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "provision/audit/render.hpp"
+#include "provision/apply/state_store.hpp"
 #include "provision/state/state.hpp"
 
 #include <cstdlib>
@@ -63,7 +64,11 @@ std::variant<std::vector<audit::Source>, int> load_sources(const std::vector<std
         if (!manifest) {
             return exit_code_for(core::Errc::invalid_input);
         }
-        auto state = state::load_state(manifest->state_path);
+        auto store = apply::open_state_store(*manifest);
+        if (!store.ok()) {
+            return report_error(store.error());
+        }
+        auto state = store.value()->load();
         if (!state.ok()) {
             return report_error(state.error());
         }

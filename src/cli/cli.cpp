@@ -70,6 +70,7 @@ int run(int argc, char** argv) {
     add_import_command(app, global, exit_code);
     add_destroy_command(app, global, exit_code);
     add_audit_command(app, global, exit_code);
+    add_state_command(app, global, exit_code);
     add_completion_command(app, exit_code);
     add_help_command(app, exit_code);
     bind_environment(app);

@@ -16,6 +16,7 @@ void add_status_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 void add_import_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 void add_destroy_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 void add_audit_command(CLI::App& root, GlobalOptions& global, int& exit_code);
+void add_state_command(CLI::App& root, GlobalOptions& global, int& exit_code);
 /// `completion SHELL`, and the hidden `__entries MANIFEST` its scripts call.
 void add_completion_command(CLI::App& root, int& exit_code);
 

@@ -4,6 +4,7 @@
 #include "cli/common.hpp"
 
 #include "provision/api/http_keys_api.hpp"
+#include "provision/apply/state_store.hpp"
 #include "provision/core/atomic_file.hpp"
 #include "provision/plan/render.hpp"
 
@@ -169,12 +170,32 @@ void add_network_options(CLI::App& command, GlobalOptions& options) {
 
 void add_state_options(CLI::App& command, GlobalOptions& options) {
     command.add_option("--state", options.state,
-                       "the state file to use instead of the manifest's (also PROVISION_STATE), "
-                       "e.g. one per portal")
+                       "the state to use instead of the manifest's (also PROVISION_STATE): a file, "
+                       "a postgresql:// URL or a Terraform HTTP backend's https:// address "
+                       "(credentials from the environment, never here)")
         ->envname("PROVISION_STATE");
     command.add_flag("--rebind-portal", options.rebind_portal,
                      "the manifest's portal is the state's under a new address: accept it even "
                      "when its identity cannot confirm it");
+}
+
+core::Status use_state_location(manifest::Manifest& manifest, const std::string& location) {
+    if (!manifest::is_state_url(location)) {
+        manifest.state_path = std::filesystem::absolute(location).lexically_normal();
+        manifest.state_url.clear();
+        return core::ok_status();
+    }
+    // Every user of the machine can read a command line (ps); the environment is the caller's.
+    const char* env = std::getenv("PROVISION_STATE");
+    if (apply::redact_location(location) != location && (env == nullptr || location != env)) {
+        return core::make_error(core::Errc::invalid_input,
+                                "the state URL " + apply::redact_location(location) +
+                                    " holds a password on the command line, where any user of "
+                                    "this machine can read it; put the password in PGPASSWORD "
+                                    "or a PGPASSFILE, or the whole URL in PROVISION_STATE");
+    }
+    manifest.state_url = location;
+    return core::ok_status();
 }
 
 void add_execution_options(CLI::App& command, GlobalOptions& options) {

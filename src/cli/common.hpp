@@ -29,7 +29,7 @@ struct GlobalOptions {
     std::string ca_bundle;
     double lock_timeout = 0;      ///< seconds to wait for another run's lock
     std::string output = "text";  ///< text | json
-    std::string state;            ///< --state / PROVISION_STATE: overrides the manifest's state path
+    std::string state;            ///< --state / PROVISION_STATE: a path or a backend URL; overrides the manifest's
     bool rebind_portal = false;   ///< --rebind-portal
     bool auto_approve = false;    ///< --auto-approve / -y: never ask on a terminal
     bool show_noop = false;       ///< -v / --show-noop: list unchanged entries in plans
@@ -46,6 +46,9 @@ void add_global_options(CLI::App& app, GlobalOptions& options);
 void add_network_options(CLI::App& command, GlobalOptions& options);
 /// --state and --rebind-portal, for the commands that use the manifest's state.
 void add_state_options(CLI::App& command, GlobalOptions& options);
+/// Points the manifest at the state `location` (--state): a backend URL, or a path taken from
+/// the current directory. Refuses a URL with a password that came from the command line.
+core::Status use_state_location(manifest::Manifest& manifest, const std::string& location);
 /// --concurrency, for the commands that change the portal.
 void add_execution_options(CLI::App& command, GlobalOptions& options);
 

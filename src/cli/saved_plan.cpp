@@ -13,6 +13,7 @@
 #include "cli/saved_plan.hpp"
 
 #include "cli/apply_run.hpp"
+#include "provision/apply/state_store.hpp"
 #include "provision/core/atomic_file.hpp"
 #include "provision/core/hash.hpp"
 #include "provision/plan/render.hpp"
@@ -27,12 +28,15 @@ namespace {
 
 std::string digest_of(const std::string& text) { return "sha256:" + core::sha256_hex(text); }
 
-core::Result<std::string> digest_file(const std::filesystem::path& path) {
-    auto content = core::read_file_if_exists(path);
+core::Result<std::string> digest_text(const core::Result<std::optional<std::string>>& content) {
     if (!content.ok()) {
         return content.error();
     }
     return content.value() ? digest_of(*content.value()) : std::string("absent");
+}
+
+core::Result<std::string> digest_file(const std::filesystem::path& path) {
+    return digest_text(core::read_file_if_exists(path));
 }
 
 std::string digest_keys(std::vector<api::ApiKey> keys) {
@@ -100,7 +104,9 @@ core::Result<PlanDigests> digest_session(const Session& session) {
     if (!manifest.ok()) {
         return manifest.error();
     }
-    auto state = digest_file(session.manifest.state_path);
+    // The state as its backend holds it (the file, or a database row).
+    auto state = session.world.store ? digest_text(session.world.store->load_text())
+                                     : digest_file(session.manifest.state_path);
     if (!state.ok()) {
         return state.error();
     }

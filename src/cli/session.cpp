@@ -20,7 +20,9 @@ std::variant<Session, int> open_session(const std::string& file, const GlobalOpt
 std::variant<Session, int> open_session(manifest::Manifest manifest, const GlobalOptions& global,
                                         apply::PrepareOptions options) {
     if (!global.state.empty()) {
-        manifest.state_path = std::filesystem::absolute(global.state).lexically_normal();
+        if (auto located = use_state_location(manifest, global.state); !located.ok()) {
+            return report_error(located.error());
+        }
     }
     options.rebind_portal = options.rebind_portal || global.rebind_portal;
     auto client = make_api(manifest, global);

@@ -22,13 +22,18 @@ int run_validate(const std::string& file, const GlobalOptions& global) {
         return exit_code_for(core::Errc::invalid_input);
     }
     if (!global.state.empty()) {
-        manifest->state_path = std::filesystem::absolute(global.state).lexically_normal();
+        if (auto located = use_state_location(*manifest, global.state); !located.ok()) {
+            return report_error(located.error());
+        }
     }
     int code = k_exit_ok;
     for (const auto& message : apply::output_refusals(*manifest, /*writes=*/false)) {
         code = report_error(core::Errc::invalid_input, message);
     }
-    if (auto state = state::load_state(manifest->state_path); !state.ok()) {
+    // A remote state is not read offline.
+    if (auto state = manifest->state_url.empty() ? state::load_state(manifest->state_path)
+                                                 : core::Result<state::State>(state::State{});
+        !state.ok()) {
         code = report_error(state.error());
     }
     if (code != k_exit_ok) {

@@ -81,6 +81,11 @@ const KeySpec* Manifest::find_key(std::string_view name) const {
     return nullptr;
 }
 
+bool is_state_url(std::string_view location) {
+    return location.starts_with("postgresql://") || location.starts_with("postgres://") ||
+           location.starts_with("http://") || location.starts_with("https://");
+}
+
 EnvLookup process_env() {
     return [](const std::string& name) -> std::optional<std::string> {
         const char* value = std::getenv(name.c_str());

@@ -268,7 +268,8 @@ Manifest build_manifest(const Node& root, std::string_view text, const std::file
         return manifest;
     }
     const auto fields = reader.fields(
-        root, "", {"version", "portal", "state", "prune", "defaults", "policy", "outputs", "keys"},
+        root, "", {"version", "portal", "state", "sealed", "prune", "defaults", "policy", "outputs",
+               "keys"},
         "the manifest");
     if (!fields) {
         return manifest;
@@ -289,10 +290,15 @@ Manifest build_manifest(const Node& root, std::string_view text, const std::file
         if (const auto value = reader.string(*state, "state")) {
             if (value->value.empty()) {
                 sink.error(state->offset, "state", "the path is empty");
+            } else if (is_state_url(value->value)) {
+                manifest.state_url = value->value;
             } else {
                 manifest.state_path = resolve_path(dir, value->value);
             }
         }
+    }
+    if (const Node* sealed = reader.optional(*fields, "sealed")) {
+        manifest.sealed_recipients = read_age_recipients(reader, *sealed, "sealed");
     }
     if (const Node* prune = reader.optional(*fields, "prune")) {
         manifest.prune = reader.boolean(*prune, "prune").value_or(false);

@@ -40,6 +40,10 @@ std::vector<OutputSpec> read_outputs(Reader& reader, const Node& node,
                                      const std::vector<KeySpec>& keys,
                                      const std::filesystem::path& state_path);
 
+/// An `{age: [recipients...]}` map (an output's `encrypt:`, the manifest's `sealed:`).
+std::vector<std::string> read_age_recipients(Reader& reader, const Node& node,
+                                             const std::string& path);
+
 /// `path` (as written, after interpolation) resolved against the manifest's directory and
 /// lexically normalised.
 std::filesystem::path resolve_path(const std::filesystem::path& manifest_dir,

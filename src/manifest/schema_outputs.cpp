@@ -236,36 +236,7 @@ private:
     }
 
     void read_encrypt(const Node& node, const std::string& path, OutputSpec& out) {
-        const auto fields = m_reader.fields(node, path, {"age"}, "encryption settings");
-        if (!fields) {
-            return;
-        }
-        const Node* age = m_reader.required(*fields, "age", "a list of age recipients");
-        if (age == nullptr) {
-            return;
-        }
-        const std::string age_path = field_path(path, "age");
-        const auto* items = m_reader.list(*age, age_path, 32, "[age1...]");
-        if (items == nullptr) {
-            return;
-        }
-        if (items->empty()) {
-            m_reader.sink().error(age->offset, age_path, "at least one recipient is needed");
-        }
-        for (std::size_t i = 0; i < items->size(); ++i) {
-            const Node& item = (*items)[i];
-            const auto value = m_reader.string(item, item_path(age_path, i));
-            if (!value) {
-                continue;
-            }
-            if (!is_age_recipient(value->value)) {
-                m_reader.sink().error(item.offset, item_path(age_path, i),
-                                      "not an age recipient; write an `age1...` public key or an "
-                                      "`ssh-ed25519 ...` / `ssh-rsa ...` public key");
-                continue;
-            }
-            out.age_recipients.push_back(value->value);
-        }
+        out.age_recipients = read_age_recipients(m_reader, node, path);
     }
 
     Reader& m_reader;
@@ -276,6 +247,42 @@ private:
 };
 
 } // namespace
+
+std::vector<std::string> read_age_recipients(Reader& reader, const Node& node,
+                                             const std::string& path) {
+    std::vector<std::string> recipients;
+    const auto fields = reader.fields(node, path, {"age"}, "encryption settings");
+    if (!fields) {
+        return recipients;
+    }
+    const Node* age = reader.required(*fields, "age", "a list of age recipients");
+    if (age == nullptr) {
+        return recipients;
+    }
+    const std::string age_path = field_path(path, "age");
+    const auto* items = reader.list(*age, age_path, 32, "[age1...]");
+    if (items == nullptr) {
+        return recipients;
+    }
+    if (items->empty()) {
+        reader.sink().error(age->offset, age_path, "at least one recipient is needed");
+    }
+    for (std::size_t i = 0; i < items->size(); ++i) {
+        const Node& item = (*items)[i];
+        const auto value = reader.string(item, item_path(age_path, i));
+        if (!value) {
+            continue;
+        }
+        if (!is_age_recipient(value->value)) {
+            reader.sink().error(item.offset, item_path(age_path, i),
+                                "not an age recipient; write an `age1...` public key or an "
+                                "`ssh-ed25519 ...` / `ssh-rsa ...` public key");
+            continue;
+        }
+        recipients.push_back(value->value);
+    }
+    return recipients;
+}
 
 std::vector<OutputSpec> read_outputs(Reader& reader, const Node& node,
                                      const std::filesystem::path& manifest_dir,

@@ -16,7 +16,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+
+#include <unistd.h>
 
 namespace provision::output {
 
@@ -227,6 +231,27 @@ core::Result<core::Secret> age_decrypt(const std::filesystem::path& encrypted,
                 ": age says: " + age_message(ran->err));
     }
     return plaintext;
+}
+
+core::Result<core::Secret> age_decrypt_text(std::string_view armored, const AgeIdentity& identity) {
+    // age reads the identity text on its stdin, so the ciphertext goes through a file: a
+    // private temporary one, which holds nothing but ciphertext.
+    const char* tmp = std::getenv("TMPDIR");
+    std::string name = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
+                       "/provision-sealed-XXXXXX";
+    const int fd = ::mkstemp(name.data());
+    if (fd < 0) {
+        return io(std::string("cannot create a temporary file for a sealed secret: ") +
+                  std::strerror(errno));
+    }
+    const bool written = ::write(fd, armored.data(), armored.size()) ==
+                         static_cast<ssize_t>(armored.size());
+    ::close(fd);
+    auto decrypted = written ? age_decrypt(name, identity)
+                             : core::Result<core::Secret>(io("cannot write a temporary file for a "
+                                                             "sealed secret"));
+    ::unlink(name.c_str());
+    return decrypted;
 }
 
 }  // namespace provision::output

@@ -337,3 +337,35 @@ TEST_CASE("every test fixture loads or fails exactly as its header says", "[mani
     }
     CHECK(checked >= 4);
 }
+
+TEST_CASE("state: may be a backend URL, and sealed: lists the recipients of sealed secrets", "[manifest]") {
+    const std::string recipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+    const std::string text = R"(version: 1
+portal:
+  url: https://p.example
+state: postgresql://ci@db.example.com/infra#bots
+sealed:
+  age: [RECIPIENT]
+outputs:
+  - path: bots.env
+    format: dotenv
+keys:
+  - name: Bot
+    permissions: [files:read]
+    expiresInDays: 30
+)";
+    const auto with = [&](const std::string& value) {
+        std::string manifest = text;
+        return load(manifest.replace(manifest.find("RECIPIENT"), 9, value));
+    };
+    const auto result = with(recipient);
+    INFO(all_messages(result));
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->state_url == "postgresql://ci@db.example.com/infra#bots");
+    // The local files (flock, recovery) stay beside the manifest.
+    CHECK(result.manifest->state_path == fs::path("/srv/infra/manifests/bots.state.json"));
+    CHECK(result.manifest->sealed_recipients == std::vector<std::string>{recipient});
+
+    const Diagnostic d = error_with(with("not-a-recipient"), "not an age recipient");
+    CHECK(d.line == 6);
+}

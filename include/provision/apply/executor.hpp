@@ -18,14 +18,20 @@
 #include <functional>
 #include <optional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace provision::apply {
 
+class StateStore;
+
 /// Everything known before planning.
 struct World {
+    /// The state's backend (state_store.hpp), which every save goes to; null: the file at the
+    /// manifest's state_path.
+    std::shared_ptr<StateStore> store;
     state::State state;
     std::map<std::string, core::Secret> secrets;  ///< entry -> secret matching the state
     /// Entries whose secret an encrypted output holds (its fingerprint index matches the state)
@@ -51,11 +57,17 @@ struct World {
     std::map<std::string, std::set<std::string>> held_by_output;
 };
 
-/// Reads the state and outputs (no network). Errors for corrupt files.
-core::Result<World> load_local(const manifest::Manifest& manifest);
+/// Reads the state (from `store`, else from the manifest's backend, opened here) and the
+/// outputs, and unseals sealed secrets (sealed_secrets.hpp). Errors for corrupt files.
+core::Result<World> load_local(const manifest::Manifest& manifest,
+                               std::shared_ptr<StateStore> store = nullptr);
 
 /// load_local + GET people/@self + GET portal + GET keys.
-core::Result<World> observe(const manifest::Manifest& manifest, api::KeysApi& api);
+core::Result<World> observe(const manifest::Manifest& manifest, api::KeysApi& api,
+                            std::shared_ptr<StateStore> store = nullptr);
+
+/// Saves world.state to world.store, or to the file at manifest.state_path without one.
+core::Status save_world_state(const manifest::Manifest& manifest, const World& world);
 
 /// What the outputs hold relative to the state, for the planner.
 plan::OutputsView outputs_view(const manifest::Manifest& manifest, World& world);
@@ -116,7 +128,8 @@ state::RetiringKey retirement_for(const manifest::RotationPolicy& policy, const 
                                   core::Timestamp now);
 
 /// Writes every output that would change (by World::output_texts) with the records of every
-/// manifest entry whose secret is known, per output selection, and records what it wrote.
+/// manifest entry whose secret is known, per output selection, and records what it wrote; then
+/// seals the secrets (sealed_secrets.hpp) when the manifest asks for it.
 /// Outputs named in `partial` (their path as written; the plan's partial_outputs) are left as
 /// they are.
 core::Status write_all_outputs(const manifest::Manifest& manifest, World& world,

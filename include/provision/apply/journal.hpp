@@ -6,8 +6,9 @@
 /// an unknown outcome that the next run settles before it plans (reconcile_pending in
 /// executor.hpp).
 ///
-/// Format: "<state file>.journal", one JSON object per line, append-only while a run holds the
-/// lock, emptied when nothing is pending. A torn last line (a crash mid-append) is ignored.
+/// Format: one JSON object per line, append-only while a run holds the lock, emptied when nothing
+/// is pending; kept by the state's backend (state_store.hpp): "<state file>.journal", or rows of
+/// the backend's database. A torn last line (a crash mid-append) is ignored.
 /// Records: {"op":"intent","seq","entry","name","time","pid"}, {"op":"done","seq","id"},
 /// {"op":"resolved","seq"} and {"op":"watch","seq","time"} (reconciled, no key found yet).
 
@@ -16,6 +17,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -47,10 +49,14 @@ struct JournalContents {
 /// skipped. Never throws.
 JournalContents parse_journal(std::string_view text);
 
+class JournalLog;
+
 class Journal {
 public:
-    /// Opens (creating if needed, mode 0600) and reads the journal.
+    /// Opens and reads the journal file at `path` (created, mode 0600, at the first record).
     static core::Result<Journal> open(const std::filesystem::path& path);
+    /// Opens and reads the journal that `log` keeps (a state backend's).
+    static core::Result<Journal> open(std::shared_ptr<JournalLog> log);
 
     /// Intents with neither a done nor an abandoned record, oldest first.
     const std::vector<Intent>& pending() const { return m_pending; }
@@ -67,16 +73,14 @@ public:
     /// Ids of the keys recorded done since the journal was last emptied.
     const std::set<std::string>& done_ids() const { return m_done_ids; }
 
-    /// Empties the file when nothing is pending.
+    /// Empties the journal when nothing is pending.
     core::Status compact();
-
-    const std::filesystem::path& path() const { return m_path; }
 
 private:
     core::Status append(const std::string& line);
     void settle(std::uint64_t seq);
 
-    std::filesystem::path m_path;
+    std::shared_ptr<JournalLog> m_log;
     std::vector<Intent> m_pending;
     std::uint64_t m_next_seq = 1;
     std::set<std::string> m_done_ids;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 namespace provision::apply {
 
@@ -28,6 +29,9 @@ private:
     explicit RunLock(int fd) : m_fd(fd) {}
     int m_fd = -1;
 };
+
+/// Who this process is, as a lock records its holder: "pid N on HOST since TIME".
+std::string lock_holder_text();
 
 /// "<state path>.lock"
 std::filesystem::path lock_path_for(const std::filesystem::path& state_path);

@@ -79,6 +79,13 @@ struct PortalSpec {
 struct Manifest {
     std::filesystem::path file;          ///< the manifest's path as given
     std::filesystem::path state_path;    ///< default: <dir>/<stem>.state.json
+    /// A remote state backend (`postgresql://...`, `https://...`), chosen by `state:`, --state or
+    /// PROVISION_STATE; empty = the state file at state_path. With one, state_path still names
+    /// where the run's local files go (its flock and recovery file).
+    std::string state_url;
+    /// `sealed: {age: [...]}`: every secret is also kept in the state's backend, encrypted to
+    /// these recipients (docs/state.md "Sealed secrets"); empty = not sealed.
+    std::vector<std::string> sealed_recipients;
     int version = 1;
     PortalSpec portal;
     std::vector<OutputSpec> outputs;
@@ -89,6 +96,10 @@ struct Manifest {
 
     const KeySpec* find_key(std::string_view name) const;
 };
+
+/// True when a state location is a remote backend's URL (`postgresql://`, `postgres://`,
+/// `http://`, `https://`) rather than a path.
+bool is_state_url(std::string_view location);
 
 /// Looks up an environment variable; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

@@ -64,6 +64,9 @@ core::Result<std::string> age_encrypt(const std::vector<std::string>& recipients
 core::Result<core::Secret> age_decrypt(const std::filesystem::path& encrypted,
                                        const AgeIdentity& identity);
 
+/// Decrypts armored ciphertext held in memory (a sealed secret), as age_decrypt does a file.
+core::Result<core::Secret> age_decrypt_text(std::string_view armored, const AgeIdentity& identity);
+
 /// For every encrypted output that exists but cannot be decrypted because no identity is set:
 /// entry name -> the fingerprints the outputs' indexes list for it. An error when such an output
 /// has no index (nothing then says what it holds) or a corrupt one.
