@@ -141,6 +141,16 @@ core::Result<World> load_local(const manifest::Manifest& manifest) {
         }
     }
     world.output_texts = std::move(held.value().text_fingerprints);
+    world.held_by_output = std::move(held.value().entries_by_output);
+    for (const auto& foreign : held.value().foreign) {
+        const auto tracked = std::find_if(
+            world.state.keys.begin(), world.state.keys.end(), [&](const auto& record) {
+                return !record.fingerprint.empty() && record.fingerprint == foreign.fingerprint;
+            });
+        if (tracked != world.state.keys.end()) {
+            world.held_by_output[foreign.output].insert(tracked->entry);
+        }
+    }
     for (auto& [entry, candidates] : held.value().by_entry) {
         const auto* record = index.find(entry);
         for (auto& secret : candidates) {
@@ -197,6 +207,7 @@ plan::OutputsView outputs_view(const manifest::Manifest& manifest, World& world)
         view.entries_with_secret.insert(entry);
     }
     view.entries_with_secret.insert(world.sealed.begin(), world.sealed.end());
+    view.held = world.held_by_output;
     view.stale = world.recovery.has_value() ||
                  std::any_of(manifest.outputs.begin(), manifest.outputs.end(),
                              [&](const auto& spec) {

@@ -329,6 +329,9 @@ core::Result<HeldSecrets> read_held_secrets(const manifest::Manifest& m) {
                 continue;
             }
             auto& candidates = held.by_entry[key.name];
+            if (!found->second.empty()) {
+                held.entries_by_output[spec.path_as_written].insert(key.name);
+            }
             if (!found->second.empty() &&
                 std::find(candidates.begin(), candidates.end(), found->second) == candidates.end()) {
                 candidates.push_back(found->second);

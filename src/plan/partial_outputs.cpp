@@ -68,15 +68,21 @@ std::string joined(const std::vector<std::string>& names) {
     return text;
 }
 
-}  // namespace
-
-void block_partial_outputs(const PlanInput& in, Plan& plan) {
+/// The entries the plan gives a new key (and so a secret the outputs will hold).
+std::set<std::string> renewed_entries(const Plan& plan) {
     std::set<std::string> renewed;
     for (const auto& action : plan.actions) {
         if (action.kind == ActionKind::create || action.kind == ActionKind::replace) {
             renewed.insert(action.entry);
         }
     }
+    return renewed;
+}
+
+}  // namespace
+
+void block_partial_outputs(const PlanInput& in, Plan& plan) {
+    const std::set<std::string> renewed = renewed_entries(plan);
     const auto unknown = unknown_secrets(in, renewed);
     if (unknown.empty()) {
         return;
@@ -103,6 +109,37 @@ void block_partial_outputs(const PlanInput& in, Plan& plan) {
                             joined(missing) + " (secret unknown): it is left as it is. Restore "
                             "the output, let those keys be rotated (onSecretUnknown: rotate, or "
                             "`provision rotate --key`), or set allowPartial: true on the output";
+        }
+    }
+}
+
+void flag_output_losses(const PlanInput& in, Plan& plan) {
+    if (in.outputs.held.empty()) {
+        return;
+    }
+    const std::set<std::string> renewed = renewed_entries(plan);
+    std::set<std::string_view> partial;
+    for (const auto& output : plan.partial_outputs) {
+        partial.insert(output.output);
+    }
+    for (const auto& spec : in.manifest.outputs) {
+        const auto held = in.outputs.held.find(spec.path_as_written);
+        if (held == in.outputs.held.end() || held->second.empty() ||
+            partial.count(spec.path_as_written) != 0) {
+            continue;
+        }
+        std::set<std::string> kept;
+        for (const auto& key : in.manifest.keys) {
+            if (spec.selects(key.name) && (in.outputs.entries_with_secret.count(key.name) != 0 ||
+                                           renewed.count(key.name) != 0)) {
+                kept.insert(key.name);
+            }
+        }
+        OutputLoss loss{spec.path_as_written, {}, kept.empty()};
+        std::set_difference(held->second.begin(), held->second.end(), kept.begin(), kept.end(),
+                            std::back_inserter(loss.lost));
+        if (!loss.lost.empty()) {
+            plan.output_losses.push_back(std::move(loss));
         }
     }
 }

@@ -12,4 +12,10 @@ namespace provision::plan {
 /// the plan does not make it a new key.
 void block_partial_outputs(const PlanInput& in, Plan& plan);
 
+/// Records in plan.output_losses every output the plan's writes would leave without a secret
+/// it holds now (an entry that left the manifest, a key that is not the state's), or empty.
+/// Outputs the plan does not rewrite (partial ones) are left out. Call after
+/// block_partial_outputs.
+void flag_output_losses(const PlanInput& in, Plan& plan);
+
 }  // namespace provision::plan

@@ -433,6 +433,7 @@ Plan make_plan(const PlanInput& in) {
         plan.actions.push_back(std::move(action));
     }
     block_partial_outputs(in, plan);
+    flag_output_losses(in, plan);
     plan.findings = policy_findings(in);
     return plan;
 }

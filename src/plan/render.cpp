@@ -88,6 +88,16 @@ std::string render_text(const Plan& plan) {
         out += fmt::format("\n  ! output {} would lack {} (secret unknown): it is not rewritten\n",
                            partial.output, lacking);
     }
+    for (const auto& loss : plan.output_losses) {
+        std::string lost;
+        for (const auto& entry : loss.lost) {
+            lost += (lost.empty() ? "" : ", ") + entry;
+        }
+        out += loss.empty ? fmt::format("\n  ! output {} will be empty: it holds {} now\n",
+                                        loss.output, lost)
+                          : fmt::format("\n  ! output {} will no longer hold {}\n", loss.output,
+                                        lost);
+    }
     if (!plan.findings.empty()) {
         out += "\nPolicy findings (the portal breaks the manifest's policy):\n";
         for (const auto& finding : plan.findings) {
@@ -110,6 +120,14 @@ nlohmann::json partial_json(const Plan& plan) {
         partial.push_back({{"output", output.output}, {"lacking", output.lacking}});
     }
     return partial;
+}
+
+nlohmann::json losses_json(const Plan& plan) {
+    nlohmann::json losses = nlohmann::json::array();
+    for (const auto& loss : plan.output_losses) {
+        losses.push_back({{"output", loss.output}, {"lost", loss.lost}, {"empty", loss.empty}});
+    }
+    return losses;
 }
 
 nlohmann::json findings_json(const Plan& plan) {
@@ -154,6 +172,7 @@ std::string render_json(const Plan& plan, int indent) {
         {"actions", actions},
         {"findings", findings_json(plan)},
         {"partialOutputs", partial_json(plan)},
+        {"outputLosses", losses_json(plan)},
         {"summary",
          {{"create", plan.count(ActionKind::create)},
           {"update", plan.count(ActionKind::update) + plan.count(ActionKind::reactivate)},

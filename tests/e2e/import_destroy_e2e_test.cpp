@@ -260,3 +260,31 @@ TEST_CASE("on a terminal apply asks before replacing a key and changes nothing o
     CHECK(project.posts() == 2);
     // Without a terminal nothing is asked (CI): covered by every other apply in this suite.
 }
+
+TEST_CASE("a CI job killed with its runner after a create loses state and journal, and the documented way out converges", "[e2e][import][kill]") {
+    // docs/ci.md, "What a CI job must keep": the kill loses everything the job wrote after its
+    // checkout; the next runner starts from the committed (empty) state, without the journal.
+    Emulator emu;
+    Project project(emu, lifecycle_manifest("  onSecretUnknown: rotate\n"));
+    auto options = project.env();
+    options.env["PROVISION_CRASH_AT"] = "after_response";
+    REQUIRE(project.run({"apply", project.manifest.string()}, options).signal == SIGKILL);
+    const std::string lost_id = only_key(emu, "Integration Bot").at("id");
+    fs::remove(project.state_file());
+    fs::remove(fs::path(project.state_file().string() + ".journal"));
+    fs::remove_all(project.secrets("bots.env").parent_path());
+
+    const auto blocked = project.command("apply");
+    INFO(blocked.out << blocked.err);
+    CHECK(blocked.exit_code == 8);
+    CHECK(contains(blocked.out + blocked.err, "--adopt"));
+    CHECK(keys_named(emu, "Integration Bot").size() == 1);
+
+    const auto adopted = project.command("apply", {"--adopt"});
+    INFO(adopted.out << adopted.err);
+    REQUIRE(adopted.exit_code == 0);
+    const std::string new_id = self_id(emu, output_secret(project));
+    CHECK(new_id != lost_id);
+    CHECK(contains(read_text(project.state_file()), lost_id));  // retiring, then deleted
+    require_clean_plan(project);
+}

@@ -77,3 +77,32 @@ TEST_CASE("allowPartial: true rewrites an output without the secrets it lost", "
     CHECK(contains(text, "AUDIT_READER_API_KEY"));
     CHECK_FALSE(contains(text, "INTEGRATION_BOT_API_KEY"));
 }
+
+TEST_CASE("plan names an output that will no longer hold a secret it holds now", "[e2e][outputs]") {
+    Emulator emu;
+    Project project(emu, k8s_manifest("", true));
+    apply_ok(project);
+    const auto output = project.secrets("bots.k8s.yaml");
+    REQUIRE(contains(read_text(output), "AUDIT_READER_API_KEY"));
+    write_text(project.manifest, k8s_manifest("", false));  // Audit Reader leaves the manifest
+
+    const auto plan = project.command("plan", {"--prune"});
+    INFO(plan.out << plan.err);
+    CHECK(contains(plan.out, "! output ../secrets/bots.k8s.yaml will no longer hold Audit Reader"));
+    const auto json =
+        nlohmann::json::parse(project.command("plan", {"--prune", "--output", "json"}).out);
+    REQUIRE(json.at("outputLosses").size() == 1);
+    CHECK(json.at("outputLosses").at(0).at("output") == "../secrets/bots.k8s.yaml");
+    CHECK(json.at("outputLosses").at(0).at("lost") == nlohmann::json::array({"Audit Reader"}));
+    CHECK(json.at("outputLosses").at(0).at("empty") == false);
+
+    const auto applied = project.command("apply", {"--prune"});
+    INFO(applied.out << applied.err);
+    CHECK(applied.exit_code == 0);
+    CHECK(contains(applied.out, "will no longer hold Audit Reader"));
+    CHECK_FALSE(contains(read_text(output), "AUDIT_READER_API_KEY"));
+    CHECK(contains(read_text(output), "BACKUP_AGENT_API_KEY"));
+
+    const auto again = project.command("plan", {"--output", "json"});
+    CHECK(nlohmann::json::parse(again.out).at("outputLosses").empty());
+}

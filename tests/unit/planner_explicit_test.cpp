@@ -180,3 +180,35 @@ TEST_CASE("an output that would lack a managed key's unknown secret blocks every
     w.outputs.entries_with_secret.insert("Bot");
     CHECK(w.make().partial_outputs.empty());
 }
+
+TEST_CASE("an output that will no longer hold a secret it holds now is named, and an empty one flagged", "[plan][outputs]") {
+    Managed w;
+    manifest::OutputSpec output;
+    output.path_as_written = "../secrets/bots.env";
+    w.manifest.outputs.push_back(output);
+    w.outputs.entries_with_secret.insert("Bot");
+    w.outputs.held["../secrets/bots.env"] = {"Bot", "Gone"};  // "Gone" left the manifest
+    auto p = w.make();
+    REQUIRE(p.output_losses.size() == 1);
+    CHECK(p.output_losses[0].output == "../secrets/bots.env");
+    CHECK(p.output_losses[0].lost == std::vector<std::string>{"Gone"});
+    CHECK_FALSE(p.output_losses[0].empty);
+
+    w.outputs.held["../secrets/bots.env"] = {"Bot"};
+    CHECK(w.make().output_losses.empty());
+
+    // Bot's secret is unknown and the output accepts partial contents: nothing is left in it.
+    w.manifest.keys[0].on_secret_unknown = manifest::SecretUnknownPolicy::keep;
+    w.manifest.outputs[0].allow_partial = true;
+    w.outputs.entries_with_secret.clear();
+    w.outputs.held["../secrets/bots.env"] = {"Gone"};
+    p = w.make();
+    REQUIRE(p.output_losses.size() == 1);
+    CHECK(p.output_losses[0].lost == std::vector<std::string>{"Gone"});
+    CHECK(p.output_losses[0].empty);
+
+    // A partial output is not rewritten at all, so it loses nothing.
+    w.manifest.outputs[0].allow_partial = false;
+    w.state.keys[0].entry = "Bot";
+    CHECK(w.make().output_losses.empty());
+}

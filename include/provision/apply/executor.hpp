@@ -48,6 +48,9 @@ struct World {
     /// absent), as load_local read it and as every write left it. The outputs are read once
     /// per run; whether a write would change a file is decided from this.
     std::map<std::string, std::optional<std::string>> output_texts;
+    /// The entries each output held a secret for when load_local read it (path as written ->
+    /// entries; a variable of an entry that left the manifest counts under the state's name).
+    std::map<std::string, std::set<std::string>> held_by_output;
 };
 
 /// Reads the state and outputs (no network). Errors for corrupt files.

@@ -9,6 +9,7 @@
 #include "provision/manifest/manifest.hpp"
 
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +59,8 @@ struct HeldSecrets {
     /// (nullopt: the file is absent), so that the caller can tell whether a write would change
     /// a file without reading it again.
     std::map<std::string, std::optional<std::string>> text_fingerprints;
+    /// The entries each output holds a (non-empty) secret for: path as written -> entries.
+    std::map<std::string, std::set<std::string>> entries_by_output;
 };
 
 /// Reads every output of a manifest that can be read (missing files contribute nothing;

@@ -98,10 +98,19 @@ struct PartialOutput {
     std::vector<std::string> lacking;  ///< the entries whose secret it would lack
 };
 
+/// An output whose next rewrite drops secrets it holds now: entries that leave the manifest,
+/// keys deleted, or secrets the run does not trust. Shown by plan, never silent.
+struct OutputLoss {
+    std::string output;             ///< its path as the manifest writes it
+    std::vector<std::string> lost;  ///< the entries whose secret it will no longer hold
+    bool empty = false;             ///< it will hold no secret at all
+};
+
 struct Plan {
     std::vector<Action> actions;  ///< in manifest order, then removals, then retirements
     std::vector<PolicyFinding> findings;  ///< in manifest order
     std::vector<PartialOutput> partial_outputs;  ///< in manifest order
+    std::vector<OutputLoss> output_losses;       ///< in manifest order
 
     bool has_changes() const;     ///< anything but noop
     bool has_blocked() const;
@@ -114,6 +123,9 @@ struct OutputsView {
     std::set<std::string> entries_with_secret;
     /// True when rewriting the outputs would change at least one file.
     bool stale = false;
+    /// What each output holds now: path as written -> the entries whose secret it holds
+    /// (entries that left the manifest included, by the state's name for them).
+    std::map<std::string, std::set<std::string>> held;
 };
 
 /// A create whose outcome an interrupted run left unknown (a pending intent of the journal),

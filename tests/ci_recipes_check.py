@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""Runs the CI pipelines of docs/ci.md against docspace-emulator (CTest `ci_recipes`).
+
+Extracts from docs/ci.md the manifest, the .gitignore, the GitHub Actions workflow and the
+GitLab CI file (each a fenced block whose first line names the file), and runs every shell step
+of their jobs, job by job, as the CI systems would: each job in a fresh clone of a local bare
+Git remote (a new runner), artifacts handed from job to job, `${{ vars.X }}` /
+`${{ secrets.X }}` and GitLab's `$VAR` in `variables:` filled in. The events are those of a
+manifest's life: a pull request, a push to main (plan, then apply of the saved plan in another
+checkout), a second push that changes nothing, and the scheduled expiry check.
+
+Checked after each pipeline: the portal holds exactly one key per entry; the second push made
+no POST; the remote holds the state and the encrypted output, which decrypts with the identity
+to the secrets the portal issued; no secret the portal ever issued appears in the remote's
+history or in any step's output.
+
+Usage: ci_recipes_check.py PROVISION EMULATOR DOCS_CI_MD
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import yaml
+
+PROVISION, EMULATOR, DOCS = sys.argv[1:4]
+TRANSCRIPT = []  # every CI step's output, searched for secrets at the end
+
+
+def fail(message):
+    print(f"ci_recipes: FAILED: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def blocks(markdown):
+    """Fenced code blocks by the file their first line names (`# path`)."""
+    found = {}
+    for match in re.finditer(r"^```\w*\n(.*?)^```", markdown, re.S | re.M):
+        body = match.group(1)
+        first = body.split("\n", 1)[0]
+        if re.fullmatch(r"# [\w./-]+", first):
+            found[first[2:]] = body
+    gitignore = re.search(r"^```gitignore\n(.*?)^```", markdown, re.S | re.M)
+    if gitignore:
+        found[".gitignore"] = gitignore.group(1)
+    return found
+
+
+def run(cmd, cwd, env=None, check=True):
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        fail(f"{cmd} in {cwd} exited {done.returncode}:\n{done.stdout}{done.stderr}")
+    return done
+
+
+class Emulator:
+    def __init__(self, work):
+        self.port_file = os.path.join(work, "emulator.port")
+        self.log = open(os.path.join(work, "emulator.log"), "w")
+        self.process = subprocess.Popen(
+            [EMULATOR, "--port-file", self.port_file, "--test-controls"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(100):
+            if os.path.exists(self.port_file) and open(self.port_file).read().strip():
+                break
+            time.sleep(0.1)
+        else:
+            fail("docspace-emulator did not start")
+        self.url = f"http://127.0.0.1:{open(self.port_file).read().strip()}"
+
+    def get(self, path):
+        with urllib.request.urlopen(self.url + path) as answer:
+            return json.load(answer)
+
+    def post(self, path):
+        request = urllib.request.Request(self.url + path, data=b"{}", method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as answer:
+            return json.load(answer)
+
+    def key_posts(self):
+        return sum(1 for r in self.get("/__emulator/requests")
+                   if r["method"] == "POST" and r["path"] == "/api/2.0/keys")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
+class Pipeline:
+    """One repository with its remote, and the runners that check it out."""
+
+    def __init__(self, work, files, ci_values):
+        self.work = work
+        self.values = ci_values  # vars.* and secrets.* and GitLab CI/CD variables
+        self.remote = os.path.join(work, "remote.git")
+        self.artifacts = os.path.join(work, "artifacts")
+        self.runners = 0
+        os.makedirs(self.artifacts)
+        run(["git", "init", "-q", "--bare", "-b", "main", self.remote], work)
+        seed = os.path.join(work, "seed")
+        run(["git", "clone", "-q", self.remote, seed], work)
+        for path, text in files.items():
+            os.makedirs(os.path.dirname(os.path.join(seed, path)) or seed, exist_ok=True)
+            with open(os.path.join(seed, path), "w") as f:
+                f.write(text)
+        self.commit_all(seed, "the manifest and its pipeline")
+
+    def commit_all(self, checkout, message, branch="main"):
+        run(["git", "add", "-A"], checkout)
+        run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q",
+             "-m", message], checkout)
+        run(["git", "push", "-q", "origin", f"HEAD:{branch}"], checkout)
+
+    def runner(self, ref="main"):
+        """A fresh checkout of `ref`, at a path no other job used."""
+        self.runners += 1
+        path = os.path.join(self.work, f"runner-{self.runners}", "build", "repo")
+        run(["git", "clone", "-q", "--branch", ref, self.remote, path], self.work)
+        return path
+
+    def env(self, extra):
+        env = {"PATH": os.path.dirname(PROVISION) + ":" + os.environ["PATH"],
+               "HOME": os.environ.get("HOME", self.work), "LANG": "C.UTF-8"}
+        env.update(extra)
+        return env
+
+    def substitute(self, text, fork=False):
+        """Fills in `${{ vars.X }}` and `${{ secrets.X }}`; a fork's pull request gets empty
+        secrets, as on GitHub."""
+        def value(match):
+            name = match.group(2)
+            if fork and match.group(1) == "secrets":
+                return ""
+            if name not in self.values:
+                fail(f"the recipe uses {match.group(0)}, which the test does not provide")
+            return self.values[name]
+        return re.sub(r"\$\{\{\s*(vars|secrets)\.(\w+)\s*\}\}", value, text)
+
+    def shell(self, script, cwd, env, what):
+        if not isinstance(script, str):
+            fail(f"{what}: a step that YAML does not read as a command (quote it): {script}")
+        done = run(["bash", "-e", "-o", "pipefail", "-c", script], cwd, env, check=False)
+        TRANSCRIPT.append(done.stdout + done.stderr)
+        if done.returncode != 0:
+            fail(f"{what}: `{script.strip()}` exited {done.returncode}:\n"
+                 f"{done.stdout}{done.stderr}")
+        return done
+
+
+def github(pipeline, workflow, event, jobs, ref="main", fork=False):
+    """Runs `jobs` of the workflow, in order, as GitHub would on `event`."""
+    spec = yaml.safe_load(workflow)
+    fill = lambda value: pipeline.substitute(str(value), fork)
+    top_env = {k: fill(v) for k, v in (spec.get("env") or {}).items()}
+    for name in jobs:
+        job = spec["jobs"][name]
+        checkout = None
+        env = pipeline.env({**top_env, **{k: fill(v) for k, v in (job.get("env") or {}).items()},
+                            "GITHUB_EVENT_NAME": event, "GITHUB_REF_NAME": ref, "CI": "true"})
+        for step in job["steps"]:
+            uses = step.get("uses", "")
+            if uses.startswith("actions/checkout@"):
+                checkout = pipeline.runner(ref)
+            elif uses.startswith("actions/upload-artifact@"):
+                store = os.path.join(pipeline.artifacts, step["with"]["name"])
+                os.makedirs(store, exist_ok=True)
+                shutil.copy(os.path.join(checkout, step["with"]["path"]), store)
+            elif uses.startswith("actions/download-artifact@"):
+                store = os.path.join(pipeline.artifacts, step["with"]["name"])
+                for item in os.listdir(store):
+                    shutil.copy(os.path.join(store, item), checkout)
+            elif "run" in step:
+                pipeline.shell(fill(step["run"]), checkout, env, f"GitHub job {name} ({event})")
+            else:
+                fail(f"GitHub job {name}: a step the test cannot run: {step}")
+
+
+def gitlab(pipeline, ci_file, source, jobs, ref="main"):
+    """Runs `jobs` of .gitlab-ci.yml, in order, as GitLab would for pipeline source `source`."""
+    spec = yaml.safe_load(ci_file)
+    predefined = {"CI": "true", "CI_PIPELINE_SOURCE": source, "CI_COMMIT_BRANCH": ref,
+                  "CI_DEFAULT_BRANCH": "main"}
+    for name in jobs:
+        job = spec[name]
+        checkout = pipeline.runner(ref)
+        base = {**pipeline.values, **predefined}
+        variables = {k: re.sub(r"\$(\w+)", lambda m: base.get(m.group(1), ""), str(v))
+                     for k, v in (job.get("variables") or {}).items()}
+        env = pipeline.env({**base, **variables})
+        for needed in job.get("needs") or []:
+            store = os.path.join(pipeline.artifacts, needed)
+            for item in os.listdir(store):
+                shutil.copy(os.path.join(store, item), checkout)
+        for line in job["script"]:
+            pipeline.shell(line, checkout, env, f"GitLab job {name} ({source})")
+        for line in job.get("after_script") or []:
+            pipeline.shell(line, checkout, env, f"GitLab job {name} after_script ({source})")
+        for path in (job.get("artifacts") or {}).get("paths") or []:
+            store = os.path.join(pipeline.artifacts, name)
+            os.makedirs(store, exist_ok=True)
+            shutil.copy(os.path.join(checkout, path), store)
+
+
+def check_outcome(pipeline, emulator, manifest, identity_file, posts_before_noop, posts_after):
+    names = [k["name"] for k in yaml.safe_load(manifest)["keys"]]
+    keys = emulator.get("/__emulator/state")["keys"]
+    if sorted(k["name"] for k in keys) != sorted(names):
+        fail(f"the portal holds {[k['name'] for k in keys]}, expected one key per entry {names}")
+    if posts_after != posts_before_noop:
+        fail(f"the push that changed nothing made {posts_after - posts_before_noop} POSTs")
+    clone = pipeline.runner()
+    for path in ("manifests/bots.state.json", "secrets/bots.env.age",
+                 "secrets/bots.env.age.fingerprints.json"):
+        if not os.path.exists(os.path.join(clone, path)):
+            fail(f"the remote does not hold {path} after apply")
+    tracked = run(["git", "ls-files"], clone).stdout.split()
+    if "secrets/bots.env" in tracked or any(p.endswith((".lock", ".recovery")) for p in tracked):
+        fail(f"the remote holds files it must not: {tracked}")
+    plain = run(["age", "-d", "-i", identity_file, "secrets/bots.env.age"], clone).stdout
+    issued = [k["secret"] for k in emulator.get("/__emulator/issued")["keys"]]
+    held = re.findall(r"=\s*'?([^'\s]+)'?", plain)
+    if sorted(held) != sorted(s for s in issued if s in held) or len(held) != len(names):
+        fail("the encrypted output does not hold one issued secret per entry")
+    history = run(["git", "log", "-p", "--all"], clone).stdout
+    for secret in issued:
+        if secret in history:
+            fail("a secret is in the remote's git history")
+        if any(secret in text for text in TRANSCRIPT):
+            fail("a secret appeared in a CI step's output")
+
+
+def main():
+    markdown = open(DOCS).read()
+    found = blocks(markdown)
+    for needed in ("manifests/bots.yaml", ".gitignore", ".github/workflows/docspace-keys.yml",
+                   ".gitlab-ci.yml"):
+        if needed not in found:
+            fail(f"docs/ci.md has no block for {needed}")
+    work = tempfile.mkdtemp(prefix="provision-ci-recipes-")
+    emulator = Emulator(work)
+    try:
+        keygen = run(["age-keygen", "-o", os.path.join(work, "age.key")], work)
+        identity_file = os.path.join(work, "age.key")
+        identity = open(identity_file).read()
+        recipient = re.search(r"age1[0-9a-z]+", keygen.stdout + keygen.stderr).group(0)
+        manifest = re.sub(r"age1[0-9a-z]{58}", recipient, found["manifests/bots.yaml"])
+        values = {"DOCSPACE_URL": emulator.url, "DOCSPACE_TOKEN": "emulator-owner-token",
+                  "AGE_IDENTITY": identity}
+
+        for system in ("github", "gitlab"):
+            emulator.post("/__emulator/reset")
+            root = os.path.join(work, system)
+            os.makedirs(root)
+            files = {"manifests/bots.yaml": manifest, ".gitignore": found[".gitignore"]}
+            if system == "github":
+                workflow = found[".github/workflows/docspace-keys.yml"]
+                files[".github/workflows/docspace-keys.yml"] = workflow
+                pipeline = Pipeline(root, files, values)
+                # A pull request from a branch: validate without any secret, then plan.
+                branch = pipeline.runner()
+                with open(os.path.join(branch, "manifests/bots.yaml"), "a") as f:
+                    f.write("# reviewed\n")
+                pipeline.commit_all(branch, "a change for review", branch="review")
+                github(pipeline, workflow, "pull_request", ["validate"], ref="review", fork=True)
+                github(pipeline, workflow, "pull_request", ["plan"], ref="review")
+                if emulator.key_posts() != 0:
+                    fail("a pull request's jobs created keys")
+                github(pipeline, workflow, "push", ["plan", "apply"])
+                posts = emulator.key_posts()
+                github(pipeline, workflow, "push", ["plan", "apply"])
+                github(pipeline, workflow, "schedule", ["expiry"])
+            else:
+                ci_file = found[".gitlab-ci.yml"]
+                files[".gitlab-ci.yml"] = ci_file
+                pipeline = Pipeline(root, files, {**values, "STATE_REMOTE": ""})
+                pipeline.values["STATE_REMOTE"] = pipeline.remote
+                gitlab(pipeline, ci_file, "merge_request_event", ["validate", "plan"])
+                if emulator.key_posts() != 0:
+                    fail("a merge request's jobs created keys")
+                gitlab(pipeline, ci_file, "push", ["plan", "apply"])
+                posts = emulator.key_posts()
+                gitlab(pipeline, ci_file, "push", ["plan", "apply"])
+                gitlab(pipeline, ci_file, "schedule", ["expiry"])
+            check_outcome(pipeline, emulator, manifest, identity_file, posts,
+                          emulator.key_posts())
+            print(f"ci_recipes: {system}: every step ran; {posts} keys created, none on the "
+                  f"second push; state and encrypted output kept in the remote")
+    finally:
+        emulator.stop()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
