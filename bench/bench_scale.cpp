@@ -234,8 +234,9 @@ int main() {
         const double yardstick = startup + yaml + parse;
         std::printf("| %d | %.3f s | %.3f s | %.3f s | %.1f MB | %.3f s (%.3f + %.3f + %.3f) | "
                     "%.2fx | %.1f MB |\n",
-                    n, apply.median(), plan.median(), status.median(), rss / 1024.0, yardstick,
-                    startup, yaml, parse, plan.median() / yardstick, list_bytes / 1e6);
+                    n, apply.median(), plan.median(), status.median(),
+                    static_cast<double>(rss) / 1024.0, yardstick, startup, yaml, parse,
+                    plan.median() / yardstick, static_cast<double>(list_bytes) / 1e6);
         rows_to_check.insert(rows_to_check.end(), {&apply, &plan, &status});
         if (n == 1000) {
             Row validate;
