@@ -77,6 +77,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (const auto* response = checked(envelope)) {
         parse_payloads(*response);
     }
+    // The one-pass list reader accepts exactly what the envelope and list readers accept.
+    const auto streamed = api::detail::parse_key_list_envelope(body);
+    checked(streamed);
+    const auto whole = envelope ? api::detail::parse_key_list(*envelope)
+                                : core::Result<std::vector<api::ApiKey>>(envelope.error());
+    FUZZ_CHECK(streamed.ok() == whole.ok());
+    if (streamed && whole) {
+        FUZZ_CHECK(streamed->size() == whole->size());
+    }
 
     check_server_words(api::detail::describe_error_body(body));
     api::detail::error_type(body);

@@ -37,6 +37,8 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view k_unknown_id_type = "System.NullReferenceException";
+/// 256 MiB: about 300,000 keys.
+constexpr std::size_t k_max_list_bytes = 256 * 1024 * 1024;
 
 struct Call {
     HttpRequest request;
@@ -47,6 +49,9 @@ struct Call {
     bool api_403_is_refusal = false;
     /// Said after an API-layer 403 (with an ErrorApiResponse body), when not a refusal.
     std::string api_403_reason;
+    /// GET /api/2.0/keys: a success answer is read straight into this list, and the verdict
+    /// holds null instead of the envelope's `response`.
+    std::vector<ApiKey>* key_list = nullptr;
 };
 
 /// The judgement of one attempt: the envelope's `response`, or an error and whether a retry
@@ -113,11 +118,16 @@ public:
         call.api_403_reason = "this account may not list API keys (servers after v3.7.2 refuse "
                               "guests); use an admin's session token or an unrestricted API key "
                               "of an admin";
+        // A portal's whole list comes in one answer (about 800 bytes a key); the limit only
+        // bounds what a broken or hostile server can make the run hold.
+        call.request.max_response_bytes = k_max_list_bytes;
+        std::vector<ApiKey> keys;
+        call.key_list = &keys;
         auto response = execute(std::move(call));
         if (!response) {
             return response.error();
         }
-        return prefixed(detail::parse_key_list(*response), "listing keys");
+        return keys;
     }
 
     core::Result<CreatedKey> create(const CreateRequest& request) override {
@@ -347,6 +357,16 @@ private:
                                    (!call.is_create && (cause.code == core::Errc::timeout ||
                                                         cause.code == core::Errc::connection_lost));
             return {with_message(cause, call.what + ": " + cause.message), retryable};
+        }
+        if (response.status >= 200 && response.status < 300 && call.key_list != nullptr) {
+            auto keys = detail::parse_key_list_envelope(response.body);
+            if (!keys) {
+                return {with_message(keys.error(),
+                                     call.what + ": " + keys.error().message),
+                        false};
+            }
+            *call.key_list = std::move(*keys);
+            return {json(nullptr), false};
         }
         if (response.status >= 200 && response.status < 300) {
             auto envelope = detail::parse_envelope(response.body);

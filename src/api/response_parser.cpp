@@ -11,6 +11,7 @@
 #include "provision/core/secret.hpp"
 
 #include <cctype>
+#include <optional>
 
 namespace provision::api::detail {
 
@@ -246,6 +247,83 @@ core::Result<std::vector<ApiKey>> parse_key_list(const json& response) {
             return key.error();
         }
         keys.push_back(std::move(*key));
+    }
+    return keys;
+}
+
+core::Result<std::vector<ApiKey>> parse_key_list_envelope(std::string_view body) {
+    if (!depth_ok(body)) {
+        return protocol("the portal's answer is not valid JSON");
+    }
+    std::vector<ApiKey> keys;
+    std::optional<core::Error> first_error;
+    std::string member_name; // the envelope member being read
+    bool in_list = false;    // inside the envelope's `response` array
+    // Depths as nlohmann reports them: 1 for the envelope's members and the `response` array,
+    // 2 for a key object in it. Each key is converted when its object ends and then dropped
+    // (the callback answers false), so the list never exists as a JSON tree.
+    const json::parser_callback_t callback = [&](int depth, json::parse_event_t event,
+                                                 json& parsed) {
+        switch (event) {
+        case json::parse_event_t::key:
+            if (depth == 1) {
+                member_name = parsed.get<std::string>();
+            }
+            return true;
+        case json::parse_event_t::array_start:
+            if (depth == 1) {
+                in_list = member_name == "response";
+                if (in_list) { // a repeated member: the last one counts, as in the JSON tree
+                    keys.clear();
+                    first_error.reset();
+                }
+            }
+            return true;
+        case json::parse_event_t::array_end:
+            if (depth == 1) {
+                in_list = false;
+            }
+            return true;
+        case json::parse_event_t::object_end:
+            if (depth != 2 || !in_list) {
+                return true;
+            }
+            if (!first_error) {
+                auto key = parse_key(parsed);
+                if (key) {
+                    keys.push_back(std::move(*key));
+                } else {
+                    first_error = key.error();
+                }
+            }
+            return false;
+        default:
+            return true;
+        }
+    };
+    const json envelope = json::parse(body, callback, false);
+    if (envelope.is_discarded()) {
+        return protocol("the portal's answer is not valid JSON");
+    }
+    if (!envelope.is_object()) {
+        return protocol("the portal's answer is not a JSON object");
+    }
+    if (const json* status = member(envelope, "status");
+        status != nullptr && (!status->is_number_integer() || status->get<long long>() != 0)) {
+        return protocol("the portal's answer has a non-zero 'status' in a success response");
+    }
+    const auto response = envelope.find("response");
+    if (response == envelope.end()) {
+        return protocol("the portal's answer has no 'response' member");
+    }
+    if (!response->is_array()) {
+        return protocol("the portal's key list is not an array");
+    }
+    if (first_error) {
+        return *first_error;
+    }
+    if (!response->empty()) { // only what was not an object is left
+        return protocol("a key in the portal's answer is not a JSON object");
     }
     return keys;
 }

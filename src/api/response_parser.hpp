@@ -23,6 +23,12 @@ core::Result<ApiKey> parse_key(const nlohmann::json& object);
 
 core::Result<std::vector<ApiKey>> parse_key_list(const nlohmann::json& response);
 
+/// A whole success answer to GET /api/2.0/keys, read in one pass: every key is converted as
+/// soon as its object is read and its JSON dropped, so that a list of 10,000 keys costs the
+/// body and the ApiKey values, never a JSON tree of the whole answer. Same checks and errors
+/// as parse_envelope followed by parse_key_list.
+core::Result<std::vector<ApiKey>> parse_key_list_envelope(std::string_view body);
+
 /// A create answer: requires `id` and a well-formed full secret in `key`.
 core::Result<CreatedKey> parse_created_key(const nlohmann::json& response);
 

@@ -62,6 +62,10 @@ ApplyReport Executor::run(const plan::Plan& plan) {
     const std::vector<Lane> lanes = make_lanes(plan, m_options.concurrency);
     core::for_each_index(lanes.size(), m_options.concurrency,
                          [&](std::size_t lane) { run_lane(lanes[lane]); });
+    {
+        Lock lock(m_mutex);
+        drain_batches(lock);
+    }
     if (!m_stop) {
         finish_writes();
     }
@@ -78,7 +82,7 @@ void Executor::run_lane(const Lane& lane) {
         if (m_options.progress) {
             m_options.progress(*action, false);
         }
-        run_action(*action);
+        run_action(*action, action == lane.back());
         if (m_options.progress) {
             m_options.progress(*action, true);
         }
@@ -101,7 +105,7 @@ bool Executor::may_start() {
     return true;
 }
 
-void Executor::run_action(const Action& action) {
+void Executor::run_action(const Action& action, bool last) {
     switch (action.kind) {
     case ActionKind::noop: {
         const Lock lock(m_mutex);
@@ -118,7 +122,7 @@ void Executor::run_action(const Action& action) {
     }
     case ActionKind::create:
     case ActionKind::replace:
-        create_key(action);
+        create_key(action, last);
         return;
     case ActionKind::update:
     case ActionKind::reactivate:
@@ -178,7 +182,12 @@ void Executor::escalate(const Lock& /*held*/, Outcome outcome) {
     }
 }
 
-void Executor::save_state(const Lock& held) {
+void Executor::wait_for_files(Lock& held) {
+    m_batch_written.wait(held, [this] { return !m_writing; });
+}
+
+void Executor::save_state(Lock& held) {
+    wait_for_files(held);
     auto saved = save_world_state(m_manifest, m_world);
     if (!saved.ok()) {
         fail(held, "could not save the state: " + saved.error().message);
@@ -187,7 +196,8 @@ void Executor::save_state(const Lock& held) {
 }
 
 void Executor::finish_writes() {
-    const Lock lock(m_mutex);
+    Lock lock(m_mutex);
+    wait_for_files(lock);
     m_report.outputs_dirty = m_outputs_dirty;
     if (!m_outputs_dirty || m_options.leave_outputs) {
         return;
@@ -228,7 +238,7 @@ bool Executor::retire_now(const Action& action) {
 
 void Executor::retire_key(const Action& action) {
     if (retire_now(action)) {
-        const Lock lock(m_mutex);
+        Lock lock(m_mutex);
         erase_retiring(lock, *action.key_id);
         save_state(lock);
     }
@@ -243,7 +253,7 @@ void Executor::erase_retiring(const Lock& /*held*/, const std::string& id) {
 
 void Executor::update_key(const Action& action) {
     const auto result = m_api.update(*action.key_id, action.update);
-    const Lock lock(m_mutex);
+    Lock lock(m_mutex);
     if (!result.ok() && halted(lock, action, result.error())) {
         return;
     }
@@ -271,7 +281,7 @@ void Executor::update_key(const Action& action) {
 
 void Executor::remove_key(const Action& action) {
     const auto result = m_api.remove(*action.key_id);
-    const Lock lock(m_mutex);
+    Lock lock(m_mutex);
     if (!result.ok() && halted(lock, action, result.error())) {
         return;
     }
@@ -293,7 +303,7 @@ void Executor::remove_key(const Action& action) {
 }
 
 void Executor::forget(const Action& action) {
-    const Lock lock(m_mutex);
+    Lock lock(m_mutex);
     if (action.reasons.front() == plan::Reason::grace_over) {
         erase_retiring(lock, *action.key_id);
     } else {
@@ -308,7 +318,7 @@ void Executor::forget(const Action& action) {
 /// Records an untracked portal key as the entry's key. Its secret is unknown, so the
 /// fingerprint stays empty; the plan's next action for the entry applies the policy.
 void Executor::adopt_key(const Action& action) {
-    const Lock lock(m_mutex);
+    Lock lock(m_mutex);
     if (const api::ApiKey* key = bind_key(lock, action)) {
         m_world.secrets.erase(action.entry);
         save_state(lock);
@@ -322,7 +332,7 @@ void Executor::adopt_key(const Action& action) {
 /// gets its fingerprint and the outputs are written; otherwise the secret stays unknown and the
 /// entry's onSecretUnknown policy decides what the next apply does.
 void Executor::import_key(const Action& action) {
-    const Lock lock(m_mutex);
+    Lock lock(m_mutex);
     const api::ApiKey* key = bind_key(lock, action);
     if (key == nullptr) {
         return;

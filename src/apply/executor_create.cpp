@@ -1,8 +1,9 @@
 // Creates: the one step whose result exists only once. Before the POST an intent is fsynced to
 // the journal; after the response the secret goes to every output and the state, and the intent
-// is marked done, all before another create may start (executor_impl.hpp). Then, for a
-// replace, the old key is retired now (expired, or no grace period) or recorded as retiring
-// until its grace period ends.
+// is marked done, before the create counts as done. Secrets that arrive while such a write runs
+// are written together in the next one (group commit, executor_impl.hpp). Then, for a replace,
+// the old key is retired now (expired, or no grace period) or recorded as retiring until its
+// grace period ends.
 //
 // A create whose outcome is unknown (timeout, dropped connection, 5xx, malformed answer) is
 // never resent blindly: the keys are listed, any key the lost create made (may_be_made_by) is
@@ -27,7 +28,7 @@ using plan::ActionKind;
 
 /// POSTs the create, at most twice: a second time only after an unknown outcome was settled
 /// by revoking whatever the first attempt made.
-void Executor::create_key(const Action& action) {
+void Executor::create_key(const Action& action, bool last) {
     for (int attempt = 1;; ++attempt) {
         Lock lock(m_mutex);
         if (m_stop) {
@@ -43,7 +44,9 @@ void Executor::create_key(const Action& action) {
         auto created = m_api.create(action.create);
         if (created.ok()) {
             core::crash_point("after_response");
-            persist_created(action, std::move(created.value()), *seq);
+            // A replacement retires its old key after the write: its thread waits for it.
+            persist_created(action, std::move(created.value()), *seq,
+                            !last || action.kind == ActionKind::replace);
             return;
         }
         if (!is_unknown_outcome(created.error())) {
@@ -120,16 +123,47 @@ core::Result<int> Executor::revoke_orphans(const api::CreateRequest& request, co
 }
 
 /// Appends a create intent to the journal before the POST (0 without a journal).
-std::optional<std::uint64_t> Executor::journal_intent(const Lock& held, const Action& action,
+std::optional<std::uint64_t> Executor::journal_intent(Lock& held, const Action& action,
                                                       core::Timestamp at) {
     if (m_options.journal == nullptr) {
         return std::uint64_t{0};
     }
-    auto seq = m_options.journal->record_intent(action.entry, action.create.name, at);
+    const std::string refused =
+        "'" + action.entry + "': cannot record the create in the journal, so it is not sent: ";
+    auto seq = m_options.journal->stage_intent(action.entry, action.create.name, at);
     if (!seq.ok()) {
-        fail(held, "'" + action.entry + "': cannot record the create in the journal, so it is "
-                   "not sent: " + seq.error().message);
+        fail(held, refused + seq.error().message);
         m_stop = true;
+        return std::nullopt;
+    }
+    const std::uint64_t ticket = ++m_intents_staged;
+    while (m_intents_synced < ticket && m_intents_failed < ticket) {
+        if (m_syncing_intents) {
+            m_intents_changed.wait(held);
+            continue;
+        }
+        m_syncing_intents = true;
+        const std::uint64_t target = m_intents_staged;
+        held.unlock();
+        const core::Status synced = m_options.journal->sync();
+        held.lock();
+        m_syncing_intents = false;
+        if (synced.ok()) {
+            m_intents_synced = std::max(m_intents_synced, target);
+        } else {
+            m_intents_failed = std::max(m_intents_failed, target);
+            m_intent_error = synced.error().message;
+        }
+        m_intents_changed.notify_all();
+    }
+    if (m_intents_synced < ticket) {
+        journal_resolved(held, seq.value());
+        fail(held, refused + m_intent_error);
+        m_stop = true;
+        return std::nullopt;
+    }
+    if (m_stop) {  // another action halted the run while this intent waited for its fsync
+        journal_resolved(held, seq.value());
         return std::nullopt;
     }
     return seq.value();
@@ -147,77 +181,184 @@ void Executor::journal_watch(const Lock& /*held*/, std::uint64_t seq) {
     }
 }
 
-void Executor::journal_done(const Lock& /*held*/, std::uint64_t seq, const std::string& id) {
-    if (m_options.journal != nullptr && seq != 0) {
-        [[maybe_unused]] auto marked = m_options.journal->record_done(seq, id);
+void Executor::persist_created(const Action& action, api::CreatedKey created, std::uint64_t seq,
+                               bool wait) {
+    auto pending = std::make_shared<PendingCreate>();
+    pending->action = &action;
+    pending->created = std::move(created);
+    pending->seq = seq;
+    Lock lock(m_mutex);
+    m_queue.push_back(pending);
+    if (!wait) {
+        // Some thread must write it: this one, unless a batch is being written, whose writer
+        // writes the next batch too (write_batch).
+        if (!m_writing) {
+            write_batch(lock);
+        }
+        return;
+    }
+    while (!pending->finished) {
+        if (m_writing) {
+            m_batch_written.wait(lock);
+        } else {
+            write_batch(lock);
+        }
+    }
+    if (pending->retire) {
+        lock.unlock();
+        retire_replaced(action, *pending->retire);
     }
 }
 
-void Executor::persist_created(const Action& action, api::CreatedKey created, std::uint64_t seq) {
-    Lock lock(m_mutex);
-    const state::ManagedKey* current = m_world.state.find(action.entry);
-    const std::optional<state::ManagedKey> previous =
-        current != nullptr ? std::optional(*current) : std::nullopt;
-    const auto known = m_world.secrets.find(action.entry);
-    const std::optional<core::Secret> previous_secret =
-        known != m_world.secrets.end() ? std::optional(known->second) : std::nullopt;
-    state::ManagedKey record = plan::managed_record(action.entry, created.key);
-    record.expires_in_days = action.create.expires_in_days;  // as requested, not as rounded
-    record.fingerprint = created.secret.fingerprint();
-    m_world.secrets[action.entry] = created.secret;
-    m_world.state.upsert(record);
-    if (m_world.state.owner_id.empty()) {
-        m_world.state.owner_id = m_world.user.id;
+void Executor::drain_batches(Lock& held) {
+    while (m_writing || !m_queue.empty()) {
+        if (m_writing) {
+            m_batch_written.wait(held);
+        } else {
+            write_batch(held);
+        }
     }
-    m_world.state.portal_url = m_manifest.portal.url;
-    // The replaced key is recorded as retiring in the same state write as its successor, so a
-    // run killed before retiring it still knows it: no key is ever left untracked.
-    std::optional<state::RetiringKey> retiring;
-    if (action.kind == ActionKind::replace && previous && previous->id != created.key.id) {
-        const manifest::RotationPolicy policy{std::nullopt, action.retire_policy,
-                                              action.grace_period};
-        retiring = retirement_for(policy, action.entry, *previous, m_world.observed,
-                                  plan::to_string(action.reasons.front()), m_options.clock());
-        m_world.state.retiring.push_back(*retiring);
+}
+
+/// Writes batches while secrets are queued: those queued during a write are written next, by
+/// the same thread, since the threads that queued them may have moved on.
+void Executor::write_batch(Lock& lock) {
+    do {
+        write_one_batch(lock);
+    } while (!m_queue.empty());
+}
+
+/// Writes every queued secret to every output and the state in one go, without the lock for the
+/// file writes, then marks the intents done in one journal append (executor_impl.hpp).
+void Executor::write_one_batch(Lock& lock) {
+    std::vector<std::shared_ptr<PendingCreate>> batch;
+    batch.swap(m_queue);
+    m_writing = true;
+    ++m_report.secret_writes;
+    spdlog::debug("writing {} new secret(s) to the outputs and the state", batch.size());
+    struct Undo {
+        std::optional<state::ManagedKey> previous;
+        std::optional<core::Secret> previous_secret;
+        std::optional<state::RetiringKey> retiring;
+    };
+    std::vector<Undo> undo(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const Action& action = *batch[i]->action;
+        const api::CreatedKey& created = batch[i]->created;
+        const state::ManagedKey* current = m_world.state.find(action.entry);
+        undo[i].previous = current != nullptr ? std::optional(*current) : std::nullopt;
+        const auto known = m_world.secrets.find(action.entry);
+        undo[i].previous_secret =
+            known != m_world.secrets.end() ? std::optional(known->second) : std::nullopt;
+        state::ManagedKey record = plan::managed_record(action.entry, created.key);
+        record.expires_in_days = action.create.expires_in_days;  // as requested, not as rounded
+        record.fingerprint = created.secret.fingerprint();
+        m_world.secrets[action.entry] = created.secret;
+        m_world.state.upsert(std::move(record));
+        if (m_world.state.owner_id.empty()) {
+            m_world.state.owner_id = m_world.user.id;
+        }
+        m_world.state.portal_url = m_manifest.portal.url;
+        // The replaced key is recorded as retiring in the same state write as its successor, so
+        // a run killed before retiring it still knows it: no key is ever left untracked.
+        const auto& previous = undo[i].previous;
+        if (action.kind == ActionKind::replace && previous && previous->id != created.key.id) {
+            const manifest::RotationPolicy policy{std::nullopt, action.retire_policy,
+                                                  action.grace_period};
+            undo[i].retiring =
+                retirement_for(policy, action.entry, *previous, m_world.observed,
+                               plan::to_string(action.reasons.front()), m_options.clock());
+            m_world.state.retiring.push_back(*undo[i].retiring);
+        }
+    }
+    // What the files will hold is taken now; they are written without the lock.
+    auto writes = outputs_to_write(m_manifest, m_world, m_partial);
+    std::optional<state::State> state_copy;
+    if (writes.ok()) {
+        state_copy = m_world.state;
+    }
+    lock.unlock();
+    std::size_t written = 0;
+    core::Status outputs =
+        writes.ok() ? write_prepared_outputs(writes.value(), written) : core::Status(writes.error());
+    core::Status saved = core::ok_status();
+    if (outputs.ok()) {
+        core::crash_point("after_outputs");
+        saved = save_world_state(m_manifest, m_world, *state_copy);
+        if (saved.ok()) {
+            core::crash_point("after_state");
+        }
+    }
+    lock.lock();
+    if (writes.ok()) {
+        if (auto recorded = record_written_outputs(m_world, writes.value(), written, m_partial);
+            outputs.ok() && saved.ok() && !recorded.ok()) {
+            fail(lock, recorded.error().message);
+        }
     }
 
-    auto written = write_all_outputs(m_manifest, m_world, m_partial);
-    const bool recovered = !written.ok() && recover(lock, action, created, written.error());
-    if (!written.ok() && !recovered) {
-        if (retiring) {
-            erase_retiring(lock, retiring->id);
+    // The members whose secret is stored: in the outputs, or else in the recovery file.
+    std::vector<std::size_t> stored;
+    if (outputs.ok()) {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            stored.push_back(i);
         }
-        revoke_unpersisted(lock, action, created.key, previous, previous_secret, written.error(),
-                           seq);
-        return;
+    } else {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            const Action& action = *batch[i]->action;
+            const api::CreatedKey& created = batch[i]->created;
+            if (recover(lock, action, created, outputs.error())) {
+                stored.push_back(i);  // the old key, if any, stays until its secret has left
+                continue;             // the outputs
+            }
+            if (undo[i].retiring) {
+                erase_retiring(lock, undo[i].retiring->id);
+            }
+            revoke_unpersisted(lock, action, created.key, undo[i].previous,
+                               undo[i].previous_secret, outputs.error(), batch[i]->seq);
+        }
+        if (!stored.empty()) {
+            saved = save_world_state(m_manifest, m_world);
+        }
     }
-    core::crash_point("after_outputs");
-    auto saved = save_world_state(m_manifest, m_world);
     if (!saved.ok()) {
-        fail(lock, "'" + action.entry + "': the secret of key sk-***" + created.key.postfix +
-                       " is in the outputs, but the state could not be saved: " +
-                       saved.error().message,
-             Outcome::partial_failure);
+        for (const std::size_t i : stored) {
+            fail(lock, "'" + batch[i]->action->entry + "': the secret of key sk-***" +
+                           batch[i]->created.key.postfix +
+                           " is in the outputs, but the state could not be saved: " +
+                           saved.error().message,
+                 Outcome::partial_failure);
+        }
         m_stop = true;
-        return;
+        stored.clear();
     }
-    core::crash_point("after_state");
-    journal_done(lock, seq, created.key.id);
-    spdlog::info("created '{}' (sk-***{}, id {})", action.entry, created.key.postfix,
-                 created.key.id);
-    if (recovered) {
-        return;  // the old key, if any, stays until its secret has left the outputs
+    std::vector<std::pair<std::uint64_t, std::string>> done;
+    for (const std::size_t i : stored) {
+        PendingCreate& pending = *batch[i];
+        if (pending.seq != 0) {
+            done.emplace_back(pending.seq, pending.created.key.id);
+        }
+        spdlog::info("created '{}' (sk-***{}, id {})", pending.action->entry,
+                     pending.created.key.postfix, pending.created.key.id);
+        if (!outputs.ok()) {
+            continue;  // kept by the recovery file: the run stops (recover)
+        }
+        m_report.outputs_written = true;
+        if (pending.action->kind != ActionKind::replace) {
+            ++m_report.created;
+        } else {
+            ++m_report.replaced;
+            pending.retire = undo[i].retiring;
+        }
     }
-    m_report.outputs_written = true;
-    if (action.kind != ActionKind::replace) {
-        ++m_report.created;
-        return;
+    if (m_options.journal != nullptr && !done.empty()) {
+        [[maybe_unused]] auto marked = m_options.journal->record_done(done);
     }
-    ++m_report.replaced;
-    lock.unlock();
-    if (retiring) {
-        retire_replaced(action, *retiring);
+    for (const auto& pending : batch) {
+        pending->finished = true;
     }
+    m_writing = false;
+    m_batch_written.notify_all();
 }
 
 /// The outputs could not hold the new secret: save it to the recovery file beside the state

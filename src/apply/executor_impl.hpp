@@ -4,14 +4,26 @@
 //
 // Concurrency: the plan's actions are split into lanes, one per entry, keeping their order;
 // up to ApplyOptions::concurrency lanes run at once on worker threads. API calls run without
-// the lock; everything that reads or changes the world, the report, the journal or the files
-// holds m_mutex. Functions taking a `const Lock&` expect it held by the caller. Because a
-// create's intent is journalled under the same lock as a secret's persistence, no create
-// starts while a received secret is not yet durable in every output and the state.
+// the lock; everything that reads or changes the world, the report or the journal holds
+// m_mutex. Functions taking a `const Lock&` expect it held by the caller.
+//
+// Group commit: a create whose answer arrived queues its secret (m_queue). One of the waiting
+// threads becomes the writer: under the lock it moves the whole queue into the world and takes
+// what every output and the state will hold, then writes them without the lock (m_writing), so
+// creates that complete meanwhile queue for the next batch instead of waiting for the lock; the
+// journal's done records of the batch follow in one append; the writer goes on with the next
+// batch while any is queued. A create counts as done only once its batch is durable. Its thread
+// waits for that when a later action of its lane depends on it (with --concurrency 1, every
+// create but the last; a replacement, which retires its old key after); otherwise it moves on to
+// the next entry and run() waits for the last batch (drain_batches). Every other write of the
+// state or the outputs waits until no batch is being written (wait_for_files), so the files are
+// only ever written by one thread at a time, in order.
 
 #include "provision/apply/executor.hpp"
 
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -49,14 +61,18 @@ private:
     // Scheduling and bookkeeping (executor.cpp).
     void run_lane(const Lane& lane);
     bool may_start();
-    void run_action(const plan::Action& action);
+    /// `last`: no later action of the lane depends on this one (a create need not wait for its
+    /// secret's write before the thread moves on).
+    void run_action(const plan::Action& action, bool last);
     void fail(const Lock& held, const std::string& message,
               Outcome outcome = Outcome::partial_failure);
     /// For an error that ends the whole run (the deadline passed, or a stop came while the
     /// request waited to be sent): records it and stops new actions. False for other errors.
     bool halted(const Lock& held, const plan::Action& action, const core::Error& error);
     void escalate(const Lock& held, Outcome outcome);
-    void save_state(const Lock& held);
+    /// Waits (releasing the lock) until no batch of creates is being written.
+    void wait_for_files(Lock& held);
+    void save_state(Lock& held);
     void finish_writes();
 
     // Actions other than creates (executor.cpp).
@@ -73,14 +89,32 @@ private:
     const api::ApiKey* bind_key(const Lock& held, const plan::Action& action);
 
     // Creates (executor_create.cpp).
-    void create_key(const plan::Action& action);
+    void create_key(const plan::Action& action, bool last);
     core::Result<int> revoke_orphans(const api::CreateRequest& request, core::Timestamp sent_at);
-    std::optional<std::uint64_t> journal_intent(const Lock& held, const plan::Action& action,
+    /// Journals the intent and waits (releasing the lock) until an fsync covers it; creates
+    /// that journal meanwhile share the next fsync. nullopt (after failing) when it cannot be
+    /// made durable, or the run stopped meanwhile: the create is then not sent.
+    std::optional<std::uint64_t> journal_intent(Lock& held, const plan::Action& action,
                                                 core::Timestamp at);
     void journal_resolved(const Lock& held, std::uint64_t seq);
     void journal_watch(const Lock& held, std::uint64_t seq);
-    void journal_done(const Lock& held, std::uint64_t seq, const std::string& id);
-    void persist_created(const plan::Action& action, api::CreatedKey created, std::uint64_t seq);
+    /// A create whose secret awaits its batch's write.
+    struct PendingCreate {
+        const plan::Action* action = nullptr;
+        api::CreatedKey created;
+        std::uint64_t seq = 0;
+        bool finished = false;  ///< its batch was written (or failed and was handled)
+        /// Set when the batch committed a replacement whose old key is due for retirement.
+        std::optional<state::RetiringKey> retire;
+    };
+    /// Queues the secret for the next batch. Waits until it is durable unless `wait` is false
+    /// (then a later batch writes it; drain_batches waits for that before the run ends).
+    void persist_created(const plan::Action& action, api::CreatedKey created, std::uint64_t seq,
+                         bool wait);
+    void write_batch(Lock& held);
+    void write_one_batch(Lock& held);
+    /// Writes batches until none is queued or being written.
+    void drain_batches(Lock& held);
     bool recover(Lock& held, const plan::Action& action, const api::CreatedKey& created,
                  const core::Error& error);
     void revoke_unpersisted(Lock& held, const plan::Action& action, const api::ApiKey& key,
@@ -100,6 +134,16 @@ private:
     bool m_outputs_dirty = false;
     std::set<std::string> m_partial;  ///< outputs the plan found partial: never rewritten
     bool m_stop = false;  ///< no new action starts: a failure that must halt the run
+    std::vector<std::shared_ptr<PendingCreate>> m_queue;  ///< secrets waiting for the next batch
+    bool m_writing = false;  ///< a batch is being written without the lock
+    std::condition_variable m_batch_written;  ///< notified when a batch's write ends
+    // Intents share fsyncs: each staged intent gets a ticket; one thread at a time syncs.
+    std::uint64_t m_intents_staged = 0;
+    std::uint64_t m_intents_synced = 0;  ///< tickets up to this one are durable
+    std::uint64_t m_intents_failed = 0;  ///< tickets up to this one failed to sync
+    std::string m_intent_error;
+    bool m_syncing_intents = false;
+    std::condition_variable m_intents_changed;
 };
 
 }  // namespace provision::apply::detail

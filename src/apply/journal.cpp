@@ -101,14 +101,46 @@ core::Result<Journal> Journal::open(std::shared_ptr<JournalLog> log) {
 
 void Journal::settle(std::uint64_t seq) { settle_intent(m_pending, seq); }
 
-core::Status Journal::append(const std::string& line) { return m_log->append_journal(line); }
+core::Status Journal::append(const std::string& line, bool durable) {
+    return durable ? m_log->append_journal(line) : m_log->stage_journal(line);
+}
 
 core::Result<std::uint64_t> Journal::record_intent(const std::string& entry, const std::string& name,
                                                    core::Timestamp time) {
+    auto seq = stage_intent(entry, name, time);
+    if (!seq.ok()) {
+        return seq;
+    }
+    if (auto synced = sync(); !synced.ok()) {
+        settle(*seq);  // never sent: nothing to reconcile
+        return synced.error();
+    }
+    return seq;
+}
+
+core::Status Journal::sync() const { return m_log->sync_journal(); }
+
+core::Status FileJournalLog::sync_journal() {
+    // fsync flushes the file's data whichever descriptor wrote it.
+    const int fd = ::open(m_path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        return io_error("cannot open journal", m_path);
+    }
+    if (::fsync(fd) != 0) {
+        const auto error = io_error("cannot write journal", m_path);
+        ::close(fd);
+        return error;
+    }
+    ::close(fd);
+    return core::ok_status();
+}
+
+core::Result<std::uint64_t> Journal::stage_intent(const std::string& entry, const std::string& name,
+                                                  core::Timestamp time) {
     const std::uint64_t seq = m_next_seq++;
     const nlohmann::json record = {{"op", "intent"}, {"seq", seq}, {"entry", entry}, {"name", name},
                                    {"time", core::format_iso8601(time)}, {"pid", ::getpid()}};
-    if (auto written = append(record.dump()); !written.ok()) {
+    if (auto written = append(record.dump(), false); !written.ok()) {
         return written.error();
     }
     m_pending.push_back(
@@ -117,10 +149,26 @@ core::Result<std::uint64_t> Journal::record_intent(const std::string& entry, con
 }
 
 core::Status Journal::record_done(std::uint64_t seq, const std::string& id) {
-    auto written = append(nlohmann::json{{"op", "done"}, {"seq", seq}, {"id", id}}.dump());
+    return record_done({{seq, id}});
+}
+
+core::Status Journal::record_done(const std::vector<std::pair<std::uint64_t, std::string>>& done) {
+    if (done.empty()) {
+        return core::ok_status();
+    }
+    std::string lines;
+    for (const auto& [seq, id] : done) {
+        if (!lines.empty()) {
+            lines += '\n';
+        }
+        lines += nlohmann::json{{"op", "done"}, {"seq", seq}, {"id", id}}.dump();
+    }
+    auto written = append(lines);
     if (written.ok()) {
-        settle(seq);
-        m_done_ids.insert(id);
+        for (const auto& [seq, id] : done) {
+            settle(seq);
+            m_done_ids.insert(id);
+        }
     }
     return written;
 }
@@ -162,13 +210,21 @@ core::Result<std::optional<std::string>> FileJournalLog::read_journal() {
 }
 
 core::Status FileJournalLog::append_journal(const std::string& record) {
+    return write_record(record, true);
+}
+
+core::Status FileJournalLog::stage_journal(const std::string& record) {
+    return write_record(record, false);
+}
+
+core::Status FileJournalLog::write_record(const std::string& record, bool durable) {
     const int fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         return io_error("cannot open journal", m_path);
     }
     const std::string data = record + "\n";
     const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n != static_cast<ssize_t>(data.size()) || ::fsync(fd) != 0) {
+    if (n != static_cast<ssize_t>(data.size()) || (durable && ::fsync(fd) != 0)) {
         const auto error = io_error("cannot write journal", m_path);
         ::close(fd);
         return error;

@@ -42,6 +42,10 @@ public:
     core::Status append_journal(const std::string& record) override {
         return m_journal.append_journal(record);
     }
+    core::Status stage_journal(const std::string& record) override {
+        return m_journal.stage_journal(record);
+    }
+    core::Status sync_journal() override { return m_journal.sync_journal(); }
     core::Status clear_journal() override { return m_journal.clear_journal(); }
 
     core::Result<std::map<std::string, SealedSecret>> read_sealed() override {

@@ -25,11 +25,12 @@ namespace {
 std::vector<output::SecretRecord> records_for(const manifest::Manifest& manifest,
                                               const manifest::OutputSpec& spec, const World& world) {
     std::vector<output::SecretRecord> records;
+    const state::StateIndex index(world.state);
     for (const auto& key : manifest.keys) {
         if (!spec.selects(key.name)) {
             continue;
         }
-        const auto* record = world.state.find(key.name);
+        const auto* record = index.find(key.name);
         const auto secret = world.secrets.find(key.name);
         if (record == nullptr || secret == world.secrets.end()) {
             continue;
@@ -66,8 +67,8 @@ std::optional<std::string> held_text(const manifest::OutputSpec& spec, World& wo
 /// True when writing `spec` now would change the file. `rendered` receives the plaintext
 /// output's new text fingerprint, for the caller to record once written.
 bool output_differs(const manifest::Manifest& manifest, const manifest::OutputSpec& spec,
-                    World& world, std::optional<std::string>* rendered_fingerprint = nullptr) {
-    const auto records = records_for(manifest, spec, world);
+                    World& world, const std::vector<output::SecretRecord>& records,
+                    std::optional<std::string>* rendered_fingerprint = nullptr) {
     if (!spec.age_recipients.empty()) {
         return encrypted_output_differs(manifest, spec, records, world);
     }
@@ -95,12 +96,9 @@ std::string printable_name(const std::string& name) {
 /// An output is the tool's own file, rewritten whole: a variable no entry writes there would
 /// be dropped by the next write. Refused before anything is written, unless its value is the
 /// secret of a key the state still tracks (an entry that left the manifest).
-core::Status check_foreign(const output::HeldSecrets& held, const state::State& state) {
+core::Status check_foreign(const output::HeldSecrets& held, const state::StateIndex& state) {
     for (const auto& foreign : held.foreign) {
-        const bool tracked = std::any_of(state.keys.begin(), state.keys.end(), [&](const auto& k) {
-            return !k.fingerprint.empty() && k.fingerprint == foreign.fingerprint;
-        });
-        if (tracked) {
+        if (state.holds_fingerprint(foreign.fingerprint)) {
             continue;
         }
         return core::make_error(
@@ -135,7 +133,8 @@ core::Result<World> load_local(const manifest::Manifest& manifest,
     if (!held.ok()) {
         return held.error();
     }
-    if (auto foreign = check_foreign(held.value(), world.state); !foreign.ok()) {
+    const state::StateIndex index(world.state);
+    if (auto foreign = check_foreign(held.value(), index); !foreign.ok()) {
         return foreign.error();
     }
     const auto recovery = recovery_path_for(manifest.state_path);
@@ -164,7 +163,7 @@ core::Result<World> load_local(const manifest::Manifest& manifest,
         }
     }
     for (auto& [entry, candidates] : held.value().by_entry) {
-        const auto* record = world.state.find(entry);
+        const auto* record = index.find(entry);
         for (auto& secret : candidates) {
             if (record != nullptr && record->fingerprint == secret.fingerprint()) {
                 world.secrets.emplace(entry, std::move(secret));
@@ -184,7 +183,7 @@ core::Result<World> load_local(const manifest::Manifest& manifest,
         return sealed.error();
     }
     for (const auto& [entry, fingerprints] : sealed.value()) {
-        const auto* record = world.state.find(entry);
+        const auto* record = index.find(entry);
         if (record != nullptr && !record->fingerprint.empty() && world.secrets.count(entry) == 0 &&
             std::count(fingerprints.begin(), fingerprints.end(), record->fingerprint) > 0) {
             world.sealed.insert(entry);
@@ -226,18 +225,25 @@ plan::OutputsView outputs_view(const manifest::Manifest& manifest, World& world)
     view.held = world.held_by_output;
     view.stale = world.recovery.has_value() ||
                  std::any_of(manifest.outputs.begin(), manifest.outputs.end(),
-                             [&](const auto& spec) { return output_differs(manifest, spec, world); });
+                             [&](const auto& spec) {
+                                 return output_differs(manifest, spec, world,
+                                                       records_for(manifest, spec, world));
+                             });
     return view;
 }
 
-core::Status write_all_outputs(const manifest::Manifest& manifest, World& world,
-                               const std::set<std::string>& partial) {
+core::Result<std::vector<OutputWrite>> outputs_to_write(const manifest::Manifest& manifest,
+                                                        World& world,
+                                                        const std::set<std::string>& partial) {
+    std::vector<OutputWrite> writes;
     for (const auto& spec : manifest.outputs) {
         if (partial.count(spec.path_as_written) != 0) {
             continue;  // the plan blocked every action that needs it: no new secret goes there
         }
-        std::optional<std::string> written_text;
-        if (!output_differs(manifest, spec, world, &written_text)) {
+        OutputWrite write;
+        write.spec = &spec;
+        write.records = records_for(manifest, spec, world);
+        if (!output_differs(manifest, spec, world, write.records, &write.text_fingerprint)) {
             continue;
         }
         if (!spec.age_recipients.empty() && !sealed_for(manifest, spec, world).empty()) {
@@ -246,24 +252,42 @@ core::Status write_all_outputs(const manifest::Manifest& manifest, World& world,
                                         " holds secrets this run cannot decrypt; set "
                                         "PROVISION_AGE_IDENTITY_FILE to rewrite it");
         }
-        // Whatever happens next, the file may have changed: read it again if asked.
-        world.output_texts.erase(spec.path.string());
-        auto written = output::write_output(spec, records_for(manifest, spec, world));
-        if (!written.ok()) {
-            return written;
-        }
-        if (written_text) {
-            world.output_texts[spec.path.string()] = std::move(written_text);
-        }
-        spdlog::debug("wrote {}", spec.path_as_written);
+        writes.push_back(std::move(write));
     }
     if (world.store) {
         if (auto sealed = seal_secrets(manifest, *world.store, world); !sealed.ok()) {
-            return sealed;
+            return sealed.error();
         }
     }
-    if (std::error_code ec;
-        partial.empty() && world.recovery && std::filesystem::exists(*world.recovery, ec)) {
+    // Whatever happens next, these files may change: read them again if asked.
+    for (const auto& write : writes) {
+        world.output_texts.erase(write.spec->path.string());
+    }
+    return writes;
+}
+
+core::Status write_prepared_outputs(const std::vector<OutputWrite>& writes, std::size_t& written) {
+    written = 0;
+    for (const auto& write : writes) {
+        auto status = output::write_output(*write.spec, write.records);
+        if (!status.ok()) {
+            return status;
+        }
+        ++written;
+        spdlog::debug("wrote {}", write.spec->path_as_written);
+    }
+    return core::ok_status();
+}
+
+core::Status record_written_outputs(World& world, const std::vector<OutputWrite>& writes,
+                                    std::size_t written, const std::set<std::string>& partial) {
+    for (std::size_t i = 0; i < written && i < writes.size(); ++i) {
+        if (writes[i].text_fingerprint) {
+            world.output_texts[writes[i].spec->path.string()] = writes[i].text_fingerprint;
+        }
+    }
+    if (std::error_code ec; written == writes.size() && partial.empty() && world.recovery &&
+                            std::filesystem::exists(*world.recovery, ec)) {
         // Every known secret is in every output now: the recovery file has served.
         if (auto removed = remove_recovery(*world.recovery); !removed.ok()) {
             return removed;
@@ -274,10 +298,30 @@ core::Status write_all_outputs(const manifest::Manifest& manifest, World& world,
 }
 
 core::Status save_world_state(const manifest::Manifest& manifest, const World& world) {
+    return save_world_state(manifest, world, world.state);
+}
+
+core::Status save_world_state(const manifest::Manifest& manifest, const World& world,
+                              const state::State& state) {
     if (world.store) {
-        return world.store->save(world.state);
+        return world.store->save(state);
     }
-    return state::save_state(manifest.state_path, world.state);
+    return state::save_state(manifest.state_path, state);
+}
+
+core::Status write_all_outputs(const manifest::Manifest& manifest, World& world,
+                               const std::set<std::string>& partial) {
+    auto writes = outputs_to_write(manifest, world, partial);
+    if (!writes.ok()) {
+        return writes.error();
+    }
+    std::size_t written = 0;
+    const auto status = write_prepared_outputs(writes.value(), written);
+    if (auto recorded = record_written_outputs(world, writes.value(), written, partial);
+        status.ok() && !recorded.ok()) {
+        return recorded;
+    }
+    return status;
 }
 
 }  // namespace provision::apply

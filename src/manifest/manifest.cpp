@@ -1,5 +1,5 @@
 // Public entry points of the manifest loader. load_manifest reads the file with hard limits
-// (regular file, at most 1 MiB, read through one descriptor so the checks and the read see the
+// (regular file, at most 16 MiB, read through one descriptor so the checks and the read see the
 // same file), then the text goes through the stages in loader.hpp. Nothing escapes as an
 // exception: an unexpected failure becomes one more diagnostic.
 
@@ -158,7 +158,7 @@ LoadResult load_manifest(const std::filesystem::path& file, const EnvLookup& env
         return file_problem(file, "not a regular file; a manifest must be a plain file");
     }
     if (static_cast<std::size_t>(info.st_size) > detail::k_max_file_bytes) {
-        return file_problem(file, "the manifest is larger than the limit of 1 MiB (" +
+        return file_problem(file, "the manifest is larger than the limit of 16 MiB (" +
                                       std::to_string(detail::k_max_file_bytes) +
                                       " bytes); split it into several manifests");
     }

@@ -19,6 +19,8 @@
 #include <chrono>
 #include <stdexcept>
 #include <tuple>
+#include <unordered_set>
+#include <utility>
 
 namespace provision::state {
 
@@ -145,9 +147,35 @@ bool retiring_less(const RetiringKey& a, const RetiringKey& b) {
 } // namespace
 
 const ManagedKey* State::find(std::string_view entry) const {
+    const auto at = std::lower_bound(
+        keys.begin(), keys.end(), entry,
+        [](const ManagedKey& k, std::string_view wanted) { return k.entry < wanted; });
+    if (at != keys.end() && at->entry == entry) {
+        return &*at;
+    }
     const auto it = std::find_if(keys.begin(), keys.end(),
                                  [&](const ManagedKey& k) { return k.entry == entry; });
     return it == keys.end() ? nullptr : &*it;
+}
+
+StateIndex::StateIndex(const State& state) {
+    m_by_entry.reserve(state.keys.size());
+    m_ids.reserve(state.keys.size() + state.retiring.size());
+    for (const auto& key : state.keys) {
+        m_by_entry.emplace(key.entry, &key);
+        m_ids.insert(key.id);
+        if (!key.fingerprint.empty()) {
+            m_fingerprints.insert(key.fingerprint);
+        }
+    }
+    for (const auto& key : state.retiring) {
+        m_ids.insert(key.id);
+    }
+}
+
+const ManagedKey* StateIndex::find(std::string_view entry) const {
+    const auto it = m_by_entry.find(entry);
+    return it == m_by_entry.end() ? nullptr : it->second;
 }
 
 bool State::tracks(std::string_view id) const {
@@ -157,19 +185,21 @@ bool State::tracks(std::string_view id) const {
 }
 
 ManagedKey* State::find(std::string_view entry) {
-    const auto it = std::find_if(keys.begin(), keys.end(),
-                                 [&](const ManagedKey& k) { return k.entry == entry; });
-    return it == keys.end() ? nullptr : &*it;
+    return const_cast<ManagedKey*>(std::as_const(*this).find(entry));
 }
 
 void State::upsert(ManagedKey key) {
-    if (ManagedKey* existing = find(key.entry)) {
-        *existing = std::move(key);
-        return;
-    }
     const auto at = std::lower_bound(
         keys.begin(), keys.end(), key.entry,
         [](const ManagedKey& k, const std::string& entry) { return k.entry < entry; });
+    if (at != keys.end() && at->entry == key.entry) {
+        *at = std::move(key);
+        return;
+    }
+    if (ManagedKey* existing = find(key.entry)) { // a State built out of order by hand
+        *existing = std::move(key);
+        return;
+    }
     keys.insert(at, std::move(key));
 }
 
@@ -239,12 +269,14 @@ core::Result<State> parse_state(std::string_view text, const std::string& file_n
     if (!retiring->is_array()) {
         return source.corrupt({"retiring"}, "\"retiring\" must be a list");
     }
+    std::unordered_set<std::string> entries;
+    entries.reserve(keys->size());
     for (std::size_t i = 0; i < keys->size(); ++i) {
         auto key = parse_key((*keys)[i], i, source);
         if (!key) {
             return key.error();
         }
-        if (state.find(key->entry) != nullptr) {
+        if (!entries.insert(key->entry).second) {
             return source.corrupt({"keys", std::to_string(i), "entry"},
                                   "keys[" + std::to_string(i) +
                                       "].entry: the same entry as an earlier record; expected "

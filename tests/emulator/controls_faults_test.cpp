@@ -9,6 +9,13 @@ const json k_create = {{"name", "faulty"}};
 
 std::size_t key_count(const Emulator& emulator) { return emulator.state().at("keys").size(); }
 
+/// POST /__emulator/keys: adds keys in bulk; returns their [{"id", "name"}].
+json seed_keys(const Emulator& emulator, const json& fields) {
+    const auto result = emulator.request("POST", "/__emulator/keys", "", fields.dump());
+    REQUIRE(result.status == 200);
+    return result.json().at("keys");
+}
+
 json last_request(const Emulator& emulator) {
     const json log = emulator.requests();
     REQUIRE_FALSE(log.empty());
@@ -32,6 +39,41 @@ TEST_CASE("reset returns to the start-up owner with no keys, no faults and an em
     CHECK(emulator.requests().empty());
     CHECK(emulator.get("/__emulator/faults", "").json().empty());
     CHECK(emulator.get(k_keys, owner_auth()).status == 200);
+}
+
+TEST_CASE("keys are seeded in bulk, listed like created ones, and bad fields are refused",
+          "[controls]") {
+    Emulator emulator;
+    const json made = seed_keys(emulator, {{"count", 3},
+                                          {"namePrefix", "Seed "},
+                                          {"first", 10},
+                                          {"permissions", {"files:read"}},
+                                          {"expiresInDays", 30}});
+    REQUIRE(made.size() == 3);
+    CHECK(made.at(0).at("name") == "Seed 10");
+    CHECK(made.at(2).at("name") == "Seed 12");
+    CHECK_FALSE(made.at(0).contains("secret"));
+    const json listed = emulator.get(k_keys, owner_auth()).json().at("response");
+    REQUIRE(listed.size() == 3);
+    CHECK(listed.at(1).at("id") == made.at(1).at("id"));
+    CHECK(listed.at(1).at("permissions") == json::array({"files:read"}));
+    CHECK(listed.at(1).at("createBy").at("id") == owner_id(emulator));
+    CHECK_FALSE(listed.at(1).at("expiresAt").is_null());
+    CHECK(emulator.issued().at("keys").size() == 3);
+    // Unrestricted and never expiring by default; thousands at once.
+    seed_keys(emulator, {{"count", 5000}});
+    const json all = emulator.get(k_keys, owner_auth()).json().at("response");
+    REQUIRE(all.size() == 5003);
+    CHECK(all.back().at("name") == "Seeded key 5000");
+    CHECK(all.back().at("expiresAt").is_null());
+    for (const json& bad : {json{{"count", 0}}, json{{"count", 100001}}, json{{"count", "3"}},
+                            json::object(), json{{"count", 1}, {"expiresInDays", 0}},
+                            json{{"count", 1}, {"namePrefix", 5}},
+                            json{{"count", 1}, {"createBy", "nobody"}}}) {
+        INFO(bad.dump());
+        CHECK(emulator.request("POST", "/__emulator/keys", "", bad.dump()).status == 400);
+    }
+    CHECK(emulator.state().at("keys").size() == 5003);
 }
 
 TEST_CASE("the state dump includes secrets, tokens and settings", "[controls]") {

@@ -76,7 +76,7 @@ private:
 };
 
 api::HttpRequest get(const std::string& url) {
-    return api::HttpRequest{"GET", url, "", core::Secret{"Bearer session-abcdef"}, std::nullopt};
+    return api::HttpRequest{"GET", url, "", core::Secret{"Bearer session-abcdef"}, std::nullopt, std::nullopt};
 }
 
 api::TransportOptions fast_options() {
@@ -104,7 +104,7 @@ TEST_CASE("curl: a 307 redirect is not followed and names the Location", "[api]"
     auto transport = api::make_curl_transport(fast_options());
     const auto response =
         transport->send(api::HttpRequest{"POST", portal.url() + "/api/2.0/keys", R"({"name":"x"})",
-                                         core::Secret{"Bearer session-abcdef"}, std::nullopt});
+                                         core::Secret{"Bearer session-abcdef"}, std::nullopt, std::nullopt});
     REQUIRE(response.transport_error.has_value());
     CHECK(response.transport_error->code == core::Errc::redirect);
     CHECK_THAT(response.transport_error->message, Catch::Contains(location));
@@ -124,6 +124,18 @@ TEST_CASE("curl: a response larger than the cap is a protocol error", "[api]") {
     CHECK(response.transport_error->code == core::Errc::protocol);
     CHECK_THAT(response.transport_error->message,
                Catch::Contains("response larger than 1024 bytes"));
+
+    // A request may allow more than the transport's cap (the key list does), and still has a cap.
+    auto bigger = get(portal.url() + "/big");
+    bigger.max_response_bytes = 64 * 1024;
+    const auto allowed = api::make_curl_transport(options)->send(bigger);
+    REQUIRE_FALSE(allowed.transport_error.has_value());
+    CHECK(allowed.body.size() == 64 * 1024);
+    bigger.max_response_bytes = 64 * 1024 - 1;
+    const auto refused = api::make_curl_transport(options)->send(bigger);
+    REQUIRE(refused.transport_error.has_value());
+    CHECK_THAT(refused.transport_error->message,
+               Catch::Contains("response larger than 65535 bytes"));
 }
 
 TEST_CASE("curl: a server that accepts and stays silent times out", "[api]") {
@@ -217,7 +229,7 @@ TEST_CASE("curl: trace logging shows requests and answers with every secret reda
     options.request_timeout = 5000ms;
     options.trace = true;
     const auto response = api::make_curl_transport(options)->send(
-        api::HttpRequest{"GET", portal.url() + "/echo", "", core::Secret{"Bearer " + key}, std::nullopt});
+        api::HttpRequest{"GET", portal.url() + "/echo", "", core::Secret{"Bearer " + key}, std::nullopt, std::nullopt});
     spdlog::set_default_logger(previous);
 
     REQUIRE_FALSE(response.transport_error.has_value());

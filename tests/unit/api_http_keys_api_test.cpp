@@ -1,6 +1,10 @@
 #include "api_test_support.hpp"
 
+#include "api/response_parser.hpp"
+
 #include <catch2/catch.hpp>
+
+#include <cstdio>
 
 using namespace provision;
 using namespace api_test;
@@ -332,6 +336,68 @@ TEST_CASE("a key object without createOn or with a bad date is refused", "[api]"
     REQUIRE_FALSE(keys.ok());
     CHECK(keys.error().code == core::Errc::protocol);
     CHECK_THAT(keys.error().message, Catch::Contains("createOn"));
+}
+
+TEST_CASE("the key list is read in one pass with the same checks as the whole envelope",
+          "[api]") {
+    const std::string two = "[" + key_json("11111111-0000-0000-0000-000000000001", "a", "") + "," +
+                            key_json("11111111-0000-0000-0000-000000000002", "b",
+                                     R"("permissions":["files:read"],)") +
+                            "]";
+    // Members around the list, a nested array and object in a key: none is taken for a key.
+    const std::string body = R"({"links":[{"href":"x"}],"response":)" + two +
+                             R"(,"count":1,"status":0,"statusCode":200})";
+    const auto streamed = api::detail::parse_key_list_envelope(body);
+    const auto dom = api::detail::parse_envelope(body);
+    REQUIRE(dom.ok());
+    const auto whole = api::detail::parse_key_list(*dom);
+    REQUIRE(streamed.ok());
+    REQUIRE(whole.ok());
+    REQUIRE(streamed->size() == 2);
+    for (std::size_t i = 0; i < 2; ++i) {
+        CHECK((*streamed)[i].id == (*whole)[i].id);
+        CHECK((*streamed)[i].name == (*whole)[i].name);
+        CHECK((*streamed)[i].permissions.items == (*whole)[i].permissions.items);
+        CHECK((*streamed)[i].created_by_name == (*whole)[i].created_by_name);
+        CHECK((*streamed)[i].create_on == (*whole)[i].create_on);
+    }
+
+    const auto message = [](const std::string& text) {
+        const auto result = api::detail::parse_key_list_envelope(text);
+        REQUIRE_FALSE(result.ok());
+        CHECK(result.error().code == core::Errc::protocol);
+        return result.error().message;
+    };
+    CHECK_THAT(message(envelope("[1," + key_json(k_id, "a", "") + "]")),
+               Catch::Contains("not a JSON object"));
+    CHECK_THAT(message(envelope(R"([{"name":"x"}])")), Catch::Contains("has no 'id'"));
+    CHECK_THAT(message(envelope(R"({"id":"x"})")), Catch::Contains("not an array"));
+    CHECK_THAT(message(R"({"status":0})"), Catch::Contains("no 'response'"));
+    CHECK_THAT(message(R"({"response":[],"status":1})"), Catch::Contains("non-zero 'status'"));
+    CHECK_THAT(message(R"({"response":[)"), Catch::Contains("not valid JSON"));
+    CHECK_THAT(message("[" + std::string(100, '[') + std::string(100, ']') + "]"),
+               Catch::Contains("not valid JSON"));
+    CHECK_THAT(message("[]"), Catch::Contains("not a JSON object"));
+}
+
+TEST_CASE("a list of 10000 keys is read, beyond the transport's 4 MiB answer cap", "[api]") {
+    Harness h;
+    std::string list = "[";
+    for (int i = 0; i < 10000; ++i) {
+        char id[40];
+        std::snprintf(id, sizeof id, "11111111-0000-0000-0000-%012d", i);
+        list += (i == 0 ? "" : ",") + key_json(id, "key " + std::to_string(i),
+                                               R"("permissions":["files:read","rooms:read"],)");
+    }
+    list += "]";
+    h.transport->reply(200, envelope(list));
+    const auto keys = h.keys->list();
+    REQUIRE(keys.ok());
+    REQUIRE(keys->size() == 10000);
+    CHECK(keys->back().name == "key 9999");
+    REQUIRE(h.transport->requests.size() == 1);
+    REQUIRE(h.transport->requests[0].max_response_bytes.has_value());
+    CHECK(*h.transport->requests[0].max_response_bytes > api::TransportOptions{}.max_response_bytes);
 }
 
 TEST_CASE("error messages never contain a secret, even when the server echoes it", "[api]") {

@@ -237,6 +237,38 @@ TEST_CASE("with concurrency, entries run in parallel and every secret still land
     CHECK_FALSE(f.plan_now().has_changes());
 }
 
+TEST_CASE("creates that complete while a write runs are written together in the next one",
+          "[apply]") {
+    Fixture f;
+    for (int i = 1; i <= 30; ++i) {
+        f.add_key("Worker " + std::to_string(i), {"files:read"}, 30);
+    }
+    // 32 creates, 16 at a time, answered together: most answers arrive while the first
+    // answer's secret is being written (several fsyncs), and queue for the next write.
+    f.api.set_latency(std::chrono::milliseconds(20));
+    const auto report = f.apply_once({}, 16);
+    CHECK(report.outcome == apply::Outcome::success);
+    CHECK(report.created == 32);
+    CHECK(f.api.count("create") == 32);
+    CHECK(report.secret_writes >= 1);
+    CHECK(report.secret_writes < 32);
+    INFO("writes: " << report.secret_writes);
+
+    const auto secrets = f.output_secrets();
+    REQUIRE(secrets.size() == 32);
+    for (const auto& key : f.api.keys()) {
+        REQUIRE(secrets.count(key.name) == 1);
+        CHECK(f.api.secret_of(key.id) == std::optional<core::Secret>{secrets.at(key.name)});
+    }
+    CHECK_FALSE(f.plan_now().has_changes());
+
+    // One at a time, every create is its own write.
+    Fixture g;
+    const auto sequential = g.apply_once({}, 1);
+    CHECK(sequential.created == 2);
+    CHECK(sequential.secret_writes == 2);
+}
+
 TEST_CASE("with concurrency, lost creates are reconciled per entry and one key per entry remains",
           "[apply]") {
     Fixture f;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 
 using namespace provision;
 
@@ -112,4 +113,28 @@ TEST_CASE("a record whose sequence number is not a whole number below 2^64-1 is 
     REQUIRE(contents.pending.size() == 1);
     CHECK(contents.pending[0].entry == "E");
     CHECK(contents.next_seq == 6);
+}
+
+TEST_CASE("staged intents share one sync, and done records of a batch go in one append",
+          "[journal]") {
+    JournalDir d;
+    {
+        auto j = apply::Journal::open(d.file);
+        REQUIRE(j.ok());
+        const auto a = j->stage_intent("A", "A", k_t);
+        const auto b = j->stage_intent("B", "B", k_t);
+        const auto c = j->stage_intent("C", "C", k_t);
+        REQUIRE((a.ok() && b.ok() && c.ok()));
+        CHECK(j->pending().size() == 3);
+        REQUIRE(j->sync().ok());
+        REQUIRE(j->record_done({{a.value(), "id-a"}, {c.value(), "id-c"}}).ok());
+        REQUIRE(j->pending().size() == 1);
+        CHECK(j->pending()[0].entry == "B");
+        CHECK(j->done_ids() == std::set<std::string>{"id-a", "id-c"});
+    }
+    auto reopened = apply::Journal::open(d.file);
+    REQUIRE(reopened.ok());
+    REQUIRE(reopened->pending().size() == 1);
+    CHECK(reopened->pending()[0].entry == "B");
+    CHECK(reopened->done_ids() == std::set<std::string>{"id-a", "id-c"});
 }

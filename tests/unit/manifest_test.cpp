@@ -276,9 +276,9 @@ TEST_CASE("a directory, a missing file and an oversized file are refused", "[man
     CHECK(error_with(result, "cannot open the manifest").file == (dir / "missing.yaml").string());
 
     const fs::path big = dir / "big.yaml";
-    std::ofstream(big) << std::string(1024 * 1024 + 1, '#');
+    std::ofstream(big) << std::string(16 * 1024 * 1024 + 1, '#');
     CHECK_FALSE(load_manifest(big, test_env()).manifest.has_value());
-    CHECK(error_with(load_manifest(big, test_env()), "1 MiB").line == 0);
+    CHECK(error_with(load_manifest(big, test_env()), "16 MiB").line == 0);
 
     const fs::path good = dir / "ok.yaml";
     std::ofstream(good) << k_valid;

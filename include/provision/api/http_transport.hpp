@@ -22,6 +22,8 @@ struct HttpRequest {
     /// Shorter limit for this transfer than TransportOptions::request_timeout (what is left of
     /// the run's deadline, say).
     std::optional<std::chrono::milliseconds> timeout;
+    /// Larger limit for this answer than TransportOptions::max_response_bytes (the key list).
+    std::optional<std::size_t> max_response_bytes;
 };
 
 struct HttpResponse {

@@ -3,14 +3,16 @@
 ///
 /// observe() gathers what the planner needs: the state file, the secrets the outputs hold (kept
 /// only when they match the state's fingerprints) and the portal's keys. apply_plan() then runs
-/// the plan's actions one by one. After every create, the new secret is written to every output
-/// and the state is saved before anything else happens, so a failure halfway never loses a
-/// secret that was received.
+/// the plan's actions. After every create, the new secret is written to every output and the
+/// state is saved before the create counts as done, so a failure halfway never loses a secret
+/// that was received; creates that complete while such a write runs are written together in the
+/// next one (group commit, docs/network.md).
 
 #include "provision/api/keys_api.hpp"
 #include "provision/core/result.hpp"
 #include "provision/core/secret.hpp"
 #include "provision/manifest/manifest.hpp"
+#include "provision/output/output.hpp"
 #include "provision/plan/plan.hpp"
 #include "provision/state/state.hpp"
 
@@ -68,6 +70,10 @@ core::Result<World> observe(const manifest::Manifest& manifest, api::KeysApi& ap
 
 /// Saves world.state to world.store, or to the file at manifest.state_path without one.
 core::Status save_world_state(const manifest::Manifest& manifest, const World& world);
+/// The same for `state`, a copy of world.state taken under the executor's lock (group commit
+/// writes it without the lock).
+core::Status save_world_state(const manifest::Manifest& manifest, const World& world,
+                              const state::State& state);
 
 /// What the outputs hold relative to the state, for the planner.
 plan::OutputsView outputs_view(const manifest::Manifest& manifest, World& world);
@@ -90,6 +96,9 @@ struct ApplyReport {
     /// The outputs no longer match the world (with ApplyOptions::leave_outputs: left so).
     bool outputs_dirty = false;
     bool interrupted = false;  ///< a SIGINT/SIGTERM stopped the run before every action ran
+    /// Writes of new secrets to the outputs and the state: one per batch of creates that
+    /// completed together (group commit), so at most `created + replaced`.
+    int secret_writes = 0;
     std::vector<std::string> messages;  ///< one line per failure or notable event, no secrets
 };
 
@@ -134,5 +143,23 @@ state::RetiringKey retirement_for(const manifest::RotationPolicy& policy, const 
 /// they are.
 core::Status write_all_outputs(const manifest::Manifest& manifest, World& world,
                                const std::set<std::string>& partial = {});
+
+/// write_all_outputs in three steps, so that the files can be written while the world changes:
+/// which outputs differ and what each will hold (reads the world), the writes themselves (read
+/// nothing of the world), and recording what the written files hold (changes the world).
+struct OutputWrite {
+    const manifest::OutputSpec* spec = nullptr;
+    std::vector<output::SecretRecord> records;
+    std::optional<std::string> text_fingerprint;  ///< a plaintext output's new text
+};
+core::Result<std::vector<OutputWrite>> outputs_to_write(const manifest::Manifest& manifest,
+                                                        World& world,
+                                                        const std::set<std::string>& partial);
+/// Writes in order and stops at the first failure; `written` counts the files written.
+core::Status write_prepared_outputs(const std::vector<OutputWrite>& writes, std::size_t& written);
+/// Records the first `written` files' new texts; deletes the recovery file once every output
+/// was written.
+core::Status record_written_outputs(World& world, const std::vector<OutputWrite>& writes,
+                                    std::size_t written, const std::set<std::string>& partial);
 
 }  // namespace provision::apply

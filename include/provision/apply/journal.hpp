@@ -22,6 +22,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace provision::apply {
@@ -64,8 +65,17 @@ public:
     /// Appends and fsyncs an intent; returns its sequence number.
     core::Result<std::uint64_t> record_intent(const std::string& entry, const std::string& name,
                                               core::Timestamp time);
+    /// record_intent without the fsync: the intent is durable only after a sync() that starts
+    /// after this returns. Lets several creates share one fsync (group commit).
+    core::Result<std::uint64_t> stage_intent(const std::string& entry, const std::string& name,
+                                             core::Timestamp time);
+    /// Makes every record written so far durable. Reads nothing of the journal's memory, so it
+    /// may run while another thread stages the next records.
+    core::Status sync() const;
     /// The key `id` made by intent `seq` is durable in the outputs and the state.
     core::Status record_done(std::uint64_t seq, const std::string& id);
+    /// record_done for several intents (seq, id) at once: one append and one fsync.
+    core::Status record_done(const std::vector<std::pair<std::uint64_t, std::string>>& done);
     /// Intent `seq` made no key, or its key was settled (revoked or adopted).
     core::Status record_resolved(std::uint64_t seq);
     /// Intent `seq` was reconciled at `time` and no key was found: it stays pending, watched.
@@ -77,7 +87,7 @@ public:
     core::Status compact();
 
 private:
-    core::Status append(const std::string& line);
+    core::Status append(const std::string& line, bool durable = true);
     void settle(std::uint64_t seq);
 
     std::shared_ptr<JournalLog> m_log;

@@ -33,6 +33,12 @@ public:
     virtual core::Result<std::optional<std::string>> read_journal() = 0;
     /// Appends one record durably (fsync; a committed transaction).
     virtual core::Status append_journal(const std::string& record) = 0;
+    /// Appends one record that becomes durable only with the next sync_journal() (group
+    /// commit: several intents share one fsync). A backend whose every append is a committed
+    /// transaction keeps this default.
+    virtual core::Status stage_journal(const std::string& record) { return append_journal(record); }
+    /// Makes every staged record durable.
+    virtual core::Status sync_journal() { return core::ok_status(); }
     /// Removes every record.
     virtual core::Status clear_journal() = 0;
 };
@@ -43,10 +49,13 @@ public:
     explicit FileJournalLog(std::filesystem::path path) : m_path(std::move(path)) {}
     core::Result<std::optional<std::string>> read_journal() override;
     core::Status append_journal(const std::string& record) override;
+    core::Status stage_journal(const std::string& record) override;
+    core::Status sync_journal() override;
     core::Status clear_journal() override;
     const std::filesystem::path& path() const { return m_path; }
 
 private:
+    core::Status write_record(const std::string& record, bool durable);
     std::filesystem::path m_path;
 };
 

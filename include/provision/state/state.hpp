@@ -12,6 +12,9 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace provision::state {
@@ -53,9 +56,10 @@ struct State {
     std::string portal_url;
     std::optional<PortalRecord> portal;  ///< "tenant" in the file
     std::string owner_id;      ///< creator of the managed keys (people/@self id)
-    std::vector<ManagedKey> keys;
+    std::vector<ManagedKey> keys;  ///< sorted by entry (load_state and upsert keep it so)
     std::vector<RetiringKey> retiring;
 
+    /// O(log n) in sorted `keys`; a miss is confirmed by a scan, for a State built by hand.
     const ManagedKey* find(std::string_view entry) const;
     ManagedKey* find(std::string_view entry);
     /// Inserts or replaces the record for key.entry.
@@ -63,6 +67,26 @@ struct State {
     void erase(std::string_view entry);
     /// True when portal key `id` is an entry's key or a retiring key of this state.
     bool tracks(std::string_view id) const;
+};
+
+/// Lookups into one State by entry and by portal key id in O(1), for loops over every entry or
+/// every key of a portal. Built in O(n); valid while no record of the State is added, removed
+/// or renamed.
+class StateIndex {
+public:
+    explicit StateIndex(const State& state);
+    const ManagedKey* find(std::string_view entry) const;
+    /// Same answer as State::tracks.
+    bool tracks(std::string_view id) const { return m_ids.count(id) != 0; }
+    /// True when `fingerprint` (not empty) is the secret's of an entry's key.
+    bool holds_fingerprint(std::string_view fingerprint) const {
+        return !fingerprint.empty() && m_fingerprints.count(fingerprint) != 0;
+    }
+
+private:
+    std::unordered_map<std::string_view, const ManagedKey*> m_by_entry;
+    std::unordered_set<std::string_view> m_ids;
+    std::unordered_set<std::string_view> m_fingerprints;
 };
 
 /// Missing file => empty State. A corrupt file is an error naming the file and position.

@@ -1,0 +1,257 @@
+// Scale: thousands of keys in one manifest, against docspace-emulator (`--threads 32`).
+//
+// 6. Apply of 1000 new keys at 20 ms latency per API request, --concurrency 16, against the
+//    work limit (ceil(1000/16) x 20 ms for the creates + the run's 3 reads x 20 ms) and against
+//    the vendor sample's loop (bench/vendor_baseline.sh: one curl POST at a time) in the same run.
+// 7. No-op plan of 10,000 managed keys (no added latency) against the yardstick of the work
+//    our libraries cannot avoid, measured here in the same run: process start-up (`curl
+//    --version`, which links the same libraries), yaml-cpp's LoadFile of the manifest and
+//    nlohmann's parse of the key list answer; peak RSS of the plan.
+// 8. validate of a 1000-entry manifest against start-up + yaml-cpp's LoadFile of it.
+// 9. Scaling: apply (creates, --concurrency 16), plan and status for N = 100, 1000 and 10,000,
+//    no added latency.
+//
+// Wall times include process start-up. Medians of k_repeats runs where a run is cheap.
+
+#include "bench_support.hpp"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+constexpr int k_repeats = 3;
+
+std::map<std::string, std::string> env_for(const bench::Emulator& emu) {
+    return {{"DOCSPACE_URL", emu.url()}, {"DOCSPACE_TOKEN", emu.owner_token()}};
+}
+
+/// A manifest of `count` keys ("Scale Key 00001".., five digits) with one dotenv output.
+std::string scale_manifest(int count) {
+    std::string text = "version: 1\n"
+                       "portal:\n"
+                       "  url: ${DOCSPACE_URL}\n"
+                       "  token: ${DOCSPACE_TOKEN}\n"
+                       "outputs:\n"
+                       "  - path: ../secrets/scale.env\n"
+                       "    format: dotenv\n"
+                       "keys:\n";
+    char name[32];
+    for (int i = 1; i <= count; ++i) {
+        std::snprintf(name, sizeof name, "Scale Key %05d", i);
+        text += std::string("  - name: ") + name +
+                "\n    permissions: [files:read]\n    expiresInDays: 30\n";
+    }
+    return text;
+}
+
+/// Writes the manifest of `count` keys into `dir`/manifests and returns its path.
+bench::fs::path write_manifest(const bench::TempDir& dir, int count) {
+    const auto manifest = dir.path() / "manifests" / "scale.yaml";
+    bench::fs::create_directories(manifest.parent_path());
+    std::ofstream(manifest) << scale_manifest(count);
+    return manifest;
+}
+
+/// Runs argv in a forked child of this process so that its peak RSS (KiB) is the child's own.
+std::pair<bench::Timed, long> run_with_rss(const std::vector<std::string>& argv,
+                                           const std::map<std::string, std::string>& env) {
+    int fds[2];
+    if (::pipe(fds) != 0) {
+        return {bench::Timed{}, -1};
+    }
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(fds[0]);
+        const bench::Timed t = bench::run_timed(argv, env);
+        rusage usage{};
+        ::getrusage(RUSAGE_CHILDREN, &usage);
+        std::ostringstream out;
+        out << t.exit_code << ' ' << t.seconds << ' ' << usage.ru_maxrss;
+        const std::string text = out.str();
+        [[maybe_unused]] const auto n = ::write(fds[1], text.data(), text.size());
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string text;
+    char buffer[256];
+    for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) {
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    bench::Timed t;
+    long rss = -1;
+    std::istringstream(text) >> t.exit_code >> t.seconds >> rss;
+    return {t, rss};
+}
+
+struct Row {
+    std::vector<double> seconds;
+    int exit_code = 0;
+    std::string failure;
+    void add(const bench::Timed& t) {
+        seconds.push_back(t.seconds);
+        if (t.exit_code != 0 && t.exit_code != 2) {  // 2: plan --detailed-exitcode with changes
+            exit_code = t.exit_code;
+            failure = t.output;
+        }
+    }
+    double median() const { return bench::median(seconds); }
+};
+
+void print_failure(const char* what, const Row& row) {
+    if (row.exit_code != 0) {
+        std::printf("\n%s failed (exit %d):\n%s\n", what, row.exit_code, row.failure.c_str());
+    }
+}
+
+/// Seconds for yaml-cpp's LoadFile of `path`, median of k_repeats.
+double yaml_load_seconds(const bench::fs::path& path) {
+    std::vector<double> samples;
+    for (int i = 0; i < k_repeats; ++i) {
+        const auto start = bench::Clock::now();
+        const YAML::Node node = YAML::LoadFile(path.string());
+        samples.push_back(bench::seconds_since(start));
+        if (!node["keys"]) {
+            std::printf("(yaml-cpp read no keys from %s)\n", path.c_str());
+        }
+    }
+    return bench::median(samples);
+}
+
+/// Seconds for nlohmann's parse of the emulator's key list answer, median of k_repeats.
+double list_parse_seconds(const bench::Emulator& emu, std::size_t& bytes) {
+    const std::string body = emu.get("/api/2.0/keys", emu.owner_token()).body;
+    bytes = body.size();
+    std::vector<double> samples;
+    for (int i = 0; i < k_repeats; ++i) {
+        const auto start = bench::Clock::now();
+        const auto parsed = nlohmann::json::parse(body);
+        samples.push_back(bench::seconds_since(start));
+        if (!parsed.contains("response")) {
+            std::printf("(the list answer has no response)\n");
+        }
+    }
+    return bench::median(samples);
+}
+
+/// Seconds for a process start-up of the same libraries: `curl --version`, median.
+double startup_seconds() {
+    Row row;
+    for (int i = 0; i < 5; ++i) {
+        row.add(bench::run_timed({"/usr/bin/curl", "--version"}, {}));
+    }
+    return row.median();
+}
+
+}  // namespace
+
+int main() {
+    const std::string provision = test_support::provision_binary();
+    const std::string script =
+        (bench::fs::path(__FILE__).parent_path() / "vendor_baseline.sh").string();
+
+    // 6. 1000 new keys at 20 ms.
+    constexpr int k_apply_keys = 1000;
+    constexpr int k_latency_ms = 20;
+    Row apply_1000;
+    Row vendor_1000;
+    {
+        bench::Emulator emu({"--threads", "32"});
+        for (int rep = 0; rep < 2; ++rep) {
+            bench::TempDir dir;
+            const auto manifest = write_manifest(dir, k_apply_keys);
+            emu.reset();
+            bench::add_latency(emu, k_latency_ms);
+            apply_1000.add(bench::run_timed(
+                {provision, "apply", manifest.string(), "--concurrency", "16"}, env_for(emu)));
+        }
+        bench::TempDir dir;
+        emu.reset();
+        bench::add_latency(emu, k_latency_ms);
+        vendor_1000.add(bench::run_timed({"/bin/bash", script, emu.url(), emu.owner_token(),
+                                          std::to_string(k_apply_keys),
+                                          (dir.path() / "keys.env").string()},
+                                         {}));
+    }
+    const double rounds = std::ceil(k_apply_keys / 16.0);
+    const double limit = (rounds + 3) * k_latency_ms / 1000.0;
+    std::printf("## 6. Apply of %d new keys, %d ms latency per API request, --concurrency 16\n\n",
+                k_apply_keys, k_latency_ms);
+    std::printf("| run | wall time | / work limit |\n|---|---:|---:|\n");
+    std::printf("| work limit: (ceil(%d/16) + 3 reads) x %d ms | %.3f s | 1.00x |\n", k_apply_keys,
+                k_latency_ms, limit);
+    std::printf("| provision apply (median of %zu) | %.3f s | %.2fx |\n", apply_1000.seconds.size(),
+                apply_1000.median(), apply_1000.median() / limit);
+    std::printf("| vendor-style curl loop, one POST at a time | %.3f s | %.2fx |\n",
+                vendor_1000.median(), vendor_1000.median() / limit);
+    std::printf("\nprovision is %.1fx faster than the one-at-a-time loop\n",
+                vendor_1000.median() / apply_1000.median());
+    print_failure("provision apply", apply_1000);
+    print_failure("vendor loop", vendor_1000);
+
+    // 7-9. No added latency: what provision itself costs at N = 100, 1000, 10000.
+    const double startup = startup_seconds();
+    std::printf("\n## 7-9. Scaling, no added latency, emulator --threads 32\n\n");
+    std::printf("| N | apply (creates, c=16) | no-op plan | status | plan peak RSS | yardstick: "
+                "start-up + yaml-cpp LoadFile + list parse | plan / yardstick | list answer |\n");
+    std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    double validate_1000 = 0;
+    double yaml_1000 = 0;
+    std::vector<const Row*> rows_to_check;
+    std::vector<Row> keep;
+    keep.reserve(30);
+    for (const int n : {100, 1000, 10000}) {
+        bench::Emulator emu({"--threads", "32"});
+        bench::TempDir dir;
+        const auto manifest = write_manifest(dir, n);
+        Row& apply = keep.emplace_back();
+        apply.add(bench::run_timed({provision, "apply", manifest.string(), "--concurrency", "16"},
+                                   env_for(emu)));
+        Row& plan = keep.emplace_back();
+        Row& status = keep.emplace_back();
+        long rss = 0;
+        for (int rep = 0; rep < k_repeats; ++rep) {
+            const auto [t, peak] = run_with_rss({provision, "plan", manifest.string()},
+                                                env_for(emu));
+            plan.add(t);
+            rss = std::max(rss, peak);
+            status.add(bench::run_timed({provision, "status", manifest.string()}, env_for(emu)));
+        }
+        const double yaml = yaml_load_seconds(manifest);
+        std::size_t list_bytes = 0;
+        const double parse = list_parse_seconds(emu, list_bytes);
+        const double yardstick = startup + yaml + parse;
+        std::printf("| %d | %.3f s | %.3f s | %.3f s | %.1f MB | %.3f s (%.3f + %.3f + %.3f) | "
+                    "%.2fx | %.1f MB |\n",
+                    n, apply.median(), plan.median(), status.median(),
+                    static_cast<double>(rss) / 1024.0, yardstick, startup, yaml, parse,
+                    plan.median() / yardstick, static_cast<double>(list_bytes) / 1e6);
+        rows_to_check.insert(rows_to_check.end(), {&apply, &plan, &status});
+        if (n == 1000) {
+            Row validate;
+            for (int rep = 0; rep < k_repeats; ++rep) {
+                validate.add(bench::run_timed({provision, "validate", manifest.string()}, {}));
+            }
+            validate_1000 = validate.median();
+            yaml_1000 = yaml;
+            print_failure("validate", validate);
+        }
+    }
+    std::printf("\nvalidate, 1000 entries: %.3f s; start-up + yaml-cpp LoadFile: %.3f s (%.2fx)\n",
+                validate_1000, startup + yaml_1000, validate_1000 / (startup + yaml_1000));
+    for (const Row* row : rows_to_check) {
+        print_failure("a scaling run", *row);
+    }
+    return 0;
+}
