@@ -64,8 +64,10 @@ TEST_CASE("keys are seeded in bulk, listed like created ones, and bad fields are
     seed_keys(emulator, {{"count", 5000}});
     const json all = emulator.get(k_keys, owner_auth()).json().at("response");
     REQUIRE(all.size() == 5003);
-    CHECK(all.back().at("name") == "Seeded key 5000");
-    CHECK(all.back().at("expiresAt").is_null());
+    // Newest first, as the portal lists them: the last one seeded leads.
+    CHECK(all.front().at("name") == "Seeded key 5000");
+    CHECK_FALSE(all.front().contains("expiresAt"));  // never expires: the field is left out
+    CHECK(all.back().at("name") == "Seed 10");
     for (const json& bad : {json{{"count", 0}}, json{{"count", 100001}}, json{{"count", "3"}},
                             json::object(), json{{"count", 1}, {"expiresInDays", 0}},
                             json{{"count", 1}, {"namePrefix", 5}},
