@@ -114,8 +114,8 @@ int main() {
         for (int rep = 0; rep < k_repeats; ++rep) {
             bench::TempDir dir;
             const auto out = (dir.path() / "keys.env").string();
-            const std::vector<std::string> argv{"/bin/bash", script, emu.url(), emu.owner_token(),
-                                                std::to_string(k_keys), out};
+            const std::vector<std::string> argv{
+                "/bin/bash", script, emu.url(), emu.owner_token(), std::to_string(k_keys), out};
             fresh_start(emu);
             record(naive_first, bench::run_timed(argv, {}), emu);
             record(naive_second, bench::run_timed(argv, {}), emu);
@@ -124,7 +124,8 @@ int main() {
 
     std::printf("## 2-3. Apply N=%d keys, %d ms latency per API request, emulator --threads 16\n\n",
                 k_keys, k_latency_ms);
-    std::printf("Median of %d runs; requests, POSTs and keys are from the last run.\n\n", k_repeats);
+    std::printf("Median of %d runs; requests, POSTs and keys are from the last run.\n\n",
+                k_repeats);
     std::printf("| run | wall time | API requests | POSTs | keys on portal after | exit |\n");
     std::printf("|---|---:|---:|---:|---:|---:|\n");
     for (const int concurrency : concurrencies) {
@@ -145,7 +146,7 @@ int main() {
                 "(%d POSTs)\n\n",
                 second.keys_after - first.keys_after, second.posts,
                 naive_second.keys_after - naive_first.keys_after, naive_second.posts);
-    print_failures({&first_at[1], &first_at[4], &first_at[8], &second, &plan, &naive_first,
-                    &naive_second});
+    print_failures(
+        {&first_at[1], &first_at[4], &first_at[8], &second, &plan, &naive_first, &naive_second});
     return 0;
 }

@@ -68,8 +68,9 @@ Result run_load(const bench::Emulator& emu) {
 }  // namespace
 
 int main() {
-    std::printf("## 5. Emulator throughput: %d keep-alive clients, GET /api/2.0/keys, %lld s each\n\n",
-                k_clients, static_cast<long long>(k_duration.count()));
+    std::printf(
+        "## 5. Emulator throughput: %d keep-alive clients, GET /api/2.0/keys, %lld s each\n\n",
+        k_clients, static_cast<long long>(k_duration.count()));
     std::printf("| --threads | added latency | requests | requests/s | p50 | p99 | failed |\n");
     std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
     for (const int threads : {4, 16}) {

@@ -39,7 +39,8 @@ int main() {
     const double minimum = ((k_keys + k_limit - 1) / k_limit - 1) * static_cast<double>(k_window_s);
     std::map<int, Row> rows;
     bench::Emulator emu({"--threads", "16", "--rate-limit", "--rate-limit-count",
-                         std::to_string(k_limit), "--rate-limit-window", std::to_string(k_window_s)});
+                         std::to_string(k_limit), "--rate-limit-window",
+                         std::to_string(k_window_s)});
     const std::map<std::string, std::string> env{{"DOCSPACE_URL", emu.url()},
                                                  {"DOCSPACE_TOKEN", emu.owner_token()}};
     for (int rep = 0; rep < k_repeats; ++rep) {

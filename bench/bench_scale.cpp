@@ -179,10 +179,10 @@ int main() {
         bench::TempDir dir;
         emu.reset();
         bench::add_latency(emu, k_latency_ms);
-        vendor_1000.add(bench::run_timed({"/bin/bash", script, emu.url(), emu.owner_token(),
-                                          std::to_string(k_apply_keys),
-                                          (dir.path() / "keys.env").string()},
-                                         {}));
+        vendor_1000.add(
+            bench::run_timed({"/bin/bash", script, emu.url(), emu.owner_token(),
+                              std::to_string(k_apply_keys), (dir.path() / "keys.env").string()},
+                             {}));
     }
     const double rounds = std::ceil(k_apply_keys / 16.0);
     const double limit = (rounds + 3) * k_latency_ms / 1000.0;
@@ -222,8 +222,8 @@ int main() {
         Row& status = keep.emplace_back();
         long rss = 0;
         for (int rep = 0; rep < k_repeats; ++rep) {
-            const auto [t, peak] = run_with_rss({provision, "plan", manifest.string()},
-                                                env_for(emu));
+            const auto [t, peak] =
+                run_with_rss({provision, "plan", manifest.string()}, env_for(emu));
             plan.add(t);
             rss = std::max(rss, peak);
             status.add(bench::run_timed({provision, "status", manifest.string()}, env_for(emu)));

@@ -40,7 +40,9 @@ inline double quantile(std::vector<double> samples, double q) {
     return samples[static_cast<std::size_t>(rank + 0.5)];
 }
 
-inline double median(std::vector<double> samples) { return quantile(std::move(samples), 0.5); }
+inline double median(std::vector<double> samples) {
+    return quantile(std::move(samples), 0.5);
+}
 
 struct Timed {
     int exit_code = -1;
@@ -82,8 +84,11 @@ inline std::string keys_manifest(int count, const std::string& prefix) {
 
 /// Adds `latency_ms` to every API request of `emu` (not to the control routes).
 inline void add_latency(const Emulator& emu, int latency_ms) {
-    emu.add_fault({{"method", "*"}, {"path", "/api/2.0/*"}, {"action", "latency"},
-                   {"latencyMs", latency_ms}, {"times", 0}});
+    emu.add_fault({{"method", "*"},
+                   {"path", "/api/2.0/*"},
+                   {"action", "latency"},
+                   {"latencyMs", latency_ms},
+                   {"times", 0}});
 }
 
 /// Keys on the portal, and how many distinct names they carry.

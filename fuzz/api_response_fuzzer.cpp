@@ -68,7 +68,7 @@ void check_server_words(std::string_view words) {
     }
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view body = fuzz::as_text(data, size);

@@ -42,4 +42,4 @@ inline void check_scopes(const core::Scopes& scopes) {
     FUZZ_CHECK(std::adjacent_find(scopes.items.begin(), scopes.items.end()) == scopes.items.end());
 }
 
-} // namespace provision::fuzz
+}  // namespace provision::fuzz

@@ -87,7 +87,7 @@ void check_prescan(std::string_view text) {
     try {
         parser.HandleNextDocument(events);
     } catch (const YAML::Exception&) {
-        return; // a syntax error: the loader reports it
+        return;  // a syntax error: the loader reports it
     }
     FUZZ_CHECK(!events.seen);
 }
@@ -124,7 +124,7 @@ void check_manifest(const manifest::Manifest& m) {
     }
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text = fuzz::as_text(data, size);

@@ -44,7 +44,7 @@ void round_trip(manifest::OutputFormat format, std::string_view text) {
     FUZZ_CHECK(*again == *values);
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text = fuzz::as_text(data, size);

@@ -46,7 +46,7 @@ std::vector<char> read_bytes(const fs::path& path) {
     return bytes;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     const std::vector<fs::path> inputs = collect_inputs(argc, argv);

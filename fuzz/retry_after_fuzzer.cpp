@@ -31,7 +31,7 @@ bool is_delta(std::string_view text) {
     return text.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view value = fuzz::as_text(data, size);

@@ -44,7 +44,7 @@ void check_same_retiring(const state::RetiringKey& a, const state::RetiringKey& 
     FUZZ_CHECK(a.reason == b.reason);
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto parsed = state::parse_state(fuzz::as_text(data, size), k_file);

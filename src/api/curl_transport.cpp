@@ -54,7 +54,7 @@ struct Transfer {
 
     const TransportOptions& options;
     HttpResponse response;
-    std::size_t max_bytes = 0; ///< the request's own limit, else the transport's
+    std::size_t max_bytes = 0;  ///< the request's own limit, else the transport's
     bool too_large = false;
     curl_slist* headers = nullptr;
     std::array<char, CURL_ERROR_SIZE> error_buffer{};
@@ -65,7 +65,7 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
     const std::size_t bytes = size * count;
     if (transfer.response.body.size() + bytes > transfer.max_bytes) {
         transfer.too_large = true;
-        return 0; // makes curl abort with CURLE_WRITE_ERROR
+        return 0;  // makes curl abort with CURLE_WRITE_ERROR
     }
     transfer.response.body.append(data, bytes);
     return bytes;
@@ -76,7 +76,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     const std::size_t bytes = size * count;
     const std::string_view line(data, bytes);
     if (line.starts_with("HTTP/")) {
-        transfer.response.headers.clear(); // a new response (after 100 Continue, say)
+        transfer.response.headers.clear();  // a new response (after 100 Continue, say)
         return bytes;
     }
     const auto colon = line.find(':');
@@ -87,8 +87,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
             // One allocation of the announced size instead of doubling up to it (a key list of
             // 10,000 keys is about 8 MB); a body larger than announced still grows as needed.
             std::size_t length = 0;
-            const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(),
-                                                   length);
+            const auto [end, ec] =
+                std::from_chars(value.data(), value.data() + value.size(), length);
             if (ec == std::errc{} && end == value.data() + value.size() &&
                 length <= transfer.max_bytes) {
                 transfer.response.body.reserve(length);
@@ -273,8 +273,8 @@ HttpResponse finish_transfer(CURL* easy, CURLcode code, Transfer& transfer,
         const core::Errc errc = classify(code, pretransfer > 0, transfer.too_large);
         std::string message;
         if (errc == core::Errc::protocol && transfer.too_large) {
-            message = where + ": response larger than " +
-                      std::to_string(transfer.max_bytes) + " bytes";
+            message =
+                where + ": response larger than " + std::to_string(transfer.max_bytes) + " bytes";
         } else {
             const char* detail = transfer.error_buffer[0] != '\0' ? transfer.error_buffer.data()
                                                                   : curl_easy_strerror(code);
@@ -413,7 +413,7 @@ private:
     bool m_closing = false;
 };
 
-} // namespace
+}  // namespace
 
 std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options) {
     static std::once_flag k_init;
@@ -421,4 +421,4 @@ std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& optio
     return std::make_unique<CurlTransport>(options);
 }
 
-} // namespace provision::api
+}  // namespace provision::api

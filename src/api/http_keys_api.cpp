@@ -42,9 +42,9 @@ constexpr std::size_t k_max_list_bytes = 256 * 1024 * 1024;
 
 struct Call {
     HttpRequest request;
-    std::string what;               ///< "listing keys", "creating 'Integration Bot'"
-    bool is_create = false;         ///< POST: retried only when provably not processed
-    bool unknown_id_is_500 = false; ///< PUT/DELETE: a 500 NullReferenceException is final
+    std::string what;                ///< "listing keys", "creating 'Integration Bot'"
+    bool is_create = false;          ///< POST: retried only when provably not processed
+    bool unknown_id_is_500 = false;  ///< PUT/DELETE: a 500 NullReferenceException is final
     /// PUT/DELETE: an API-layer 403 (with an ErrorApiResponse body) is the answer `false`.
     bool api_403_is_refusal = false;
     /// Said after an API-layer 403 (with an ErrorApiResponse body), when not a refusal.
@@ -97,8 +97,8 @@ public:
             m_options.sleep = [](std::chrono::milliseconds d) {
                 const auto until = std::chrono::steady_clock::now() + d;
                 while (!core::stop_requested() && std::chrono::steady_clock::now() < until) {
-                    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
-                        d, std::chrono::milliseconds(100)));
+                    std::this_thread::sleep_for(
+                        std::min<std::chrono::milliseconds>(d, std::chrono::milliseconds(100)));
                 }
             };
         }
@@ -312,8 +312,8 @@ private:
                                     call.what + ": not sent: the run's deadline has passed");
         }
         const auto until = gate.paused_until();
-        const auto pause = std::chrono::ceil<std::chrono::milliseconds>(
-            until - detail::RateGate::Clock::now());
+        const auto pause =
+            std::chrono::ceil<std::chrono::milliseconds>(until - detail::RateGate::Clock::now());
         if (until <= waited_out || pause.count() <= 0) {
             return core::ok_status();
         }
@@ -361,9 +361,7 @@ private:
         if (response.status >= 200 && response.status < 300 && call.key_list != nullptr) {
             auto keys = detail::parse_key_list_envelope(response.body);
             if (!keys) {
-                return {with_message(keys.error(),
-                                     call.what + ": " + keys.error().message),
-                        false};
+                return {with_message(keys.error(), call.what + ": " + keys.error().message), false};
             }
             *call.key_list = std::move(*keys);
             return {json(nullptr), false};
@@ -387,8 +385,8 @@ private:
         core::Error error = detail::error_from_response(response, call.what, m_options.clock());
         if (api_403 && !call.api_403_reason.empty()) {
             error.message = call.what + ": the portal answered HTTP 403 (" +
-                            detail::describe_error_body(response.body) + "): " +
-                            call.api_403_reason;
+                            detail::describe_error_body(response.body) +
+                            "): " + call.api_403_reason;
         }
         if (call.unknown_id_is_500 && response.status == 500 &&
             detail::error_type(response.body) == k_unknown_id_type) {
@@ -462,7 +460,7 @@ private:
     std::mt19937_64 m_random_engine;
 };
 
-} // namespace
+}  // namespace
 
 core::Secret authorization_for(const core::Secret& credential) {
     const std::string& value = credential.reveal();
@@ -477,4 +475,4 @@ std::unique_ptr<KeysApi> make_http_keys_api(HttpKeysApiOptions options,
     return std::make_unique<HttpKeysApi>(std::move(options), std::move(transport));
 }
 
-} // namespace provision::api
+}  // namespace provision::api

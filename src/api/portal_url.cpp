@@ -35,7 +35,7 @@ std::optional<std::string> part(const Url& url, CURLUPart which) {
     return text;
 }
 
-} // namespace
+}  // namespace
 
 std::optional<UrlParts> split_url(std::string_view text) {
     const Url url(curl_url(), &curl_url_cleanup);
@@ -52,8 +52,8 @@ std::optional<UrlParts> split_url(std::string_view text) {
     }
     parts.port = part(url, CURLUPART_PORT).value_or("");
     parts.path = part(url, CURLUPART_PATH).value_or("/");
-    parts.has_user_info = part(url, CURLUPART_USER) || part(url, CURLUPART_PASSWORD) ||
-                          part(url, CURLUPART_OPTIONS);
+    parts.has_user_info =
+        part(url, CURLUPART_USER) || part(url, CURLUPART_PASSWORD) || part(url, CURLUPART_OPTIONS);
     parts.has_query_or_fragment = part(url, CURLUPART_QUERY) || part(url, CURLUPART_FRAGMENT);
     if (parts.scheme.empty() || parts.host.empty() || parts.port == "0" ||
         part(url, CURLUPART_ZONEID)) {
@@ -78,14 +78,15 @@ bool is_loopback_host(std::string_view host) noexcept {
            (ntohl(address.s_addr) >> 24U) == 127U;
 }
 
-} // namespace detail
+}  // namespace detail
 
 std::string normalize_portal_url(std::string_view url) {
     const auto parts = detail::split_url(url);
     if (!parts) {
         return std::string(url);
     }
-    const bool default_port = parts->port.empty() || (parts->scheme == "https" && parts->port == "443") ||
+    const bool default_port = parts->port.empty() ||
+                              (parts->scheme == "https" && parts->port == "443") ||
                               (parts->scheme == "http" && parts->port == "80");
     std::string path = parts->path;
     while (!path.empty() && path.back() == '/') {
@@ -130,4 +131,4 @@ core::Status check_portal_url(std::string_view url) {
                                 "loopback addresses such as 127.0.0.1, localhost and [::1])");
 }
 
-} // namespace provision::api
+}  // namespace provision::api

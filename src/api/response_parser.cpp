@@ -137,7 +137,7 @@ core::Error in_key(const std::string& id, const core::Error& error) {
                     " from the portal: " + error.message);
 }
 
-} // namespace
+}  // namespace
 
 core::Result<json> parse_envelope(std::string_view body) {
     const auto parsed = parse_json(body);
@@ -257,8 +257,8 @@ core::Result<std::vector<ApiKey>> parse_key_list_envelope(std::string_view body)
     }
     std::vector<ApiKey> keys;
     std::optional<core::Error> first_error;
-    std::string member_name; // the envelope member being read
-    bool in_list = false;    // inside the envelope's `response` array
+    std::string member_name;  // the envelope member being read
+    bool in_list = false;     // inside the envelope's `response` array
     // Depths as nlohmann reports them: 1 for the envelope's members and the `response` array,
     // 2 for a key object in it. Each key is converted when its object ends and then dropped
     // (the callback answers false), so the list never exists as a JSON tree.
@@ -273,7 +273,7 @@ core::Result<std::vector<ApiKey>> parse_key_list_envelope(std::string_view body)
         case json::parse_event_t::array_start:
             if (depth == 1) {
                 in_list = member_name == "response";
-                if (in_list) { // a repeated member: the last one counts, as in the JSON tree
+                if (in_list) {  // a repeated member: the last one counts, as in the JSON tree
                     keys.clear();
                     first_error.reset();
                 }
@@ -322,7 +322,7 @@ core::Result<std::vector<ApiKey>> parse_key_list_envelope(std::string_view body)
     if (first_error) {
         return *first_error;
     }
-    if (!response->empty()) { // only what was not an object is left
+    if (!response->empty()) {  // only what was not an object is left
         return protocol("a key in the portal's answer is not a JSON object");
     }
     return keys;
@@ -395,7 +395,8 @@ core::Result<PortalIdentity> parse_portal(const json& response) {
     }
     PortalIdentity identity;
     identity.tenant_id = tenant->get<long long>();
-    if (const json* alias = member(response, "tenantAlias"); alias != nullptr && alias->is_string()) {
+    if (const json* alias = member(response, "tenantAlias");
+        alias != nullptr && alias->is_string()) {
         identity.alias = alias->get<std::string>();
     }
     if (const json* owner = member(response, "ownerId"); owner != nullptr && owner->is_string()) {
@@ -491,4 +492,4 @@ core::Error error_from_response(const HttpResponse& response, std::string_view w
     return error;
 }
 
-} // namespace provision::api::detail
+}  // namespace provision::api::detail

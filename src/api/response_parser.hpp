@@ -56,4 +56,4 @@ std::string error_type(std::string_view body);
 core::Error error_from_response(const HttpResponse& response, std::string_view what,
                                 core::Timestamp now);
 
-} // namespace provision::api::detail
+}  // namespace provision::api::detail

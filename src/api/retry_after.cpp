@@ -25,9 +25,9 @@ namespace provision::api {
 
 namespace {
 
-constexpr long long k_max_seconds = 1'000'000'000; // callers clamp far below this anyway
+constexpr long long k_max_seconds = 1'000'000'000;  // callers clamp far below this anyway
 
-constexpr std::size_t k_imf_fixdate_size = 29; // "Sun, 06 Nov 1994 08:49:37 GMT"
+constexpr std::size_t k_imf_fixdate_size = 29;  // "Sun, 06 Nov 1994 08:49:37 GMT"
 
 std::optional<core::Timestamp> parse_imf_fixdate(std::string_view text) {
     // The fixed width also keeps the year to four digits, well inside what gmtime can print.
@@ -47,7 +47,7 @@ std::optional<core::Timestamp> parse_imf_fixdate(std::string_view text) {
     return core::Timestamp{std::chrono::seconds{when}};
 }
 
-} // namespace
+}  // namespace
 
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, core::Timestamp now) {
     const std::string_view text = detail::trim(value);
@@ -74,4 +74,4 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, co
     return std::chrono::ceil<std::chrono::seconds>(*date - now);
 }
 
-} // namespace provision::api
+}  // namespace provision::api

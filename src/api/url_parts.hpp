@@ -10,10 +10,10 @@
 namespace provision::api::detail {
 
 struct UrlParts {
-    std::string scheme; ///< lower-cased
-    std::string host;   ///< lower-cased, as libcurl normalises it; IPv6 literals without brackets
-    std::string port;   ///< decimal, 1-65535; empty when absent
-    std::string path;   ///< as libcurl normalises it ("/" when absent)
+    std::string scheme;  ///< lower-cased
+    std::string host;    ///< lower-cased, as libcurl normalises it; IPv6 literals without brackets
+    std::string port;    ///< decimal, 1-65535; empty when absent
+    std::string path;    ///< as libcurl normalises it ("/" when absent)
     bool has_user_info = false;
     bool has_query_or_fragment = false;
 };
@@ -25,4 +25,4 @@ std::optional<UrlParts> split_url(std::string_view url);
 /// True for 127.0.0.0/8 dotted quads, "localhost" and "::1".
 bool is_loopback_host(std::string_view host) noexcept;
 
-} // namespace provision::api::detail
+}  // namespace provision::api::detail

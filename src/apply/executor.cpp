@@ -166,8 +166,8 @@ bool Executor::halted(const Lock& held, const Action& action, const core::Error&
         m_report.interrupted = true;
         m_report.messages.push_back("'" + action.entry + "': not done (interrupted)");
     } else if (error.code == core::Errc::deadline) {
-        fail(held, "'" + action.entry + "': " + error.message +
-                       "; actions not yet started do not run");
+        fail(held,
+             "'" + action.entry + "': " + error.message + "; actions not yet started do not run");
     } else {
         return false;
     }
@@ -246,9 +246,9 @@ void Executor::retire_key(const Action& action) {
 
 void Executor::erase_retiring(const Lock& /*held*/, const std::string& id) {
     auto& retiring = m_world.state.retiring;
-    retiring.erase(std::remove_if(retiring.begin(), retiring.end(),
-                                  [&](const auto& r) { return r.id == id; }),
-                   retiring.end());
+    retiring.erase(
+        std::remove_if(retiring.begin(), retiring.end(), [&](const auto& r) { return r.id == id; }),
+        retiring.end());
 }
 
 void Executor::update_key(const Action& action) {

@@ -63,9 +63,11 @@ void Executor::create_key(const Action& action, bool last) {
         const core::Result<int> revoked = revoke_orphans(action.create, sent_at);
         lock.lock();
         if (!revoked) {
-            fail(lock, "'" + action.entry + "': the create's outcome is unknown and the portal "
-                       "could not be checked (" + revoked.error().message +
-                       "); the next run reconciles it",
+            fail(lock,
+                 "'" + action.entry +
+                     "': the create's outcome is unknown and the portal "
+                     "could not be checked (" +
+                     revoked.error().message + "); the next run reconciles it",
                  Outcome::unknown_outcome);
             m_stop = true;
             return;
@@ -79,8 +81,9 @@ void Executor::create_key(const Action& action, bool last) {
             journal_watch(lock, *seq);
         }
         if (attempt == 2) {
-            fail(lock, "'" + action.entry + "': create failed twice with an unknown outcome (" +
-                           created.error().message + "); any key it made was revoked",
+            fail(lock,
+                 "'" + action.entry + "': create failed twice with an unknown outcome (" +
+                     created.error().message + "); any key it made was revoked",
                  Outcome::partial_failure);
             return;
         }
@@ -96,7 +99,8 @@ void Executor::create_key(const Action& action, bool last) {
 
 /// Lists the keys and revokes those a lost create may have made; returns how many. An error when
 /// the portal could not be asked, so the outcome stays unknown.
-core::Result<int> Executor::revoke_orphans(const api::CreateRequest& request, core::Timestamp sent_at) {
+core::Result<int> Executor::revoke_orphans(const api::CreateRequest& request,
+                                           core::Timestamp sent_at) {
     auto keys = m_api.list();
     if (!keys.ok()) {
         return keys.error();
@@ -279,8 +283,8 @@ void Executor::write_one_batch(Lock& lock) {
     }
     lock.unlock();
     std::size_t written = 0;
-    core::Status outputs =
-        writes.ok() ? write_prepared_outputs(writes.value(), written) : core::Status(writes.error());
+    core::Status outputs = writes.ok() ? write_prepared_outputs(writes.value(), written)
+                                       : core::Status(writes.error());
     core::Status saved = core::ok_status();
     if (outputs.ok()) {
         core::crash_point("after_outputs");
@@ -314,8 +318,8 @@ void Executor::write_one_batch(Lock& lock) {
             if (undo[i].retiring) {
                 erase_retiring(lock, undo[i].retiring->id);
             }
-            revoke_unpersisted(lock, action, created.key, undo[i].previous,
-                               undo[i].previous_secret, outputs.error(), batch[i]->seq);
+            revoke_unpersisted(lock, action, created.key, undo[i].previous, undo[i].previous_secret,
+                               outputs.error(), batch[i]->seq);
         }
         if (!stored.empty()) {
             saved = save_world_state(m_manifest, m_world);
@@ -323,10 +327,11 @@ void Executor::write_one_batch(Lock& lock) {
     }
     if (!saved.ok()) {
         for (const std::size_t i : stored) {
-            fail(lock, "'" + batch[i]->action->entry + "': the secret of key sk-***" +
-                           batch[i]->created.key.postfix +
-                           " is in the outputs, but the state could not be saved: " +
-                           saved.error().message,
+            fail(lock,
+                 "'" + batch[i]->action->entry + "': the secret of key sk-***" +
+                     batch[i]->created.key.postfix +
+                     " is in the outputs, but the state could not be saved: " +
+                     saved.error().message,
                  Outcome::partial_failure);
         }
         m_stop = true;
@@ -367,8 +372,8 @@ void Executor::write_one_batch(Lock& lock) {
 bool Executor::recover(Lock& held, const Action& action, const api::CreatedKey& created,
                        const core::Error& error) {
     const auto path = recovery_path_for(m_manifest.state_path);
-    auto saved = save_recovered(path, action.entry, created.key.id, created.key.postfix,
-                                created.secret);
+    auto saved =
+        save_recovered(path, action.entry, created.key.id, created.key.postfix, created.secret);
     if (!saved.ok()) {
         spdlog::error("'{}': could not write the recovery file either: {}", action.entry,
                       saved.error().message);
@@ -376,11 +381,12 @@ bool Executor::recover(Lock& held, const Action& action, const api::CreatedKey& 
     }
     m_world.recovery = path;
     m_stop = true;
-    fail(held, "'" + action.entry + "': could not write the new secret to the outputs (" +
-                   error.message + "); key sk-***" + created.key.postfix +
-                   " is kept and its secret was saved to the recovery file " + path.string() +
-                   " (mode 0600; never commit it). Fix the output and run apply again: it "
-                   "writes the secret to every output and deletes the recovery file",
+    fail(held,
+         "'" + action.entry + "': could not write the new secret to the outputs (" + error.message +
+             "); key sk-***" + created.key.postfix +
+             " is kept and its secret was saved to the recovery file " + path.string() +
+             " (mode 0600; never commit it). Fix the output and run apply again: it "
+             "writes the secret to every output and deletes the recovery file",
          Outcome::partial_failure);
     return true;
 }
@@ -411,9 +417,10 @@ void Executor::revoke_unpersisted(Lock& held, const Action& action, const api::A
     if (revoked) {
         journal_resolved(held, seq);
     }
-    fail(held, "'" + action.entry + "': could not write the new secret: " + error.message + "; " +
-                   (revoked ? std::string("the key was revoked")
-                            : "revoking the key failed too (id " + key.id + ")"),
+    fail(held,
+         "'" + action.entry + "': could not write the new secret: " + error.message + "; " +
+             (revoked ? std::string("the key was revoked")
+                      : "revoking the key failed too (id " + key.id + ")"),
          Outcome::not_persisted);
 }
 
@@ -430,8 +437,7 @@ void Executor::retire_replaced(const Action& action, const state::RetiringKey& o
     retire.key_id = old.id;
     retire.postfix = old.postfix;
     const manifest::KeySpec* spec = m_manifest.find_key(action.entry);
-    retire.retire_policy =
-        (spec != nullptr ? spec->rotation : m_manifest.default_rotation).retire;
+    retire.retire_policy = (spec != nullptr ? spec->rotation : m_manifest.default_rotation).retire;
     retire_key(retire);
 }
 

@@ -133,9 +133,9 @@ private:
     ApplyReport m_report;
     bool m_outputs_dirty = false;
     std::set<std::string> m_partial;  ///< outputs the plan found partial: never rewritten
-    bool m_stop = false;  ///< no new action starts: a failure that must halt the run
+    bool m_stop = false;              ///< no new action starts: a failure that must halt the run
     std::vector<std::shared_ptr<PendingCreate>> m_queue;  ///< secrets waiting for the next batch
-    bool m_writing = false;  ///< a batch is being written without the lock
+    bool m_writing = false;                   ///< a batch is being written without the lock
     std::condition_variable m_batch_written;  ///< notified when a batch's write ends
     // Intents share fsyncs: each staged intent gets a ticket; one thread at a time syncs.
     std::uint64_t m_intents_staged = 0;

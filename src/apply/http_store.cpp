@@ -55,8 +55,7 @@ struct Document {
 class HttpStore final : public StateStore {
 public:
     explicit HttpStore(std::string address)
-        : m_address(std::move(address)),
-          m_lock_address(env_or("PROVISION_HTTP_LOCK_ADDRESS", "")),
+        : m_address(std::move(address)), m_lock_address(env_or("PROVISION_HTTP_LOCK_ADDRESS", "")),
           m_unlock_address(env_or("PROVISION_HTTP_UNLOCK_ADDRESS", m_lock_address)),
           m_lock_method(env_or("PROVISION_HTTP_LOCK_METHOD", "LOCK")),
           m_unlock_method(env_or("PROVISION_HTTP_UNLOCK_METHOD", "UNLOCK")),
@@ -65,7 +64,8 @@ public:
         const std::string user = env_or("PROVISION_HTTP_USERNAME", "");
         const std::string password = env_or("PROVISION_HTTP_PASSWORD", "");
         if (!user.empty() || !password.empty()) {
-            m_authorization = core::Secret{"Basic " + output::detail::base64_encode(user + ":" + password)};
+            m_authorization =
+                core::Secret{"Basic " + output::detail::base64_encode(user + ":" + password)};
         }
     }
 
@@ -105,15 +105,14 @@ public:
             return core::ok_status();
         }
         m_lock_id = random_id();
-        const std::string info =
-            nlohmann::json{{"ID", m_lock_id},
-                           {"Operation", "OperationTypeApply"},
-                           {"Info", "provision"},
-                           {"Who", lock_holder_text()},
-                           {"Version", "provision"},
-                           {"Created", core::format_iso8601(core::now_utc())},
-                           {"Path", ""}}
-                .dump();
+        const std::string info = nlohmann::json{
+            {"ID", m_lock_id},
+            {"Operation", "OperationTypeApply"},
+            {"Info", "provision"},
+            {"Who", lock_holder_text()},
+            {"Version", "provision"},
+            {"Created", core::format_iso8601(core::now_utc())},
+            {"Path", ""}}.dump();
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         for (;;) {
             const auto answer = send(m_lock_method, m_lock_address, info);
@@ -188,8 +187,8 @@ private:
     }
 
     core::Error unreachable(const core::Error& error) const {
-        return core::make_error(error.code, "cannot reach the state backend " + location() +
-                                                ": " + error.message);
+        return core::make_error(error.code, "cannot reach the state backend " + location() + ": " +
+                                                error.message);
     }
 
     core::Error refused(const std::string& what, const api::HttpResponse& answer) const {
@@ -256,8 +255,8 @@ private:
                 const auto age = record.find("age");
                 if (record.is_object() && fingerprint != record.end() && fingerprint->is_string() &&
                     age != record.end() && age->is_string()) {
-                    document.sealed[entry] = SealedSecret{fingerprint->get<std::string>(),
-                                                          age->get<std::string>()};
+                    document.sealed[entry] =
+                        SealedSecret{fingerprint->get<std::string>(), age->get<std::string>()};
                 }
             }
         }
@@ -265,8 +264,7 @@ private:
     }
 
     /// Reads the document, changes it and writes it back (under the run's lock).
-    template <typename Change>
-    core::Status update(Change change) {
+    template <typename Change> core::Status update(Change change) {
         auto document = fetch();
         if (!document.ok()) {
             return document.error();

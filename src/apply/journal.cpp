@@ -19,7 +19,8 @@ namespace provision::apply {
 namespace {
 
 core::Error io_error(const std::string& what, const std::filesystem::path& path) {
-    return core::make_error(core::Errc::io, what + " " + path.string() + ": " + std::strerror(errno));
+    return core::make_error(core::Errc::io,
+                            what + " " + path.string() + ": " + std::strerror(errno));
 }
 
 /// True when the record has the sequence number every record is written with: a whole number
@@ -99,14 +100,16 @@ core::Result<Journal> Journal::open(std::shared_ptr<JournalLog> log) {
     return journal;
 }
 
-void Journal::settle(std::uint64_t seq) { settle_intent(m_pending, seq); }
+void Journal::settle(std::uint64_t seq) {
+    settle_intent(m_pending, seq);
+}
 
 core::Status Journal::append(const std::string& line, bool durable) {
     return durable ? m_log->append_journal(line) : m_log->stage_journal(line);
 }
 
-core::Result<std::uint64_t> Journal::record_intent(const std::string& entry, const std::string& name,
-                                                   core::Timestamp time) {
+core::Result<std::uint64_t> Journal::record_intent(const std::string& entry,
+                                                   const std::string& name, core::Timestamp time) {
     auto seq = stage_intent(entry, name, time);
     if (!seq.ok()) {
         return seq;
@@ -118,7 +121,9 @@ core::Result<std::uint64_t> Journal::record_intent(const std::string& entry, con
     return seq;
 }
 
-core::Status Journal::sync() const { return m_log->sync_journal(); }
+core::Status Journal::sync() const {
+    return m_log->sync_journal();
+}
 
 core::Status FileJournalLog::sync_journal() {
     // fsync flushes the file's data whichever descriptor wrote it.
@@ -138,8 +143,12 @@ core::Status FileJournalLog::sync_journal() {
 core::Result<std::uint64_t> Journal::stage_intent(const std::string& entry, const std::string& name,
                                                   core::Timestamp time) {
     const std::uint64_t seq = m_next_seq++;
-    const nlohmann::json record = {{"op", "intent"}, {"seq", seq}, {"entry", entry}, {"name", name},
-                                   {"time", core::format_iso8601(time)}, {"pid", ::getpid()}};
+    const nlohmann::json record = {{"op", "intent"},
+                                   {"seq", seq},
+                                   {"entry", entry},
+                                   {"name", name},
+                                   {"time", core::format_iso8601(time)},
+                                   {"pid", ::getpid()}};
     if (auto written = append(record.dump(), false); !written.ok()) {
         return written.error();
     }
@@ -218,7 +227,8 @@ core::Status FileJournalLog::stage_journal(const std::string& record) {
 }
 
 core::Status FileJournalLog::write_record(const std::string& record, bool durable) {
-    const int fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    const int fd =
+        ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         return io_error("cannot open journal", m_path);
     }

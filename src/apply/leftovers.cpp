@@ -80,8 +80,8 @@ std::vector<std::filesystem::path> owned_files(const manifest::Manifest& manifes
     return files;
 }
 
-std::vector<std::filesystem::path> remove_leftovers(const RunLock& /*lock*/,
-                                                    const std::vector<std::filesystem::path>& owned) {
+std::vector<std::filesystem::path>
+remove_leftovers(const RunLock& /*lock*/, const std::vector<std::filesystem::path>& owned) {
     std::map<std::filesystem::path, std::set<std::string>> names_by_dir;
     for (const auto& file : owned) {
         if (file.has_filename()) {
@@ -98,9 +98,10 @@ std::vector<std::filesystem::path> remove_leftovers(const RunLock& /*lock*/,
         }
         for (const auto& entry : it) {
             const std::string name = entry.path().filename().string();
-            const bool ours = std::any_of(names.begin(), names.end(), [&](const std::string& owned_name) {
-                return is_leftover_of(name, owned_name);
-            });
+            const bool ours =
+                std::any_of(names.begin(), names.end(), [&](const std::string& owned_name) {
+                    return is_leftover_of(name, owned_name);
+                });
             struct stat st {};
             if (!ours || ::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
                 continue;

@@ -36,7 +36,9 @@ void record_holder(int fd) {
 
 }  // namespace
 
-RunLock::RunLock(RunLock&& other) noexcept : m_fd(other.m_fd) { other.m_fd = -1; }
+RunLock::RunLock(RunLock&& other) noexcept : m_fd(other.m_fd) {
+    other.m_fd = -1;
+}
 
 RunLock& RunLock::operator=(RunLock&& other) noexcept {
     if (this != &other) {

@@ -220,11 +220,11 @@ private:
     }
 
     core::Error failure(const std::string& what, const PGresult* result) const {
-        const std::string detail =
-            trimmed(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(m_connection));
-        return core::make_error(core::Errc::io, what + " in " + location() + ": " +
-                                                    (detail.empty() ? trimmed(PQerrorMessage(m_connection))
-                                                                    : detail));
+        const std::string detail = trimmed(result != nullptr ? PQresultErrorMessage(result)
+                                                             : PQerrorMessage(m_connection));
+        return core::make_error(
+            core::Errc::io, what + " in " + location() + ": " +
+                                (detail.empty() ? trimmed(PQerrorMessage(m_connection)) : detail));
     }
 
     core::Result<PgResult> query(const char* sql, const std::vector<std::string>& params,
@@ -286,7 +286,8 @@ core::Result<std::shared_ptr<StateStore>> open_pg_store(const std::string& url,
                            : "; check that the server runs and the URL's host and port"));
     }
     PQsetNoticeProcessor(
-        connection, [](void*, const char* message) { spdlog::debug("postgresql: {}", trimmed(message)); },
+        connection,
+        [](void*, const char* message) { spdlog::debug("postgresql: {}", trimmed(message)); },
         nullptr);
     auto store = std::make_shared<PgStore>(connection, location, state);
     if (auto created = store->create_schema(); !created.ok()) {

@@ -50,8 +50,8 @@ std::string describe(const std::string& url, const std::optional<long long>& ten
                      const std::string& alias) {
     std::string text = url;
     if (tenant) {
-        text += " (tenant " + std::to_string(*tenant) + (alias.empty() ? "" : " '" + alias + "'") +
-                ")";
+        text +=
+            " (tenant " + std::to_string(*tenant) + (alias.empty() ? "" : " '" + alias + "'") + ")";
     }
     return text;
 }
@@ -83,8 +83,7 @@ core::Result<Binding> check_portal_binding(const state::State& state, const std:
     }
     const bool same_url =
         api::normalize_portal_url(state.portal_url) == api::normalize_portal_url(url);
-    const Match match =
-        state.portal ? compare(*state.portal, identity) : Match::unknown;
+    const Match match = state.portal ? compare(*state.portal, identity) : Match::unknown;
     if (rebind && (!same_url || match == Match::different)) {
         return Binding{"--rebind-portal: the state of " + state.portal_url + " now belongs to " +
                        url + "; its keys are looked for there"};

@@ -67,8 +67,8 @@ void warn_superseded(const World& world) {
 /// before anything is written; the next write then records the portal as it is now.
 core::Status bind_portal(const manifest::Manifest& manifest, const PrepareOptions& options,
                          World& world) {
-    auto binding = check_portal_binding(world.state, manifest.portal.url, world.portal,
-                                        options.rebind_portal);
+    auto binding =
+        check_portal_binding(world.state, manifest.portal.url, world.portal, options.rebind_portal);
     if (!binding.ok()) {
         return binding.error();
     }
@@ -100,7 +100,8 @@ std::size_t distance(std::string_view a, std::string_view b) {
         row[0] = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
             const std::size_t above = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            row[j] =
+                std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
             diagonal = above;
         }
     }
@@ -133,8 +134,8 @@ core::Status check_rotations(const manifest::Manifest& manifest, const plan::Pla
     std::vector<std::string> messages;
     for (const auto& name : options.force_rotate) {
         if (manifest.find_key(name) == nullptr) {
-            messages.push_back("--key '" + name + "' is not an entry of " +
-                               manifest.file.string() + suggestion(name, entry_names(manifest)));
+            messages.push_back("--key '" + name + "' is not an entry of " + manifest.file.string() +
+                               suggestion(name, entry_names(manifest)));
         }
     }
     return messages.empty() ? core::ok_status() : core::Status(refusal(messages));
@@ -189,8 +190,7 @@ core::Status settle(const manifest::Manifest& manifest, api::KeysApi& api, Prepa
     if (!prepared.journal || prepared.journal->pending().empty()) {
         return core::ok_status();
     }
-    const auto settled =
-        reconcile_pending(manifest, prepared.world, api, *prepared.journal, now);
+    const auto settled = reconcile_pending(manifest, prepared.world, api, *prepared.journal, now);
     if (settled.unresolved) {
         return refusal(settled.messages, core::Errc::unknown_outcome);
     }
@@ -218,9 +218,9 @@ core::Status prove_import_secret(const plan::ImportRequest& request,
                                     self.error().message);
     }
     if (self.value().id != request.id) {
-        return core::make_error(core::Errc::invalid_input,
-                                "the supplied secret belongs to key " + self.value().id +
-                                    ", not " + request.id);
+        return core::make_error(core::Errc::invalid_input, "the supplied secret belongs to key " +
+                                                               self.value().id + ", not " +
+                                                               request.id);
     }
     world.secrets[request.entry] = *secret;
     return core::ok_status();
@@ -286,10 +286,9 @@ core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi&
         }
     }
     const auto view = outputs_view(manifest, prepared.world);
-    prepared.plan = plan::make_plan(plan::PlanInput{manifest, prepared.world.state,
-                                                    prepared.world.observed, view,
-                                                    prepared.world.user.id, clock(),
-                                                    options.plan, prepared.pending});
+    prepared.plan = plan::make_plan(
+        plan::PlanInput{manifest, prepared.world.state, prepared.world.observed, view,
+                        prepared.world.user.id, clock(), options.plan, prepared.pending});
     if (auto sealed = check_sealed(manifest, prepared, options); !sealed.ok()) {
         return sealed.error();
     }

@@ -54,10 +54,9 @@ bool adopt(const manifest::Manifest& manifest, World& world, api::KeysApi& api,
                         [&](const api::ApiKey& k) { return k.id == previous->id; });
         if (previous_live && previous->id != key.id) {
             const manifest::KeySpec* spec = manifest.find_key(intent.entry);
-            auto retiring = retirement_for(spec != nullptr ? spec->rotation
-                                                           : manifest.default_rotation,
-                                           intent.entry, *previous, world.observed,
-                                           "replaced before an interruption", now);
+            auto retiring = retirement_for(
+                spec != nullptr ? spec->rotation : manifest.default_rotation, intent.entry,
+                *previous, world.observed, "replaced before an interruption", now);
             world.state.retiring.push_back(std::move(retiring));
         }
         state::ManagedKey record = plan::managed_record(intent.entry, key);
@@ -75,9 +74,8 @@ bool adopt(const manifest::Manifest& manifest, World& world, api::KeysApi& api,
 
 }  // namespace
 
-bool may_be_made_by(const api::ApiKey& key, const std::string& name,
-                    const std::string& creator_id, core::Timestamp sent_at,
-                    const state::State& state) {
+bool may_be_made_by(const api::ApiKey& key, const std::string& name, const std::string& creator_id,
+                    core::Timestamp sent_at, const state::State& state) {
     return key.name == name && key.created_by_id == creator_id &&
            key.create_on + k_clock_skew >= sent_at && !state.tracks(key.id);
 }
@@ -137,8 +135,8 @@ ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& wor
             ++matched;
             if (adopt(manifest, world, api, intent, key, now)) {
                 ++report.adopted;
-                report.messages.push_back("'" + intent.entry + "': adopted key sk-***" + key.postfix +
-                                          " whose secret an output already held");
+                report.messages.push_back("'" + intent.entry + "': adopted key sk-***" +
+                                          key.postfix + " whose secret an output already held");
                 continue;
             }
             auto removed = api.remove(key.id);
@@ -153,8 +151,9 @@ ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& wor
                 continue;
             }
             ++report.revoked;
-            report.messages.push_back("'" + intent.entry + "': revoked orphan key sk-***" + key.postfix +
-                                      " (id " + key.id + ") made by an interrupted create");
+            report.messages.push_back("'" + intent.entry + "': revoked orphan key sk-***" +
+                                      key.postfix + " (id " + key.id +
+                                      ") made by an interrupted create");
         }
         if (!settled) {
             report.unresolved = true;

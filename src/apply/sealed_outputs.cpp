@@ -33,7 +33,8 @@ bool may_rewrite(const plan::Action& action, const manifest::OutputSpec& spec, c
 }  // namespace
 
 std::map<std::string, std::string> sealed_for(const manifest::Manifest& manifest,
-                                              const manifest::OutputSpec& spec, const World& world) {
+                                              const manifest::OutputSpec& spec,
+                                              const World& world) {
     std::map<std::string, std::string> sealed;
     for (const auto& key : manifest.keys) {
         if (!spec.selects(key.name) || world.sealed.count(key.name) == 0 ||
@@ -87,8 +88,9 @@ std::vector<std::string> sealed_output_refusals(const manifest::Manifest& manife
         if (spec.age_recipients.empty() || sealed_for(manifest, spec, world).empty()) {
             continue;
         }
-        const bool rewrite = std::any_of(plan.actions.begin(), plan.actions.end(),
-                                         [&](const plan::Action& a) { return may_rewrite(a, spec, world); });
+        const bool rewrite =
+            std::any_of(plan.actions.begin(), plan.actions.end(),
+                        [&](const plan::Action& a) { return may_rewrite(a, spec, world); });
         if (rewrite) {
             messages.push_back(
                 "output " + spec.path_as_written +

@@ -28,9 +28,9 @@ core::Status unseal_secrets(const manifest::Manifest& manifest, StateStore& stor
         }
         auto secret = output::age_decrypt_text(record.armored, *identity);
         if (!secret.ok()) {
-            return core::make_error(secret.error().code,
-                                    "the sealed secret of '" + entry + "' in " + store.location() +
-                                        ": " + secret.error().message);
+            return core::make_error(secret.error().code, "the sealed secret of '" + entry +
+                                                             "' in " + store.location() + ": " +
+                                                             secret.error().message);
         }
         if (secret.value().fingerprint() != record.fingerprint) {
             return core::make_error(core::Errc::invalid_input,

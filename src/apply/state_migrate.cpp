@@ -59,8 +59,10 @@ core::Result<Migration> migrate_state(StateStore& from, StateStore& to,
         return existing.error();
     }
     if (existing.value() && *existing.value() != state::serialize_state(state.value())) {
-        return refused(to.location() + " already holds a different state, which may be newer "
-                                       "than " + from.location() +
+        return refused(to.location() +
+                       " already holds a different state, which may be newer "
+                       "than " +
+                       from.location() +
                        "'s; nothing was changed. Compare the two, and remove the one to discard "
                        "before migrating");
     }

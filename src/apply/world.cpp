@@ -23,7 +23,8 @@ namespace provision::apply {
 namespace {
 
 std::vector<output::SecretRecord> records_for(const manifest::Manifest& manifest,
-                                              const manifest::OutputSpec& spec, const World& world) {
+                                              const manifest::OutputSpec& spec,
+                                              const World& world) {
     std::vector<output::SecretRecord> records;
     const state::StateIndex index(world.state);
     for (const auto& key : manifest.keys) {
@@ -106,7 +107,8 @@ core::Status check_foreign(const output::HeldSecrets& held, const state::StateIn
             "output " + foreign.output + " holds " + printable_name(foreign.variable) +
                 ", which no manifest entry writes there; provision owns the whole file and its "
                 "next write would drop it: move it to a file of its own (or give an entry "
-                "`env: " + printable_name(foreign.variable) + "`), then run again");
+                "`env: " +
+                printable_name(foreign.variable) + "`), then run again");
     }
     return core::ok_status();
 }
@@ -154,8 +156,8 @@ core::Result<World> load_local(const manifest::Manifest& manifest,
     world.output_texts = std::move(held.value().text_fingerprints);
     world.held_by_output = std::move(held.value().entries_by_output);
     for (const auto& foreign : held.value().foreign) {
-        const auto tracked = std::find_if(
-            world.state.keys.begin(), world.state.keys.end(), [&](const auto& record) {
+        const auto tracked =
+            std::find_if(world.state.keys.begin(), world.state.keys.end(), [&](const auto& record) {
                 return !record.fingerprint.empty() && record.fingerprint == foreign.fingerprint;
             });
         if (tracked != world.state.keys.end()) {
@@ -223,12 +225,11 @@ plan::OutputsView outputs_view(const manifest::Manifest& manifest, World& world)
     }
     view.entries_with_secret.insert(world.sealed.begin(), world.sealed.end());
     view.held = world.held_by_output;
-    view.stale = world.recovery.has_value() ||
-                 std::any_of(manifest.outputs.begin(), manifest.outputs.end(),
-                             [&](const auto& spec) {
-                                 return output_differs(manifest, spec, world,
-                                                       records_for(manifest, spec, world));
-                             });
+    view.stale =
+        world.recovery.has_value() ||
+        std::any_of(manifest.outputs.begin(), manifest.outputs.end(), [&](const auto& spec) {
+            return output_differs(manifest, spec, world, records_for(manifest, spec, world));
+        });
     return view;
 }
 
@@ -292,7 +293,8 @@ core::Status record_written_outputs(World& world, const std::vector<OutputWrite>
         if (auto removed = remove_recovery(*world.recovery); !removed.ok()) {
             return removed;
         }
-        spdlog::info("the outputs hold the recovered secrets; deleted {}", world.recovery->string());
+        spdlog::info("the outputs hold the recovered secrets; deleted {}",
+                     world.recovery->string());
     }
     return core::ok_status();
 }

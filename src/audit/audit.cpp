@@ -63,7 +63,8 @@ std::string excess_scopes(const core::Scopes& key, const core::Scopes& allowed) 
 }
 
 /// "`Deploy Bot` in bots.yaml", for the first manifest with an entry of this name.
-std::optional<std::string> entry_named(const std::string& name, const std::vector<Source>& sources) {
+std::optional<std::string> entry_named(const std::string& name,
+                                       const std::vector<Source>& sources) {
     for (const auto& source : sources) {
         if (source.manifest.find_key(name) != nullptr) {
             return "`" + name + "` in " + source.label;
@@ -98,7 +99,8 @@ void check_key(AuditedKey& audited, const std::vector<Source>& sources, core::Ti
     }
     if (key.is_active && key.expires_at && *key.expires_at <= now) {
         out.push_back({Rule::expired_but_active,
-                       "expired " + core::format_ago(duration_cast<seconds>(now - *key.expires_at)) +
+                       "expired " +
+                           core::format_ago(duration_cast<seconds>(now - *key.expires_at)) +
                            " but still marked active"});
     }
     if (live) {
@@ -169,8 +171,9 @@ Severity severity_of(Rule rule) noexcept {
 
 const std::vector<Rule>& all_rules() {
     static const std::vector<Rule> k_rules = {
-        Rule::unrestricted_scope, Rule::never_expires,          Rule::expired_but_active,
-        Rule::unused,             Rule::scopes_exceed_manifest, Rule::unmanaged_name_match};
+        Rule::unrestricted_scope,     Rule::never_expires,
+        Rule::expired_but_active,     Rule::unused,
+        Rule::scopes_exceed_manifest, Rule::unmanaged_name_match};
     return k_rules;
 }
 
@@ -194,7 +197,8 @@ std::size_t Report::managed_count() const {
 }
 
 bool Report::fails(Severity threshold) const {
-    return count(Severity::error) > 0 || (threshold == Severity::warning && count(Severity::warning) > 0);
+    return count(Severity::error) > 0 ||
+           (threshold == Severity::warning && count(Severity::warning) > 0);
 }
 
 Report audit_keys(const std::vector<api::ApiKey>& keys, const std::vector<Source>& sources,

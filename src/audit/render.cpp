@@ -22,8 +22,9 @@ using std::chrono::seconds;
 /// Control characters would break the table's lines.
 std::string printable(std::string_view text) {
     std::string out(text);
-    std::replace_if(out.begin(), out.end(),
-                    [](char c) { return static_cast<unsigned char>(c) < 0x20U || c == 0x7F; }, '?');
+    std::replace_if(
+        out.begin(), out.end(),
+        [](char c) { return static_cast<unsigned char>(c) < 0x20U || c == 0x7F; }, '?');
     return out;
 }
 
@@ -31,8 +32,8 @@ std::string managed_text(const AuditedKey& key, bool several_manifests) {
     if (!key.managed) {
         return "-";
     }
-    std::string text = several_manifests ? key.managed->manifest + ":" + key.managed->entry
-                                         : key.managed->entry;
+    std::string text =
+        several_manifests ? key.managed->manifest + ":" + key.managed->entry : key.managed->entry;
     return key.managed->retiring ? text + " (retiring)" : text;
 }
 
@@ -68,8 +69,8 @@ std::string key_label(const api::ApiKey& key) {
 
 const std::vector<core::TableColumn>& columns() {
     static const std::vector<core::TableColumn> k_columns = {
-        {"NAME", 24}, {"KEY", 10},     {"MANAGED BY", 28}, {"CREATOR", 16}, {"SCOPES", 24},
-        {"AGE", 5},   {"EXPIRES", 9},  {"USED", 9},        {"ACTIVE", 6}};
+        {"NAME", 24}, {"KEY", 10},    {"MANAGED BY", 28}, {"CREATOR", 16}, {"SCOPES", 24},
+        {"AGE", 5},   {"EXPIRES", 9}, {"USED", 9},        {"ACTIVE", 6}};
     return k_columns;
 }
 
@@ -136,9 +137,9 @@ std::string render_text(const Report& report, const RenderContext& context) {
         out += "\nFindings:\n";
         for (const auto& key : report.keys) {
             for (const auto& finding : key.findings) {
-                out += fmt::format("  {:<7}  {:<22}  {}: {}\n", to_string(severity_of(finding.rule)),
-                                   to_string(finding.rule), key_label(key.key),
-                                   printable(finding.message));
+                out += fmt::format("  {:<7}  {:<22}  {}: {}\n",
+                                   to_string(severity_of(finding.rule)), to_string(finding.rule),
+                                   key_label(key.key), printable(finding.message));
             }
         }
     }
@@ -165,20 +166,20 @@ std::string render_json(const Report& report, const RenderContext& context, int 
     }
     const std::size_t managed = report.managed_count();
     const nlohmann::json document{{"formatVersion", 1},
-            {"generatedAt", core::format_iso8601(context.now)},
-            {"portal", context.portal},
-            {"manifests", context.manifests},
-            {"unusedForSeconds", context.options.unused_for.count()},
-            {"failOn", to_string(context.fail_on)},
-            {"failed", report.fails(context.fail_on)},
-            {"summary",
-             {{"keys", report.keys.size()},
-              {"managed", managed},
-              {"unmanaged", report.keys.size() - managed},
-              {"errors", report.count(Severity::error)},
-              {"warnings", report.count(Severity::warning)}}},
-            {"keys", keys},
-            {"findings", findings}};
+                                  {"generatedAt", core::format_iso8601(context.now)},
+                                  {"portal", context.portal},
+                                  {"manifests", context.manifests},
+                                  {"unusedForSeconds", context.options.unused_for.count()},
+                                  {"failOn", to_string(context.fail_on)},
+                                  {"failed", report.fails(context.fail_on)},
+                                  {"summary",
+                                   {{"keys", report.keys.size()},
+                                    {"managed", managed},
+                                    {"unmanaged", report.keys.size() - managed},
+                                    {"errors", report.count(Severity::error)},
+                                    {"warnings", report.count(Severity::warning)}}},
+                                  {"keys", keys},
+                                  {"findings", findings}};
     return document.dump(indent);
 }
 
@@ -188,20 +189,22 @@ std::string render_prometheus(const Report& report, const RenderContext& context
         "provision_audit_keys",
         "Keys on the portal the token can see, by whether a given manifest manages them.");
     out += fmt::format("provision_audit_keys{{managed=\"true\"}} {}\n", managed);
-    out += fmt::format("provision_audit_keys{{managed=\"false\"}} {}\n",
-                       report.keys.size() - managed);
-    out += core::prometheus_gauge("provision_audit_findings", "Audit findings by rule and severity.");
+    out +=
+        fmt::format("provision_audit_keys{{managed=\"false\"}} {}\n", report.keys.size() - managed);
+    out +=
+        core::prometheus_gauge("provision_audit_findings", "Audit findings by rule and severity.");
     for (const Rule rule : all_rules()) {
         std::size_t n = 0;
         for (const auto& key : report.keys) {
-            n += static_cast<std::size_t>(std::count_if(
-                key.findings.begin(), key.findings.end(),
-                [&](const Finding& f) { return f.rule == rule; }));
+            n += static_cast<std::size_t>(
+                std::count_if(key.findings.begin(), key.findings.end(),
+                              [&](const Finding& f) { return f.rule == rule; }));
         }
         out += fmt::format("provision_audit_findings{{rule=\"{}\",severity=\"{}\"}} {}\n",
                            to_string(rule), to_string(severity_of(rule)), n);
     }
-    out += core::prometheus_gauge("provision_audit_key_finding", "A finding of one key (always 1).");
+    out +=
+        core::prometheus_gauge("provision_audit_key_finding", "A finding of one key (always 1).");
     for (const auto& audited : report.keys) {
         for (const auto& finding : audited.findings) {
             out += fmt::format(
@@ -212,7 +215,8 @@ std::string render_prometheus(const Report& report, const RenderContext& context
                 core::prometheus_label(audited.key.postfix), audited.managed ? "true" : "false");
         }
     }
-    out += core::prometheus_gauge("provision_audit_timestamp_seconds", "When the audit ran (Unix time).");
+    out += core::prometheus_gauge("provision_audit_timestamp_seconds",
+                                  "When the audit ran (Unix time).");
     out += fmt::format("provision_audit_timestamp_seconds {}\n",
                        duration_cast<seconds>(context.now.time_since_epoch()).count());
     return out;

@@ -6,7 +6,6 @@
 #include "cli/saved_plan.hpp"
 #include "cli/session.hpp"
 
-
 namespace provision::cli {
 
 namespace {
@@ -26,7 +25,8 @@ void add_apply_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     auto options = std::make_shared<ApplyCommandOptions>();
     CLI::App* cmd = root.add_subcommand("apply", "Make the portal's API keys match the manifest");
     cmd->add_option("manifest", options->manifest,
-                    "the manifest file, or a plan saved by `plan --out`")->required();
+                    "the manifest file, or a plan saved by `plan --out`")
+        ->required();
     cmd->add_flag("--prune", options->prune, "delete managed keys whose entries left the manifest");
     cmd->add_flag("--allow-duplicate", options->allow_duplicate,
                   "create keys even when an untracked key of the same name exists");
@@ -37,17 +37,19 @@ void add_apply_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     cmd->add_option("--target", options->targets, "limit the run to this entry (repeatable)");
     cmd->add_option("--lock-timeout", global.lock_timeout,
                     "seconds to wait for another run's lock (default: fail at once)");
-    cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+    cmd->add_option("--output", global.output, "text or json")
+        ->check(CLI::IsMember({"text", "json"}));
     add_plan_display_options(*cmd, global);
     add_network_options(*cmd, global);
     add_state_options(*cmd, global);
     add_execution_options(*cmd, global);
     cmd->add_flag("-y,--auto-approve", global.auto_approve,
                   "on a terminal, do not ask before deleting, revoking or replacing keys");
-    cmd->footer("Examples:\n"
-                "  DOCSPACE_TOKEN=... provision apply manifests/bots.yaml\n"
-                "  provision apply manifests/bots.yaml --token-file ~/.config/docspace-token --prune\n"
-                "  provision apply bots.plan   (a plan saved by `provision plan --out bots.plan`)");
+    cmd->footer(
+        "Examples:\n"
+        "  DOCSPACE_TOKEN=... provision apply manifests/bots.yaml\n"
+        "  provision apply manifests/bots.yaml --token-file ~/.config/docspace-token --prune\n"
+        "  provision apply bots.plan   (a plan saved by `provision plan --out bots.plan`)");
     cmd->callback([options, &global, &exit_code] {
         if (auto saved = read_saved_plan(options->manifest)) {
             if (options->prune || options->allow_duplicate || options->override_protect ||

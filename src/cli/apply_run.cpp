@@ -4,8 +4,8 @@
 #include "cli/apply_run.hpp"
 #include "cli/progress.hpp"
 
-#include "provision/core/interrupt.hpp"
 #include "provision/apply/preflight.hpp"
+#include "provision/core/interrupt.hpp"
 #include "provision/plan/render.hpp"
 
 #include <nlohmann/json.hpp>
@@ -19,28 +19,28 @@ namespace provision::cli {
 void print_report(const apply::ApplyReport& report, const GlobalOptions& global,
                   const plan::Plan& plan, const std::string& verb) {
     if (global.output == "json") {
-        nlohmann::json out = {
-            {"formatVersion", plan::k_json_format_version},
-            {"plan", nlohmann::json::parse(plan::render_json(plan))},
-            {"result",
-             {{"created", report.created},
-              {"updated", report.updated},
-              {"replaced", report.replaced},
-              {"deleted", report.deleted},
-              {"forgotten", report.forgotten},
-              {"adopted", report.adopted},
-              {"imported", report.imported},
-              {"unchanged", report.unchanged},
-              {"failed", report.failed},
-              {"blocked", report.blocked},
-              {"outputsWritten", report.outputs_written},
-              {"messages", report.messages}}}};
+        nlohmann::json out = {{"formatVersion", plan::k_json_format_version},
+                              {"plan", nlohmann::json::parse(plan::render_json(plan))},
+                              {"result",
+                               {{"created", report.created},
+                                {"updated", report.updated},
+                                {"replaced", report.replaced},
+                                {"deleted", report.deleted},
+                                {"forgotten", report.forgotten},
+                                {"adopted", report.adopted},
+                                {"imported", report.imported},
+                                {"unchanged", report.unchanged},
+                                {"failed", report.failed},
+                                {"blocked", report.blocked},
+                                {"outputsWritten", report.outputs_written},
+                                {"messages", report.messages}}}};
         print_json(out.dump(2));
         return;
     }
-    std::cout << "\n" << verb << " complete: " << report.created << " created, " << report.updated
-              << " updated, " << report.replaced << " replaced, " << report.deleted
-              << " deleted, " << report.unchanged << " unchanged";
+    std::cout << "\n"
+              << verb << " complete: " << report.created << " created, " << report.updated
+              << " updated, " << report.replaced << " replaced, " << report.deleted << " deleted, "
+              << report.unchanged << " unchanged";
     if (report.adopted > 0) {
         std::cout << ", " << report.adopted << " adopted";
     }
@@ -78,8 +78,7 @@ bool approved(const plan::Plan& plan, const GlobalOptions& global) {
 
 }  // namespace
 
-apply::ApplyReport execute_plan(Session& session, const GlobalOptions& global,
-                                bool leave_outputs) {
+apply::ApplyReport execute_plan(Session& session, const GlobalOptions& global, bool leave_outputs) {
     apply::ApplyOptions apply_options;
     apply_options.journal = session.journal ? &*session.journal : nullptr;
     apply_options.concurrency = global.concurrency;

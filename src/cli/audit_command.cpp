@@ -4,8 +4,8 @@
 // no state, journal or output. Exits 10 when a finding reaches --fail-on, for scheduled CI jobs.
 
 #include "cli/commands.hpp"
-#include "provision/audit/render.hpp"
 #include "provision/apply/state_store.hpp"
+#include "provision/audit/render.hpp"
 #include "provision/state/state.hpp"
 
 #include <cstdlib>
@@ -39,8 +39,8 @@ std::optional<std::string> portal_of(const AuditCommandOptions& options,
         if (portal.empty()) {
             portal = url;
         } else if (url != portal) {
-            std::cerr << "error: " << source.label << " manages the portal " << url
-                      << ", not " << portal << "; audit one portal at a time\n";
+            std::cerr << "error: " << source.label << " manages the portal " << url << ", not "
+                      << portal << "; audit one portal at a time\n";
             return std::nullopt;
         }
     }
@@ -105,11 +105,11 @@ int run_audit(const AuditCommandOptions& options, const GlobalOptions& global) {
     if (!keys.ok()) {
         return report_error(keys.error());
     }
-    audit::RenderContext context{core::now_utc(), *portal, options.manifests,
-                                 audit::Options{*unused_for},
-                                 options.fail_on == "error" ? audit::Severity::error
-                                                            : audit::Severity::warning};
-    const audit::Report report = audit::audit_keys(keys.value(), sources, context.now, context.options);
+    audit::RenderContext context{
+        core::now_utc(), *portal, options.manifests, audit::Options{*unused_for},
+        options.fail_on == "error" ? audit::Severity::error : audit::Severity::warning};
+    const audit::Report report =
+        audit::audit_keys(keys.value(), sources, context.now, context.options);
     if (global.output == "json") {
         print_json(audit::render_json(report, context));
     } else if (global.output == "prometheus") {

@@ -31,7 +31,8 @@ void disable_core_dumps() {
 bool json_requested(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
-        if (arg == "--output=json" || (arg == "--output" && i + 1 < argc && std::string(argv[i + 1]) == "json")) {
+        if (arg == "--output=json" ||
+            (arg == "--output" && i + 1 < argc && std::string(argv[i + 1]) == "json")) {
             return true;
         }
     }
@@ -51,14 +52,15 @@ int run(int argc, char** argv) {
     prepare_root(app);
     app.set_version_flag("--version", std::string("provision ") + PROVISION_VERSION);
     app.require_subcommand(1);
-    app.footer("Examples:\n"
-               "  provision validate manifests/bots.yaml\n"
-               "  DOCSPACE_TOKEN=... provision plan manifests/bots.yaml\n"
-               "  DOCSPACE_TOKEN=... provision apply manifests/bots.yaml\n"
-               "The portal token comes from DOCSPACE_TOKEN, --token-file or --token-stdin, never "
-               "from the command line. Every option can also come from the environment as\n"
-               "PROVISION_<OPTION> (--log-level: PROVISION_LOG_LEVEL); the command line wins.\n"
-               "`provision help COMMAND` shows a command's options. Exit codes: docs/exit-codes.md.");
+    app.footer(
+        "Examples:\n"
+        "  provision validate manifests/bots.yaml\n"
+        "  DOCSPACE_TOKEN=... provision plan manifests/bots.yaml\n"
+        "  DOCSPACE_TOKEN=... provision apply manifests/bots.yaml\n"
+        "The portal token comes from DOCSPACE_TOKEN, --token-file or --token-stdin, never "
+        "from the command line. Every option can also come from the environment as\n"
+        "PROVISION_<OPTION> (--log-level: PROVISION_LOG_LEVEL); the command line wins.\n"
+        "`provision help COMMAND` shows a command's options. Exit codes: docs/exit-codes.md.");
     GlobalOptions global;
     add_global_options(app, global);
     int exit_code = k_exit_error;

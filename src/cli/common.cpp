@@ -17,11 +17,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 namespace provision::cli {
@@ -45,19 +45,22 @@ core::Error invalid_token_file(const std::filesystem::path& path, const std::str
 core::Result<core::Secret> read_token_file(const std::filesystem::path& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
-        return invalid_token_file(path, std::string("cannot be read: ") + std::strerror(errno) +
-                                            "; check the path given to --token-file or portal.tokenFile");
+        return invalid_token_file(path,
+                                  std::string("cannot be read: ") + std::strerror(errno) +
+                                      "; check the path given to --token-file or portal.tokenFile");
     }
     if (S_ISDIR(st.st_mode)) {
-        return invalid_token_file(path, "is a directory; give the path of the file that holds the token");
+        return invalid_token_file(path,
+                                  "is a directory; give the path of the file that holds the token");
     }
     if (!S_ISREG(st.st_mode)) {
-        return invalid_token_file(path, std::string("is not a regular file (it is ") +
-                                            core::file_type_name(st.st_mode) +
-                                            "); put the token in a regular file of mode 0600 and give its path");
+        return invalid_token_file(
+            path, std::string("is not a regular file (it is ") + core::file_type_name(st.st_mode) +
+                      "); put the token in a regular file of mode 0600 and give its path");
     }
     if ((st.st_mode & 077) != 0) {
-        return invalid_token_file(path, "is readable by group or others; run `chmod 600 " + path.string() + "`");
+        return invalid_token_file(path, "is readable by group or others; run `chmod 600 " +
+                                            path.string() + "`");
     }
     auto content = core::read_file_if_exists(path, 64 * 1024);
     if (!content.ok()) {
@@ -88,22 +91,25 @@ JsonErrors& json_errors() {
 
 }  // namespace
 
-void remember_error(core::Errc code, const std::string& message, const std::string& file,
-                    int line, int column) {
+void remember_error(core::Errc code, const std::string& message, const std::string& file, int line,
+                    int column) {
     auto& errors = json_errors();
     if (!errors.on || errors.first) {
         return;
     }
     const auto position = [](int n) { return n > 0 ? nlohmann::json(n) : nlohmann::json(nullptr); };
-    errors.first = nlohmann::json{{"code", core::to_string(code)},
-                                  {"exitCode", exit_code_for(code)},
-                                  {"message", core::redact_secrets(message)},
-                                  {"file", file.empty() ? nlohmann::json(nullptr) : nlohmann::json(file)},
-                                  {"line", position(line)},
-                                  {"column", position(column)}};
+    errors.first =
+        nlohmann::json{{"code", core::to_string(code)},
+                       {"exitCode", exit_code_for(code)},
+                       {"message", core::redact_secrets(message)},
+                       {"file", file.empty() ? nlohmann::json(nullptr) : nlohmann::json(file)},
+                       {"line", position(line)},
+                       {"column", position(column)}};
 }
 
-void set_json_errors(bool on) { json_errors().on = on; }
+void set_json_errors(bool on) {
+    json_errors().on = on;
+}
 
 void print_json(const std::string& document) {
     std::cout << document << '\n' << std::flush;
@@ -113,9 +119,13 @@ void print_json(const std::string& document) {
 int finish_json_errors(int exit_code) {
     auto& errors = json_errors();
     if (errors.on && !errors.document_printed && exit_code != k_exit_ok) {
-        nlohmann::json error = errors.first.value_or(nlohmann::json{
-            {"code", "unknown"}, {"exitCode", exit_code}, {"message", "the run failed; see the standard error"},
-            {"file", nullptr}, {"line", nullptr}, {"column", nullptr}});
+        nlohmann::json error = errors.first.value_or(
+            nlohmann::json{{"code", "unknown"},
+                           {"exitCode", exit_code},
+                           {"message", "the run failed; see the standard error"},
+                           {"file", nullptr},
+                           {"line", nullptr},
+                           {"column", nullptr}});
         error["exitCode"] = exit_code;
         print_json(nlohmann::json{{"formatVersion", plan::k_json_format_version},
                                   {"error", std::move(error)}}
@@ -143,7 +153,8 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
 void add_network_options(CLI::App& command, GlobalOptions& options) {
     command.add_option("--token-file", options.token_file,
                        "read the portal token from this file (mode 0600)");
-    command.add_flag("--token-stdin", options.token_stdin, "read the portal token from standard input");
+    command.add_flag("--token-stdin", options.token_stdin,
+                     "read the portal token from standard input");
     // Both must be positive: 0 would hand libcurl its defaults, 300 s to connect and no limit
     // on a request.
     command.add_option("--connect-timeout", options.connect_timeout, "seconds to connect")
@@ -152,27 +163,31 @@ void add_network_options(CLI::App& command, GlobalOptions& options) {
     command.add_option("--request-timeout", options.request_timeout, "seconds per request")
         ->check(CLI::Range(0.001, 86400.0))
         ->capture_default_str();
-    command.add_option("--low-speed-limit", options.low_speed_limit,
-                       "bytes per second below which a transfer counts as stalled")
+    command
+        .add_option("--low-speed-limit", options.low_speed_limit,
+                    "bytes per second below which a transfer counts as stalled")
         ->check(CLI::Range(1L, 1L << 30))
         ->capture_default_str();
-    command.add_option("--low-speed-time", options.low_speed_time,
-                       "seconds a transfer may stay below --low-speed-limit (whole seconds; a "
-                       "fraction is rounded up)")
+    command
+        .add_option("--low-speed-time", options.low_speed_time,
+                    "seconds a transfer may stay below --low-speed-limit (whole seconds; a "
+                    "fraction is rounded up)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    command.add_option("--deadline", options.deadline,
-                       "seconds for the whole run's network work, waits included (0 = none)")
+    command
+        .add_option("--deadline", options.deadline,
+                    "seconds for the whole run's network work, waits included (0 = none)")
         ->check(CLI::Range(0.0, 604800.0))
         ->capture_default_str();
     command.add_option("--ca-bundle", options.ca_bundle, "PEM file of CA certificates to trust");
 }
 
 void add_state_options(CLI::App& command, GlobalOptions& options) {
-    command.add_option("--state", options.state,
-                       "the state to use instead of the manifest's (also PROVISION_STATE): a file, "
-                       "a postgresql:// URL or a Terraform HTTP backend's https:// address "
-                       "(credentials from the environment, never here)")
+    command
+        .add_option("--state", options.state,
+                    "the state to use instead of the manifest's (also PROVISION_STATE): a file, "
+                    "a postgresql:// URL or a Terraform HTTP backend's https:// address "
+                    "(credentials from the environment, never here)")
         ->envname("PROVISION_STATE");
     command.add_flag("--rebind-portal", options.rebind_portal,
                      "the manifest's portal is the state's under a new address: accept it even "
@@ -199,8 +214,9 @@ core::Status use_state_location(manifest::Manifest& manifest, const std::string&
 }
 
 void add_execution_options(CLI::App& command, GlobalOptions& options) {
-    command.add_option("--concurrency", options.concurrency,
-                       "how many creates, updates and deletes run at once (1 = one by one)")
+    command
+        .add_option("--concurrency", options.concurrency,
+                    "how many creates, updates and deletes run at once (1 = one by one)")
         ->check(CLI::Range(1, 16))
         ->capture_default_str();
 }
@@ -210,8 +226,8 @@ bool configure_logging(const std::string& level, bool color) {
     if (parsed == spdlog::level::off && level != "off") {
         return false;
     }
-    auto logger = spdlog::stderr_color_mt(
-        "provision", color ? spdlog::color_mode::automatic : spdlog::color_mode::never);
+    auto logger = spdlog::stderr_color_mt("provision", color ? spdlog::color_mode::automatic
+                                                             : spdlog::color_mode::never);
     logger->set_pattern("%^%l%$: %v");
     logger->set_level(parsed);
     spdlog::set_default_logger(logger);
@@ -240,8 +256,8 @@ std::optional<manifest::Manifest> load_manifest_or_report(const std::string& fil
         std::cerr << core::format_diagnostic(d) << '\n';
         if (d.severity == core::Severity::error) {
             remember_error(core::Errc::invalid_input,
-                           d.path.empty() ? d.message : d.path + ": " + d.message, d.file,
-                           d.line, d.column);
+                           d.path.empty() ? d.message : d.path + ": " + d.message, d.file, d.line,
+                           d.column);
         }
     }
     if (!loaded.manifest) {
@@ -277,8 +293,9 @@ core::Result<core::Secret> resolve_token(const manifest::Manifest& manifest,
     if (const char* env = std::getenv("DOCSPACE_TOKEN"); env != nullptr && *env != '\0') {
         return core::Secret{env};
     }
-    return core::make_error(core::Errc::invalid_input,
-                            "no portal token: set DOCSPACE_TOKEN, or pass --token-file or --token-stdin");
+    return core::make_error(
+        core::Errc::invalid_input,
+        "no portal token: set DOCSPACE_TOKEN, or pass --token-file or --token-stdin");
 }
 
 core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& manifest,
@@ -291,8 +308,10 @@ core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& m
         return token.error();
     }
     api::TransportOptions transport;
-    transport.connect_timeout = std::chrono::milliseconds(static_cast<long long>(options.connect_timeout * 1000));
-    transport.request_timeout = std::chrono::milliseconds(static_cast<long long>(options.request_timeout * 1000));
+    transport.connect_timeout =
+        std::chrono::milliseconds(static_cast<long long>(options.connect_timeout * 1000));
+    transport.request_timeout =
+        std::chrono::milliseconds(static_cast<long long>(options.request_timeout * 1000));
     transport.low_speed_limit = options.low_speed_limit;
     // libcurl counts the low-speed time in whole seconds, and 0 turns the check off: round
     // up, so that 0.5 means 1 s, not "never".
@@ -307,8 +326,9 @@ core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& m
     api_options.concurrency = options.concurrency;
     if (options.deadline > 0) {
         // Counted from here, so it covers observing the portal as well as applying.
-        api_options.deadline = std::chrono::steady_clock::now() +
-                               std::chrono::milliseconds(static_cast<long long>(options.deadline * 1000));
+        api_options.deadline =
+            std::chrono::steady_clock::now() +
+            std::chrono::milliseconds(static_cast<long long>(options.deadline * 1000));
     }
     std::unique_ptr<api::KeysApi> client =
         api::make_http_keys_api(std::move(api_options), api::make_curl_transport(transport));

@@ -29,12 +29,13 @@ struct GlobalOptions {
     std::string ca_bundle;
     double lock_timeout = 0;      ///< seconds to wait for another run's lock
     std::string output = "text";  ///< text | json
-    std::string state;            ///< --state / PROVISION_STATE: a path or a backend URL; overrides the manifest's
-    bool rebind_portal = false;   ///< --rebind-portal
-    bool auto_approve = false;    ///< --auto-approve / -y: never ask on a terminal
-    bool show_noop = false;       ///< -v / --show-noop: list unchanged entries in plans
-    bool no_color = false;        ///< --no-color (NO_COLOR in the environment does the same)
-    std::string chdir;            ///< -C / --chdir: the directory to run in
+    std::string
+        state;  ///< --state / PROVISION_STATE: a path or a backend URL; overrides the manifest's
+    bool rebind_portal = false;  ///< --rebind-portal
+    bool auto_approve = false;   ///< --auto-approve / -y: never ask on a terminal
+    bool show_noop = false;      ///< -v / --show-noop: list unchanged entries in plans
+    bool no_color = false;       ///< --no-color (NO_COLOR in the environment does the same)
+    std::string chdir;           ///< -C / --chdir: the directory to run in
 };
 
 /// -v/--show-noop, for the commands that print a plan: list the unchanged entries too.

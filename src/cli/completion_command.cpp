@@ -19,7 +19,7 @@ struct OptionSpec {
     std::vector<std::string> names;  ///< "-C", "--chdir"
     std::string description;
     bool takes_value = false;
-    std::string long_name;           ///< "chdir" ("" without one)
+    std::string long_name;  ///< "chdir" ("" without one)
     char short_name = 0;
 };
 
@@ -214,17 +214,16 @@ std::string fish_script(const std::vector<CommandSpec>& commands,
     for (const auto& command : commands) {
         names.push_back(command.name);
     }
-    std::string out =
-        "# fish completion for provision (`provision completion fish`)\n"
-        "function __provision_entries\n"
-        "    for word in (commandline -opc)[3..-1]\n"
-        "        if string match -qr '\\.ya?ml$' -- $word\n"
-        "            provision __entries $word 2>/dev/null\n"
-        "            return\n"
-        "        end\n"
-        "    end\n"
-        "end\n"
-        "complete -c provision -f\n";
+    std::string out = "# fish completion for provision (`provision completion fish`)\n"
+                      "function __provision_entries\n"
+                      "    for word in (commandline -opc)[3..-1]\n"
+                      "        if string match -qr '\\.ya?ml$' -- $word\n"
+                      "            provision __entries $word 2>/dev/null\n"
+                      "            return\n"
+                      "        end\n"
+                      "    end\n"
+                      "end\n"
+                      "complete -c provision -f\n";
     for (const auto& command : commands) {
         out += "complete -c provision -n '__fish_use_subcommand' -a " + command.name + " -d " +
                fish_quote(command.description) + "\n";

@@ -44,7 +44,8 @@ int approval(const GlobalOptions& global, std::size_t count) {
     if (::isatty(0) == 0) {
         return report_error(core::Errc::invalid_input,
                             "destroy needs confirmation: not on a terminal, so pass "
-                            "--auto-approve to delete " + std::to_string(count) + " keys");
+                            "--auto-approve to delete " +
+                                std::to_string(count) + " keys");
     }
     if (!confirmed("Type 'yes' to destroy " + std::to_string(count) + " keys: ")) {
         std::cerr << "destroy cancelled; nothing was deleted\n";
@@ -86,8 +87,8 @@ int run_destroy(const DestroyCommandOptions& options, const GlobalOptions& globa
     if (global.output != "json") {
         print_plan(session.plan, global);
     }
-    const std::size_t count = session.plan.count(plan::ActionKind::remove) +
-                              session.plan.count(plan::ActionKind::retire);
+    const std::size_t count =
+        session.plan.count(plan::ActionKind::remove) + session.plan.count(plan::ActionKind::retire);
     if (const int approved = approval(global, count); approved != k_exit_ok) {
         return approved;
     }
@@ -116,14 +117,16 @@ int run_destroy(const DestroyCommandOptions& options, const GlobalOptions& globa
 
 void add_destroy_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     auto options = std::make_shared<DestroyCommandOptions>();
-    CLI::App* cmd = root.add_subcommand("destroy", "Delete every managed key, its outputs and the state");
+    CLI::App* cmd =
+        root.add_subcommand("destroy", "Delete every managed key, its outputs and the state");
     cmd->add_option("manifest", options->manifest, "the manifest file")->required();
     cmd->add_flag("-y,--auto-approve", global.auto_approve, "do not ask for confirmation (CI)");
     cmd->add_flag("--override-protect", options->override_protect,
                   "also destroy entries marked protect: true");
     cmd->add_option("--lock-timeout", global.lock_timeout,
                     "seconds to wait for another run's lock (default: fail at once)");
-    cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+    cmd->add_option("--output", global.output, "text or json")
+        ->check(CLI::IsMember({"text", "json"}));
     add_plan_display_options(*cmd, global);
     add_network_options(*cmd, global);
     add_state_options(*cmd, global);

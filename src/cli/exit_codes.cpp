@@ -11,29 +11,44 @@ namespace provision::cli {
 
 int exit_code_for(core::Errc code) {
     switch (code) {
-    case core::Errc::invalid_input: return k_exit_invalid;
-    case core::Errc::lock_held: return k_exit_lock_held;
-    case core::Errc::partial_failure: return k_exit_partial;
-    case core::Errc::unknown_outcome: return k_exit_unknown_outcome;
-    case core::Errc::not_persisted: return k_exit_not_persisted;
-    case core::Errc::blocked: return k_exit_blocked;
+    case core::Errc::invalid_input:
+        return k_exit_invalid;
+    case core::Errc::lock_held:
+        return k_exit_lock_held;
+    case core::Errc::partial_failure:
+        return k_exit_partial;
+    case core::Errc::unknown_outcome:
+        return k_exit_unknown_outcome;
+    case core::Errc::not_persisted:
+        return k_exit_not_persisted;
+    case core::Errc::blocked:
+        return k_exit_blocked;
     case core::Errc::cancelled:
         switch (core::interrupt_signal()) {
-        case SIGINT: return k_exit_sigint;
-        case SIGTERM: return k_exit_sigterm;
-        default: return k_exit_error;
+        case SIGINT:
+            return k_exit_sigint;
+        case SIGTERM:
+            return k_exit_sigterm;
+        default:
+            return k_exit_error;
         }
-    default: return k_exit_error;
+    default:
+        return k_exit_error;
     }
 }
 
 std::optional<core::Errc> failure_of(apply::Outcome outcome) {
     switch (outcome) {
-    case apply::Outcome::success: return std::nullopt;
-    case apply::Outcome::blocked: return core::Errc::blocked;
-    case apply::Outcome::partial_failure: return core::Errc::partial_failure;
-    case apply::Outcome::unknown_outcome: return core::Errc::unknown_outcome;
-    case apply::Outcome::not_persisted: return core::Errc::not_persisted;
+    case apply::Outcome::success:
+        return std::nullopt;
+    case apply::Outcome::blocked:
+        return core::Errc::blocked;
+    case apply::Outcome::partial_failure:
+        return core::Errc::partial_failure;
+    case apply::Outcome::unknown_outcome:
+        return core::Errc::unknown_outcome;
+    case apply::Outcome::not_persisted:
+        return core::Errc::not_persisted;
     }
     return core::Errc::internal;
 }

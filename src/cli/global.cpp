@@ -130,7 +130,8 @@ void add_help_command(CLI::App& root, int& exit_code) {
             exit_code = k_exit_ok;
             return;
         }
-        for (const CLI::App* sub : root_ptr->get_subcommands([](const CLI::App*) { return true; })) {
+        for (const CLI::App* sub :
+             root_ptr->get_subcommands([](const CLI::App*) { return true; })) {
             if (sub->get_name() == *topic) {
                 std::cout << help_of(*sub, root_ptr->get_name() + " " + sub->get_name());
                 exit_code = k_exit_ok;

@@ -78,11 +78,12 @@ int run_import(const ImportCommandOptions& options, const GlobalOptions& global)
     const int code = exit_code_of(report);
     if (code == k_exit_ok && global.output != "json") {
         const auto& action = session.plan.actions.front();
-        std::cout << "Imported key sk-***" << action.postfix << " (id " << *action.key_id
-                  << ") as '" << action.entry << "'"
-                  << (with_secret
-                          ? "; its secret was verified and written to the outputs.\n"
-                          : "; its secret is unknown, so onSecretUnknown decides what apply does.\n");
+        std::cout
+            << "Imported key sk-***" << action.postfix << " (id " << *action.key_id << ") as '"
+            << action.entry << "'"
+            << (with_secret
+                    ? "; its secret was verified and written to the outputs.\n"
+                    : "; its secret is unknown, so onSecretUnknown decides what apply does.\n");
     }
     return code;
 }
@@ -91,7 +92,8 @@ int run_import(const ImportCommandOptions& options, const GlobalOptions& global)
 
 void add_import_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     auto options = std::make_shared<ImportCommandOptions>();
-    CLI::App* cmd = root.add_subcommand("import", "Bind an existing portal key to a manifest entry");
+    CLI::App* cmd =
+        root.add_subcommand("import", "Bind an existing portal key to a manifest entry");
     cmd->add_option("manifest", options->manifest, "the manifest file")->required();
     cmd->add_option("name", options->entry, "the manifest entry (key name)")->required();
     cmd->add_option("--id", options->id, "the portal key's id")->required();
@@ -99,7 +101,8 @@ void add_import_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                   "read the key's secret from standard input (else PROVISION_IMPORT_SECRET)");
     cmd->add_option("--lock-timeout", global.lock_timeout,
                     "seconds to wait for another run's lock (default: fail at once)");
-    cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+    cmd->add_option("--output", global.output, "text or json")
+        ->check(CLI::IsMember({"text", "json"}));
     add_plan_display_options(*cmd, global);
     add_network_options(*cmd, global);
     add_state_options(*cmd, global);

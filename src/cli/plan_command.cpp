@@ -39,8 +39,7 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                   "plan to bind the one untracked key of an entry's name when the state lacks it");
     cmd->add_flag("--destroy", options->destroy,
                   "preview `provision destroy`: the deletion of every managed key");
-    cmd->add_option("--out", options->out,
-                    "save the plan (no secrets) for `provision apply FILE`");
+    cmd->add_option("--out", options->out, "save the plan (no secrets) for `provision apply FILE`");
     cmd->add_option("--target", options->targets, "limit the plan to this entry (repeatable)");
     cmd->add_option("--output", global.output,
                     "text, json or markdown (a pull-request comment: no secrets, unchanged "
@@ -77,7 +76,8 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
             return;
         }
         const Session& session = std::get<Session>(opened);
-        if (const auto refusals = apply::output_refusals(session.manifest, false); !refusals.empty()) {
+        if (const auto refusals = apply::output_refusals(session.manifest, false);
+            !refusals.empty()) {
             for (const auto& message : refusals) {
                 exit_code = failed(report_error(core::Errc::invalid_input, message));
             }
@@ -102,12 +102,13 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                 return;
             }
             if (global.output == "text") {
-                std::cout << "Saved the plan to " << options->out
-                          << "; run `provision apply " << options->out << "` to execute it.\n";
+                std::cout << "Saved the plan to " << options->out << "; run `provision apply "
+                          << options->out << "` to execute it.\n";
             }
         }
         if (options->detailed_exitcode) {
-            exit_code = session.plan.has_changes() || session.plan.has_blocked() ? k_exit_changes : k_exit_ok;
+            exit_code = session.plan.has_changes() || session.plan.has_blocked() ? k_exit_changes
+                                                                                 : k_exit_ok;
         } else {
             exit_code = k_exit_ok;
         }

@@ -10,17 +10,27 @@ namespace {
 
 const char* verb(plan::ActionKind kind) {
     switch (kind) {
-    case plan::ActionKind::create: return "creating";
-    case plan::ActionKind::replace: return "replacing";
+    case plan::ActionKind::create:
+        return "creating";
+    case plan::ActionKind::replace:
+        return "replacing";
     case plan::ActionKind::update:
-    case plan::ActionKind::reactivate: return "updating";
-    case plan::ActionKind::retire: return "retiring";
-    case plan::ActionKind::remove: return "deleting";
-    case plan::ActionKind::settle: return "settling";
-    case plan::ActionKind::import_key: return "importing";
-    case plan::ActionKind::adopt: return "adopting";
-    case plan::ActionKind::write_outputs: return "writing the outputs of";
-    default: return "working on";
+    case plan::ActionKind::reactivate:
+        return "updating";
+    case plan::ActionKind::retire:
+        return "retiring";
+    case plan::ActionKind::remove:
+        return "deleting";
+    case plan::ActionKind::settle:
+        return "settling";
+    case plan::ActionKind::import_key:
+        return "importing";
+    case plan::ActionKind::adopt:
+        return "adopting";
+    case plan::ActionKind::write_outputs:
+        return "writing the outputs of";
+    default:
+        return "working on";
     }
 }
 
@@ -62,10 +72,12 @@ void Progress::watch() {
             const long long intervals = elapsed / m_interval;
             if (intervals > flight.reported) {
                 flight.reported = intervals;
-                spdlog::info("still {} '{}' ({}s elapsed; {} of {} done)", verb(action->kind),
-                             action->entry.empty() ? "outputs" : action->entry,
-                             std::chrono::duration_cast<std::chrono::seconds>(intervals * m_interval).count(),
-                             m_done, m_total);
+                spdlog::info(
+                    "still {} '{}' ({}s elapsed; {} of {} done)", verb(action->kind),
+                    action->entry.empty() ? "outputs" : action->entry,
+                    std::chrono::duration_cast<std::chrono::seconds>(intervals * m_interval)
+                        .count(),
+                    m_done, m_total);
             }
         }
     }

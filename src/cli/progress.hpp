@@ -16,7 +16,8 @@ namespace provision::cli {
 class Progress {
 public:
     /// `total`: the actions that change something (noops are not counted or reported).
-    explicit Progress(std::size_t total, std::chrono::milliseconds interval = std::chrono::seconds(10));
+    explicit Progress(std::size_t total,
+                      std::chrono::milliseconds interval = std::chrono::seconds(10));
     ~Progress();
     Progress(const Progress&) = delete;
     Progress& operator=(const Progress&) = delete;

@@ -7,7 +7,6 @@
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
 
-
 namespace provision::cli {
 
 namespace {
@@ -22,14 +21,17 @@ struct RotateCommandOptions {
 
 void add_rotate_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     auto options = std::make_shared<RotateCommandOptions>();
-    CLI::App* cmd = root.add_subcommand("rotate", "Replace keys now, retiring the old ones by policy");
+    CLI::App* cmd =
+        root.add_subcommand("rotate", "Replace keys now, retiring the old ones by policy");
     cmd->add_option("manifest", options->manifest, "the manifest file")->required();
-    cmd->add_option("--key", options->keys, "rotate this entry only, touching no other (repeatable; default: all)");
+    cmd->add_option("--key", options->keys,
+                    "rotate this entry only, touching no other (repeatable; default: all)");
     cmd->add_flag("--override-protect", options->override_protect,
                   "allow replacing entries marked protect: true");
     cmd->add_option("--lock-timeout", global.lock_timeout,
                     "seconds to wait for another run's lock (default: fail at once)");
-    cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+    cmd->add_option("--output", global.output, "text or json")
+        ->check(CLI::IsMember({"text", "json"}));
     add_plan_display_options(*cmd, global);
     add_network_options(*cmd, global);
     add_state_options(*cmd, global);

@@ -26,7 +26,9 @@ namespace provision::cli {
 
 namespace {
 
-std::string digest_of(const std::string& text) { return "sha256:" + core::sha256_hex(text); }
+std::string digest_of(const std::string& text) {
+    return "sha256:" + core::sha256_hex(text);
+}
 
 core::Result<std::string> digest_text(const core::Result<std::optional<std::string>>& content) {
     if (!content.ok()) {
@@ -209,7 +211,8 @@ int apply_saved_plan(const std::string& file, const nlohmann::json& saved,
         }
         return refuse(list + " changed since the plan was saved");
     }
-    if (comparable(nlohmann::json::parse(plan::render_json(session.plan))) != comparable(saved.at("plan"))) {
+    if (comparable(nlohmann::json::parse(plan::render_json(session.plan))) !=
+        comparable(saved.at("plan"))) {
         return refuse("the plan computed now differs from the saved one");
     }
     return execute_session(session, global);

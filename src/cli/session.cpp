@@ -48,7 +48,8 @@ void print_plan(const plan::Plan& plan, const GlobalOptions& global) {
     } else if (global.output == "markdown") {
         std::cout << plan::render_markdown(plan);
     } else {
-        std::cout << plan::render_text(plan, plan::TextOptions{stdout_color(global), global.show_noop});
+        std::cout << plan::render_text(plan,
+                                       plan::TextOptions{stdout_color(global), global.show_noop});
     }
     // The plan must be on the screen before the log lines of the steps that carry it out.
     std::cout.flush();

@@ -49,10 +49,11 @@ int run_state_migrate(const StateCommandOptions& options, const GlobalOptions& g
     if (!moved.ok()) {
         return report_error(moved.error());
     }
-    std::cout << "migrated the state of " << options.manifest << " (" << moved->keys
-              << " key(s), " << moved->journal_records << " journal record(s), " << moved->sealed
+    std::cout << "migrated the state of " << options.manifest << " (" << moved->keys << " key(s), "
+              << moved->journal_records << " journal record(s), " << moved->sealed
               << " sealed secret(s)) from " << from.value()->location() << " to "
-              << to.value()->location() << "\nrun with --state " << apply::redact_location(options.to)
+              << to.value()->location() << "\nrun with --state "
+              << apply::redact_location(options.to)
               << " (or PROVISION_STATE, or the manifest's state:) from now on, and remove the old "
                  "state once you have checked the new one\n";
     return k_exit_ok;
@@ -67,12 +68,14 @@ void add_state_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     CLI::App* migrate = state->add_subcommand(
         "migrate", "Copy the state, its journal and its sealed secrets to another backend");
     migrate->add_option("manifest", options->manifest, "the manifest file")->required();
-    migrate->add_option("--to", options->to,
-                        "the new location: a state file, a postgresql:// URL or an https:// "
-                        "address (credentials from the environment)")
+    migrate
+        ->add_option("--to", options->to,
+                     "the new location: a state file, a postgresql:// URL or an https:// "
+                     "address (credentials from the environment)")
         ->required();
-    migrate->add_option("--state", global.state,
-                        "the state to migrate instead of the manifest's (also PROVISION_STATE)")
+    migrate
+        ->add_option("--state", global.state,
+                     "the state to migrate instead of the manifest's (also PROVISION_STATE)")
         ->envname("PROVISION_STATE");
     migrate->add_option("--lock-timeout", global.lock_timeout,
                         "seconds to wait for another run's lock (default: fail at once)");

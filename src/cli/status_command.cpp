@@ -15,9 +15,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <iostream>
 #include <limits>
 #include <map>
-#include <iostream>
 #include <string_view>
 #include <unordered_map>
 
@@ -34,11 +34,10 @@ struct Row {
     std::string entry, id, postfix, scopes, state;
     std::optional<core::Timestamp> expires_at;
     bool expiring = false;
-    bool on_portal = false;                   ///< the key was listed; last_used is known
-    std::optional<core::Timestamp> last_used; ///< nullopt = never used
-    std::vector<std::string> scope_list;      ///< the scopes, ["*"] for unrestricted
+    bool on_portal = false;                    ///< the key was listed; last_used is known
+    std::optional<core::Timestamp> last_used;  ///< nullopt = never used
+    std::vector<std::string> scope_list;       ///< the scopes, ["*"] for unrestricted
 };
-
 
 /// active, deactivated, expired, missing or secret-unknown, from the portal's view first.
 std::string key_state(const apply::World& world, const state::ManagedKey& record,
@@ -67,9 +66,16 @@ std::vector<Row> rows_of(const Session& session, core::Timestamp now,
     for (const auto& record : world.state.keys) {
         const auto found = observed.find(record.id);
         const api::ApiKey* key = found == observed.end() ? nullptr : found->second;
-        Row row{record.entry, record.id, record.postfix, record.permissions.to_display(),
-                key_state(world, record, key, now), record.expires_at, false, false,
-                std::nullopt, record.permissions.to_request()};
+        Row row{record.entry,
+                record.id,
+                record.postfix,
+                record.permissions.to_display(),
+                key_state(world, record, key, now),
+                record.expires_at,
+                false,
+                false,
+                std::nullopt,
+                record.permissions.to_request()};
         if (key != nullptr) {
             row.scopes = key->permissions.to_display();
             row.scope_list = key->permissions.to_request();
@@ -77,7 +83,8 @@ std::vector<Row> rows_of(const Session& session, core::Timestamp now,
             row.on_portal = true;
             row.last_used = key->last_used;
         }
-        row.expiring = window && key != nullptr && row.expires_at && *row.expires_at - now <= *window;
+        row.expiring =
+            window && key != nullptr && row.expires_at && *row.expires_at - now <= *window;
         rows.push_back(std::move(row));
     }
     const state::StateIndex index(world.state);
@@ -128,7 +135,8 @@ std::string last_used_text(const Row& row, core::Timestamp now) {
     if (!row.last_used) {
         return "never used";
     }
-    return "used " + core::format_ago(std::chrono::duration_cast<std::chrono::seconds>(now - *row.last_used));
+    return "used " +
+           core::format_ago(std::chrono::duration_cast<std::chrono::seconds>(now - *row.last_used));
 }
 
 /// Interrupted creates the next apply settles, and late commits still watched for.
@@ -142,7 +150,7 @@ void print_pending(const std::vector<plan::PendingCreate>& pending) {
         for (const auto& made : p.made) {
             std::cout << fmt::format("  {:<30} {:<36} sk-***{:<4} {}\n", p.entry, made.id,
                                      made.postfix,
-                                     p.watched         ? "committed late: the next apply revokes it"
+                                     p.watched ? "committed late: the next apply revokes it"
                                      : made.secret_held ? "an output holds its secret: the next "
                                                           "apply adopts it"
                                                         : "secret never saved: the next apply "
@@ -153,8 +161,8 @@ void print_pending(const std::vector<plan::PendingCreate>& pending) {
         }
         std::cout << fmt::format(
             "  {:<30} {}\n", p.entry,
-            p.watched     ? "create of " + sent + " made no key; watched for a late one until " +
-                                core::format_iso8601(p.watch_until)
+            p.watched ? "create of " + sent + " made no key; watched for a late one until " +
+                            core::format_iso8601(p.watch_until)
             : p.persisted ? "create of " + sent + " saved its key; the next apply closes it"
                           : "create of " + sent + " not settled yet; the next apply checks it");
     }
@@ -165,9 +173,8 @@ nlohmann::json pending_json(const std::vector<plan::PendingCreate>& pending) {
     for (const auto& p : pending) {
         nlohmann::json keys = nlohmann::json::array();
         for (const auto& made : p.made) {
-            keys.push_back({{"id", made.id},
-                            {"keyPostfix", made.postfix},
-                            {"secretHeld", made.secret_held}});
+            keys.push_back(
+                {{"id", made.id}, {"keyPostfix", made.postfix}, {"secretHeld", made.secret_held}});
         }
         out.push_back({{"entry", p.entry},
                        {"sentAt", core::format_iso8601(p.sent_at)},
@@ -185,25 +192,28 @@ void print_text(const Session& session, const std::vector<Row>& rows, core::Time
     // whole.
     const std::size_t width = stdout_width();
     const std::size_t any = std::numeric_limits<std::size_t>::max();
-    const std::vector<core::TableColumn> columns = {
-        {"ENTRY", width > 0 ? 30 : any},  {"ID", 36, false},
-        {"KEY", 10, false},               {"EXPIRES IN", 20, false},
-        {"SCOPES", width > 0 ? 64 : any}, {"LAST USED", width > 0 ? 15 : any},
-        {"STATE", width > 0 ? 40 : any}};
+    const std::vector<core::TableColumn> columns = {{"ENTRY", width > 0 ? 30 : any},
+                                                    {"ID", 36, false},
+                                                    {"KEY", 10, false},
+                                                    {"EXPIRES IN", 20, false},
+                                                    {"SCOPES", width > 0 ? 64 : any},
+                                                    {"LAST USED", width > 0 ? 15 : any},
+                                                    {"STATE", width > 0 ? 40 : any}};
     std::vector<std::vector<std::string>> cells;
     for (const auto& row : rows) {
         cells.push_back({row.entry, row.id.empty() ? "-" : row.id,
                          row.postfix.empty() ? "-" : "sk-***" + row.postfix,
                          row.id.empty() ? "-" : expires_text(row.expires_at, now), row.scopes,
-                         last_used_text(row, now), row.state + (row.expiring ? " (expiring)" : "")});
+                         last_used_text(row, now),
+                         row.state + (row.expiring ? " (expiring)" : "")});
     }
     std::cout << core::render_table(columns, cells, width);
     const auto& retiring = session.world.state.retiring;
     if (!retiring.empty()) {
         std::cout << "\nRetiring after rotation:\n";
         for (const auto& r : retiring) {
-            std::cout << fmt::format("  {:<30} {:<36} sk-***{:<4} retire after {}\n", r.entry,
-                                     r.id, r.postfix, core::format_iso8601(r.retire_after));
+            std::cout << fmt::format("  {:<30} {:<36} sk-***{:<4} retire after {}\n", r.entry, r.id,
+                                     r.postfix, core::format_iso8601(r.retire_after));
         }
     }
     print_pending(session.pending);
@@ -214,19 +224,20 @@ nlohmann::json to_json(const Session& session, const std::vector<Row>& rows, cor
                        std::size_t unmanaged, const std::optional<std::chrono::seconds>& window) {
     nlohmann::json keys = nlohmann::json::array();
     for (const auto& row : rows) {
-        nlohmann::json k = {{"entry", row.entry},
-                            {"id", row.id.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.id)},
-                            {"keyPostfix", row.postfix.empty() ? nlohmann::json(nullptr)
-                                                               : nlohmann::json(row.postfix)},
-                            {"scopes", row.scope_list},
-                            {"state", row.state},
-                            {"expiresAt", row.expires_at ? nlohmann::json(optional_time(row.expires_at))
-                                                         : nlohmann::json(nullptr)},
-                            {"expiresInSeconds", nullptr},
-                            {"expiring", row.expiring},
-                            {"lastUsedAt", row.last_used ? nlohmann::json(optional_time(row.last_used))
-                                                         : nlohmann::json(nullptr)},
-                            {"lastUsed", last_used_text(row, now)}};
+        nlohmann::json k = {
+            {"entry", row.entry},
+            {"id", row.id.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.id)},
+            {"keyPostfix",
+             row.postfix.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.postfix)},
+            {"scopes", row.scope_list},
+            {"state", row.state},
+            {"expiresAt", row.expires_at ? nlohmann::json(optional_time(row.expires_at))
+                                         : nlohmann::json(nullptr)},
+            {"expiresInSeconds", nullptr},
+            {"expiring", row.expiring},
+            {"lastUsedAt", row.last_used ? nlohmann::json(optional_time(row.last_used))
+                                         : nlohmann::json(nullptr)},
+            {"lastUsed", last_used_text(row, now)}};
         if (row.expires_at) {
             k["expiresInSeconds"] =
                 std::chrono::duration_cast<std::chrono::seconds>(*row.expires_at - now).count();
@@ -249,7 +260,8 @@ nlohmann::json to_json(const Session& session, const std::vector<Row>& rows, cor
             {"retiring", retiring},
             {"pending", pending_json(session.pending)},
             {"unmanagedCount", unmanaged},
-            {"expiringWithinSeconds", window ? nlohmann::json(window->count()) : nlohmann::json(nullptr)}};
+            {"expiringWithinSeconds",
+             window ? nlohmann::json(window->count()) : nlohmann::json(nullptr)}};
 }
 
 long long unix_seconds(core::Timestamp at) {
@@ -293,7 +305,8 @@ std::string to_prometheus(const Session& session, const std::vector<Row>& rows,
     }
     out += core::prometheus_gauge("provision_unmanaged_keys",
                                   "Keys on the portal this manifest's state does not know.");
-    out += fmt::format("provision_unmanaged_keys{{{}}} {}\n", label, unmanaged_count(session.world));
+    out +=
+        fmt::format("provision_unmanaged_keys{{{}}} {}\n", label, unmanaged_count(session.world));
     return out;
 }
 
@@ -313,7 +326,8 @@ void add_status_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     cmd->footer("Examples:\n"
                 "  DOCSPACE_TOKEN=... provision status manifests/bots.yaml\n"
                 "  provision status manifests/bots.yaml --expiring-within 14d --output json\n"
-                "  provision status manifests/bots.yaml --output prometheus > /var/lib/node_exporter/provision.prom");
+                "  provision status manifests/bots.yaml --output prometheus > "
+                "/var/lib/node_exporter/provision.prom");
     cmd->callback([options, &global, &exit_code] {
         std::optional<std::chrono::seconds> window;
         if (!options->expiring_within.empty()) {
@@ -341,9 +355,11 @@ void add_status_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
         } else {
             print_text(session, rows, now, unmanaged);
         }
-        const bool expiring = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.expiring; });
+        const bool expiring =
+            std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.expiring; });
         if (expiring && global.output == "text") {
-            std::cerr << "warning: a managed key expires within " << options->expiring_within << '\n';
+            std::cerr << "warning: a managed key expires within " << options->expiring_within
+                      << '\n';
         }
         exit_code = expiring ? k_exit_expiring : k_exit_ok;
     });

@@ -63,7 +63,8 @@ void add_validate_command(CLI::App& root, GlobalOptions& global, int& exit_code)
     cmd->add_option("--state", global.state,
                     "the state file to check instead of the manifest's (also PROVISION_STATE)")
         ->envname("PROVISION_STATE");
-    cmd->add_option("--output", global.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+    cmd->add_option("--output", global.output, "text or json")
+        ->check(CLI::IsMember({"text", "json"}));
     cmd->footer("Examples:\n  provision validate manifests/bots.yaml\n"
                 "  provision validate manifests/bots.yaml --output json");
     cmd->callback([options, &global, &exit_code] { exit_code = run_validate(*options, global); });

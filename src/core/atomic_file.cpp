@@ -33,8 +33,9 @@ bool write_all(int fd, std::string_view data) {
 }
 
 Error too_large(const std::filesystem::path& path, std::size_t max_bytes) {
-    return make_error(Errc::invalid_input, path.string() + " is larger than " + std::to_string(max_bytes) +
-                                               " bytes, more than this file can hold; check that it is the right file");
+    return make_error(Errc::invalid_input,
+                      path.string() + " is larger than " + std::to_string(max_bytes) +
+                          " bytes, more than this file can hold; check that it is the right file");
 }
 
 std::string random_suffix() {
@@ -56,24 +57,29 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
         struct stat st {};
         if (::lstat(path.c_str(), &st) == 0) {
             if (S_ISLNK(st.st_mode)) {
-                return make_error(Errc::invalid_input, "refusing to write " + path.string() +
-                                                ": it is a symbolic link; replace it with a regular file or choose another path");
+                return make_error(Errc::invalid_input,
+                                  "refusing to write " + path.string() +
+                                      ": it is a symbolic link; replace it with a regular file or "
+                                      "choose another path");
             }
             if (!S_ISREG(st.st_mode)) {
-                return make_error(Errc::invalid_input, "refusing to write " + path.string() + ": it is " +
-                                                           file_type_name(st.st_mode) +
-                                                           ", not a regular file; remove it or choose another path");
+                return make_error(Errc::invalid_input,
+                                  "refusing to write " + path.string() + ": it is " +
+                                      file_type_name(st.st_mode) +
+                                      ", not a regular file; remove it or choose another path");
             }
         }
     }
-    const std::filesystem::path temp = dir / ("." + path.filename().string() + ".tmp-" + random_suffix());
+    const std::filesystem::path temp =
+        dir / ("." + path.filename().string() + ".tmp-" + random_suffix());
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                           static_cast<mode_t>(options.mode));
     if (fd < 0) {
         return io_error("cannot create temporary file for", path, errno);
     }
     // The umask may have narrowed the mode, never widened it; set it exactly.
-    if (::fchmod(fd, static_cast<mode_t>(options.mode)) != 0 || !write_all(fd, content) || ::fsync(fd) != 0) {
+    if (::fchmod(fd, static_cast<mode_t>(options.mode)) != 0 || !write_all(fd, content) ||
+        ::fsync(fd) != 0) {
         const int err = errno;
         ::close(fd);
         ::unlink(temp.c_str());
@@ -117,9 +123,10 @@ Result<std::optional<std::string>> read_file_if_exists(const std::filesystem::pa
     }
     if (!S_ISREG(st.st_mode)) {
         ::close(fd);
-        return make_error(Errc::invalid_input, path.string() + " is not a regular file (it is " +
-                                                   file_type_name(st.st_mode) +
-                                                   "); replace it with a regular file or remove it");
+        return make_error(Errc::invalid_input,
+                          path.string() + " is not a regular file (it is " +
+                              file_type_name(st.st_mode) +
+                              "); replace it with a regular file or remove it");
     }
     if (static_cast<std::size_t>(st.st_size) > max_bytes) {
         ::close(fd);
@@ -152,14 +159,22 @@ Result<std::optional<std::string>> read_file_if_exists(const std::filesystem::pa
 
 const char* file_type_name(unsigned mode) noexcept {
     switch (mode & S_IFMT) {
-    case S_IFREG: return "a regular file";
-    case S_IFDIR: return "a directory";
-    case S_IFLNK: return "a symbolic link";
-    case S_IFIFO: return "a FIFO";
-    case S_IFCHR: return "a character device";
-    case S_IFBLK: return "a block device";
-    case S_IFSOCK: return "a socket";
-    default: return "a special file";
+    case S_IFREG:
+        return "a regular file";
+    case S_IFDIR:
+        return "a directory";
+    case S_IFLNK:
+        return "a symbolic link";
+    case S_IFIFO:
+        return "a FIFO";
+    case S_IFCHR:
+        return "a character device";
+    case S_IFBLK:
+        return "a block device";
+    case S_IFSOCK:
+        return "a socket";
+    default:
+        return "a special file";
     }
 }
 

@@ -16,9 +16,10 @@ void on_signal(int sig) {
     g_first.compare_exchange_strong(expected, sig);
     const int count = g_signals.fetch_add(1) + 1;
     // Async-signal-safe notice on stderr.
-    const char* text = count == 1
-                           ? "\nprovision: stopping: no new work starts; finishing requests in flight (signal again to abort)\n"
-                           : "\nprovision: aborting requests in flight; secrets already received are still saved\n";
+    const char* text = count == 1 ? "\nprovision: stopping: no new work starts; finishing requests "
+                                    "in flight (signal again to abort)\n"
+                                  : "\nprovision: aborting requests in flight; secrets already "
+                                    "received are still saved\n";
     std::size_t length = 0;
     while (text[length] != '\0') {
         ++length;
@@ -37,8 +38,14 @@ void install_interrupt_handlers() {
     ::sigaction(SIGTERM, &action, nullptr);
 }
 
-bool stop_requested() noexcept { return g_signals.load() >= 1; }
-bool abort_requested() noexcept { return g_signals.load() >= 2; }
-int interrupt_signal() noexcept { return g_first.load(); }
+bool stop_requested() noexcept {
+    return g_signals.load() >= 1;
+}
+bool abort_requested() noexcept {
+    return g_signals.load() >= 2;
+}
+int interrupt_signal() noexcept {
+    return g_first.load();
+}
 
 }  // namespace provision::core

@@ -62,7 +62,8 @@ private:
                 ++m_pos;
             } else {
                 while (m_pos < m_text.size() &&
-                       std::string_view(",:]} \t\n\r").find(m_text[m_pos]) == std::string_view::npos) {
+                       std::string_view(",:]} \t\n\r").find(m_text[m_pos]) ==
+                           std::string_view::npos) {
                     ++m_pos;
                 }
             }

@@ -11,8 +11,7 @@ namespace provision::core {
 
 void for_each_index(std::size_t count, int concurrency,
                     const std::function<void(std::size_t)>& body) {
-    const std::size_t workers =
-        std::min(count, static_cast<std::size_t>(std::max(1, concurrency)));
+    const std::size_t workers = std::min(count, static_cast<std::size_t>(std::max(1, concurrency)));
     if (workers <= 1) {
         for (std::size_t i = 0; i < count; ++i) {
             body(i);

@@ -5,10 +5,17 @@
 namespace provision::core {
 
 const std::vector<std::string>& scope_catalogue() {
-    static const std::vector<std::string> k_catalogue = {
-        "*",          "*:read",      "*:write",    "accounts:read",
-        "accounts:write", "accounts.self:read", "accounts.self:write", "files:read",
-        "files:write", "rooms:read",  "rooms:write"};
+    static const std::vector<std::string> k_catalogue = {"*",
+                                                         "*:read",
+                                                         "*:write",
+                                                         "accounts:read",
+                                                         "accounts:write",
+                                                         "accounts.self:read",
+                                                         "accounts.self:write",
+                                                         "files:read",
+                                                         "files:write",
+                                                         "rooms:read",
+                                                         "rooms:write"};
     return k_catalogue;
 }
 

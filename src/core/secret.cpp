@@ -12,10 +12,14 @@ namespace {
 constexpr std::size_t k_api_key_hex = 64;
 constexpr std::string_view k_api_key_prefix = "sk-";
 
-bool is_lower_hex(char c) noexcept { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+bool is_lower_hex(char c) noexcept {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
 }  // namespace
 
-Secret::Secret(Secret&& other) noexcept : m_value(std::move(other.m_value)) { other.wipe(); }
+Secret::Secret(Secret&& other) noexcept : m_value(std::move(other.m_value)) {
+    other.wipe();
+}
 
 Secret& Secret::operator=(const Secret& other) {
     if (this != &other) {
@@ -34,7 +38,9 @@ Secret& Secret::operator=(Secret&& other) noexcept {
     return *this;
 }
 
-Secret::~Secret() { wipe(); }
+Secret::~Secret() {
+    wipe();
+}
 
 void Secret::wipe() noexcept {
     if (!m_value.empty()) {
@@ -50,16 +56,21 @@ std::string Secret::redacted() const {
     return "***";
 }
 
-std::string Secret::fingerprint() const { return "sha256:" + sha256_hex(m_value); }
+std::string Secret::fingerprint() const {
+    return "sha256:" + sha256_hex(m_value);
+}
 
 bool Secret::ends_with(std::string_view suffix) const noexcept {
     return !suffix.empty() && std::string_view(m_value).ends_with(suffix);
 }
 
-std::ostream& operator<<(std::ostream& os, const Secret& secret) { return os << secret.redacted(); }
+std::ostream& operator<<(std::ostream& os, const Secret& secret) {
+    return os << secret.redacted();
+}
 
 bool looks_like_api_key(std::string_view text) noexcept {
-    if (text.size() != k_api_key_prefix.size() + k_api_key_hex || !text.starts_with(k_api_key_prefix)) {
+    if (text.size() != k_api_key_prefix.size() + k_api_key_hex ||
+        !text.starts_with(k_api_key_prefix)) {
         return false;
     }
     for (char c : text.substr(k_api_key_prefix.size())) {

@@ -45,7 +45,8 @@ std::optional<Timestamp> parse_iso8601(std::string_view text) {
         !read_digits(text, pos, 2, second)) {
         return std::nullopt;
     }
-    const year_month_day ymd{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
+    const year_month_day ymd{std::chrono::year{year},
+                             std::chrono::month{static_cast<unsigned>(month)},
                              std::chrono::day{static_cast<unsigned>(day)}};
     if (!ymd.ok() || hour > 23 || minute > 59 || second > 60) {
         return std::nullopt;
@@ -76,8 +77,8 @@ std::optional<Timestamp> parse_iso8601(std::string_view text) {
         const bool negative = text[pos] == '-';
         ++pos;
         int oh = 0, om = 0;
-        if (!read_digits(text, pos, 2, oh) || !expect(text, pos, ':') || !read_digits(text, pos, 2, om) ||
-            oh > 14 || om > 59) {
+        if (!read_digits(text, pos, 2, oh) || !expect(text, pos, ':') ||
+            !read_digits(text, pos, 2, om) || oh > 14 || om > 59) {
             return std::nullopt;
         }
         offset = minutes{oh * 60 + om};
@@ -116,7 +117,9 @@ std::string format_iso8601(Timestamp t) {
     return buf;
 }
 
-Timestamp now_utc() { return std::chrono::floor<std::chrono::microseconds>(Clock::now()); }
+Timestamp now_utc() {
+    return std::chrono::floor<std::chrono::microseconds>(Clock::now());
+}
 
 std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
     if (text.size() < 2) {
@@ -134,12 +137,18 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
         return std::nullopt;
     }
     switch (text[i]) {
-    case 's': return std::chrono::seconds{value};
-    case 'm': return std::chrono::seconds{value * 60};
-    case 'h': return std::chrono::seconds{value * 3600};
-    case 'd': return std::chrono::seconds{value * 86400};
-    case 'w': return std::chrono::seconds{value * 7 * 86400};
-    default: return std::nullopt;
+    case 's':
+        return std::chrono::seconds{value};
+    case 'm':
+        return std::chrono::seconds{value * 60};
+    case 'h':
+        return std::chrono::seconds{value * 3600};
+    case 'd':
+        return std::chrono::seconds{value * 86400};
+    case 'w':
+        return std::chrono::seconds{value * 7 * 86400};
+    default:
+        return std::nullopt;
     }
 }
 

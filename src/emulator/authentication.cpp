@@ -84,10 +84,9 @@ std::optional<Portal::Caller> Portal::authenticate(const ApiRequest& request) {
             }
             key->last_used = round_to_seconds(now);
             save();
-            Caller caller{owner->id, owner->is_admin(), owner->role, AuthKind::apikey, key->id,
-                          {}};
-            caller.claims = key->unrestricted() ? std::vector<std::string>{"*:write"}
-                                                : *key->permissions;
+            Caller caller{owner->id, owner->is_admin(), owner->role, AuthKind::apikey, key->id, {}};
+            caller.claims =
+                key->unrestricted() ? std::vector<std::string>{"*:write"} : *key->permissions;
             return caller;
         }
         header = token;
@@ -100,8 +99,8 @@ std::optional<Portal::Caller> Portal::authenticate(const ApiRequest& request) {
         for (const User& user : m_state.users) {
             if (to_lower(user.email) == to_lower(pair.substr(0, colon)) &&
                 user.password == pair.substr(colon + 1) && user.active) {
-                return Caller{user.id, user.is_admin(), user.role, AuthKind::session, {},
-                              {"*:write"}};
+                return Caller{user.id, user.is_admin(), user.role, AuthKind::session,
+                              {},      {"*:write"}};
             }
         }
         return std::nullopt;
@@ -113,8 +112,7 @@ std::optional<Portal::Caller> Portal::session_caller(const std::string& token) c
     for (const User& user : m_state.users) {
         if (user.active &&
             std::find(user.tokens.begin(), user.tokens.end(), token) != user.tokens.end()) {
-            return Caller{user.id, user.is_admin(), user.role, AuthKind::session, {},
-                          {"*:write"}};
+            return Caller{user.id, user.is_admin(), user.role, AuthKind::session, {}, {"*:write"}};
         }
     }
     return std::nullopt;

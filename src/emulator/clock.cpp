@@ -91,7 +91,9 @@ std::string format_api_date(Ticks value, int offset_minutes) {
     return local + (offset_minutes == 0 ? std::string("Z") : format_utc_offset(offset_minutes));
 }
 
-std::string format_utc(Ticks value) { return format_local(value) + "Z"; }
+std::string format_utc(Ticks value) {
+    return format_local(value) + "Z";
+}
 
 std::optional<int> parse_utc_offset(const std::string& text) {
     if (text == "Z" || text == "z") {
@@ -131,8 +133,7 @@ std::optional<Ticks> parse_iso(const std::string& text) {
         !read_digits(text, pos, 2, second)) {
         return std::nullopt;
     }
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
-        second > 60) {
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
         return std::nullopt;
     }
     Ticks fraction = 0;
@@ -154,8 +155,8 @@ std::optional<Ticks> parse_iso(const std::string& text) {
         return std::nullopt;
     }
     const std::int64_t days = days_from_civil(year, month, day);
-    const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second -
-                                 static_cast<std::int64_t>(*offset) * 60;
+    const std::int64_t seconds =
+        days * 86400 + hour * 3600 + minute * 60 + second - static_cast<std::int64_t>(*offset) * 60;
     return seconds * k_ticks_per_second + fraction;
 }
 

@@ -9,11 +9,16 @@ namespace {
 
 const std::map<std::string, FaultAction>& action_names() {
     static const std::map<std::string, FaultAction> k_names{
-        {"status", FaultAction::status},         {"latency", FaultAction::latency},
-        {"drop", FaultAction::drop},             {"commit_drop", FaultAction::commit_drop},
-        {"commit_500", FaultAction::commit_500}, {"malformed", FaultAction::malformed},
-        {"oversized", FaultAction::oversized},   {"rate_limit", FaultAction::rate_limit},
-        {"redirect", FaultAction::redirect},     {"silent", FaultAction::silent},
+        {"status", FaultAction::status},
+        {"latency", FaultAction::latency},
+        {"drop", FaultAction::drop},
+        {"commit_drop", FaultAction::commit_drop},
+        {"commit_500", FaultAction::commit_500},
+        {"malformed", FaultAction::malformed},
+        {"oversized", FaultAction::oversized},
+        {"rate_limit", FaultAction::rate_limit},
+        {"redirect", FaultAction::redirect},
+        {"silent", FaultAction::silent},
         {"commit_silent", FaultAction::commit_silent}};
     return k_names;
 }
@@ -27,8 +32,7 @@ std::string action_name(FaultAction action) {
     return "status";
 }
 
-template <typename T>
-T field(const Json& json, const char* name, T fallback) {
+template <typename T> T field(const Json& json, const char* name, T fallback) {
     if (!json.contains(name) || json.at(name).is_null()) {
         return fallback;
     }
@@ -53,9 +57,8 @@ bool FaultRule::matches(const std::string& request_method, const std::string& re
 }
 
 Json FaultRule::to_json() const {
-    Json json{{"id", id},         {"method", method},         {"path", path},
-              {"action", action_name(action)},                {"skip", skip},
-              {"times", times},   {"fired", fired},           {"latencyMs", latency_ms}};
+    Json json{{"id", id},     {"method", method}, {"path", path},   {"action", action_name(action)},
+              {"skip", skip}, {"times", times},   {"fired", fired}, {"latencyMs", latency_ms}};
     json["remaining"] = times == 0 ? Json(nullptr) : Json(times - fired);
     if (status != 0) {
         json["status"] = status;
@@ -183,9 +186,14 @@ Json RequestLog::to_json() const {
               [](const LogEntry& a, const LogEntry& b) { return a.seq < b.seq; });
     Json list = Json::array();
     for (const LogEntry& e : entries) {
-        Json json{{"seq", e.seq},       {"method", e.method},  {"path", e.path},
-                  {"query", e.query},   {"status", e.status},  {"time", format_utc(e.time)},
-                  {"durationMs", e.duration_ms},               {"auth", e.auth}};
+        Json json{{"seq", e.seq},
+                  {"method", e.method},
+                  {"path", e.path},
+                  {"query", e.query},
+                  {"status", e.status},
+                  {"time", format_utc(e.time)},
+                  {"durationMs", e.duration_ms},
+                  {"auth", e.auth}};
         if (!e.fault.empty()) {
             json["fault"] = e.fault;
         }

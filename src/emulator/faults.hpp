@@ -13,8 +13,17 @@
 namespace emulator {
 
 enum class FaultAction {
-    status, latency, drop, commit_drop, commit_500, malformed, oversized, rate_limit, redirect,
-    silent, commit_silent
+    status,
+    latency,
+    drop,
+    commit_drop,
+    commit_500,
+    malformed,
+    oversized,
+    rate_limit,
+    redirect,
+    silent,
+    commit_silent
 };
 
 struct FaultRule {
@@ -22,11 +31,11 @@ struct FaultRule {
     std::string method = "*";
     std::string path = "*";
     FaultAction action = FaultAction::status;
-    int skip = 0;     ///< matching requests still to let through
-    int times = 1;    ///< 0 = forever
+    int skip = 0;   ///< matching requests still to let through
+    int times = 1;  ///< 0 = forever
     int fired = 0;
     int latency_ms = 0;
-    int status = 0;   ///< 0 = the action's default
+    int status = 0;  ///< 0 = the action's default
     std::string body;
     std::string content_type;
     std::optional<int> retry_after;

@@ -81,8 +81,7 @@ std::optional<ApiResponse> Portal::route_files(const ApiRequest& request, AuthKi
     if (create_room) {
         const std::string title = title_of(request.body);
         if (title.empty()) {
-            return error_response({400, "System.ArgumentException", "Title is empty",
-                                   -2147024809});
+            return error_response({400, "System.ArgumentException", "Title is empty", -2147024809});
         }
         Room room{m_state.next_item_id++, title, room_type_of(request.body), caller->user_id};
         m_state.rooms.push_back(room);

@@ -11,7 +11,7 @@ namespace emulator {
 struct ApiRequest {
     std::string method;
     std::string path;
-    std::string query;  ///< without the leading '?'
+    std::string query;                           ///< without the leading '?'
     std::map<std::string, std::string> headers;  ///< names lower-cased
     std::string body;
     std::string base_url;  ///< "http://host:port" as the client addressed it
@@ -21,9 +21,7 @@ struct ApiRequest {
         const auto it = headers.find(lower_name);
         return it == headers.end() ? std::string() : it->second;
     }
-    bool has_header(const std::string& lower_name) const {
-        return headers.count(lower_name) != 0;
-    }
+    bool has_header(const std::string& lower_name) const { return headers.count(lower_name) != 0; }
     /// The display URL: scheme, host, path and query.
     std::string full_url() const { return base_url + path + (query.empty() ? "" : "?" + query); }
 };

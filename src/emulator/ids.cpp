@@ -72,7 +72,9 @@ std::string new_guid() {
            hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
-bool is_guid(const std::string& text) { return !strip_guid(text).empty(); }
+bool is_guid(const std::string& text) {
+    return !strip_guid(text).empty();
+}
 
 std::string normalize_guid(const std::string& text) {
     const std::string hex = strip_guid(text);

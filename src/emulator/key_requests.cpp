@@ -32,12 +32,12 @@ bool parse_object(const std::string& body, const char* type, const char* paramet
     try {
         out = Json::parse(body);
     } catch (const nlohmann::json::parse_error& e) {
-        errors.push_back({"$",
-                          {"'" + body.substr(std::min(body.size(), e.byte > 0 ? e.byte - 1 : 0),
-                                             1) +
-                           "' is an invalid JSON literal. Path: $ | LineNumber: 0 | "
-                           "BytePositionInLine: " +
-                           std::to_string(e.byte) + "."}});
+        errors.push_back(
+            {"$",
+             {"'" + body.substr(std::min(body.size(), e.byte > 0 ? e.byte - 1 : 0), 1) +
+              "' is an invalid JSON literal. Path: $ | LineNumber: 0 | "
+              "BytePositionInLine: " +
+              std::to_string(e.byte) + "."}});
         errors.push_back({parameter, {std::string("The ") + parameter + " field is required."}});
         return false;
     }
@@ -142,10 +142,17 @@ bool has_four_byte_character(const std::string& text) {
 }
 
 const std::vector<std::string>& scope_catalogue() {
-    static const std::vector<std::string> k_scopes{
-        "*",           "*:read",         "*:write",    "accounts:read",
-        "accounts:write", "accounts.self:read", "accounts.self:write", "files:read",
-        "files:write", "rooms:read",     "rooms:write"};
+    static const std::vector<std::string> k_scopes{"*",
+                                                   "*:read",
+                                                   "*:write",
+                                                   "accounts:read",
+                                                   "accounts:write",
+                                                   "accounts.self:read",
+                                                   "accounts.self:write",
+                                                   "files:read",
+                                                   "files:write",
+                                                   "rooms:read",
+                                                   "rooms:write"};
     return k_scopes;
 }
 
@@ -188,21 +195,23 @@ ValidationErrors bind_create(const std::string& body, CreateKeyInput& out) {
         } else if (property == "permissions") {
             std::string bad_path;
             if (!read_string_list(value, out.permissions, bad_path)) {
-                errors.push_back({bad_path, {conversion_message(
-                                                "System.Collections.Generic.List`1[System.String]",
-                                                bad_path)}});
+                errors.push_back(
+                    {bad_path,
+                     {conversion_message("System.Collections.Generic.List`1[System.String]",
+                                         bad_path)}});
             }
         } else if (property == "expiresindays") {
             if (!read_int(value, out.expires_in_days)) {
-                errors.push_back({"$.expiresInDays",
-                                  {conversion_message("System.Nullable`1[System.Int32]",
-                                                      "$.expiresInDays")}});
+                errors.push_back(
+                    {"$.expiresInDays",
+                     {conversion_message("System.Nullable`1[System.Int32]", "$.expiresInDays")}});
             }
         }
     }
     if (errors.empty() && !name_seen) {
-        errors.push_back({"$", {std::string("JSON deserialization for type '") + k_create_type +
-                                "' was missing required properties including: 'name'."}});
+        errors.push_back({"$",
+                          {std::string("JSON deserialization for type '") + k_create_type +
+                           "' was missing required properties including: 'name'."}});
     }
     if (!errors.empty()) {
         errors.push_back({"apiKey", {"The apiKey field is required."}});
@@ -245,9 +254,10 @@ ValidationErrors bind_update(const std::string& body, UpdateKeyInput& out) {
         } else if (property == "permissions") {
             std::string bad_path;
             if (!read_string_list(value, out.permissions, bad_path)) {
-                errors.push_back({bad_path, {conversion_message(
-                                                "System.Collections.Generic.List`1[System.String]",
-                                                bad_path)}});
+                errors.push_back(
+                    {bad_path,
+                     {conversion_message("System.Collections.Generic.List`1[System.String]",
+                                         bad_path)}});
             }
         } else if (property == "isactive") {
             if (value.is_boolean()) {
@@ -255,9 +265,10 @@ ValidationErrors bind_update(const std::string& body, UpdateKeyInput& out) {
             } else if (value.is_null()) {
                 out.is_active.reset();
             } else {
-                errors.push_back({"$.isActive", {conversion_message("System.Nullable`1[System."
-                                                                    "Boolean]",
-                                                                    "$.isActive")}});
+                errors.push_back({"$.isActive",
+                                  {conversion_message("System.Nullable`1[System."
+                                                      "Boolean]",
+                                                      "$.isActive")}});
             }
         }
     }

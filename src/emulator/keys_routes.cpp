@@ -80,13 +80,19 @@ std::optional<ApiResponse> Portal::route_keys(const ApiRequest& request, AuthKin
         return error_response(access_denied());
     }
     switch (route) {
-    case Route::list: return list_keys(request, *caller);
-    case Route::create: return create_key(request, *caller);
-    case Route::permissions: return envelope(request, Json(scope_catalogue()),
-                                             static_cast<std::int64_t>(scope_catalogue().size()));
-    case Route::self: return self_key(request, *caller);
-    case Route::update: return update_key(request, *caller, normalize_guid(rest));
-    case Route::remove: return delete_key(request, *caller, normalize_guid(rest));
+    case Route::list:
+        return list_keys(request, *caller);
+    case Route::create:
+        return create_key(request, *caller);
+    case Route::permissions:
+        return envelope(request, Json(scope_catalogue()),
+                        static_cast<std::int64_t>(scope_catalogue().size()));
+    case Route::self:
+        return self_key(request, *caller);
+    case Route::update:
+        return update_key(request, *caller, normalize_guid(rest));
+    case Route::remove:
+        return delete_key(request, *caller, normalize_guid(rest));
     }
     return empty_status(404);
 }

@@ -27,11 +27,16 @@ std::optional<Ticks> read_time(const Json& json, const char* field) {
 
 std::string role_name(Role role) {
     switch (role) {
-    case Role::owner: return "Owner";
-    case Role::docspace_admin: return "DocSpaceAdmin";
-    case Role::room_admin: return "RoomAdmin";
-    case Role::user: return "User";
-    case Role::guest: return "Guest";
+    case Role::owner:
+        return "Owner";
+    case Role::docspace_admin:
+        return "DocSpaceAdmin";
+    case Role::room_admin:
+        return "RoomAdmin";
+    case Role::user:
+        return "User";
+    case Role::guest:
+        return "Guest";
     }
     return "User";
 }
@@ -39,19 +44,24 @@ std::string role_name(Role role) {
 std::optional<Role> parse_role(const Json& value) {
     if (value.is_number_integer()) {
         switch (value.get<int>()) {
-        case 1: return Role::room_admin;
-        case 2: return Role::guest;
-        case 3: return Role::docspace_admin;
-        case 4: return Role::user;
-        default: return std::nullopt;
+        case 1:
+            return Role::room_admin;
+        case 2:
+            return Role::guest;
+        case 3:
+            return Role::docspace_admin;
+        case 4:
+            return Role::user;
+        default:
+            return std::nullopt;
         }
     }
     if (!value.is_string()) {
         return std::nullopt;
     }
     const std::string name = to_lower(value.get<std::string>());
-    for (const Role role : {Role::owner, Role::docspace_admin, Role::room_admin, Role::user,
-                            Role::guest}) {
+    for (const Role role :
+         {Role::owner, Role::docspace_admin, Role::room_admin, Role::user, Role::guest}) {
         if (to_lower(role_name(role)) == name) {
             return role;
         }

@@ -42,7 +42,7 @@ struct User {
 struct ApiKey {
     std::string id;
     std::string name;
-    std::string secret;  ///< the full `sk-` secret
+    std::string secret;                                   ///< the full `sk-` secret
     std::optional<std::vector<std::string>> permissions;  ///< nullopt = stored null
     Ticks create_on = 0;
     std::optional<Ticks> expires_at;

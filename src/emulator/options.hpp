@@ -35,7 +35,7 @@ struct Options {
     bool log_requests = false;
     /// nullopt = not given: the state file's profile, else k_default_server_behavior.
     std::optional<ServerBehavior> server_behavior;
-    std::int64_t tenant_id = 1;          ///< GET /api/2.0/portal `tenantId` at start-up
+    std::int64_t tenant_id = 1;             ///< GET /api/2.0/portal `tenantId` at start-up
     std::string tenant_alias = "emulator";  ///< ... and `tenantAlias` (also `name`)
 
     bool tls() const { return !tls_cert.empty(); }

@@ -91,8 +91,8 @@ std::optional<ApiResponse> Portal::route_people(const ApiRequest& request, AuthK
     const bool active = path == "/api/2.0/people/active" && method == "POST";
     const bool self = path == "/api/2.0/people/@self" && method == "GET";
     const bool remove = path == "/api/2.0/portal/deleteportalimmediately" && method == "DELETE";
-    const bool devtools = path == "/api/2.0/settings/devtoolsaccess" &&
-                          (method == "GET" || method == "POST");
+    const bool devtools =
+        path == "/api/2.0/settings/devtoolsaccess" && (method == "GET" || method == "POST");
     if (!people && !active && !self && !remove && !devtools) {
         return std::nullopt;
     }
@@ -128,8 +128,8 @@ ApiResponse Portal::register_portal(const ApiRequest& request) {
     if (email.empty() || password.empty()) {
         return json_response(400, Json{{"error", "email and password are required"}});
     }
-    const Settings settings{m_options.limited_access_for_users,
-                            m_state.settings.utc_offset_minutes, m_behavior};
+    const Settings settings{m_options.limited_access_for_users, m_state.settings.utc_offset_minutes,
+                            m_behavior};
     const std::int64_t tenant_id = m_state.next_tenant_id;
     std::string portal_name = string_property(body, "portalName");
     if (portal_name.empty()) {
@@ -137,8 +137,8 @@ ApiResponse Portal::register_portal(const ApiRequest& request) {
     }
     m_state = PortalState{};
     m_state.settings = settings;
-    m_state.tenant = Tenant{tenant_id, to_lower(portal_name), portal_name,
-                            round_to_seconds(now_ticks())};
+    m_state.tenant =
+        Tenant{tenant_id, to_lower(portal_name), portal_name, round_to_seconds(now_ticks())};
     m_state.next_tenant_id = tenant_id + 1;
     User owner;
     owner.id = new_guid();
@@ -202,8 +202,8 @@ ApiResponse Portal::create_person(const ApiRequest& request, const Caller& calle
         return error_response(bad_argument("The email address is already in use"));
     }
     const Json type = property(body, "type");
-    std::optional<Role> role = type.is_null() ? std::optional(guest_route ? Role::guest : Role::user)
-                                              : parse_role(type);
+    std::optional<Role> role =
+        type.is_null() ? std::optional(guest_route ? Role::guest : Role::user) : parse_role(type);
     if (!role || *role == Role::owner) {
         return error_response(bad_argument("Incorrect user type"));
     }

@@ -16,8 +16,7 @@
 namespace emulator {
 
 Portal::Portal(const Options& options)
-    : m_options(options),
-      m_limiter(options.rate_limit_count, options.rate_limit_window_seconds),
+    : m_options(options), m_limiter(options.rate_limit_count, options.rate_limit_window_seconds),
       m_owner_id(new_guid()),
       m_behavior(options.server_behavior.value_or(k_default_server_behavior)) {
     m_start_tenant.id = options.tenant_id;
@@ -157,7 +156,8 @@ void Portal::reset() {
 
 Json Portal::seed_keys(const Json& fields) {
     const std::lock_guard lock(m_mutex);
-    if (!fields.is_object() || !fields.contains("count") || !fields.at("count").is_number_integer()) {
+    if (!fields.is_object() || !fields.contains("count") ||
+        !fields.at("count").is_number_integer()) {
         throw std::invalid_argument("count must be an integer from 1 to 100000");
     }
     const auto count = fields.at("count").get<long long>();

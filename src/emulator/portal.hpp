@@ -67,14 +67,11 @@ private:
     std::optional<ApiResponse> route_keys(const ApiRequest& request, AuthKind& auth);
     ApiResponse list_keys(const ApiRequest& request, const Caller& caller);
     ApiResponse create_key(const ApiRequest& request, const Caller& caller);
-    ApiResponse update_key(const ApiRequest& request, const Caller& caller,
-                           const std::string& id);
-    ApiResponse delete_key(const ApiRequest& request, const Caller& caller,
-                           const std::string& id);
+    ApiResponse update_key(const ApiRequest& request, const Caller& caller, const std::string& id);
+    ApiResponse delete_key(const ApiRequest& request, const Caller& caller, const std::string& id);
     ApiResponse self_key(const ApiRequest& request, const Caller& caller);
     Json key_json(const ApiRequest& request, const ApiKey& key, bool reveal,
-                  std::optional<Ticks> create_on = {},
-                  std::optional<Ticks> expires_at = {}) const;
+                  std::optional<Ticks> create_on = {}, std::optional<Ticks> expires_at = {}) const;
 
     // people_routes.cpp
     std::optional<ApiResponse> route_people(const ApiRequest& request, AuthKind& auth);
@@ -92,9 +89,7 @@ private:
     // tenant_routes.cpp
     std::optional<ApiResponse> route_tenant(const ApiRequest& request, AuthKind& auth);
     /// True when the portal answers as a server released after v3.7.2 (Appendix B).
-    bool later_server() const {
-        return m_state.settings.server_behavior == ServerBehavior::latest;
-    }
+    bool later_server() const { return m_state.settings.server_behavior == ServerBehavior::latest; }
 
     /// Authenticates and applies the scope gate; sets `denied` to the 401/403 answer.
     std::optional<Caller> admit(const ApiRequest& request, AuthKind& auth,
@@ -113,7 +108,7 @@ private:
     Options m_options;
     PortalState m_state;
     RateLimiter m_limiter;
-    std::string m_owner_id;  ///< the start-up owner's id, kept across resets
+    std::string m_owner_id;     ///< the start-up owner's id, kept across resets
     ServerBehavior m_behavior;  ///< the start-up profile, kept across resets and registrations
     Tenant m_start_tenant;      ///< the start-up tenant, restored by a reset
     Json m_issued_keys = Json::array();    ///< {id, name, secret}, in issue order

@@ -5,12 +5,12 @@
 namespace emulator {
 
 ApiResponse envelope(const ApiRequest& request, Json payload, std::int64_t count) {
-    Json body{{"response", std::move(payload)},
-              {"count", count},
-              {"links", Json::array({Json{{"href", request.full_url()},
-                                          {"action", request.method}}})},
-              {"status", 0},
-              {"statusCode", 200}};
+    Json body{
+        {"response", std::move(payload)},
+        {"count", count},
+        {"links", Json::array({Json{{"href", request.full_url()}, {"action", request.method}}})},
+        {"status", 0},
+        {"statusCode", 200}};
     return json_response(200, body);
 }
 
@@ -65,12 +65,12 @@ ApiResponse validation_problem(const ApiRequest& request, const ValidationErrors
                  {"status", 400},
                  {"errors", error_object},
                  {"traceId", "00-" + random_hex(16) + "-" + random_hex(8) + "-00"}};
-    Json body{{"response", problem},
-              {"count", 1},
-              {"links", Json::array({Json{{"href", request.full_url()},
-                                          {"action", request.method}}})},
-              {"status", 1},
-              {"statusCode", 400}};
+    Json body{
+        {"response", problem},
+        {"count", 1},
+        {"links", Json::array({Json{{"href", request.full_url()}, {"action", request.method}}})},
+        {"status", 1},
+        {"statusCode", 400}};
     return json_response(400, body);
 }
 

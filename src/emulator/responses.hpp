@@ -17,7 +17,7 @@ ApiResponse envelope(const ApiRequest& request, Json payload, std::int64_t count
 /// An exception rendered by the server's CustomExceptionHandler.
 struct ServerException {
     int status;
-    std::string type;     ///< e.g. "System.NullReferenceException"
+    std::string type;  ///< e.g. "System.NullReferenceException"
     std::string message;
     std::int64_t hresult;
 };

@@ -69,9 +69,12 @@ std::string guess_content_type(const std::string& body) {
 
 std::string auth_name(AuthKind kind) {
     switch (kind) {
-    case AuthKind::session: return "session";
-    case AuthKind::apikey: return "apikey";
-    case AuthKind::none: return "none";
+    case AuthKind::session:
+        return "session";
+    case AuthKind::apikey:
+        return "apikey";
+    case AuthKind::none:
+        return "none";
     }
     return "none";
 }
@@ -145,9 +148,12 @@ ApiResponse Server::Impl::apply_fault(const FaultRule& rule, const ApiRequest& r
             answer.headers.push_back({"Retry-After", std::to_string(*rule.retry_after)});
         }
         return answer;
-    case FaultAction::latency: return portal.handle(request, auth);
+    case FaultAction::latency:
+        return portal.handle(request, auth);
     case FaultAction::drop:
-    case FaultAction::silent: dropped = true; return answer;
+    case FaultAction::silent:
+        dropped = true;
+        return answer;
     case FaultAction::commit_drop:
         portal.handle(request, auth);
         dropped = true;
@@ -187,8 +193,8 @@ ApiResponse Server::Impl::apply_fault(const FaultRule& rule, const ApiRequest& r
     case FaultAction::redirect:
         answer.status = rule.status != 0 ? rule.status : 307;
         answer.headers.push_back(
-            {"Location", rule.location + request.path +
-                             (request.query.empty() ? "" : "?" + request.query)});
+            {"Location",
+             rule.location + request.path + (request.query.empty() ? "" : "?" + request.query)});
         return answer;
     }
     return answer;
@@ -221,12 +227,12 @@ void Server::Impl::handle(const httplib::Request& request, httplib::Response& re
     }
     entry.status = dropped ? 0 : answer.status;
     entry.auth = auth_name(auth);
-    entry.duration_ms = std::chrono::duration<double, std::milli>(
-                            std::chrono::steady_clock::now() - started)
-                            .count();
+    entry.duration_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
     if (options.log_requests) {
-        std::fprintf(stderr, "%s %s -> %d (%.1f ms)%s\n", entry.method.c_str(),
-                     entry.path.c_str(), entry.status, entry.duration_ms,
+        std::fprintf(stderr, "%s %s -> %d (%.1f ms)%s\n", entry.method.c_str(), entry.path.c_str(),
+                     entry.status, entry.duration_ms,
                      entry.fault.empty() ? "" : (" fault " + entry.fault).c_str());
     }
     // The entry is logged before the client can see anything (a response or a closed
@@ -279,8 +285,8 @@ int Server::run() {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     if (options.tls()) {
-        impl.http = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(),
-                                                         options.tls_key.c_str());
+        impl.http =
+            std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
         impl.scheme = "https";
     } else {
         impl.http = std::make_unique<httplib::Server>();
@@ -317,13 +323,12 @@ int Server::run() {
     impl.http->Delete(".*", handler);
     impl.http->Options(".*", handler);
 
-    impl.port = options.port == 0 ? impl.http->bind_to_any_port(options.host)
-                                  : (impl.http->bind_to_port(options.host, options.port)
-                                         ? options.port
-                                         : -1);
+    impl.port = options.port == 0
+                    ? impl.http->bind_to_any_port(options.host)
+                    : (impl.http->bind_to_port(options.host, options.port) ? options.port : -1);
     if (impl.port <= 0) {
-        std::cerr << "docspace-emulator: cannot listen on " << options.host << ":"
-                  << options.port << "\n";
+        std::cerr << "docspace-emulator: cannot listen on " << options.host << ":" << options.port
+                  << "\n";
         return 1;
     }
     if (!options.port_file.empty()) {

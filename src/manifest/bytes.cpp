@@ -58,7 +58,7 @@ bool is_alnum(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-} // namespace
+}  // namespace
 
 std::size_t find_secret_like(std::string_view text, std::size_t from) {
     for (std::size_t at = text.find("sk-", from); at != std::string_view::npos;
@@ -108,4 +108,4 @@ bool check_bytes(std::string_view text, DiagnosticSink& sink) {
     return true;
 }
 
-} // namespace provision::manifest::detail
+}  // namespace provision::manifest::detail

@@ -81,11 +81,11 @@ struct Node {
     /// a pair of the enclosing type while that type is still incomplete.
     struct Entry;
     Kind kind = Kind::null;
-    std::string text;  ///< scalar value
-    bool plain = true; ///< false for quoted and block scalars
+    std::string text;   ///< scalar value
+    bool plain = true;  ///< false for quoted and block scalars
     std::size_t offset = k_no_offset;
-    std::vector<Node> items;    ///< sequence
-    std::vector<Entry> entries; ///< map, in file order, duplicates removed
+    std::vector<Node> items;     ///< sequence
+    std::vector<Entry> entries;  ///< map, in file order, duplicates removed
 };
 
 struct Node::Entry {
@@ -102,4 +102,4 @@ std::optional<Node> parse_tree(std::string_view text, DiagnosticSink& sink);
 Manifest build_manifest(const Node& root, std::string_view text, const std::filesystem::path& file,
                         const EnvLookup& env, DiagnosticSink& sink);
 
-} // namespace provision::manifest::detail
+}  // namespace provision::manifest::detail

@@ -48,7 +48,7 @@ private:
     int m_fd;
 };
 
-} // namespace
+}  // namespace
 
 const char* to_string(OutputFormat format) noexcept {
     switch (format) {
@@ -182,4 +182,4 @@ LoadResult load_manifest(const std::filesystem::path& file, const EnvLookup& env
     return load_manifest_text(text, file, env, offline);
 }
 
-} // namespace provision::manifest
+}  // namespace provision::manifest

@@ -78,7 +78,8 @@ std::vector<PolicyViolation> check_scopes(const Policy& policy, const core::Scop
         if (!allowed(policy, "*")) {
             out.push_back({PolicyRule::allowed_scopes, "*",
                            "policy.allowedScopes: an unrestricted key (\"*\") is not among the "
-                           "allowed scopes (" + allowed_list(policy) + ")"});
+                           "allowed scopes (" +
+                               allowed_list(policy) + ")"});
         }
         return out;
     }
@@ -86,8 +87,7 @@ std::vector<PolicyViolation> check_scopes(const Policy& policy, const core::Scop
         if (!allowed(policy, scope)) {
             out.push_back({PolicyRule::allowed_scopes, scope,
                            "policy.allowedScopes: `" + scope +
-                               "` is not among the allowed scopes (" + allowed_list(policy) +
-                               ")"});
+                               "` is not among the allowed scopes (" + allowed_list(policy) + ")"});
         }
     }
     return out;

@@ -370,7 +370,7 @@ private:
     bool m_seen_document_start = false;
 };
 
-} // namespace
+}  // namespace
 
 bool scan_subset(std::string_view text, DiagnosticSink& sink) {
     for (std::size_t at = find_secret_like(text, 0); at != std::string_view::npos;
@@ -383,4 +383,4 @@ bool scan_subset(std::string_view text, DiagnosticSink& sink) {
     return SubsetScanner(text, sink).run();
 }
 
-} // namespace provision::manifest::detail
+}  // namespace provision::manifest::detail

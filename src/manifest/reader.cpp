@@ -41,7 +41,7 @@ std::string joined(const std::vector<std::string>& words) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
 std::string field_path(const std::string& parent, std::string_view name) {
     return parent.empty() ? std::string(name) : parent + "." + std::string(name);
@@ -309,4 +309,4 @@ const std::vector<Node>* Reader::list(const Node& node, const std::string& path,
     return &node.items;
 }
 
-} // namespace provision::manifest::detail
+}  // namespace provision::manifest::detail

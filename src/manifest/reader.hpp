@@ -38,7 +38,7 @@ private:
 /// A string value after ${VAR} interpolation.
 struct Interpolated {
     std::string value;
-    bool used_variable = false; ///< at least one ${VAR} was substituted
+    bool used_variable = false;  ///< at least one ${VAR} was substituted
     /// What messages may quote: the value as written when it came from a variable, since a
     /// variable's value may be a secret.
     std::string shown;
@@ -94,4 +94,4 @@ private:
     DiagnosticSink& m_sink;
 };
 
-} // namespace provision::manifest::detail
+}  // namespace provision::manifest::detail

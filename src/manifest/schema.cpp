@@ -1,6 +1,7 @@
 // The top of schema version 1: `version`, `portal`, `state`, `prune`, `defaults`, `policy`
 // (read in schema_policy.cpp), and the rotation and onSecretUnknown policies shared by
-// `defaults` and each key. Sections are read independently so that one broken section never hides the problems of another.
+// `defaults` and each key. Sections are read independently so that one broken section never hides
+// the problems of another.
 
 #include "schema.hpp"
 
@@ -186,7 +187,7 @@ Defaults read_defaults(Reader& reader, const Node& node) {
     return defaults;
 }
 
-} // namespace
+}  // namespace
 
 std::filesystem::path resolve_path(const std::filesystem::path& manifest_dir,
                                    const std::string& path) {
@@ -268,8 +269,8 @@ Manifest build_manifest(const Node& root, std::string_view text, const std::file
         return manifest;
     }
     const auto fields = reader.fields(
-        root, "", {"version", "portal", "state", "sealed", "prune", "defaults", "policy", "outputs",
-               "keys"},
+        root, "",
+        {"version", "portal", "state", "sealed", "prune", "defaults", "policy", "outputs", "keys"},
         "the manifest");
     if (!fields) {
         return manifest;
@@ -324,4 +325,4 @@ Manifest build_manifest(const Node& root, std::string_view text, const std::file
     return manifest;
 }
 
-} // namespace provision::manifest::detail
+}  // namespace provision::manifest::detail

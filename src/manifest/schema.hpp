@@ -19,7 +19,7 @@ struct Defaults {
 /// A `rotation:` map applied over `base` (each field optional).
 struct RotationRead {
     RotationPolicy policy;
-    std::size_t rotate_before_offset = k_no_offset; ///< set when this map has rotateBefore
+    std::size_t rotate_before_offset = k_no_offset;  ///< set when this map has rotateBefore
 };
 
 RotationRead read_rotation(Reader& reader, const Node& node, const std::string& path,
@@ -49,4 +49,4 @@ std::vector<std::string> read_age_recipients(Reader& reader, const Node& node,
 std::filesystem::path resolve_path(const std::filesystem::path& manifest_dir,
                                    const std::string& path);
 
-} // namespace provision::manifest::detail
+}  // namespace provision::manifest::detail

@@ -189,8 +189,8 @@ private:
                                  const KeySpec& key) {
         for (const auto& violation : check_scopes(m_policy, key.permissions)) {
             const auto at = std::find(written.begin(), written.end(), violation.scope);
-            const auto index = static_cast<std::size_t>(
-                at == written.end() ? 0 : at - written.begin());
+            const auto index =
+                static_cast<std::size_t>(at == written.end() ? 0 : at - written.begin());
             m_reader.sink().error(items[index].offset, item_path(path, index), violation.message);
         }
     }
@@ -270,7 +270,7 @@ private:
     bool m_expiry_known = false;
 };
 
-} // namespace
+}  // namespace
 
 std::vector<KeySpec> read_keys(Reader& reader, const Node& node, const Defaults& defaults,
                                const Policy& policy) {
@@ -290,4 +290,4 @@ std::vector<KeySpec> read_keys(Reader& reader, const Node& node, const Defaults&
     return keys;
 }
 
-} // namespace provision::manifest::detail
+}  // namespace provision::manifest::detail

@@ -61,10 +61,10 @@ public:
     OutputSpec read(const Node& node, const std::string& path) {
         OutputSpec out;
         out.location = m_reader.sink().location(node.offset);
-        const auto fields = m_reader.fields(
-            node, path, {"path", "format", "keys", "kubernetes", "encrypt", "allowGit", "allowPartial",
-             "envPrefix"},
-            "an output");
+        const auto fields = m_reader.fields(node, path,
+                                            {"path", "format", "keys", "kubernetes", "encrypt",
+                                             "allowGit", "allowPartial", "envPrefix"},
+                                            "an output");
         if (!fields) {
             return out;
         }
@@ -131,10 +131,10 @@ private:
             return;
         }
         const std::string& value = read->value;
-        const bool ok = !value.empty() && value.size() <= 64 &&
-                        (std::isupper(static_cast<unsigned char>(value[0])) != 0 || value[0] == '_') &&
-                        value.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
-                            std::string::npos;
+        const bool ok =
+            !value.empty() && value.size() <= 64 &&
+            (std::isupper(static_cast<unsigned char>(value[0])) != 0 || value[0] == '_') &&
+            value.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == std::string::npos;
         if (!ok) {
             m_reader.sink().error(node.offset, path,
                                   "envPrefix must be upper-case letters, digits and '_', starting "
@@ -246,7 +246,7 @@ private:
     std::map<std::string, std::size_t> m_paths;
 };
 
-} // namespace
+}  // namespace
 
 std::vector<std::string> read_age_recipients(Reader& reader, const Node& node,
                                              const std::string& path) {
@@ -308,4 +308,4 @@ std::vector<OutputSpec> read_outputs(Reader& reader, const Node& node,
     return outputs;
 }
 
-} // namespace provision::manifest::detail
+}  // namespace provision::manifest::detail

@@ -54,10 +54,10 @@ void read_allowed_scopes(Reader& reader, const Node& node, Policy& policy) {
 
 Policy read_policy(Reader& reader, const Node& node) {
     Policy policy;
-    const auto fields = reader.fields(
-        node, "policy",
-        {"maxExpiresInDays", "forbidUnrestricted", "allowedScopes", "requireExpiry"},
-        "the key policy");
+    const auto fields =
+        reader.fields(node, "policy",
+                      {"maxExpiresInDays", "forbidUnrestricted", "allowedScopes", "requireExpiry"},
+                      "the key policy");
     if (!fields) {
         return policy;
     }

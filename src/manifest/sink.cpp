@@ -77,4 +77,4 @@ std::vector<core::Diagnostic> DiagnosticSink::take() {
     return std::move(m_diagnostics);
 }
 
-} // namespace provision::manifest::detail
+}  // namespace provision::manifest::detail

@@ -115,7 +115,7 @@ private:
     std::size_t m_nodes = 0;
 };
 
-} // namespace
+}  // namespace
 
 std::optional<Node> parse_tree(std::string_view text, DiagnosticSink& sink) {
     YAML::Node document;
@@ -143,4 +143,4 @@ std::optional<Node> parse_tree(std::string_view text, DiagnosticSink& sink) {
     return root;
 }
 
-} // namespace provision::manifest::detail
+}  // namespace provision::manifest::detail

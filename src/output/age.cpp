@@ -137,7 +137,8 @@ core::Result<std::optional<AgeIndex>> read_age_index(const std::filesystem::path
             return corrupt(positions.at({"keys", env}),
                            "an object with string \"entry\" and \"fingerprint\" for each variable");
         }
-        index.keys[env] = {item["entry"].get<std::string>(), item["fingerprint"].get<std::string>()};
+        index.keys[env] = {item["entry"].get<std::string>(),
+                           item["fingerprint"].get<std::string>()};
     }
     return std::optional<AgeIndex>{std::move(index)};
 }
@@ -210,8 +211,8 @@ core::Result<core::Secret> age_decrypt(const std::filesystem::path& encrypted,
     }
     const bool from_file = !identity.file.empty();
     const std::vector<std::string> args{"--decrypt", "-i",
-                                        from_file ? identity.file.string() : std::string("-"),
-                                        "--", encrypted.string()};
+                                        from_file ? identity.file.string() : std::string("-"), "--",
+                                        encrypted.string()};
     std::string input;
     if (!from_file) {
         input = identity.text.reveal();
@@ -237,15 +238,15 @@ core::Result<core::Secret> age_decrypt_text(std::string_view armored, const AgeI
     // age reads the identity text on its stdin, so the ciphertext goes through a file: a
     // private temporary one, which holds nothing but ciphertext.
     const char* tmp = std::getenv("TMPDIR");
-    std::string name = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                       "/provision-sealed-XXXXXX";
+    std::string name =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/provision-sealed-XXXXXX";
     const int fd = ::mkstemp(name.data());
     if (fd < 0) {
         return io(std::string("cannot create a temporary file for a sealed secret: ") +
                   std::strerror(errno));
     }
-    const bool written = ::write(fd, armored.data(), armored.size()) ==
-                         static_cast<ssize_t>(armored.size());
+    const bool written =
+        ::write(fd, armored.data(), armored.size()) == static_cast<ssize_t>(armored.size());
     ::close(fd);
     auto decrypted = written ? age_decrypt(name, identity)
                              : core::Result<core::Secret>(io("cannot write a temporary file for a "

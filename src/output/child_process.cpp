@@ -90,7 +90,8 @@ void pump(int in_fd, int out_fd, int err_fd, std::string_view input, ChildOutput
             }
             const ssize_t n = ::read(fds[i].fd, buffer.data(), buffer.size());
             if (n > 0) {
-                (i == 1 ? result.out : result.err).append(buffer.data(), static_cast<std::size_t>(n));
+                (i == 1 ? result.out : result.err)
+                    .append(buffer.data(), static_cast<std::size_t>(n));
             } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
                 ::close(fds[i].fd);
                 fds[i].fd = -1;

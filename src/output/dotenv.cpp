@@ -76,7 +76,7 @@ private:
 /// Reads one shell word (the value after `=`) into out; nullopt on success.
 std::optional<core::Error> read_value(Lexer& lex, std::string& out) {
     if (lex.peek() == '#') {
-        return std::nullopt; // `NAME= # comment`: an empty value
+        return std::nullopt;  // `NAME= # comment`: an empty value
     }
     while (!lex.at_line_end() && !is_blank(lex.peek())) {
         const std::size_t start = lex.pos();
@@ -95,7 +95,7 @@ std::optional<core::Error> read_value(Lexer& lex, std::string& out) {
                 if (d == '\\' && !lex.done()) {
                     const char e = lex.peek();
                     if (e == '\n') {
-                        lex.take(); // line continuation
+                        lex.take();  // line continuation
                         continue;
                     }
                     if (e == '"' || e == '\\' || e == '$' || e == '`') {
@@ -124,7 +124,7 @@ std::optional<core::Error> read_value(Lexer& lex, std::string& out) {
     return std::nullopt;
 }
 
-} // namespace
+}  // namespace
 
 core::Result<std::string> render_dotenv(const std::vector<SecretRecord>& records) {
     std::string out(k_header);
@@ -181,8 +181,9 @@ core::Result<SecretMap> parse_dotenv(std::string_view text) {
         }
         std::string name;
         if (!is_name_start(lex.peek())) {
-            return lex.error(lex.pos(), "expected NAME=value (a variable name: a letter or _ "
-                                        "first, then letters, digits and _), a comment or a blank line");
+            return lex.error(lex.pos(),
+                             "expected NAME=value (a variable name: a letter or _ "
+                             "first, then letters, digits and _), a comment or a blank line");
         }
         while (!lex.done() &&
                (is_name_char(lex.peek()) || lex.peek() == '.' || lex.peek() == '-')) {
@@ -212,4 +213,4 @@ core::Result<SecretMap> parse_dotenv(std::string_view text) {
     return values;
 }
 
-} // namespace provision::output::detail
+}  // namespace provision::output::detail

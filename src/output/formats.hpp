@@ -48,4 +48,4 @@ bool is_valid_utf8(std::string_view text) noexcept;
 /// quotes, backslashes and every control or line-breaking character are escaped.
 std::string yaml_quote(std::string_view text);
 
-} // namespace provision::output::detail
+}  // namespace provision::output::detail

@@ -18,7 +18,7 @@ core::Error corrupt(const std::string& position, const std::string& expected) {
     return core::make_error(core::Errc::invalid_input, position + ": " + expected);
 }
 
-} // namespace
+}  // namespace
 
 core::Result<std::string> render_json(const std::vector<SecretRecord>& records) {
     Json keys = Json::object();
@@ -83,4 +83,4 @@ core::Result<SecretMap> parse_json(std::string_view text) {
     return values;
 }
 
-} // namespace provision::output::detail
+}  // namespace provision::output::detail

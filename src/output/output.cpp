@@ -88,7 +88,7 @@ std::optional<core::Error> check_records(const manifest::OutputSpec& spec,
             return invalid(where + "variable " + record.env + " is used by two entries");
         }
         if (spec.format == manifest::OutputFormat::dotenv) {
-            continue; // render_dotenv checks names; values may be any bytes but NUL
+            continue;  // render_dotenv checks names; values may be any bytes but NUL
         }
         if (k8s &&
             record.env.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -226,7 +226,7 @@ core::Status write_encrypted(const manifest::OutputSpec& spec,
     return core::write_file_atomic(age_index_path(spec.path), render_age_index(index), options);
 }
 
-} // namespace
+}  // namespace
 
 core::Result<std::string> render_output(const manifest::OutputSpec& spec,
                                         const std::vector<SecretRecord>& records) {
@@ -286,8 +286,9 @@ namespace {
 
 /// One output's variables, parsed. Empty when the file is absent or cannot be decrypted.
 /// `fingerprint`, when given, receives the fingerprint of the text read (nullopt: absent).
-core::Result<std::map<std::string, core::Secret>> read_one_output(
-    const manifest::OutputSpec& spec, std::optional<std::string>* fingerprint = nullptr) {
+core::Result<std::map<std::string, core::Secret>>
+read_one_output(const manifest::OutputSpec& spec,
+                std::optional<std::string>* fingerprint = nullptr) {
     auto text = read_output_text(spec);
     if (!text) {
         return text.error();
@@ -307,7 +308,7 @@ core::Result<std::map<std::string, core::Secret>> read_one_output(
     return values;
 }
 
-} // namespace
+}  // namespace
 
 core::Result<HeldSecrets> read_held_secrets(const manifest::Manifest& m) {
     HeldSecrets held;
@@ -332,8 +333,8 @@ core::Result<HeldSecrets> read_held_secrets(const manifest::Manifest& m) {
             if (!found->second.empty()) {
                 held.entries_by_output[spec.path_as_written].insert(key.name);
             }
-            if (!found->second.empty() &&
-                std::find(candidates.begin(), candidates.end(), found->second) == candidates.end()) {
+            if (!found->second.empty() && std::find(candidates.begin(), candidates.end(),
+                                                    found->second) == candidates.end()) {
                 candidates.push_back(found->second);
             }
             values->erase(found);
@@ -348,7 +349,7 @@ core::Result<HeldSecrets> read_held_secrets(const manifest::Manifest& m) {
 
 core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manifest::Manifest& m) {
     std::map<std::string, core::Secret> secrets;
-    std::map<std::string, std::string> source; // entry -> file its secret came from
+    std::map<std::string, std::string> source;  // entry -> file its secret came from
     for (const auto& spec : m.outputs) {
         auto values = read_one_output(spec);
         if (!values) {
@@ -390,8 +391,9 @@ core::Status check_output_destination(const std::filesystem::path& path) {
                        ": it is a directory; give the path of a file inside it instead");
     }
     if (!S_ISREG(st.st_mode)) {
-        return invalid("refusing to use output " + path.string() + ": it is not a regular file (it is " +
-                       core::file_type_name(st.st_mode) + "); remove it or choose another path");
+        return invalid("refusing to use output " + path.string() +
+                       ": it is not a regular file (it is " + core::file_type_name(st.st_mode) +
+                       "); remove it or choose another path");
     }
     if (st.st_uid != ::geteuid()) {
         return invalid("refusing to use output " + path.string() + ": it is owned by uid " +
@@ -450,4 +452,4 @@ core::Status check_output_writable(const manifest::OutputSpec& spec) {
     return probe_directory(spec.path);
 }
 
-} // namespace provision::output
+}  // namespace provision::output

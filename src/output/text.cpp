@@ -52,10 +52,11 @@ std::uint32_t next_code_point(std::string_view text, std::size_t& i) noexcept {
     return value;
 }
 
-} // namespace
+}  // namespace
 
 core::Error parse_error(std::string_view text, std::size_t offset, const std::string& expected) {
-    return core::make_error(core::Errc::invalid_input, core::line_column(text, offset) + ": " + expected);
+    return core::make_error(core::Errc::invalid_input,
+                            core::line_column(text, offset) + ": " + expected);
 }
 
 std::string base64_encode(std::string_view data) {
@@ -75,7 +76,8 @@ std::optional<std::string> base64_decode(std::string_view text) {
     // candidate: the text is taken when it is exactly the canonical encoding of what came out
     // (a multiple of 4 characters, '=' only as padding, the bits padding drops all zero).
     const std::size_t kept = text.find_last_not_of('=');
-    const std::size_t padding = kept == std::string_view::npos ? text.size() : text.size() - kept - 1;
+    const std::size_t padding =
+        kept == std::string_view::npos ? text.size() : text.size() - kept - 1;
     if (padding > 2 || text.size() > static_cast<std::size_t>(INT_MAX)) {
         return std::nullopt;
     }
@@ -173,4 +175,4 @@ std::string yaml_quote(std::string_view text) {
     return out;
 }
 
-} // namespace provision::output::detail
+}  // namespace provision::output::detail

@@ -23,7 +23,8 @@ namespace {
 
 /// An error at `node`, or at `fallback` when node has no position (absent, or an empty
 /// document), or at the start of the file.
-core::Error corrupt(const YAML::Node& node, const YAML::Node& fallback, const std::string& expected) {
+core::Error corrupt(const YAML::Node& node, const YAML::Node& fallback,
+                    const std::string& expected) {
     YAML::Mark mark = node.IsDefined() ? node.Mark() : YAML::Mark::null_mark();
     if (mark.is_null() && fallback.IsDefined()) {
         mark = fallback.Mark();
@@ -85,23 +86,24 @@ std::optional<core::Error> read_value_map(const YAML::Node& map, const std::stri
         return corrupt(map, map, "expected a map under \"" + where + "\"");
     }
     for (auto it = map.begin(); it != map.end(); ++it) {
-        const YAML::Node key = it->first;    // a copy: *it is a temporary
-        const YAML::Node value = it->second; // a copy: *it is a temporary
+        const YAML::Node key = it->first;     // a copy: *it is a temporary
+        const YAML::Node value = it->second;  // a copy: *it is a temporary
         if (!key.IsScalar()) {
             return corrupt(key, map, "expected a string key under \"" + where + "\"");
         }
         std::optional<std::string> decoded =
             value.IsScalar() ? decode(value.Scalar()) : std::nullopt;
         if (!decoded) {
-            return corrupt(value, key, std::string("expected ") + value_kind + " for each key under \"" +
-                                           where + "\"");
+            return corrupt(value, key,
+                           std::string("expected ") + value_kind + " for each key under \"" +
+                               where + "\"");
         }
         out[key.Scalar()] = core::Secret{std::move(*decoded)};
     }
     return std::nullopt;
 }
 
-} // namespace
+}  // namespace
 
 core::Result<std::string> render_yaml(const std::vector<SecretRecord>& records) {
     std::string out(k_header);
@@ -131,7 +133,8 @@ core::Result<SecretMap> parse_yaml(std::string_view text) {
         return corrupt(root, root, "expected a map with \"version: 1\" and \"keys\"");
     }
     if (!is_scalar(child(root, "version"), "1")) {
-        return corrupt(child(root, "version"), root, "expected \"version: 1\", as this provision writes");
+        return corrupt(child(root, "version"), root,
+                       "expected \"version: 1\", as this provision writes");
     }
     const YAML::Node keys = child(root, "keys");
     if (!keys.IsMap()) {
@@ -139,14 +142,16 @@ core::Result<SecretMap> parse_yaml(std::string_view text) {
     }
     SecretMap values;
     for (auto it = keys.begin(); it != keys.end(); ++it) {
-        const YAML::Node env = it->first;   // a copy: *it is a temporary
-        const YAML::Node item = it->second; // a copy: *it is a temporary
+        const YAML::Node env = it->first;    // a copy: *it is a temporary
+        const YAML::Node item = it->second;  // a copy: *it is a temporary
         if (!env.IsScalar() || !item.IsMap()) {
-            return corrupt(item, env, "expected a variable name and a map for each entry under \"keys\"");
+            return corrupt(item, env,
+                           "expected a variable name and a map for each entry under \"keys\"");
         }
         const YAML::Node secret = child(item, "secret");
         if (!secret.IsScalar()) {
-            return corrupt(secret, item, "expected a \"secret\" string for each variable under \"keys\"");
+            return corrupt(secret, item,
+                           "expected a \"secret\" string for each variable under \"keys\"");
         }
         values[env.Scalar()] = core::Secret{secret.Scalar()};
     }
@@ -213,4 +218,4 @@ core::Result<SecretMap> parse_k8s_secret(std::string_view text) {
     return values;
 }
 
-} // namespace provision::output::detail
+}  // namespace provision::output::detail

@@ -58,7 +58,8 @@ Plan plan_destroy(const PlanInput& in) {
             action.key_id = record.id;
             action.postfix = record.postfix;
             action.reasons = {Reason::destroy_requested, Reason::protected_entry};
-            action.detail = "'" + record.entry + "' is protected (protect: true); pass "
+            action.detail = "'" + record.entry +
+                            "' is protected (protect: true); pass "
                             "--override-protect to destroy it";
             plan.actions.push_back(std::move(action));
             continue;
@@ -74,8 +75,8 @@ Plan plan_destroy(const PlanInput& in) {
         if (!in.options.targeted(retiring.entry)) {
             continue;
         }
-        Action action = destroy_action(in, retiring.entry, retiring.id, retiring.postfix,
-                                       ActionKind::retire);
+        Action action =
+            destroy_action(in, retiring.entry, retiring.id, retiring.postfix, ActionKind::retire);
         if (action.detail.empty()) {
             action.detail = "replaced key, deleted by destroy before its grace period ends";
         }
@@ -95,20 +96,23 @@ Plan plan_import(const PlanInput& in, const ImportRequest& request) {
     const bool retiring = std::any_of(in.state.retiring.begin(), in.state.retiring.end(),
                                       [&](const auto& r) { return r.id == request.id; });
     if (spec == nullptr) {
-        plan.actions.push_back(refused(request, "'" + request.entry + "' is not an entry of the manifest"));
+        plan.actions.push_back(
+            refused(request, "'" + request.entry + "' is not an entry of the manifest"));
     } else if (key == nullptr) {
-        plan.actions.push_back(refused(
-            request, "no key with id " + request.id + " on the portal (GET /api/2.0/keys)"));
+        plan.actions.push_back(refused(request, "no key with id " + request.id +
+                                                    " on the portal (GET /api/2.0/keys)"));
     } else if (owner != in.state.keys.end()) {
         plan.actions.push_back(refused(
             request, "key " + request.id + " already belongs to entry '" + owner->entry + "'"));
     } else if (current != nullptr && current->id != request.id) {
         plan.actions.push_back(refused(request, "entry '" + request.entry + "' is bound to key " +
-                                                    current->id + "; run `provision rotate` or "
+                                                    current->id +
+                                                    "; run `provision rotate` or "
                                                     "remove that key first"));
     } else if (retiring) {
-        plan.actions.push_back(refused(request, "key " + request.id + " is retiring after a "
-                                                "rotation; it cannot be imported"));
+        plan.actions.push_back(refused(request, "key " + request.id +
+                                                    " is retiring after a "
+                                                    "rotation; it cannot be imported"));
     } else {
         Action action;
         action.kind = ActionKind::import_key;
@@ -116,10 +120,9 @@ Plan plan_import(const PlanInput& in, const ImportRequest& request) {
         action.key_id = key->id;
         action.postfix = key->postfix;
         action.reasons.push_back(Reason::import_requested);
-        action.detail = key->name == spec->name
-                            ? "bound to the entry in the state"
-                            : "named '" + key->name + "' on the portal, not '" + spec->name +
-                                  "'; the next apply renames it";
+        action.detail = key->name == spec->name ? "bound to the entry in the state"
+                                                : "named '" + key->name + "' on the portal, not '" +
+                                                      spec->name + "'; the next apply renames it";
         plan.actions.push_back(std::move(action));
     }
     return plan;

@@ -36,7 +36,8 @@ bool rewrites(const Action& action, const manifest::OutputSpec& spec) {
 /// The manifest entries whose key the state binds but whose secret this run will not know
 /// (no output holds it and the plan makes no new key), in manifest order. One pass: a lookup
 /// per entry in the state would make planning quadratic.
-std::vector<std::string> unknown_secrets(const PlanInput& in, const std::set<std::string>& renewed) {
+std::vector<std::string> unknown_secrets(const PlanInput& in,
+                                         const std::set<std::string>& renewed) {
     std::unordered_set<std::string_view> bound;
     for (const auto& record : in.state.keys) {
         bound.insert(record.entry);
@@ -106,7 +107,8 @@ void block_partial_outputs(const PlanInput& in, Plan& plan) {
             action.kind = ActionKind::blocked;
             action.reasons.push_back(Reason::partial_output);
             action.detail = what + " would leave output " + spec.path_as_written + " without " +
-                            joined(missing) + " (secret unknown): it is left as it is. Restore "
+                            joined(missing) +
+                            " (secret unknown): it is left as it is. Restore "
                             "the output, let those keys be rotated (onSecretUnknown: rotate, or "
                             "`provision rotate --key`), or set allowPartial: true on the output";
         }

@@ -163,9 +163,10 @@ void plan_new_entry(const PlanInput& in, const Index& index, const KeySpec& spec
         action.postfix = matches.front()->postfix;
         if (matches.size() == 1) {
             action.detail = "the state does not know this entry, but the portal has a live key "
-                            "named '" + spec.name + "' created by you (id " + matches.front()->id +
-                            "); bind it with `provision import MANIFEST '" + spec.name +
-                            "' --id " + matches.front()->id +
+                            "named '" +
+                            spec.name + "' created by you (id " + matches.front()->id +
+                            "); bind it with `provision import MANIFEST '" + spec.name + "' --id " +
+                            matches.front()->id +
                             "` or --adopt, or pass --allow-duplicate to create another key";
         } else {
             action.detail = "the state does not know this entry, but the portal has " +
@@ -358,10 +359,11 @@ void plan_retiring(const PlanInput& in, const Index& index, Plan& plan) {
         } else {
             action.kind = ActionKind::noop;
             action.reasons = {Reason::in_grace_period};
-            action.detail =
-                "retiring in " +
-                core::format_remaining(std::chrono::duration_cast<seconds>(r->retire_after - in.now)) +
-                ": the replaced key stays usable until " + core::format_iso8601(r->retire_after);
+            action.detail = "retiring in " +
+                            core::format_remaining(
+                                std::chrono::duration_cast<seconds>(r->retire_after - in.now)) +
+                            ": the replaced key stays usable until " +
+                            core::format_iso8601(r->retire_after);
         }
         plan.actions.push_back(std::move(action));
     }
@@ -390,7 +392,8 @@ std::optional<int> observed_lifetime_days(const api::ApiKey& key) {
     return static_cast<int>((lifetime.count() + 43200) / 86400);
 }
 
-std::chrono::seconds rotation_window(const KeySpec& spec, const manifest::RotationPolicy& defaults) {
+std::chrono::seconds rotation_window(const KeySpec& spec,
+                                     const manifest::RotationPolicy& defaults) {
     if (spec.rotation.rotate_before) {
         return *spec.rotation.rotate_before;
     }
@@ -443,8 +446,9 @@ Plan make_plan(const PlanInput& in) {
 }
 
 bool Plan::has_changes() const {
-    return std::any_of(actions.begin(), actions.end(),
-                       [](const Action& a) { return a.kind != ActionKind::noop && a.kind != ActionKind::blocked; });
+    return std::any_of(actions.begin(), actions.end(), [](const Action& a) {
+        return a.kind != ActionKind::noop && a.kind != ActionKind::blocked;
+    });
 }
 
 bool Plan::has_blocked() const {
@@ -459,49 +463,86 @@ std::size_t Plan::count(ActionKind kind) const {
 
 const char* to_string(ActionKind kind) noexcept {
     switch (kind) {
-    case ActionKind::noop: return "noop";
-    case ActionKind::create: return "create";
-    case ActionKind::update: return "update";
-    case ActionKind::reactivate: return "reactivate";
-    case ActionKind::replace: return "replace";
-    case ActionKind::retire: return "retire";
-    case ActionKind::remove: return "delete";
-    case ActionKind::forget: return "forget";
-    case ActionKind::write_outputs: return "write-outputs";
-    case ActionKind::adopt: return "adopt";
-    case ActionKind::blocked: return "blocked";
-    case ActionKind::settle: return "settle";
-    case ActionKind::import_key: return "import";
+    case ActionKind::noop:
+        return "noop";
+    case ActionKind::create:
+        return "create";
+    case ActionKind::update:
+        return "update";
+    case ActionKind::reactivate:
+        return "reactivate";
+    case ActionKind::replace:
+        return "replace";
+    case ActionKind::retire:
+        return "retire";
+    case ActionKind::remove:
+        return "delete";
+    case ActionKind::forget:
+        return "forget";
+    case ActionKind::write_outputs:
+        return "write-outputs";
+    case ActionKind::adopt:
+        return "adopt";
+    case ActionKind::blocked:
+        return "blocked";
+    case ActionKind::settle:
+        return "settle";
+    case ActionKind::import_key:
+        return "import";
     }
     return "noop";
 }
 
 const char* to_string(Reason reason) noexcept {
     switch (reason) {
-    case Reason::in_sync: return "in_sync";
-    case Reason::new_entry: return "new_entry";
-    case Reason::missing_on_portal: return "missing_on_portal";
-    case Reason::deactivated: return "deactivated";
-    case Reason::deactivated_expired: return "deactivated_expired";
-    case Reason::expired: return "expired";
-    case Reason::scopes_edited: return "scopes_edited";
-    case Reason::name_edited: return "name_edited";
-    case Reason::lifetime_changed: return "lifetime_changed";
-    case Reason::rotation_due: return "rotation_due";
-    case Reason::forced_rotation: return "forced_rotation";
-    case Reason::secret_unknown: return "secret_unknown";
-    case Reason::grace_over: return "grace_over";
-    case Reason::entry_removed: return "entry_removed";
-    case Reason::untracked_name_match: return "untracked_name_match";
-    case Reason::protected_entry: return "protected_entry";
-    case Reason::outputs_stale: return "outputs_stale";
-    case Reason::interrupted_create: return "interrupted_create";
-    case Reason::late_commit: return "late_commit";
-    case Reason::destroy_requested: return "destroy_requested";
-    case Reason::import_requested: return "import_requested";
-    case Reason::import_refused: return "import_refused";
-    case Reason::partial_output: return "partial_output";
-    case Reason::in_grace_period: return "in_grace_period";
+    case Reason::in_sync:
+        return "in_sync";
+    case Reason::new_entry:
+        return "new_entry";
+    case Reason::missing_on_portal:
+        return "missing_on_portal";
+    case Reason::deactivated:
+        return "deactivated";
+    case Reason::deactivated_expired:
+        return "deactivated_expired";
+    case Reason::expired:
+        return "expired";
+    case Reason::scopes_edited:
+        return "scopes_edited";
+    case Reason::name_edited:
+        return "name_edited";
+    case Reason::lifetime_changed:
+        return "lifetime_changed";
+    case Reason::rotation_due:
+        return "rotation_due";
+    case Reason::forced_rotation:
+        return "forced_rotation";
+    case Reason::secret_unknown:
+        return "secret_unknown";
+    case Reason::grace_over:
+        return "grace_over";
+    case Reason::entry_removed:
+        return "entry_removed";
+    case Reason::untracked_name_match:
+        return "untracked_name_match";
+    case Reason::protected_entry:
+        return "protected_entry";
+    case Reason::outputs_stale:
+        return "outputs_stale";
+    case Reason::interrupted_create:
+        return "interrupted_create";
+    case Reason::late_commit:
+        return "late_commit";
+    case Reason::destroy_requested:
+        return "destroy_requested";
+    case Reason::import_requested:
+        return "import_requested";
+    case Reason::import_refused:
+        return "import_refused";
+    case Reason::partial_output:
+        return "partial_output";
+    case Reason::in_grace_period:
+        return "in_grace_period";
     }
     return "in_sync";
 }

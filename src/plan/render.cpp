@@ -15,19 +15,30 @@ namespace {
 
 const char* symbol(ActionKind kind) {
     switch (kind) {
-    case ActionKind::noop: return "=";
-    case ActionKind::create: return "+";
+    case ActionKind::noop:
+        return "=";
+    case ActionKind::create:
+        return "+";
     case ActionKind::update:
-    case ActionKind::reactivate: return "~";
-    case ActionKind::replace: return "-/+";
+    case ActionKind::reactivate:
+        return "~";
+    case ActionKind::replace:
+        return "-/+";
     case ActionKind::retire:
-    case ActionKind::remove: return "-";
-    case ActionKind::forget: return ".";
-    case ActionKind::write_outputs: return ">";
-    case ActionKind::adopt: return "<";
-    case ActionKind::blocked: return "!";
-    case ActionKind::settle: return "*";
-    case ActionKind::import_key: return "<";
+    case ActionKind::remove:
+        return "-";
+    case ActionKind::forget:
+        return ".";
+    case ActionKind::write_outputs:
+        return ">";
+    case ActionKind::adopt:
+        return "<";
+    case ActionKind::blocked:
+        return "!";
+    case ActionKind::settle:
+        return "*";
+    case ActionKind::import_key:
+        return "<";
     }
     return "?";
 }
@@ -35,15 +46,21 @@ const char* symbol(ActionKind kind) {
 /// Terraform's colours: + green, ~ yellow, -/+ magenta, - red; ! bold red, * yellow.
 const char* color_of(ActionKind kind) {
     switch (kind) {
-    case ActionKind::create: return "\x1b[32m";
+    case ActionKind::create:
+        return "\x1b[32m";
     case ActionKind::update:
     case ActionKind::reactivate:
-    case ActionKind::settle: return "\x1b[33m";
-    case ActionKind::replace: return "\x1b[35m";
+    case ActionKind::settle:
+        return "\x1b[33m";
+    case ActionKind::replace:
+        return "\x1b[35m";
     case ActionKind::retire:
-    case ActionKind::remove: return "\x1b[31m";
-    case ActionKind::blocked: return "\x1b[1;31m";
-    default: return "";
+    case ActionKind::remove:
+        return "\x1b[31m";
+    case ActionKind::blocked:
+        return "\x1b[1;31m";
+    default:
+        return "";
     }
 }
 
@@ -72,7 +89,8 @@ std::vector<std::string> list_items(const std::string& text) {
     std::size_t start = 0;
     while (start < text.size()) {
         const auto comma = text.find(", ", start);
-        items.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        items.push_back(
+            text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
         if (comma == std::string::npos) {
             break;
         }
@@ -101,7 +119,9 @@ bool folded(const Action& action, const TextOptions& options) {
            action.reasons == std::vector<Reason>{Reason::in_sync};
 }
 
-bool is_list_field(const Action::Change& change) { return change.field == "permissions"; }
+bool is_list_field(const Action::Change& change) {
+    return change.field == "permissions";
+}
 
 /// "permissions: + files:write  - rooms:read" for a list; "name: a -> b" otherwise.
 std::string change_text(const Action::Change& change, bool color) {
@@ -183,10 +203,12 @@ std::string render_text(const Plan& plan, const TextOptions& options) {
         }
         const std::string key = action.postfix.empty() ? std::string{} : "sk-***" + action.postfix;
         const char* color = color_of(action.kind);
-        std::string line = fmt::format(
-            "  {} {} {:<{}} {:<11} {}", paint(fmt::format("{:<3}", symbol(action.kind)), color, options.color),
-            paint(fmt::format("{:<13}", to_string(action.kind)), color, options.color),
-            action.entry.empty() ? "(outputs)" : action.entry, entry_width, key, reasons_text(action));
+        std::string line =
+            fmt::format("  {} {} {:<{}} {:<11} {}",
+                        paint(fmt::format("{:<3}", symbol(action.kind)), color, options.color),
+                        paint(fmt::format("{:<13}", to_string(action.kind)), color, options.color),
+                        action.entry.empty() ? "(outputs)" : action.entry, entry_width, key,
+                        reasons_text(action));
         while (!line.empty() && line.back() == ' ') {
             line.pop_back();
         }
@@ -205,10 +227,10 @@ std::string render_text(const Plan& plan, const TextOptions& options) {
     }
     for (const auto& loss : plan.output_losses) {
         const std::string lost = joined(loss.lost);
-        out += loss.empty ? fmt::format("\n  ! output {} will be empty: it holds {} now\n",
-                                        loss.output, lost)
-                          : fmt::format("\n  ! output {} will no longer hold {}\n", loss.output,
-                                        lost);
+        out +=
+            loss.empty
+                ? fmt::format("\n  ! output {} will be empty: it holds {} now\n", loss.output, lost)
+                : fmt::format("\n  ! output {} will no longer hold {}\n", loss.output, lost);
     }
     if (!plan.findings.empty()) {
         out += "\nPolicy findings (the portal breaks the manifest's policy):\n";
@@ -263,7 +285,8 @@ std::string render_markdown(const Plan& plan) {
                             reasons_text(action), markdown_cell(what));
     }
     if (!rows.empty()) {
-        out += "\n| | action | entry | key | reasons | details |\n|---|---|---|---|---|---|\n" + rows;
+        out +=
+            "\n| | action | entry | key | reasons | details |\n|---|---|---|---|---|---|\n" + rows;
     }
     if (!unchanged.empty()) {
         out += fmt::format("\n<details><summary>{} unchanged</summary>\n\n", unchanged.size());
@@ -332,7 +355,8 @@ std::string render_json(const Plan& plan, int indent) {
         a["action"] = to_string(action.kind);
         a["entry"] = action.entry;
         a["keyId"] = action.key_id ? nlohmann::json(*action.key_id) : nlohmann::json(nullptr);
-        a["keyPostfix"] = action.postfix.empty() ? nlohmann::json(nullptr) : nlohmann::json(action.postfix);
+        a["keyPostfix"] =
+            action.postfix.empty() ? nlohmann::json(nullptr) : nlohmann::json(action.postfix);
         nlohmann::json reasons = nlohmann::json::array();
         for (auto reason : action.reasons) {
             reasons.push_back(to_string(reason));
@@ -350,7 +374,8 @@ std::string render_json(const Plan& plan, int indent) {
                                    {"added", missing_from(to, from)},
                                    {"removed", missing_from(from, to)}});
             } else {
-                changes.push_back({{"field", change.field}, {"from", change.from}, {"to", change.to}});
+                changes.push_back(
+                    {{"field", change.field}, {"from", change.from}, {"to", change.to}});
             }
         }
         a["changes"] = changes;

@@ -45,12 +45,12 @@ void plan_settlements(const PlanInput& in, Plan& plan) {
                                 "): the portal committed " + since(pending) +
                                 " after it was given up; nobody holds its secret";
             } else if (made.secret_held) {
-                action.detail = "adopt key sk-***" + made.postfix + " (id " + made.id + "): " +
-                                since(pending) +
+                action.detail = "adopt key sk-***" + made.postfix + " (id " + made.id +
+                                "): " + since(pending) +
                                 " was interrupted after an output received its secret";
             } else {
-                action.detail = "revoke key sk-***" + made.postfix + " (id " + made.id + "): " +
-                                since(pending) +
+                action.detail = "revoke key sk-***" + made.postfix + " (id " + made.id +
+                                "): " + since(pending) +
                                 " was interrupted before its secret was saved";
             }
             plan.actions.push_back(std::move(action));

@@ -171,7 +171,8 @@ public:
 
     /// An error about a field this reader asked for (its name is the format's, not the file's).
     void fail(const std::string& message, const std::string& field_name) {
-        report(field_name, (m_path.empty() ? field_name : m_path + "." + field_name) + ": " + message);
+        report(field_name,
+               (m_path.empty() ? field_name : m_path + "." + field_name) + ": " + message);
     }
 
 private:
@@ -194,4 +195,4 @@ private:
     std::optional<core::Error> m_error;
 };
 
-} // namespace provision::state::detail
+}  // namespace provision::state::detail

@@ -8,8 +8,8 @@
 /// `provision` lose track of keys it owns. The state must never hold a secret: serialisation
 /// throws (a bug) and parsing fails if any string looks like an API key secret.
 
-#include "provision/core/diagnostic.hpp"
 #include "provision/state/state.hpp"
+#include "provision/core/diagnostic.hpp"
 
 #include "state/json_reader.hpp"
 
@@ -99,7 +99,8 @@ core::Result<ManagedKey> parse_key(const Json& json, std::size_t index, const So
     return key;
 }
 
-core::Result<RetiringKey> parse_retiring(const Json& json, std::size_t index, const Source& source) {
+core::Result<RetiringKey> parse_retiring(const Json& json, std::size_t index,
+                                         const Source& source) {
     const std::string at = "retiring[" + std::to_string(index) + "]";
     const std::vector<std::string> json_path{"retiring", std::to_string(index)};
     if (!json.is_object()) {
@@ -144,7 +145,7 @@ bool retiring_less(const RetiringKey& a, const RetiringKey& b) {
     return std::tie(a.entry, a_time, a.id) < std::tie(b.entry, b_time, b.id);
 }
 
-} // namespace
+}  // namespace
 
 const ManagedKey* State::find(std::string_view entry) const {
     const auto at = std::lower_bound(
@@ -196,7 +197,7 @@ void State::upsert(ManagedKey key) {
         *at = std::move(key);
         return;
     }
-    if (ManagedKey* existing = find(key.entry)) { // a State built out of order by hand
+    if (ManagedKey* existing = find(key.entry)) {  // a State built out of order by hand
         *existing = std::move(key);
         return;
     }
@@ -216,7 +217,8 @@ core::Result<State> parse_state(std::string_view text, const std::string& file_n
                           "expected valid JSON");
     } catch (const Json::out_of_range&) {
         // nlohmann reports a number beyond a double ("1e999") this way, without a position.
-        return corrupt_at(file_name, "1:1", "expected valid JSON, found a number too large to read");
+        return corrupt_at(file_name, "1:1",
+                          "expected valid JSON, found a number too large to read");
     }
     // Errors point at the value at fault and never quote the file (see json_reader.hpp).
     const core::JsonPositions positions(text);
@@ -382,4 +384,4 @@ core::Status save_state(const std::filesystem::path& path, const State& state) {
     return core::write_file_atomic(path, text, options);
 }
 
-} // namespace provision::state
+}  // namespace provision::state

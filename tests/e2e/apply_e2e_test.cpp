@@ -2,20 +2,23 @@
 
 #include "e2e_support.hpp"
 
-#include <sys/file.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 using namespace e2e;
 
-TEST_CASE("plan, apply, plan again: the portal ends up matching the manifest and the second plan is empty", "[e2e]") {
+TEST_CASE("plan, apply, plan again: the portal ends up matching the manifest and the second plan "
+          "is empty",
+          "[e2e]") {
     Emulator emu;
     Project project(emu);
 
     const auto first_plan = project.command("plan", {"--detailed-exitcode"});
     INFO(first_plan.err);
     CHECK(first_plan.exit_code == 2);
-    CHECK(first_plan.out.find("Plan: 3 to create, 0 to update, 0 to replace, 0 to delete.") != std::string::npos);
+    CHECK(first_plan.out.find("Plan: 3 to create, 0 to update, 0 to replace, 0 to delete.") !=
+          std::string::npos);
     CHECK(project.posts() == 0);
 
     const auto applied = project.command("apply");
@@ -29,7 +32,8 @@ TEST_CASE("plan, apply, plan again: the portal ends up matching the manifest and
     CHECK(second_plan.out.find("No changes.") != std::string::npos);
 }
 
-TEST_CASE("apply writes 0600 outputs that parse and whose secrets authenticate as the right keys", "[e2e]") {
+TEST_CASE("apply writes 0600 outputs that parse and whose secrets authenticate as the right keys",
+          "[e2e]") {
     Emulator emu;
     Project project(emu);
     REQUIRE(project.command("apply").exit_code == 0);
@@ -64,7 +68,8 @@ TEST_CASE("apply writes 0600 outputs that parse and whose secrets authenticate a
     }
 }
 
-TEST_CASE("a second apply sends zero POSTs and leaves the outputs byte for byte unchanged", "[e2e]") {
+TEST_CASE("a second apply sends zero POSTs and leaves the outputs byte for byte unchanged",
+          "[e2e]") {
     Emulator emu;
     Project project(emu);
     REQUIRE(project.command("apply").exit_code == 0);
@@ -93,13 +98,14 @@ TEST_CASE("a permission edit made on the portal is put back by one PUT", "[e2e]"
         }
     }
     REQUIRE_FALSE(id.empty());
-    const auto edited = emu.put("/api/2.0/keys/" + id, {{"permissions", {"files:write"}}},
-                                Emulator::owner_token());
+    const auto edited =
+        emu.put("/api/2.0/keys/" + id, {{"permissions", {"files:write"}}}, Emulator::owner_token());
     REQUIRE(edited.status == 200);
 
     const auto plan = project.command("plan");
     CHECK(plan.out.find("scopes_edited") != std::string::npos);
-    CHECK(plan.out.find("permissions: + files:read  + rooms:read  - files:write") != std::string::npos);
+    CHECK(plan.out.find("permissions: + files:read  + rooms:read  - files:write") !=
+          std::string::npos);
 
     emu.clear_requests();
     const auto applied = project.command("apply");
@@ -150,10 +156,12 @@ TEST_CASE("a key deleted on the portal is reported as missing and created again"
     CHECK(project.command("plan", {"--detailed-exitcode"}).exit_code == 0);
 }
 
-TEST_CASE("an invalid manifest exits 3 with file:line:col and the portal sees no request", "[e2e]") {
+TEST_CASE("an invalid manifest exits 3 with file:line:col and the portal sees no request",
+          "[e2e]") {
     Emulator emu;
     const std::string example = bots_manifest();
-    Project project(emu, example + "  - name: Broken\n    permissions: [files:raed]\n    expiresInDays: 30\n");
+    Project project(
+        emu, example + "  - name: Broken\n    permissions: [files:raed]\n    expiresInDays: 30\n");
     // The misspelt scope: the second line of the entry appended after the example's last line.
     const auto line = std::count(example.begin(), example.end(), '\n') + 2;
     const std::string where = "bots.yaml:" + std::to_string(line) + ":19";
@@ -187,12 +195,14 @@ TEST_CASE("validate needs no secrets and runs the local checks plan runs", "[e2e
     const auto offline = project.run({"validate", project.manifest.string()}, no_secrets);
     INFO(offline.out << offline.err);
     CHECK(offline.exit_code == 0);
-    CHECK(contains(offline.err, "warning: portal.url: environment variable `DOCSPACE_URL` is not set here"));
+    CHECK(contains(offline.err,
+                   "warning: portal.url: environment variable `DOCSPACE_URL` is not set here"));
     CHECK(contains(offline.err, "DOCSPACE_TOKEN"));
     CHECK(contains(offline.out, "valid (3 key(s), 2 output(s))"));
 
     // An output git would track is refused, as plan refuses it.
-    const auto git = test_support::run_process({"/usr/bin/git", "init", "-q", project.dir.path().string()});
+    const auto git =
+        test_support::run_process({"/usr/bin/git", "init", "-q", project.dir.path().string()});
     REQUIRE(git.exit_code == 0);
     const auto tracked = project.run({"validate", project.manifest.string()}, no_secrets);
     CHECK(tracked.exit_code == 3);
@@ -221,7 +231,9 @@ TEST_CASE("apply exits 4 naming the holder while another run holds the lock", "[
     CHECK(project.posts() == 0);
 }
 
-TEST_CASE("a missing token exits 3 and an unreachable portal exits 1, both without creating anything", "[e2e]") {
+TEST_CASE(
+    "a missing token exits 3 and an unreachable portal exits 1, both without creating anything",
+    "[e2e]") {
     Emulator emu;
     Project project(emu);
     auto no_token = project.env();
@@ -233,7 +245,8 @@ TEST_CASE("a missing token exits 3 and an unreachable portal exits 1, both witho
 
     auto unreachable = project.env();
     unreachable.env["DOCSPACE_URL"] = "http://127.0.0.1:1";
-    const auto down = project.run({"apply", project.manifest.string(), "--connect-timeout", "1"}, unreachable);
+    const auto down =
+        project.run({"apply", project.manifest.string(), "--connect-timeout", "1"}, unreachable);
     CHECK(down.exit_code == 1);
     CHECK(project.posts() == 0);
 }
@@ -262,7 +275,8 @@ TEST_CASE("the --version and --help flags answer without a manifest", "[e2e]") {
     CHECK(bad.exit_code == 3);
 }
 
-TEST_CASE("several outputs each take their own format, selection of keys and variable prefix", "[e2e]") {
+TEST_CASE("several outputs each take their own format, selection of keys and variable prefix",
+          "[e2e]") {
     Emulator emu;
     Project project(emu, R"(version: 1
 portal:
@@ -286,9 +300,11 @@ keys:
     const auto applied = project.command("apply");
     INFO(applied.err);
     REQUIRE(applied.exit_code == 0);
-    const auto ci = source_dotenv(project.secrets("ci.env"), {"CI_INTEGRATION_BOT_API_KEY", "CI_BACKUP_AGENT_API_KEY"});
+    const auto ci = source_dotenv(project.secrets("ci.env"),
+                                  {"CI_INTEGRATION_BOT_API_KEY", "CI_BACKUP_AGENT_API_KEY"});
     const auto all = nlohmann::json::parse(read_text(project.secrets("all.json")));
-    CHECK(ci.at("CI_INTEGRATION_BOT_API_KEY") == all.at("keys").at("INTEGRATION_BOT_API_KEY").at("secret"));
+    CHECK(ci.at("CI_INTEGRATION_BOT_API_KEY") ==
+          all.at("keys").at("INTEGRATION_BOT_API_KEY").at("secret"));
     CHECK(ci.at("CI_BACKUP_AGENT_API_KEY").empty());  // not selected for this output
     CHECK(all.at("keys").contains("BACKUP_AGENT_API_KEY"));
     CHECK(self_with(emu, ci.at("CI_INTEGRATION_BOT_API_KEY")).status == 200);

@@ -53,7 +53,8 @@ struct SeededPortal {
         make("Forever Sync", {{"permissions", {"files:read"}}});
         make("Old Report", {{"permissions", {"files:read"}}, {"expiresInDays", 365}});
         make("Stale Importer", {{"permissions", {"files:read"}}, {"expiresInDays", 30}});
-        emu.patch_key(ids["Legacy Admin"], {{"createBy", carol_id}, {"lastUsed", iso_from_now(-2h)}});
+        emu.patch_key(ids["Legacy Admin"],
+                      {{"createBy", carol_id}, {"lastUsed", iso_from_now(-2h)}});
         emu.patch_key(ids["Forever Sync"], {{"lastUsed", iso_from_now(-24h)}});
         emu.patch_key(ids["Old Report"], {{"createOn", iso_from_now(-200 * 24h)},
                                           {"expiresAt", iso_from_now(165 * 24h)},
@@ -113,7 +114,8 @@ void check_no_secret(const Emulator& emu, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("audit finds exactly the hand-made risky keys beside the managed ones and exits 10", "[e2e][audit]") {
+TEST_CASE("audit finds exactly the hand-made risky keys beside the managed ones and exits 10",
+          "[e2e][audit]") {
     Emulator emu;
     Project project(emu, k_audit_manifest);
     apply_ok(project);
@@ -131,11 +133,13 @@ TEST_CASE("audit finds exactly the hand-made risky keys beside the managed ones 
     const auto lines = finding_lines(text.out);
     CHECK(lines.size() == k_seeded_findings.size());
     for (const auto& [name, rule] : k_seeded_findings) {
-        CHECK(std::count_if(lines.begin(), lines.end(), [&, &n = name, &r = rule](const std::string& l) {
-                  return contains(l, " " + r + " ") && contains(l, n + " sk-***");
-              }) == 1);
+        CHECK(std::count_if(lines.begin(), lines.end(),
+                            [&, &n = name, &r = rule](const std::string& l) {
+                                return contains(l, " " + r + " ") && contains(l, n + " sk-***");
+                            }) == 1);
     }
-    CHECK(contains(text.out, "6 key(s) on the portal: 2 managed, 4 unmanaged. 1 error(s), 3 warning(s)."));
+    CHECK(contains(text.out,
+                   "6 key(s) on the portal: 2 managed, 4 unmanaged. 1 error(s), 3 warning(s)."));
     CHECK(contains(text.err, "findings at or above --fail-on warning"));
     check_no_secret(emu, text.out + text.err);
 
@@ -173,7 +177,9 @@ TEST_CASE("audit finds exactly the hand-made risky keys beside the managed ones 
     CHECK(prom.exit_code == 10);
     CHECK(contains(prom.out, "provision_audit_keys{managed=\"true\"} 2\n"));
     CHECK(contains(prom.out, "provision_audit_findings{rule=\"unused\",severity=\"warning\"} 1\n"));
-    CHECK(contains(prom.out, "provision_audit_findings{rule=\"scopes-exceed-manifest\",severity=\"error\"} 0\n"));
+    CHECK(contains(
+        prom.out,
+        "provision_audit_findings{rule=\"scopes-exceed-manifest\",severity=\"error\"} 0\n"));
     check_no_secret(emu, prom.out + prom.err);
 
     // Read-only: the portal saw only key lists, and no file of the project changed.
@@ -185,7 +191,8 @@ TEST_CASE("audit finds exactly the hand-made risky keys beside the managed ones 
     CHECK(snapshot(project.dir.path()) == before);
 }
 
-TEST_CASE("audit --fail-on error ignores warnings, and --unused-for moves the limit", "[e2e][audit]") {
+TEST_CASE("audit --fail-on error ignores warnings, and --unused-for moves the limit",
+          "[e2e][audit]") {
     Emulator emu;
     Project project(emu, k_audit_manifest);
     apply_ok(project);
@@ -197,8 +204,8 @@ TEST_CASE("audit --fail-on error ignores warnings, and --unused-for moves the li
 
     const auto longer = project.command("audit", {"--unused-for", "150d", "--output", "json"});
     const auto json = nlohmann::json::parse(longer.out);
-    CHECK(findings_of(json) == FindingSet{{"Forever Sync", "never-expires"},
-                                          {"Stale Importer", "expired-but-active"}});
+    CHECK(findings_of(json) ==
+          FindingSet{{"Forever Sync", "never-expires"}, {"Stale Importer", "expired-but-active"}});
     CHECK(json.at("unusedForSeconds") == 150 * 86400);
     CHECK(project.command("audit", {"--unused-for", "soon"}).exit_code == 3);
     CHECK(project.command("audit", {"--fail-on", "info"}).exit_code == 3);
@@ -221,32 +228,39 @@ TEST_CASE("audit without a manifest lists every key as unmanaged", "[e2e][audit]
     CHECK(project.run({"audit"}, no_url).exit_code == 3);
 }
 
-TEST_CASE("audit reports widened managed keys and unmanaged keys named like an entry, and plan shows the policy finding", "[e2e][audit]") {
+TEST_CASE("audit reports widened managed keys and unmanaged keys named like an entry, and plan "
+          "shows the policy finding",
+          "[e2e][audit]") {
     Emulator emu;
     Project project(emu, k_audit_manifest);
     apply_ok(project);
     const std::string deploy = only_key(emu, "Deploy Bot").at("id");
     emu.patch_key(deploy, {{"permissions", {"files:read", "files:write", "rooms:write"}}});
-    emu.create_key(Emulator::owner_token(),
-                   {{"name", "Backup Agent"}, {"permissions", {"files:read"}}, {"expiresInDays", 7}});
+    emu.create_key(
+        Emulator::owner_token(),
+        {{"name", "Backup Agent"}, {"permissions", {"files:read"}}, {"expiresInDays", 7}});
 
     const auto r = project.command("audit", {"--output", "json"});
     INFO(r.out << r.err);
     CHECK(r.exit_code == 10);
     CHECK(findings_of(nlohmann::json::parse(r.out)) ==
-          FindingSet{{"Deploy Bot", "scopes-exceed-manifest"}, {"Backup Agent", "unmanaged-name-match"}});
+          FindingSet{{"Deploy Bot", "scopes-exceed-manifest"},
+                     {"Backup Agent", "unmanaged-name-match"}});
 
     const auto plan = project.command("plan");
     INFO(plan.out << plan.err);
     CHECK(contains(plan.out, "Policy findings"));
-    CHECK(contains(plan.out, "on the portal: policy.allowedScopes: `rooms:write` is not among the allowed scopes"));
+    CHECK(contains(
+        plan.out,
+        "on the portal: policy.allowedScopes: `rooms:write` is not among the allowed scopes"));
     const auto plan_json = nlohmann::json::parse(project.command("plan", {"--output", "json"}).out);
     REQUIRE(plan_json.at("findings").size() == 1);
     CHECK(plan_json.at("findings")[0].at("entry") == "Deploy Bot");
     CHECK(plan_json.at("findings")[0].at("rule") == "policy.allowedScopes");
 }
 
-TEST_CASE("validate refuses a manifest breaking each policy rule, without a token", "[e2e][audit][policy]") {
+TEST_CASE("validate refuses a manifest breaking each policy rule, without a token",
+          "[e2e][audit][policy]") {
     Emulator emu;  // not contacted: validate is offline
     Project project(emu, R"(version: 1
 portal:
@@ -281,8 +295,11 @@ policy:
     CHECK(r.exit_code == 3);
     const std::string file = project.manifest.string();
     CHECK(contains(r.err, file + ":10:20: error: keys[0].expiresInDays: policy.maxExpiresInDays:"));
-    CHECK(contains(r.err, file + ":12:19: error: keys[1].permissions[0]: policy.forbidUnrestricted:"));
-    CHECK(contains(r.err, file + ":15:19: error: keys[2].permissions[0]: policy.allowedScopes: `rooms:write`"));
+    CHECK(contains(r.err,
+                   file + ":12:19: error: keys[1].permissions[0]: policy.forbidUnrestricted:"));
+    CHECK(contains(
+        r.err,
+        file + ":15:19: error: keys[2].permissions[0]: policy.allowedScopes: `rooms:write`"));
     CHECK(contains(r.err, file + ":19:20: error: keys[3].expiresInDays: policy.requireExpiry:"));
     CHECK(api_requests(emu) == 0);
 }
@@ -291,7 +308,8 @@ TEST_CASE("status shows when each managed key was last used", "[e2e][audit][stat
     Emulator emu;
     Project project(emu, k_audit_manifest);
     apply_ok(project);
-    emu.patch_key(only_key(emu, "Deploy Bot").at("id"), {{"lastUsed", iso_from_now(-3 * 24h - 1h)}});
+    emu.patch_key(only_key(emu, "Deploy Bot").at("id"),
+                  {{"lastUsed", iso_from_now(-3 * 24h - 1h)}});
 
     const auto text = project.command("status");
     INFO(text.out << text.err);

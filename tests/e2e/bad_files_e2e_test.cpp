@@ -35,7 +35,8 @@ void require_invalid_file(const Project& project, const ProcessResult& run,
 
 }  // namespace
 
-TEST_CASE("a token file that is not a private regular file is exit 3 before any request", "[e2e][bad_files]") {
+TEST_CASE("a token file that is not a private regular file is exit 3 before any request",
+          "[e2e][bad_files]") {
     Emulator emu;
     TempDir dir;
     const auto fifo = dir / "token.fifo";
@@ -78,7 +79,8 @@ TEST_CASE("a token file that is not a private regular file is exit 3 before any 
     }
 }
 
-TEST_CASE("an output that is a symlink, a directory or a FIFO is exit 3 before any request", "[e2e][bad_files]") {
+TEST_CASE("an output that is a symlink, a directory or a FIFO is exit 3 before any request",
+          "[e2e][bad_files]") {
     Emulator emu;
     Project project(emu);
     fs::create_directories(project.secrets(""));
@@ -102,7 +104,8 @@ TEST_CASE("an output that is a symlink, a directory or a FIFO is exit 3 before a
     }
 }
 
-TEST_CASE("a mangled output of any format is exit 3 with its path, line and column, never its text", "[e2e][bad_files]") {
+TEST_CASE("a mangled output of any format is exit 3 with its path, line and column, never its text",
+          "[e2e][bad_files]") {
     Emulator emu;
     std::string manifest = bots_manifest();
     const std::string extra = "  - path: ../secrets/bots.yaml\n    format: yaml\n"
@@ -117,9 +120,12 @@ TEST_CASE("a mangled output of any format is exit 3 with its path, line and colu
         std::string position;
     };
     const std::vector<Case> cases = {
-        {"bots.env", "# Managed by provision. Do not edit.\n" + k_marker + " 'x'\n", ":2:19: expected '='"},
-        {"bots.json", "{\n  \"version\": 1,\n  \"keys\": {\"" + k_marker + "\": 7}\n}\n", ":3:33: expected an object"},
-        {"bots.yaml", "version: 1\nkeys:\n  " + k_marker + ": {id: x}\n", ":3:22: expected a \"secret\" string"},
+        {"bots.env", "# Managed by provision. Do not edit.\n" + k_marker + " 'x'\n",
+         ":2:19: expected '='"},
+        {"bots.json", "{\n  \"version\": 1,\n  \"keys\": {\"" + k_marker + "\": 7}\n}\n",
+         ":3:33: expected an object"},
+        {"bots.yaml", "version: 1\nkeys:\n  " + k_marker + ": {id: x}\n",
+         ":3:22: expected a \"secret\" string"},
         {"bots-secret.yaml", "apiVersion: v1\nkind: Secret\ndata:\n  " + k_marker + ": \"!!\"\n",
          ":4:22: expected a base64 string"},
     };
@@ -132,7 +138,8 @@ TEST_CASE("a mangled output of any format is exit 3 with its path, line and colu
     }
 }
 
-TEST_CASE("a mangled state file is exit 3 with its path, line and column, never its text", "[e2e][bad_files]") {
+TEST_CASE("a mangled state file is exit 3 with its path, line and column, never its text",
+          "[e2e][bad_files]") {
     Emulator emu;
     Project project(emu);
     write_text(project.state_file(), "{\n  \"version\": 1,\n  \"" + k_marker +
@@ -142,11 +149,13 @@ TEST_CASE("a mangled state file is exit 3 with its path, line and column, never 
     require_invalid_file(project, planned, {"bots.state.json:3:24 is corrupt"});
 }
 
-TEST_CASE("a manifest that is not a regular file is exit 3 before any request", "[e2e][bad_files]") {
+TEST_CASE("a manifest that is not a regular file is exit 3 before any request",
+          "[e2e][bad_files]") {
     Emulator emu;
     Project project(emu);
     const auto fifo = project.dir.path() / "manifest.fifo";
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     require_invalid_file(project, project.run({"plan", fifo.string()}), {"not a regular file"});
-    require_invalid_file(project, project.run({"plan", project.dir.path().string()}), {"is a directory"});
+    require_invalid_file(project, project.run({"plan", project.dir.path().string()}),
+                         {"is a directory"});
 }

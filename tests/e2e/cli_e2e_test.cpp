@@ -11,7 +11,9 @@ namespace {
 const std::vector<std::string> k_commands = {"validate", "plan",    "apply", "rotate", "status",
                                              "import",   "destroy", "audit", "help"};
 
-bool has_escape(const std::string& text) { return contains(text, "\x1b["); }
+bool has_escape(const std::string& text) {
+    return contains(text, "\x1b[");
+}
 
 /// No secret the emulator issued is in `text`.
 void check_no_secret(const Emulator& emu, const std::string& text) {
@@ -30,8 +32,8 @@ TEST_CASE("global flags work after the subcommand and its arguments too", "[e2e]
     INFO(after.out << after.err);
     REQUIRE(after.exit_code == 0);
     CHECK(contains(after.err, "debug: "));
-    const auto between = project.run({"plan", "--log-level", "warn", project.manifest.string(),
-                                      "--detailed-exitcode"});
+    const auto between = project.run(
+        {"plan", "--log-level", "warn", project.manifest.string(), "--detailed-exitcode"});
     INFO(between.out << between.err);
     CHECK(between.exit_code == 0);
     CHECK_FALSE(contains(between.err, "debug: "));
@@ -40,7 +42,8 @@ TEST_CASE("global flags work after the subcommand and its arguments too", "[e2e]
     CHECK(contains(bad.err, "unknown level 'loud'"));
 }
 
-TEST_CASE("every subcommand's help lists the global flags and the environment variables", "[e2e][cli]") {
+TEST_CASE("every subcommand's help lists the global flags and the environment variables",
+          "[e2e][cli]") {
     Emulator emu;
     Project project(emu);
     for (const auto& command : k_commands) {
@@ -63,7 +66,8 @@ TEST_CASE("every subcommand's help lists the global flags and the environment va
     CHECK_FALSE(contains(root.out, test_support::provision_binary()));
 }
 
-TEST_CASE("an unknown command is named with a suggestion, and `provision help` prints help", "[e2e][cli]") {
+TEST_CASE("an unknown command is named with a suggestion, and `provision help` prints help",
+          "[e2e][cli]") {
     Emulator emu;
     Project project(emu);
     const auto typo = project.run({"aply", project.manifest.string()});
@@ -88,7 +92,8 @@ TEST_CASE("an unknown command is named with a suggestion, and `provision help` p
     CHECK(contains(unknown_help.err, "did you mean status?"));
 }
 
-TEST_CASE("every flag can come from PROVISION_<FLAG>, the command line winning", "[e2e][cli][env]") {
+TEST_CASE("every flag can come from PROVISION_<FLAG>, the command line winning",
+          "[e2e][cli][env]") {
     Emulator emu;
     Project project(emu);
     auto env = project.env();
@@ -115,19 +120,23 @@ TEST_CASE("every flag can come from PROVISION_<FLAG>, the command line winning",
 TEST_CASE("chdir (-C) runs in another directory, as if started there", "[e2e][cli]") {
     Emulator emu;
     Project project(emu);
-    const auto validated = project.run({"-C", project.manifest.parent_path().string(), "validate", "bots.yaml"});
+    const auto validated =
+        project.run({"-C", project.manifest.parent_path().string(), "validate", "bots.yaml"});
     INFO(validated.out << validated.err);
     CHECK(validated.exit_code == 0);
     CHECK(contains(validated.out, "bots.yaml: valid (3 key(s)"));
-    const auto applied = project.run({"apply", "bots.yaml", "--chdir", project.manifest.parent_path().string()});
+    const auto applied =
+        project.run({"apply", "bots.yaml", "--chdir", project.manifest.parent_path().string()});
     INFO(applied.out << applied.err);
     CHECK(applied.exit_code == 0);
     CHECK(fs::exists(project.state_file()));
-    const auto missing = project.run({"-C", (project.dir.path() / "nowhere").string(), "validate", "bots.yaml"});
+    const auto missing =
+        project.run({"-C", (project.dir.path() / "nowhere").string(), "validate", "bots.yaml"});
     CHECK(missing.exit_code == 3);
 }
 
-TEST_CASE("plans are coloured on a terminal, and NO_COLOR or --no-color turn every colour off", "[e2e][cli][color]") {
+TEST_CASE("plans are coloured on a terminal, and NO_COLOR or --no-color turn every colour off",
+          "[e2e][cli][color]") {
     Emulator emu;
     Project project(emu);
     const auto coloured = on_terminal(project, "plan", " --log-level trace", "");
@@ -147,7 +156,8 @@ TEST_CASE("plans are coloured on a terminal, and NO_COLOR or --no-color turn eve
     env.stdin_text = "\n";
     const std::string line = test_support::provision_binary() + " plan '" +
                              quiet.manifest.string() + "' --log-level trace";
-    const auto no_color = test_support::run_process({"/usr/bin/script", "-qec", line, "/dev/null"}, env);
+    const auto no_color =
+        test_support::run_process({"/usr/bin/script", "-qec", line, "/dev/null"}, env);
     INFO(no_color.out);
     CHECK(no_color.exit_code == 0);
     CHECK(contains(no_color.out, "trace: "));
@@ -157,9 +167,12 @@ TEST_CASE("plans are coloured on a terminal, and NO_COLOR or --no-color turn eve
     CHECK_FALSE(has_escape(piped.out + piped.err));
 }
 
-TEST_CASE("with --output json an error is a JSON object on stdout as well as text on stderr", "[e2e][cli][json]") {
+TEST_CASE("with --output json an error is a JSON object on stdout as well as text on stderr",
+          "[e2e][cli][json]") {
     Emulator emu;
-    Project project(emu, bots_manifest() + "  - name: Broken\n    expiresInDays: 30\n    permissions: [files:fly]\n");
+    Project project(emu,
+                    bots_manifest() +
+                        "  - name: Broken\n    expiresInDays: 30\n    permissions: [files:fly]\n");
     const auto invalid = project.command("plan", {"--output", "json"});
     CHECK(invalid.exit_code == 3);
     CHECK(contains(invalid.err, "files:fly"));
@@ -198,7 +211,8 @@ TEST_CASE("with --output json an error is a JSON object on stdout as well as tex
     CHECK(report.at("keys") == 3);
 }
 
-TEST_CASE("plans fold unchanged entries and show a scope change as what is added and removed", "[e2e][cli][plan]") {
+TEST_CASE("plans fold unchanged entries and show a scope change as what is added and removed",
+          "[e2e][cli][plan]") {
     Emulator emu;
     Project project(emu);
     apply_ok(project);
@@ -212,7 +226,8 @@ TEST_CASE("plans fold unchanged entries and show a scope change as what is added
     CHECK(contains(folded.out, "Backup Agent"));
     CHECK_FALSE(contains(folded.out, "Audit Reader"));
     CHECK(contains(folded.out, "permissions: + rooms:read  - files:write\n"));
-    CHECK(contains(folded.out, "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete. 2 unchanged."));
+    CHECK(contains(folded.out,
+                   "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete. 2 unchanged."));
     for (const std::string flag : {"-v", "--show-noop"}) {
         const auto listed = project.command("plan", {flag});
         CHECK(contains(listed.out, "Audit Reader"));
@@ -230,7 +245,8 @@ namespace {
 
 /// What the bash completion script `provision completion bash` offers for `words` (the last
 /// one being completed), with provision on the PATH as an installed one would be.
-std::vector<std::string> bash_completions(const Project& project, const std::vector<std::string>& words) {
+std::vector<std::string> bash_completions(const Project& project,
+                                          const std::vector<std::string>& words) {
     const auto script = project.dir.path() / "provision.bash";
     const auto made = project.run({"completion", "bash"});
     REQUIRE(made.exit_code == 0);
@@ -240,13 +256,15 @@ std::vector<std::string> bash_completions(const Project& project, const std::vec
         array += " '" + word + "'";
     }
     auto env = project.env();
-    env.env["PATH"] = fs::path(test_support::provision_binary()).parent_path().string() + ":/usr/bin:/bin";
-    const auto r = test_support::run_process(
-        {"/bin/bash", "-c",
-         "source \"$0\"; COMP_WORDS=(" + array + "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
-         "__provision_complete; printf '%s\\n' \"${COMPREPLY[@]}\"",
-         script.string()},
-        env);
+    env.env["PATH"] =
+        fs::path(test_support::provision_binary()).parent_path().string() + ":/usr/bin:/bin";
+    const auto r =
+        test_support::run_process({"/bin/bash", "-c",
+                                   "source \"$0\"; COMP_WORDS=(" + array +
+                                       "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+                                       "__provision_complete; printf '%s\\n' \"${COMPREPLY[@]}\"",
+                                   script.string()},
+                                  env);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     std::vector<std::string> lines;
@@ -265,19 +283,22 @@ bool offers(const std::vector<std::string>& completions, const std::string& word
 
 }  // namespace
 
-TEST_CASE("the bash completion offers commands, options, global flags and the manifest's entries", "[e2e][cli][completion]") {
+TEST_CASE("the bash completion offers commands, options, global flags and the manifest's entries",
+          "[e2e][cli][completion]") {
     Emulator emu;
     Project project(emu);
     CHECK(bash_completions(project, {"provision", "pl"}) == std::vector<std::string>{"plan"});
     const auto apply = bash_completions(project, {"provision", "apply", "--pr"});
     CHECK(apply == std::vector<std::string>{"--prune"});
     CHECK(offers(bash_completions(project, {"provision", "plan", "--no-"}), "--no-color"));
-    const auto targets =
-        bash_completions(project, {"provision", "apply", project.manifest.string(), "--target", ""});
+    const auto targets = bash_completions(
+        project, {"provision", "apply", project.manifest.string(), "--target", ""});
     CHECK(targets == k_bot_names);
-    CHECK(bash_completions(project, {"provision", "--log-level", "de"}) == std::vector<std::string>{"debug"});
+    CHECK(bash_completions(project, {"provision", "--log-level", "de"}) ==
+          std::vector<std::string>{"debug"});
     // A flag takes no value: the word after it is the command.
-    CHECK(offers(bash_completions(project, {"provision", "--no-color", "plan", "--pr"}), "--prune"));
+    CHECK(
+        offers(bash_completions(project, {"provision", "--no-color", "plan", "--pr"}), "--prune"));
     for (const std::string shell : {"zsh", "fish"}) {
         const auto script = project.run({"completion", shell});
         CHECK(script.exit_code == 0);
@@ -302,10 +323,12 @@ TEST_CASE("status --output prometheus writes the textfile-collector format", "[e
         return "{manifest=\"" + manifest + "\",entry=\"" + entry + "\"}";
     };
     CHECK(contains(r.out, "# TYPE provision_key_expiry_timestamp_seconds gauge\n"));
-    CHECK(contains(r.out, "provision_key_expiry_timestamp_seconds" + labels("Integration Bot") + " "));
+    CHECK(contains(r.out,
+                   "provision_key_expiry_timestamp_seconds" + labels("Integration Bot") + " "));
     CHECK(contains(r.out, "provision_key_active" + labels("Integration Bot") + " 1\n"));
     CHECK(contains(r.out, "provision_key_active" + labels("Backup Agent") + " 0\n"));
-    CHECK(contains(r.out, "provision_last_apply_timestamp_seconds{manifest=\"" + manifest + "\"} "));
+    CHECK(
+        contains(r.out, "provision_last_apply_timestamp_seconds{manifest=\"" + manifest + "\"} "));
     CHECK(contains(r.out, "provision_unmanaged_keys{manifest=\"" + manifest + "\"} 0\n"));
     check_no_secret(emu, r.out);
     // Every sample line is "name{labels} number".
@@ -321,28 +344,36 @@ TEST_CASE("status --output prometheus writes the textfile-collector format", "[e
     }
 }
 
-TEST_CASE("plan --output markdown renders a pull-request comment without secrets", "[e2e][cli][plan]") {
+TEST_CASE("plan --output markdown renders a pull-request comment without secrets",
+          "[e2e][cli][plan]") {
     Emulator emu;
     Project project(emu);
     apply_ok(project);
     const std::string id = only_key(emu, "Backup Agent").at("id");
-    REQUIRE(emu.put("/api/2.0/keys/" + id, {{"permissions", {"files:read"}}}, Emulator::owner_token()).status == 200);
+    REQUIRE(
+        emu.put("/api/2.0/keys/" + id, {{"permissions", {"files:read"}}}, Emulator::owner_token())
+            .status == 200);
     const auto r = project.command("plan", {"--output", "markdown"});
     INFO(r.out << r.err);
     CHECK(r.exit_code == 0);
-    CHECK(contains(r.out, "**Plan: 0 to create, 1 to update, 0 to replace, 0 to delete. 2 unchanged.**"));
+    CHECK(contains(r.out,
+                   "**Plan: 0 to create, 1 to update, 0 to replace, 0 to delete. 2 unchanged.**"));
     CHECK(contains(r.out, "| `~` | update | Backup Agent |"));
     CHECK(contains(r.out, "permissions: + rooms:read |"));
     CHECK(contains(r.out, "<details><summary>2 unchanged</summary>"));
     check_no_secret(emu, r.out);
 }
 
-TEST_CASE("a create in flight is not silent: every 10 s a line says it is still running", "[e2e][cli][progress]") {
+TEST_CASE("a create in flight is not silent: every 10 s a line says it is still running",
+          "[e2e][cli][progress]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     // The first create answers after 11 s; the run says so once, at 10 s.
-    emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"}, {"action", "latency"},
-                   {"latencyMs", 11000}, {"times", 1}});
+    emu.add_fault({{"method", "POST"},
+                   {"path", "/api/2.0/keys"},
+                   {"action", "latency"},
+                   {"latencyMs", 11000},
+                   {"times", 1}});
     const auto r = project.command("apply");
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);

@@ -17,18 +17,21 @@ namespace {
 
 /// Every point a create passes; "NAME:N" is the Nth time (after_rename: the first output,
 /// the second output, then the state file).
-const std::vector<std::string> k_points = {
-    "before_post",   "after_response", "after_temp_file", "after_rename:1",
-    "after_rename:2", "after_rename:3", "after_outputs",   "after_state"};
+const std::vector<std::string> k_points = {"before_post",    "after_response", "after_temp_file",
+                                           "after_rename:1", "after_rename:2", "after_rename:3",
+                                           "after_outputs",  "after_state"};
 
 /// How the portal looks before the run that is killed.
 enum class Before { nothing, key_deleted, key_expired };
 
 const char* name_of(Before before) {
     switch (before) {
-    case Before::nothing: return "first apply";
-    case Before::key_deleted: return "key deleted out of band";
-    case Before::key_expired: return "key expired";
+    case Before::nothing:
+        return "first apply";
+    case Before::key_deleted:
+        return "key deleted out of band";
+    case Before::key_expired:
+        return "key expired";
     }
     return "";
 }
@@ -47,12 +50,17 @@ void prepare(const Emulator& emu, const Project& project, Before before) {
 }
 
 /// Requests the killed run had in flight finish on the portal (20 ms of latency each).
-void let_portal_settle() { std::this_thread::sleep_for(std::chrono::milliseconds(250)); }
+void let_portal_settle() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+}
 
 void crash_and_converge(const std::string& point, int concurrency, Before before) {
     Emulator emu({"--threads", "16"});
-    emu.add_fault({{"method", "*"}, {"path", "/api/2.0/*"}, {"action", "latency"},
-                   {"latencyMs", 20}, {"times", 0}});
+    emu.add_fault({{"method", "*"},
+                   {"path", "/api/2.0/*"},
+                   {"action", "latency"},
+                   {"latencyMs", 20},
+                   {"times", 0}});
     Project project(emu);
     prepare(emu, project, before);
 
@@ -91,26 +99,32 @@ void kill_between_outputs(const Emulator& emu, const Project& project) {
 
 }  // namespace
 
-TEST_CASE("a SIGKILL at any crash point, with a key deleted out of band, converges in one clean run", "[e2e][kill][crash-points]") {
+TEST_CASE(
+    "a SIGKILL at any crash point, with a key deleted out of band, converges in one clean run",
+    "[e2e][kill][crash-points]") {
     for (const auto& point : k_points)
-    for (const int concurrency : {1, 4, 16}) {
-        DYNAMIC_SECTION(point << ", concurrency " << concurrency) {
-            crash_and_converge(point, concurrency, Before::key_deleted);
+        for (const int concurrency : {1, 4, 16}) {
+            DYNAMIC_SECTION(point << ", concurrency " << concurrency) {
+                crash_and_converge(point, concurrency, Before::key_deleted);
+            }
         }
-    }
 }
 
-TEST_CASE("a SIGKILL at any crash point of a first apply or of an expired key's replacement converges in one clean run", "[e2e][kill][crash-points]") {
+TEST_CASE("a SIGKILL at any crash point of a first apply or of an expired key's replacement "
+          "converges in one clean run",
+          "[e2e][kill][crash-points]") {
     for (const auto& point : k_points)
-    for (const Before before : {Before::nothing, Before::key_expired}) {
-        const int concurrency = before == Before::nothing ? 4 : 16;
-        DYNAMIC_SECTION(point << ", " << name_of(before) << ", concurrency " << concurrency) {
-            crash_and_converge(point, concurrency, before);
+        for (const Before before : {Before::nothing, Before::key_expired}) {
+            const int concurrency = before == Before::nothing ? 4 : 16;
+            DYNAMIC_SECTION(point << ", " << name_of(before) << ", concurrency " << concurrency) {
+                crash_and_converge(point, concurrency, before);
+            }
         }
-    }
 }
 
-TEST_CASE("outputs left holding different secrets by a kill between them settle on the key the interrupted create made", "[e2e][kill][crash-points]") {
+TEST_CASE("outputs left holding different secrets by a kill between them settle on the key the "
+          "interrupted create made",
+          "[e2e][kill][crash-points]") {
     Emulator emu;
     Project project(emu);
     kill_between_outputs(emu, project);
@@ -139,7 +153,9 @@ TEST_CASE("outputs left holding different secrets by a kill between them settle 
     check_converged(emu, project);
 }
 
-TEST_CASE("outputs that disagree without an interrupted create keep the state's secret and are rewritten with it", "[e2e][crash-points]") {
+TEST_CASE("outputs that disagree without an interrupted create keep the state's secret and are "
+          "rewritten with it",
+          "[e2e][crash-points]") {
     Emulator emu;
     Project project(emu);
     apply_ok(project);
@@ -163,7 +179,8 @@ TEST_CASE("outputs that disagree without an interrupted create keep the state's 
     check_converged(emu, project);
 }
 
-TEST_CASE("a kill while reconciliation saves an adopted key is settled by the next run", "[e2e][kill][crash-points]") {
+TEST_CASE("a kill while reconciliation saves an adopted key is settled by the next run",
+          "[e2e][kill][crash-points]") {
     Emulator emu;
     Project project(emu);
     kill_between_outputs(emu, project);

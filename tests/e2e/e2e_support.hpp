@@ -119,7 +119,8 @@ inline std::map<std::string, std::string> source_dotenv(const fs::path& file,
     std::map<std::string, std::string> values;
     for (const auto& name : names) {
         const auto r = test_support::run_process(
-            {"/bin/bash", "-c", "set -a; source \"$0\"; printf %s \"${" + name + "}\"", file.string()});
+            {"/bin/bash", "-c", "set -a; source \"$0\"; printf %s \"${" + name + "}\"",
+             file.string()});
         REQUIRE(r.exit_code == 0);
         values[name] = r.out;
     }

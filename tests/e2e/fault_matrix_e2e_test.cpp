@@ -42,7 +42,9 @@ bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
 
-std::size_t issued_keys(const Emulator& emu) { return emu.issued().at("keys").size(); }
+std::size_t issued_keys(const Emulator& emu) {
+    return emu.issued().at("keys").size();
+}
 
 /// Seconds since the epoch of a request log time ("2026-01-02T03:04:05.1234567Z").
 double seconds_of(const std::string& iso) {
@@ -105,8 +107,8 @@ void check_portal_keys_persisted(const Emulator& emu, const Project& project, co
 /// A create the portal committed but whose answer was lost (dropped, 500, malformed, timed
 /// out): the same run listed the keys, revoked the key the lost create made, created the entry
 /// once more and finished the others; exit 0 and converged.
-void check_lost_create_revoked_and_replaced(const Project& project, const Run& run,
-                                            int concurrency, const std::string& rule) {
+void check_lost_create_revoked_and_replaced(const Project& project, const Run& run, int concurrency,
+                                            const std::string& rule) {
     const Emulator& emu = project.emulator;
     INFO(run.result.out << run.result.err);
     CHECK(run.result.exit_code == 0);
@@ -184,15 +186,21 @@ test_support::ChildProcess start_apply(const Project& project, int concurrency,
 
 }  // namespace
 
-TEST_CASE("fault matrix 1: a create committed and then dropped is found by listing, revoked and replaced in the same run", "[e2e][faults]") {
+TEST_CASE("fault matrix 1: a create committed and then dropped is found by listing, revoked and "
+          "replaced in the same run",
+          "[e2e][faults]") {
     check_lost_create_row("commit_drop", 0);
 }
 
-TEST_CASE("fault matrix 2: a create committed and answered 500 is found by listing, revoked and replaced in the same run", "[e2e][faults]") {
+TEST_CASE("fault matrix 2: a create committed and answered 500 is found by listing, revoked and "
+          "replaced in the same run",
+          "[e2e][faults]") {
     check_lost_create_row("commit_500", 500);
 }
 
-TEST_CASE("fault matrix 3: a create dropped before the portal processed it is listed, finds nothing and is made once more", "[e2e][faults]") {
+TEST_CASE("fault matrix 3: a create dropped before the portal processed it is listed, finds "
+          "nothing and is made once more",
+          "[e2e][faults]") {
     at_each_concurrency([](Emulator& emu, Project& project, int concurrency) {
         const auto rule = emu.add_fault(on_create("drop"));
         const Run run = apply(project, concurrency);
@@ -204,11 +212,14 @@ TEST_CASE("fault matrix 3: a create dropped before the portal processed it is li
     });
 }
 
-TEST_CASE("fault matrix 4: a 503 on the key list is retried and the apply succeeds", "[e2e][faults]") {
+TEST_CASE("fault matrix 4: a 503 on the key list is retried and the apply succeeds",
+          "[e2e][faults]") {
     at_each_concurrency([](Emulator& emu, Project& project, int concurrency) {
-        const auto rule =
-            emu.add_fault({{"method", "GET"}, {"path", k_keys}, {"action", "status"},
-                           {"status", 503}, {"body", "{\"error\":\"busy\"}"}});
+        const auto rule = emu.add_fault({{"method", "GET"},
+                                         {"path", k_keys},
+                                         {"action", "status"},
+                                         {"status", 503},
+                                         {"body", "{\"error\":\"busy\"}"}});
         const Run run = apply(project, concurrency);
         check_requests(run.log, concurrency, observe_then({k_list, k_post, k_post, k_post}));
         CHECK(fired_on(run.log, rule).at("seq") == run.log.at(2).at("seq"));
@@ -219,7 +230,9 @@ TEST_CASE("fault matrix 4: a 503 on the key list is retried and the apply succee
     });
 }
 
-TEST_CASE("fault matrix 5: a 429 with Retry-After on a create is waited out and the create sent once more, making one key", "[e2e][faults]") {
+TEST_CASE("fault matrix 5: a 429 with Retry-After on a create is waited out and the create sent "
+          "once more, making one key",
+          "[e2e][faults]") {
     at_each_concurrency([](Emulator& emu, Project& project, int concurrency) {
         const auto rule = emu.add_fault(on_create("rate_limit", {{"retryAfter", 1}}));
         const Run run = apply(project, concurrency);
@@ -241,7 +254,9 @@ TEST_CASE("fault matrix 5: a 429 with Retry-After on a create is waited out and 
     });
 }
 
-TEST_CASE("fault matrix 6a: a create that cannot connect within --connect-timeout was never sent, so it is sent again without reconciling", "[e2e][faults][timeouts]") {
+TEST_CASE("fault matrix 6a: a create that cannot connect within --connect-timeout was never sent, "
+          "so it is sent again without reconciling",
+          "[e2e][faults][timeouts]") {
     at_each_concurrency([](Emulator& emu, Project& project, int concurrency) {
         // The reads pass over one kept-alive connection (the transport reuses it); then the
         // gate stops accepting, so every create's connect (a POST always opens its own) hangs
@@ -272,7 +287,9 @@ TEST_CASE("fault matrix 6a: a create that cannot connect within --connect-timeou
     });
 }
 
-TEST_CASE("fault matrix 6b: a create that times out after --request-timeout is an unknown outcome: the key it made is revoked and replaced", "[e2e][faults][timeouts]") {
+TEST_CASE("fault matrix 6b: a create that times out after --request-timeout is an unknown outcome: "
+          "the key it made is revoked and replaced",
+          "[e2e][faults][timeouts]") {
     at_each_concurrency([](Emulator& emu, Project& project, int concurrency) {
         // The portal makes the key at once, then holds the answer for 2.5 s.
         const auto rule = emu.add_fault(on_create("commit_silent", {{"latencyMs", 2500}}));
@@ -295,7 +312,9 @@ TEST_CASE("fault matrix 6b: a create that times out after --request-timeout is a
 // (reliability C.8: after one more clean run, exactly one active key per entry). The intent
 // stays pending because the first list found nothing, and the next run's reconciliation finds
 // the late key and revokes it.
-TEST_CASE("fault matrix 6b, late commit: a create the portal commits after --request-timeout leaves no orphan once the next run has settled it", "[e2e][faults][timeouts]") {
+TEST_CASE("fault matrix 6b, late commit: a create the portal commits after --request-timeout "
+          "leaves no orphan once the next run has settled it",
+          "[e2e][faults][timeouts]") {
     at_each_concurrency([](Emulator& emu, Project& project, int concurrency) {
         const auto rule = emu.add_fault(on_create("latency", {{"latencyMs", 1200}}));
         Run run = apply(project, concurrency, {"--request-timeout", "0.4"});
@@ -341,7 +360,9 @@ void check_low_speed_stall(Emulator& emu, const Project& project, int concurrenc
     check_created_once_nothing_revoked(project, run, 1);
 }
 
-TEST_CASE("fault matrix 6c: a create stalled below --low-speed-limit for --low-speed-time is an unknown outcome, settled by listing", "[e2e][faults][timeouts]") {
+TEST_CASE("fault matrix 6c: a create stalled below --low-speed-limit for --low-speed-time is an "
+          "unknown outcome, settled by listing",
+          "[e2e][faults][timeouts]") {
     at_each_concurrency([](Emulator& emu, Project& project, int concurrency) {
         check_low_speed_stall(emu, project, concurrency, "1");
     });
@@ -355,13 +376,14 @@ TEST_CASE("fault matrix 6c: a create stalled below --low-speed-limit for --low-s
 
 // --deadline cuts the held create's transfer to the time left; the reconciling list is then
 // past the deadline too, so the outcome stays unknown (exit 6) for the next run.
-TEST_CASE("fault matrix 6d: --deadline ends a run whose create hangs, leaving the unknown outcome to the next run, which settles it", "[e2e][faults][timeouts]") {
+TEST_CASE("fault matrix 6d: --deadline ends a run whose create hangs, leaving the unknown outcome "
+          "to the next run, which settles it",
+          "[e2e][faults][timeouts]") {
     at_each_concurrency([](Emulator& emu, Project& project, int concurrency) {
         // The deadline leaves room for start-up and observing on a loaded machine, so that the
         // create is surely sent before it, and the held create outlasts it.
         emu.add_fault(on_create("silent", {{"latencyMs", 5000}}));
-        const Run run =
-            apply(project, concurrency, {"--deadline", "2", "--request-timeout", "20"});
+        const Run run = apply(project, concurrency, {"--deadline", "2", "--request-timeout", "20"});
         INFO(run.result.out << run.result.err);
         CHECK(run.seconds < 3.5);
         // The held create's transfer ends at the deadline. The list that follows is either past
@@ -389,7 +411,9 @@ TEST_CASE("fault matrix 6d: --deadline ends a run whose create hangs, leaving th
     });
 }
 
-TEST_CASE("fault matrix 7: a redirect is never followed: the other listener sees nothing and the error names the Location", "[e2e][faults]") {
+TEST_CASE("fault matrix 7: a redirect is never followed: the other listener sees nothing and the "
+          "error names the Location",
+          "[e2e][faults]") {
     for (const int concurrency : k_concurrencies) {
         DYNAMIC_SECTION("concurrency " << concurrency << ", a redirected create") {
             Emulator emu;
@@ -418,13 +442,16 @@ TEST_CASE("fault matrix 7: a redirect is never followed: the other listener sees
             Emulator emu;
             Emulator elsewhere;
             Project project(emu);
-            emu.add_fault({{"method", "*"}, {"path", "/api/2.0/*"}, {"action", "redirect"},
-                           {"location", elsewhere.url()}, {"times", 0}});
+            emu.add_fault({{"method", "*"},
+                           {"path", "/api/2.0/*"},
+                           {"action", "redirect"},
+                           {"location", elsewhere.url()},
+                           {"times", 0}});
             const Run run = apply(project, concurrency);
             INFO(run.result.out << run.result.err);
             CHECK(run.result.exit_code == 1);
-            CHECK(contains(run.result.err,
-                           "Location " + elsewhere.url() + "/api/2.0/people/@self"));
+            CHECK(
+                contains(run.result.err, "Location " + elsewhere.url() + "/api/2.0/people/@self"));
             check_requests(run.log, 1, {k_self});
             CHECK(elsewhere.requests().empty());
             CHECK(emu.state().at("keys").empty());
@@ -434,16 +461,19 @@ TEST_CASE("fault matrix 7: a redirect is never followed: the other listener sees
     }
 }
 
-TEST_CASE("fault matrix 8: a malformed 2xx create answer is an unknown outcome: the key it made is revoked and replaced", "[e2e][faults]") {
+TEST_CASE("fault matrix 8: a malformed 2xx create answer is an unknown outcome: the key it made is "
+          "revoked and replaced",
+          "[e2e][faults]") {
     check_lost_create_row("malformed", 200);
 }
 
-TEST_CASE("fault matrix 9: when the output directory becomes unwritable mid-run, the secret that could not be written goes to the recovery file, the key is kept and the run exits 5", "[e2e][faults]") {
+TEST_CASE("fault matrix 9: when the output directory becomes unwritable mid-run, the secret that "
+          "could not be written goes to the recovery file, the key is kept and the run exits 5",
+          "[e2e][faults]") {
     at_each_concurrency([](Emulator& emu, Project& project, int concurrency) {
         // The second create is slow; while it is in flight the output directory is moved
         // away and a plain file takes its place. Unlike chmod, that stops root as well.
-        const auto slow =
-            emu.add_fault(on_create("latency", {{"skip", 1}, {"latencyMs", 1000}}));
+        const auto slow = emu.add_fault(on_create("latency", {{"skip", 1}, {"latencyMs", 1000}}));
         auto child = start_apply(project, concurrency, {});
         wait_until_fired(emu, slow);
         if (concurrency > 1) {
@@ -480,9 +510,8 @@ TEST_CASE("fault matrix 9: when the output directory becomes unwritable mid-run,
             const std::string secret = key.at("secret").get<std::string>();
             const std::string name = key.at("name").get<std::string>();
             INFO("portal key " << name);
-            const bool in_outputs = std::any_of(kept.begin(), kept.end(), [&](const auto& kv) {
-                return kv.second == secret;
-            });
+            const bool in_outputs = std::any_of(
+                kept.begin(), kept.end(), [&](const auto& kv) { return kv.second == secret; });
             const bool in_recovery =
                 recovered.contains(name) && recovered.at(name).at("secret") == secret;
             CHECK((in_outputs || in_recovery));

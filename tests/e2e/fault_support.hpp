@@ -32,8 +32,8 @@ inline json on_create(const std::string& action, json extra = json::object()) {
 /// One provision run and what the portal saw while it ran.
 struct Run {
     ProcessResult result;
-    json log;           ///< the emulator's request log (cleared before the run)
-    double seconds = 0; ///< wall time of the run
+    json log;            ///< the emulator's request log (cleared before the run)
+    double seconds = 0;  ///< wall time of the run
 };
 
 /// `provision apply <manifest> --concurrency N [flags]`, timed, with the request log of the run.
@@ -260,7 +260,7 @@ private:
                 continue;
             }
             if (m_filler >= 0) {
-                ::close(m_filler); // reopened: the filler, accepted next, just ends
+                ::close(m_filler);  // reopened: the filler, accepted next, just ends
                 m_filler = -1;
             }
             pollfd p{m_listener, POLLIN, 0};
@@ -310,7 +310,7 @@ private:
     std::atomic<bool> m_closed{false};
     std::atomic<bool> m_reopen{false};
     std::thread m_acceptor;
-    std::vector<std::thread> m_relays; ///< touched only by accept_loop until it has ended
+    std::vector<std::thread> m_relays;  ///< touched only by accept_loop until it has ended
 };
 
-} // namespace e2e::faults
+}  // namespace e2e::faults

@@ -21,8 +21,9 @@ struct StateServer {
 
     StateServer() {
         RunOptions options;
-        child = test_support::ChildProcess({"/usr/bin/python3", PROJECT_SOURCE_DIR "/tests/support/tf_state_server.py", "--user", k_user,
-                                            "--password", k_password},
+        child = test_support::ChildProcess({"/usr/bin/python3",
+                                            PROJECT_SOURCE_DIR "/tests/support/tf_state_server.py",
+                                            "--user", k_user, "--password", k_password},
                                            options, dir.path() / "out", dir.path() / "err");
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
         while (read_text(dir.path() / "out").find('\n') == std::string::npos &&
@@ -47,13 +48,17 @@ RunOptions http_env(const Project& project, const StateServer& server, const std
 
 }  // namespace
 
-TEST_CASE("two applies at once sharing an HTTP backend state make one set of keys", "[e2e][http-state]") {
+TEST_CASE("two applies at once sharing an HTTP backend state make one set of keys",
+          "[e2e][http-state]") {
     StateServer server;
     Emulator emu;
     TempDir keys;
     const auto key = make_sealing_key(keys.path());
-    emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"}, {"action", "latency"},
-                   {"latencyMs", 1500}, {"times", 1}});
+    emu.add_fault({{"method", "POST"},
+                   {"path", "/api/2.0/keys"},
+                   {"action", "latency"},
+                   {"latencyMs", 1500},
+                   {"times", 1}});
 
     SECTION("the second waits, then writes its outputs from the sealed store") {
         Project first(emu, sealed_manifest(key.recipient));
@@ -80,21 +85,23 @@ TEST_CASE("two applies at once sharing an HTTP backend state make one set of key
         CHECK(std::set<int>{runs.first, runs.second} == std::set<int>{0, 4});
         const std::string& refused = runs.err_of(4);
         INFO(refused);
-        CHECK(refused.find("another run holds the lock of " + server.base + "/state/refused (pid ") !=
-              std::string::npos);
+        CHECK(refused.find("another run holds the lock of " + server.base +
+                           "/state/refused (pid ") != std::string::npos);
         CHECK(refused.find("lock ID ") != std::string::npos);
         CHECK(emu.count_requests("POST", "/api/2.0/keys") == 3);
         CHECK(emu.state().at("keys").size() == 3);
         // The lock was released at the end of the run: the next one takes it at once.
         Project third(emu);
-        const auto next = third.run({"apply", third.manifest.string()}, http_env(third, server, "refused"));
+        const auto next =
+            third.run({"apply", third.manifest.string()}, http_env(third, server, "refused"));
         INFO(next.out << next.err);
         CHECK(next.err.find("another run holds the lock") == std::string::npos);
         CHECK(emu.count_requests("POST", "/api/2.0/keys") == 3);
     }
 }
 
-TEST_CASE("an HTTP state backend refusing the credentials: exit 1, portal untouched", "[e2e][http-state]") {
+TEST_CASE("an HTTP state backend refusing the credentials: exit 1, portal untouched",
+          "[e2e][http-state]") {
     StateServer server;
     Emulator emu;
     Project project(emu);

@@ -18,7 +18,9 @@ std::string apply_then_lose_state(const Project& project, const Emulator& emu) {
 
 }  // namespace
 
-TEST_CASE("a lost state file blocks with exit 8 instead of creating a duplicate, and import with the secret makes the key fully managed", "[e2e][import]") {
+TEST_CASE("a lost state file blocks with exit 8 instead of creating a duplicate, and import with "
+          "the secret makes the key fully managed",
+          "[e2e][import]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     const std::string id = apply_then_lose_state(project, emu);
@@ -35,7 +37,8 @@ TEST_CASE("a lost state file blocks with exit 8 instead of creating a duplicate,
 
     auto env = project.env();
     env.env["PROVISION_IMPORT_SECRET"] = secret;
-    const auto imported = project.run({"import", project.manifest.string(), "Integration Bot", "--id", id}, env);
+    const auto imported =
+        project.run({"import", project.manifest.string(), "Integration Bot", "--id", id}, env);
     INFO(imported.out << imported.err);
     REQUIRE(imported.exit_code == 0);
     CHECK(contains(imported.out, "verified"));
@@ -44,27 +47,33 @@ TEST_CASE("a lost state file blocks with exit 8 instead of creating a duplicate,
     require_clean_plan(project);
 }
 
-TEST_CASE("import refuses an unknown id and a secret that belongs to another key", "[e2e][import]") {
+TEST_CASE("import refuses an unknown id and a secret that belongs to another key",
+          "[e2e][import]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     const std::string id = apply_then_lose_state(project, emu);
     const auto other = emu.create_key(Emulator::owner_token(), {{"name", "Other"}});
     const std::string other_secret = other.at("key");
 
-    const auto unknown = project.command("import", {"Integration Bot", "--id", "00000000-0000-0000-0000-000000000000"});
+    const auto unknown = project.command(
+        "import", {"Integration Bot", "--id", "00000000-0000-0000-0000-000000000000"});
     CHECK(unknown.exit_code == 3);
     CHECK(contains(unknown.err, "no key with id"));
 
     auto env = project.env();
     env.stdin_text = other_secret + "\n";
-    const auto wrong = project.run({"import", project.manifest.string(), "Integration Bot", "--id", id, "--secret-stdin"}, env);
+    const auto wrong = project.run(
+        {"import", project.manifest.string(), "Integration Bot", "--id", id, "--secret-stdin"},
+        env);
     CHECK(wrong.exit_code == 3);
     CHECK(contains(wrong.err, "belongs to key"));
     CHECK_FALSE(contains(wrong.out + wrong.err, other_secret));
     CHECK_FALSE(fs::exists(project.state_file()));
 }
 
-TEST_CASE("import without a secret leaves it unknown: the policy blocks until provision rotate replaces the key", "[e2e][import]") {
+TEST_CASE("import without a secret leaves it unknown: the policy blocks until provision rotate "
+          "replaces the key",
+          "[e2e][import]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     const std::string id = apply_then_lose_state(project, emu);
@@ -85,7 +94,9 @@ TEST_CASE("import without a secret leaves it unknown: the policy blocks until pr
     require_clean_plan(project);
 }
 
-TEST_CASE("the --adopt flag binds the one untracked key and, with onSecretUnknown: rotate, replaces it in the same run", "[e2e][import]") {
+TEST_CASE("the --adopt flag binds the one untracked key and, with onSecretUnknown: rotate, "
+          "replaces it in the same run",
+          "[e2e][import]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest("  onSecretUnknown: rotate\n"));
     const std::string id = apply_then_lose_state(project, emu);
@@ -103,12 +114,14 @@ TEST_CASE("the --adopt flag binds the one untracked key and, with onSecretUnknow
     require_clean_plan(project);
 }
 
-TEST_CASE("the --adopt flag does not choose between two untracked keys, and --allow-duplicate creates another", "[e2e][import]") {
+TEST_CASE("the --adopt flag does not choose between two untracked keys, and --allow-duplicate "
+          "creates another",
+          "[e2e][import]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest("  onSecretUnknown: keep\n"));
     const std::string id = apply_then_lose_state(project, emu);
-    const std::string second = emu.create_key(Emulator::owner_token(),
-                                               {{"name", "Integration Bot"}}).at("id");
+    const std::string second =
+        emu.create_key(Emulator::owner_token(), {{"name", "Integration Bot"}}).at("id");
 
     const auto ambiguous = project.command("apply", {"--adopt"});
     CHECK(ambiguous.exit_code == 8);
@@ -123,11 +136,14 @@ TEST_CASE("the --adopt flag does not choose between two untracked keys, and --al
     require_clean_plan(project);
 }
 
-TEST_CASE("destroy refuses without --auto-approve off a terminal, then deletes only managed keys, outputs and state", "[e2e][destroy]") {
+TEST_CASE("destroy refuses without --auto-approve off a terminal, then deletes only managed keys, "
+          "outputs and state",
+          "[e2e][destroy]") {
     Emulator emu;
     Project project(emu);
     apply_ok(project);
-    const std::string stray = emu.create_key(Emulator::owner_token(), {{"name", "Backup Agent"}}).at("id");
+    const std::string stray =
+        emu.create_key(Emulator::owner_token(), {{"name", "Backup Agent"}}).at("id");
     REQUIRE(emu.state().at("keys").size() == 4);
 
     const auto refused = project.command("destroy");
@@ -159,7 +175,8 @@ TEST_CASE("destroy refuses a protected entry unless --override-protect", "[e2e][
     CHECK(keys_named(emu, "Integration Bot").empty());
 }
 
-TEST_CASE("on a terminal destroy asks for 'yes' and deletes nothing on any other answer", "[e2e][destroy]") {
+TEST_CASE("on a terminal destroy asks for 'yes' and deletes nothing on any other answer",
+          "[e2e][destroy]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     apply_ok(project);
@@ -175,12 +192,14 @@ TEST_CASE("on a terminal destroy asks for 'yes' and deletes nothing on any other
     CHECK_FALSE(fs::exists(project.state_file()));
 }
 
-TEST_CASE("destroy and import are plans: previewed, and reported as JSON with the plan", "[e2e][destroy][import]") {
+TEST_CASE("destroy and import are plans: previewed, and reported as JSON with the plan",
+          "[e2e][destroy][import]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     const std::string id = apply_then_lose_state(project, emu);
 
-    const auto imported = project.command("import", {"Integration Bot", "--id", id, "--output", "json"});
+    const auto imported =
+        project.command("import", {"Integration Bot", "--id", id, "--output", "json"});
     INFO(imported.out << imported.err);
     REQUIRE(imported.exit_code == 0);
     const auto import_report = nlohmann::json::parse(imported.out);
@@ -199,12 +218,15 @@ TEST_CASE("destroy and import are plans: previewed, and reported as JSON with th
     CHECK(keys_named(emu, "Integration Bot").empty());
 }
 
-TEST_CASE("destroy settles a create an interrupted apply left before it deletes, so no key outlives it", "[e2e][destroy]") {
+TEST_CASE(
+    "destroy settles a create an interrupted apply left before it deletes, so no key outlives it",
+    "[e2e][destroy]") {
     Emulator emu;
     Project project(emu);
     auto options = project.env();
     options.env["PROVISION_CRASH_AT"] = "after_response:2";
-    const auto killed = project.run({"apply", project.manifest.string(), "--concurrency", "1"}, options);
+    const auto killed =
+        project.run({"apply", project.manifest.string(), "--concurrency", "1"}, options);
     REQUIRE(killed.signal == SIGKILL);
     REQUIRE(emu.state().at("keys").size() == 2);  // the second create's key is not in the state
 
@@ -222,14 +244,15 @@ TEST_CASE("import settles a create an interrupted apply left before it binds", "
     const std::string secret = output_secret(project);
     auto options = project.env();
     options.env["PROVISION_CRASH_AT"] = "after_response";
-    const auto killed = project.run({"apply", project.manifest.string(), "--allow-duplicate"}, options);
+    const auto killed =
+        project.run({"apply", project.manifest.string(), "--allow-duplicate"}, options);
     REQUIRE(killed.signal == SIGKILL);
     REQUIRE(keys_named(emu, "Integration Bot").size() == 2);
 
     auto with_secret = project.env();
     with_secret.env["PROVISION_IMPORT_SECRET"] = secret;
-    const auto imported =
-        project.run({"import", project.manifest.string(), "Integration Bot", "--id", id}, with_secret);
+    const auto imported = project.run(
+        {"import", project.manifest.string(), "Integration Bot", "--id", id}, with_secret);
     INFO(imported.out << imported.err);
     // No output holds the secret of the key the lost create made, so settling revokes it;
     // then the named key is bound.
@@ -241,7 +264,8 @@ TEST_CASE("import settles a create an interrupted apply left before it binds", "
     require_clean_plan(project);
 }
 
-TEST_CASE("on a terminal apply asks before replacing a key and changes nothing on any other answer", "[e2e][apply]") {
+TEST_CASE("on a terminal apply asks before replacing a key and changes nothing on any other answer",
+          "[e2e][apply]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     apply_ok(project);
@@ -261,7 +285,9 @@ TEST_CASE("on a terminal apply asks before replacing a key and changes nothing o
     // Without a terminal nothing is asked (CI): covered by every other apply in this suite.
 }
 
-TEST_CASE("a CI job killed with its runner after a create loses state and journal, and the documented way out converges", "[e2e][import][kill]") {
+TEST_CASE("a CI job killed with its runner after a create loses state and journal, and the "
+          "documented way out converges",
+          "[e2e][import][kill]") {
     // docs/ci.md, "What a CI job must keep": the kill loses everything the job wrote after its
     // checkout; the next runner starts from the committed (empty) state, without the journal.
     Emulator emu;

@@ -100,7 +100,9 @@ std::vector<std::string> next_command(const Emulator& emu, const Project& projec
 
 }  // namespace
 
-TEST_CASE("SIGKILLs landing while creates, replaces and deletes are in flight never lose a secret or leave an orphan", "[e2e][kill][kill-series]") {
+TEST_CASE("SIGKILLs landing while creates, replaces and deletes are in flight never lose a secret "
+          "or leave an orphan",
+          "[e2e][kill][kill-series]") {
     const int per_level = (iterations() + 2) / 3;
     int in_flight = 0;  // kills that landed while a POST was in flight, over the whole series
     for (const std::string concurrency : {"1", "4", "16"}) {
@@ -109,11 +111,16 @@ TEST_CASE("SIGKILLs landing while creates, replaces and deletes are in flight ne
             Emulator emu({"--threads", "32"});
             // Creates are held 150 ms by the portal, everything else 20 ms: the kill lands
             // within 170 ms of a POST's arrival, so most land while it is in flight.
-            const auto held = emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"},
-                                             {"action", "latency"}, {"latencyMs", 150},
+            const auto held = emu.add_fault({{"method", "POST"},
+                                             {"path", "/api/2.0/keys"},
+                                             {"action", "latency"},
+                                             {"latencyMs", 150},
                                              {"times", 0}});
-            emu.add_fault({{"method", "*"}, {"path", "/api/2.0/*"}, {"action", "latency"},
-                           {"latencyMs", 20}, {"times", 0}});
+            emu.add_fault({{"method", "*"},
+                           {"path", "/api/2.0/*"},
+                           {"action", "latency"},
+                           {"latencyMs", 20},
+                           {"times", 0}});
             Project project(emu, series_manifest());
             std::mt19937 rng(std::random_device{}());
             std::uniform_int_distribution<int> delay_ms(0, 170);
@@ -154,97 +161,114 @@ TEST_CASE("SIGKILLs landing while creates, replaces and deletes are in flight ne
     CHECK(in_flight * 2 > 3 * per_level);
 }
 
-TEST_CASE("a first SIGTERM or SIGINT lets the requests in flight finish, persists them and exits 143 or 130", "[e2e][kill]") {
+TEST_CASE("a first SIGTERM or SIGINT lets the requests in flight finish, persists them and exits "
+          "143 or 130",
+          "[e2e][kill]") {
     for (const int sig : {SIGTERM, SIGINT})
+        for (const int concurrency : {1, 4}) {
+            DYNAMIC_SECTION("signal " << sig << ", concurrency " << concurrency) {
+                Emulator emu({"--threads", "8"});
+                // Every create takes 1.5 s; the signal is sent once the first POST is in flight.
+                const auto slow = emu.add_fault({{"method", "POST"},
+                                                 {"path", "/api/2.0/keys"},
+                                                 {"action", "latency"},
+                                                 {"latencyMs", 1500},
+                                                 {"times", 0}});
+                Project project(emu);
+                test_support::ChildProcess child(
+                    {test_support::provision_binary(), "apply", project.manifest.string(),
+                     "--concurrency", std::to_string(concurrency)},
+                    project.env(), project.dir / "out", project.dir / "err");
+                wait_until_fired(emu, slow);
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                child.signal(sig);
+                const auto code = child.wait(std::chrono::seconds(30));
+                REQUIRE(code.has_value());
+                CHECK(*code == (sig == SIGTERM ? 143 : 130));
+                check_outputs_intact(project);
+                // Every key the portal holds is one whose secret was saved: nothing was lost.
+                const auto state = emu.state();
+                const auto values = source_dotenv(project.secrets("bots.env"), k_bot_vars);
+                for (const auto& key : state.at("keys")) {
+                    bool saved = false;
+                    for (const auto& [var, value] : values) {
+                        saved = saved || value == key.at("secret").get<std::string>();
+                    }
+                    CHECK(saved);
+                }
+                // The creates in flight (one, or all three at once), and no new work after them.
+                CHECK(state.at("keys").size() == (concurrency == 1 ? 1U : 3U));
+                CHECK(project.posts() == static_cast<int>(state.at("keys").size()));
+                const auto clean = project.command("apply");
+                CHECK(clean.exit_code == 0);
+                check_converged(emu, project);
+            }
+        }
+}
+
+TEST_CASE("a second signal aborts the create in flight, leaves its intent pending and the next run "
+          "revokes what it made",
+          "[e2e][kill]") {
     for (const int concurrency : {1, 4}) {
-        DYNAMIC_SECTION("signal " << sig << ", concurrency " << concurrency) {
-            Emulator emu({"--threads", "8"});
-            // Every create takes 1.5 s; the signal is sent once the first POST is in flight.
-            const auto slow = emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"},
-                                             {"action", "latency"}, {"latencyMs", 1500}, {"times", 0}});
+        DYNAMIC_SECTION("concurrency " << concurrency) {
+            Emulator emu;
+            // Only creates are slow: the signals land while the first POST is in flight. libcurl
+            // polls the abort about once a second, so the create lasts long enough for that.
+            const auto slow = emu.add_fault({{"method", "POST"},
+                                             {"path", "/api/2.0/keys"},
+                                             {"action", "latency"},
+                                             {"latencyMs", 3000},
+                                             {"times", 1}});
             Project project(emu);
-            test_support::ChildProcess child({test_support::provision_binary(), "apply", project.manifest.string(),
-                                              "--concurrency", std::to_string(concurrency)},
-                                             project.env(), project.dir / "out", project.dir / "err");
+            test_support::ChildProcess child(
+                {test_support::provision_binary(), "apply", project.manifest.string(),
+                 "--concurrency", std::to_string(concurrency)},
+                project.env(), project.dir / "out", project.dir / "err");
             wait_until_fired(emu, slow);
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            child.signal(SIGINT);
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
-            child.signal(sig);
+            child.signal(SIGINT);
             const auto code = child.wait(std::chrono::seconds(30));
             REQUIRE(code.has_value());
-            CHECK(*code == (sig == SIGTERM ? 143 : 130));
+            // Had the POST not been aborted, its answer would have been saved and the exit 130.
+            CHECK(*code == 6);
             check_outputs_intact(project);
-            // Every key the portal holds is one whose secret was saved: nothing was lost.
-            const auto state = emu.state();
-            const auto values = source_dotenv(project.secrets("bots.env"), k_bot_vars);
-            for (const auto& key : state.at("keys")) {
-                bool saved = false;
-                for (const auto& [var, value] : values) {
-                    saved = saved || value == key.at("secret").get<std::string>();
-                }
-                CHECK(saved);
-            }
-            // The creates in flight (one, or all three at once), and no new work after them.
-            CHECK(state.at("keys").size() == (concurrency == 1 ? 1U : 3U));
-            CHECK(project.posts() == static_cast<int>(state.at("keys").size()));
+            const auto journal = read_text(project.state_file().string() + ".journal");
+            CHECK(journal.find("\"op\":\"intent\"") != std::string::npos);
+            // Until a run settles it, plan shows the interrupted create and exits 2.
+            const auto plan = project.command("plan", {"--detailed-exitcode"});
+            INFO(plan.out << plan.err);
+            CHECK(plan.exit_code == 2);
+            CHECK(plan.out.find("interrupted_create") != std::string::npos);
+
+            // The emulator commits the aborted create once its latency is over; then settle it.
+            std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+            // Logged once the emulator finished it; with concurrency the other two (fast) creates
+            // ran beside it and were saved.
+            CHECK(project.posts() == (concurrency == 1 ? 1 : 3));
             const auto clean = project.command("apply");
+            INFO(clean.out << clean.err);
             CHECK(clean.exit_code == 0);
+            CHECK(clean.err.find("revoked orphan key") != std::string::npos);
             check_converged(emu, project);
         }
     }
 }
 
-TEST_CASE("a second signal aborts the create in flight, leaves its intent pending and the next run revokes what it made", "[e2e][kill]") {
-  for (const int concurrency : {1, 4}) {
-   DYNAMIC_SECTION("concurrency " << concurrency) {
-    Emulator emu;
-    // Only creates are slow: the signals land while the first POST is in flight. libcurl polls
-    // the abort about once a second, so the create lasts long enough for that.
-    const auto slow = emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"},
-                                     {"action", "latency"}, {"latencyMs", 3000}, {"times", 1}});
-    Project project(emu);
-    test_support::ChildProcess child({test_support::provision_binary(), "apply", project.manifest.string(),
-                                      "--concurrency", std::to_string(concurrency)},
-                                     project.env(), project.dir / "out", project.dir / "err");
-    wait_until_fired(emu, slow);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    child.signal(SIGINT);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    child.signal(SIGINT);
-    const auto code = child.wait(std::chrono::seconds(30));
-    REQUIRE(code.has_value());
-    // Had the POST not been aborted, its answer would have been saved and the exit 130.
-    CHECK(*code == 6);
-    check_outputs_intact(project);
-    const auto journal = read_text(project.state_file().string() + ".journal");
-    CHECK(journal.find("\"op\":\"intent\"") != std::string::npos);
-    // Until a run settles it, plan shows the interrupted create and exits 2.
-    const auto plan = project.command("plan", {"--detailed-exitcode"});
-    INFO(plan.out << plan.err);
-    CHECK(plan.exit_code == 2);
-    CHECK(plan.out.find("interrupted_create") != std::string::npos);
-
-    // The emulator commits the aborted create once its latency is over; then settle it.
-    std::this_thread::sleep_for(std::chrono::milliseconds(3000));
-    // Logged once the emulator finished it; with concurrency the other two (fast) creates ran
-    // beside it and were saved.
-    CHECK(project.posts() == (concurrency == 1 ? 1 : 3));
-    const auto clean = project.command("apply");
-    INFO(clean.out << clean.err);
-    CHECK(clean.exit_code == 0);
-    CHECK(clean.err.find("revoked orphan key") != std::string::npos);
-    check_converged(emu, project);
-   }
-  }
-}
-
-TEST_CASE("a create the portal commits after the next run already found nothing is revoked by a later run", "[e2e][kill]") {
+TEST_CASE("a create the portal commits after the next run already found nothing is revoked by a "
+          "later run",
+          "[e2e][kill]") {
     Emulator emu;
     // The first create is held for 5 s; the client aborts it (two signals) long before.
-    const auto slow = emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"},
-                                     {"action", "latency"}, {"latencyMs", 5000}, {"times", 1}});
+    const auto slow = emu.add_fault({{"method", "POST"},
+                                     {"path", "/api/2.0/keys"},
+                                     {"action", "latency"},
+                                     {"latencyMs", 5000},
+                                     {"times", 1}});
     Project project(emu);
-    test_support::ChildProcess child({test_support::provision_binary(), "apply", project.manifest.string(),
-                                      "--concurrency", "1"},
+    test_support::ChildProcess child({test_support::provision_binary(), "apply",
+                                      project.manifest.string(), "--concurrency", "1"},
                                      project.env(), project.dir / "out", project.dir / "err");
     wait_until_fired(emu, slow);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -24,7 +24,9 @@ test_support::ProcessResult leak_check(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("leak_check finds an issued secret in any form, names file and offset, and never prints the secret", "[e2e][leak]") {
+TEST_CASE("leak_check finds an issued secret in any form, names file and offset, and never prints "
+          "the secret",
+          "[e2e][leak]") {
     Emulator emu;
     const std::string owner = "Bearer " + Emulator::owner_token();
     const auto key = emu.create_key(owner, {{"name", "Leaky"}});

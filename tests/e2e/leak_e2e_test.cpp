@@ -21,7 +21,8 @@ std::string leak_manifest(const std::string& recipient) {
     return bots_manifest_with_outputs("  - path: ../secrets/bots.yaml.age\n"
                                       "    format: yaml\n"
                                       "    encrypt:\n"
-                                      "      age: [" + recipient + "]\n");
+                                      "      age: [" +
+                                      recipient + "]\n");
 }
 
 /// Runs provision at trace level and keeps everything it printed.
@@ -95,12 +96,16 @@ std::string around(const std::string& text, std::size_t at) {
 
 }  // namespace
 
-TEST_CASE("at trace level no run, fault or file ever shows the token, the age identity or any issued secret", "[e2e][leak]") {
+TEST_CASE("at trace level no run, fault or file ever shows the token, the age identity or any "
+          "issued secret",
+          "[e2e][leak]") {
     Emulator emu;
     TempDir keys;
     const auto identity_file = keys.path() / "age-key.txt";
-    REQUIRE(test_support::run_process({"/usr/bin/age-keygen", "-o", identity_file.string()}).exit_code == 0);
-    const auto pub = test_support::run_process({"/usr/bin/age-keygen", "-y", identity_file.string()});
+    REQUIRE(test_support::run_process({"/usr/bin/age-keygen", "-o", identity_file.string()})
+                .exit_code == 0);
+    const auto pub =
+        test_support::run_process({"/usr/bin/age-keygen", "-y", identity_file.string()});
     REQUIRE(pub.exit_code == 0);
     Project project(emu, leak_manifest(pub.out.substr(0, pub.out.find('\n'))));
     const std::string identity = read_text(identity_file);
@@ -143,8 +148,11 @@ TEST_CASE("at trace level no run, fault or file ever shows the token, the age id
     }
 
     // A transient 503 on the list, then success.
-    emu.add_fault({{"method", "GET"}, {"path", "/api/2.0/keys"}, {"action", "status"},
-                   {"status", 503}, {"body", "{\"error\":\"busy\"}"}});
+    emu.add_fault({{"method", "GET"},
+                   {"path", "/api/2.0/keys"},
+                   {"action", "status"},
+                   {"status", 503},
+                   {"body", "{\"error\":\"busy\"}"}});
     CHECK(rec.run("plan").exit_code == 0);
 
     // Other token channels, and a wrong token.
@@ -180,13 +188,14 @@ TEST_CASE("at trace level no run, fault or file ever shows the token, the age id
     credentials.push_back({"wrong-token-0123456789abcdef", "token"});
     const auto key_line = identity.find("AGE-SECRET-KEY-");
     REQUIRE(key_line != std::string::npos);
-    const std::string age_secret = identity.substr(key_line, identity.find('\n', key_line) - key_line);
+    const std::string age_secret =
+        identity.substr(key_line, identity.find('\n', key_line) - key_line);
     // Past its fixed "AGE-SECRET-KEY-1" prefix, no piece of the identity may appear.
     credentials.push_back({age_secret.substr(16), "age identity"});
 
     const leak_scan::Scanner scanner(std::move(credentials));
     for (const auto& finding : scanner.scan(everything)) {
-        FAIL_CHECK(finding.what << " (" << finding.form << ") found near: "
-                                << around(everything, finding.offset));
+        FAIL_CHECK(finding.what << " (" << finding.form
+                                << ") found near: " << around(everything, finding.offset));
     }
 }

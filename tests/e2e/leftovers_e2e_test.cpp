@@ -15,7 +15,8 @@ bool logged_removal(const std::string& log, const std::string& name) {
     std::string line;
     while (std::getline(lines, line)) {
         if (line.find("removed leftover temporary file ") != std::string::npos &&
-            line.size() >= name.size() && line.compare(line.size() - name.size(), name.size(), name) == 0) {
+            line.size() >= name.size() &&
+            line.compare(line.size() - name.size(), name.size(), name) == 0) {
             return true;
         }
     }
@@ -24,7 +25,8 @@ bool logged_removal(const std::string& log, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("apply removes the temporary files a killed run left, and only those", "[e2e][leftovers]") {
+TEST_CASE("apply removes the temporary files a killed run left, and only those",
+          "[e2e][leftovers]") {
     Emulator emu;
     Project project(emu);
     // A real leftover: killed just after the first temporary file of the run was written.
@@ -44,9 +46,9 @@ TEST_CASE("apply removes the temporary files a killed run left, and only those",
     }
     REQUIRE(leftovers.size() == 1);
     // And the others the tool can leave, made by hand.
-    for (const std::string name : {".bots.env.tmp-abcdefghij", ".bots.json.tmp-0123456789",
-                                   ".bots.env.provision-probe-4242-7-a",
-                                   ".bots.json.provision-probe-4242-8-b"}) {
+    for (const std::string name :
+         {".bots.env.tmp-abcdefghij", ".bots.json.tmp-0123456789",
+          ".bots.env.provision-probe-4242-7-a", ".bots.json.provision-probe-4242-8-b"}) {
         write_text(project.secrets(name), "INTEGRATION_BOT_API_KEY='sk-revoked'\n");
         leftovers.push_back(project.secrets(name));
     }

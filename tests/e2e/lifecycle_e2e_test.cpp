@@ -8,7 +8,9 @@
 using namespace e2e;
 using namespace std::chrono_literals;
 
-TEST_CASE("a key is created, rotated before expiry with an overlap, and its old key retired after the grace period", "[e2e][lifecycle]") {
+TEST_CASE("a key is created, rotated before expiry with an overlap, and its old key retired after "
+          "the grace period",
+          "[e2e][lifecycle]") {
     Emulator emu;
     // The grace period must outlast the apply and the plan that follows it, also under the
     // sanitizers on a loaded machine.
@@ -52,13 +54,15 @@ TEST_CASE("a key is created, rotated before expiry with an overlap, and its old 
     require_clean_plan(project);
 }
 
-TEST_CASE("a key deactivated on the portal is reactivated and keeps its secret", "[e2e][lifecycle]") {
+TEST_CASE("a key deactivated on the portal is reactivated and keeps its secret",
+          "[e2e][lifecycle]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     apply_ok(project);
     const std::string id = only_key(emu, "Integration Bot").at("id");
     const std::string secret = output_secret(project);
-    REQUIRE(emu.put("/api/2.0/keys/" + id, {{"isActive", false}}, Emulator::owner_token()).status == 200);
+    REQUIRE(emu.put("/api/2.0/keys/" + id, {{"isActive", false}}, Emulator::owner_token()).status ==
+            200);
     CHECK(self_id(emu, secret).empty());
 
     const auto plan = project.command("plan");
@@ -71,7 +75,8 @@ TEST_CASE("a key deactivated on the portal is reactivated and keeps its secret",
     require_clean_plan(project);
 }
 
-TEST_CASE("an expired key is replaced, whether or not the portal's sweep has deactivated it yet", "[e2e][lifecycle]") {
+TEST_CASE("an expired key is replaced, whether or not the portal's sweep has deactivated it yet",
+          "[e2e][lifecycle]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     apply_ok(project);
@@ -100,7 +105,8 @@ TEST_CASE("an expired key is replaced, whether or not the portal's sweep has dea
     require_clean_plan(project);
 }
 
-TEST_CASE("a lifetime changed in the manifest replaces the key and the plan says why", "[e2e][lifecycle]") {
+TEST_CASE("a lifetime changed in the manifest replaces the key and the plan says why",
+          "[e2e][lifecycle]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     apply_ok(project);
@@ -121,7 +127,8 @@ TEST_CASE("a lifetime changed in the manifest replaces the key and the plan says
     require_clean_plan(project);
 }
 
-TEST_CASE("provision rotate replaces the named key at once and refuses unknown names", "[e2e][lifecycle]") {
+TEST_CASE("provision rotate replaces the named key at once and refuses unknown names",
+          "[e2e][lifecycle]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     apply_ok(project);
@@ -143,7 +150,9 @@ TEST_CASE("provision rotate replaces the named key at once and refuses unknown n
     require_clean_plan(project);
 }
 
-TEST_CASE("keys left the manifest are kept without --prune, deleted with it, and untracked keys of the same name never touched", "[e2e][lifecycle]") {
+TEST_CASE("keys left the manifest are kept without --prune, deleted with it, and untracked keys of "
+          "the same name never touched",
+          "[e2e][lifecycle]") {
     Emulator emu;
     const std::string backup = "  - name: Backup Agent\n"
                                "    permissions: [files:read]\n"

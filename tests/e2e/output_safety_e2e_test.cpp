@@ -9,7 +9,9 @@
 
 using namespace e2e;
 
-TEST_CASE("a variable the manifest does not write is refused before any change, and the file keeps it", "[e2e][outputs]") {
+TEST_CASE(
+    "a variable the manifest does not write is refused before any change, and the file keeps it",
+    "[e2e][outputs]") {
     Emulator emu;
     Project project(emu);
     apply_ok(project);
@@ -36,7 +38,8 @@ TEST_CASE("a variable the manifest does not write is refused before any change, 
     check_converged(emu, project);
 }
 
-TEST_CASE("the variable of an entry that left the manifest is the tool's own, not a foreign line", "[e2e][outputs]") {
+TEST_CASE("the variable of an entry that left the manifest is the tool's own, not a foreign line",
+          "[e2e][outputs]") {
     Emulator emu;
     Project project(emu);
     apply_ok(project);
@@ -50,7 +53,9 @@ TEST_CASE("the variable of an entry that left the manifest is the tool's own, no
     CHECK_FALSE(contains(run.err, "no manifest entry writes there"));
 }
 
-TEST_CASE("a secret the outputs cannot take goes to the recovery file, the key is kept, and the next run moves it into the outputs", "[e2e][outputs][recovery]") {
+TEST_CASE("a secret the outputs cannot take goes to the recovery file, the key is kept, and the "
+          "next run moves it into the outputs",
+          "[e2e][outputs][recovery]") {
     Emulator emu;
     Project project(emu);
     apply_ok(project);
@@ -59,11 +64,14 @@ TEST_CASE("a secret the outputs cannot take goes to the recovery file, the key i
 
     // The create is held by the portal; meanwhile the outputs' directory is replaced by a
     // file, so the secret cannot be written there (the state's directory still can).
-    const auto held = emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"},
-                                     {"action", "latency"}, {"latencyMs", 1500}, {"times", 1}});
-    test_support::ChildProcess child({test_support::provision_binary(), "apply",
-                                      project.manifest.string()},
-                                     project.env(), project.dir / "out", project.dir / "err");
+    const auto held = emu.add_fault({{"method", "POST"},
+                                     {"path", "/api/2.0/keys"},
+                                     {"action", "latency"},
+                                     {"latencyMs", 1500},
+                                     {"times", 1}});
+    test_support::ChildProcess child(
+        {test_support::provision_binary(), "apply", project.manifest.string()}, project.env(),
+        project.dir / "out", project.dir / "err");
     wait_until_fired(emu, held);
     const auto secrets_dir = project.secrets("");
     const auto moved = project.dir.path() / "secrets.moved";

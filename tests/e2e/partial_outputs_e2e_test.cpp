@@ -38,7 +38,8 @@ std::string k8s_manifest(const std::string& extra, bool with_third_entry) {
 
 }  // namespace
 
-TEST_CASE("an output that would lack a managed key's secret is left untouched and the run exits 8", "[e2e][outputs]") {
+TEST_CASE("an output that would lack a managed key's secret is left untouched and the run exits 8",
+          "[e2e][outputs]") {
     Emulator emu;
     Project project(emu, k8s_manifest("", false));
     apply_ok(project);
@@ -49,7 +50,8 @@ TEST_CASE("an output that would lack a managed key's secret is left untouched an
     const auto plan = project.command("plan", {"--detailed-exitcode"});
     INFO(plan.out << plan.err);
     CHECK(plan.exit_code == 2);
-    CHECK(contains(plan.out, "output ../secrets/bots.k8s.yaml would lack Integration Bot, Backup Agent"));
+    CHECK(contains(plan.out,
+                   "output ../secrets/bots.k8s.yaml would lack Integration Bot, Backup Agent"));
     CHECK(contains(plan.out, "partial_output"));
     const auto json = nlohmann::json::parse(project.command("plan", {"--output", "json"}).out);
     CHECK(json.at("partialOutputs").at(0).at("lacking").size() == 2);

@@ -17,11 +17,14 @@ RunOptions at(const Project& project, const std::string& url) {
     return options;
 }
 
-std::string localhost_url(const Emulator& emu) { return "http://localhost:" + std::to_string(emu.port()); }
+std::string localhost_url(const Emulator& emu) {
+    return "http://localhost:" + std::to_string(emu.port());
+}
 
 }  // namespace
 
-TEST_CASE("a run whose manifest reaches another portal is refused before any write, naming both", "[e2e][portal]") {
+TEST_CASE("a run whose manifest reaches another portal is refused before any write, naming both",
+          "[e2e][portal]") {
     Emulator staging;
     Emulator production;
     Project project(staging);
@@ -33,7 +36,8 @@ TEST_CASE("a run whose manifest reaches another portal is refused before any wri
     CHECK_FALSE(state.at("tenant").at("owner").get<std::string>().empty());
 
     for (const std::string command : {"plan", "apply", "status"}) {
-        const auto refused = project.run({command, project.manifest.string()}, at(project, production.url()));
+        const auto refused =
+            project.run({command, project.manifest.string()}, at(project, production.url()));
         INFO(command << ": " << refused.out << refused.err);
         CHECK(refused.exit_code == 3);
         CHECK(contains(refused.err, staging.url()));
@@ -46,11 +50,14 @@ TEST_CASE("a run whose manifest reaches another portal is refused before any wri
     require_clean_plan(project);
 }
 
-TEST_CASE("the same portal at a new address is accepted when its identity confirms it, and the state records the address", "[e2e][portal]") {
+TEST_CASE("the same portal at a new address is accepted when its identity confirms it, and the "
+          "state records the address",
+          "[e2e][portal]") {
     Emulator emu;
     Project project(emu);
     apply_ok(project);
-    const auto moved = project.run({"apply", project.manifest.string()}, at(project, localhost_url(emu)));
+    const auto moved =
+        project.run({"apply", project.manifest.string()}, at(project, localhost_url(emu)));
     INFO(moved.out << moved.err);
     CHECK(moved.exit_code == 0);
     CHECK(contains(moved.err, "is now reached at"));
@@ -58,12 +65,16 @@ TEST_CASE("the same portal at a new address is accepted when its identity confir
     // A run with changes records the new address; a no-op run only warns.
     const auto state = nlohmann::json::parse(read_text(project.state_file()));
     CHECK(state.at("portal") == emu.url());
-    REQUIRE(project.run({"rotate", project.manifest.string(), "--key", "Audit Reader"},
-                        at(project, localhost_url(emu))).exit_code == 0);
-    CHECK(nlohmann::json::parse(read_text(project.state_file())).at("portal") == localhost_url(emu));
+    REQUIRE(project
+                .run({"rotate", project.manifest.string(), "--key", "Audit Reader"},
+                     at(project, localhost_url(emu)))
+                .exit_code == 0);
+    CHECK(nlohmann::json::parse(read_text(project.state_file())).at("portal") ==
+          localhost_url(emu));
 }
 
-TEST_CASE("a state moves to another portal only on purpose, with --rebind-portal", "[e2e][portal]") {
+TEST_CASE("a state moves to another portal only on purpose, with --rebind-portal",
+          "[e2e][portal]") {
     Emulator old_portal;
     Emulator new_portal;
     Project project(old_portal);
@@ -78,7 +89,9 @@ TEST_CASE("a state moves to another portal only on purpose, with --rebind-portal
     CHECK(nlohmann::json::parse(read_text(project.state_file())).at("portal") == new_portal.url());
 }
 
-TEST_CASE("one manifest serves several portals with a state each: --state, PROVISION_STATE or state: with a variable", "[e2e][portal]") {
+TEST_CASE("one manifest serves several portals with a state each: --state, PROVISION_STATE or "
+          "state: with a variable",
+          "[e2e][portal]") {
     Emulator staging;
     Emulator production;
     Project project(staging);
@@ -138,7 +151,8 @@ TEST_CASE("plan --destroy previews destroy without deleting anything", "[e2e][de
     CHECK(contains(preview.out, "destroy_requested"));
     CHECK(contains(preview.out, "3 to delete"));
     const auto log = emu.requests();
-    CHECK(std::none_of(log.begin(), log.end(), [](const auto& r) { return r.at("method") == "DELETE"; }));
+    CHECK(std::none_of(log.begin(), log.end(),
+                       [](const auto& r) { return r.at("method") == "DELETE"; }));
     CHECK(emu.state().at("keys").size() == 3);
     CHECK(project.command("plan", {"--destroy", "--out", "x.plan"}).exit_code == 3);
 }

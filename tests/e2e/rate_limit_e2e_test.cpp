@@ -6,7 +6,8 @@
 
 using namespace e2e;
 
-TEST_CASE("with the create limit on, apply waits out every 429 and creates each key exactly once", "[e2e][ratelimit]") {
+TEST_CASE("with the create limit on, apply waits out every 429 and creates each key exactly once",
+          "[e2e][ratelimit]") {
     Emulator emu({"--rate-limit", "--rate-limit-count", "2", "--rate-limit-window", "2"});
     std::string manifest = R"(version: 1
 portal:
@@ -18,7 +19,8 @@ outputs:
 keys:
 )";
     for (int i = 1; i <= 5; ++i) {
-        manifest += "  - name: Bot " + std::to_string(i) + "\n    permissions: [files:read]\n    expiresInDays: 30\n";
+        manifest += "  - name: Bot " + std::to_string(i) +
+                    "\n    permissions: [files:read]\n    expiresInDays: 30\n";
     }
     Project project(emu, manifest);
     const auto applied = project.command("apply");

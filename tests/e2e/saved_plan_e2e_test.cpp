@@ -10,7 +10,9 @@ TEST_CASE("a saved plan is applied when nothing changed since it was saved", "[e
     Project project(emu);
     apply_ok(project);
     const std::string id = only_key(emu, "Backup Agent").at("id");
-    REQUIRE(emu.put("/api/2.0/keys/" + id, {{"permissions", {"files:write"}}}, Emulator::owner_token()).status == 200);
+    REQUIRE(
+        emu.put("/api/2.0/keys/" + id, {{"permissions", {"files:write"}}}, Emulator::owner_token())
+            .status == 200);
     const auto plan_file = project.dir.path() / "bots.plan";
 
     const auto saved = project.command("plan", {"--out", plan_file.string()});
@@ -38,7 +40,8 @@ TEST_CASE("a saved plan is applied when nothing changed since it was saved", "[e
     require_clean_plan(project);
 }
 
-TEST_CASE("a saved plan is refused, naming what changed, after a portal edit or a manifest edit", "[e2e][saved-plan]") {
+TEST_CASE("a saved plan is refused, naming what changed, after a portal edit or a manifest edit",
+          "[e2e][saved-plan]") {
     Emulator emu;
     Project project(emu);
     const auto plan_file = project.dir.path() / "bots.plan";
@@ -105,7 +108,9 @@ TEST_CASE("a saved plan applies in another checkout at a different path", "[e2e]
     Project project(emu);
     apply_ok(project);
     const std::string id = only_key(emu, "Backup Agent").at("id");
-    REQUIRE(emu.put("/api/2.0/keys/" + id, {{"permissions", {"files:write"}}}, Emulator::owner_token()).status == 200);
+    REQUIRE(
+        emu.put("/api/2.0/keys/" + id, {{"permissions", {"files:write"}}}, Emulator::owner_token())
+            .status == 200);
     const auto plan_file = project.dir.path() / "bots.plan";
     REQUIRE(project.command("plan", {"--out", plan_file.string()}).exit_code == 0);
     CHECK(nlohmann::json::parse(read_text(plan_file)).at("manifest") == "manifests/bots.yaml");

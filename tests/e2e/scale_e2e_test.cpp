@@ -21,10 +21,11 @@ std::string scale_manifest(int count) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE("a manifest of 10000 entries validates and plans against a portal listing 10000 other keys",
-          "[e2e][scale]") {
+TEST_CASE(
+    "a manifest of 10000 entries validates and plans against a portal listing 10000 other keys",
+    "[e2e][scale]") {
     Emulator emu;
     Project project(emu, scale_manifest(10000));
 
@@ -33,13 +34,12 @@ TEST_CASE("a manifest of 10000 entries validates and plans against a portal list
     CHECK(validated.exit_code == 0);
 
     // 10,000 keys list as about 8 MB, twice the answer size that used to be refused.
-    const auto seeded = emu.request("POST", "/__emulator/keys", "",
-                                    nlohmann::json{{"count", 10000}, {"namePrefix", "Other Key "}}
-                                        .dump());
+    const auto seeded =
+        emu.request("POST", "/__emulator/keys", "",
+                    nlohmann::json{{"count", 10000}, {"namePrefix", "Other Key "}}.dump());
     REQUIRE(seeded.status == 200);
     REQUIRE(seeded.json().at("keys").size() == 10000);
-    CHECK(emu.get("/api/2.0/keys", Emulator::owner_token()).body.size() >
-          4 * 1024 * 1024);
+    CHECK(emu.get("/api/2.0/keys", Emulator::owner_token()).body.size() > 4 * 1024 * 1024);
     emu.clear_requests();
 
     const auto plan = project.command("plan", {"--detailed-exitcode"});

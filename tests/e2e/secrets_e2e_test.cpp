@@ -16,7 +16,8 @@ std::string encrypted_manifest(const std::string& recipient) {
     return bots_manifest_with_outputs("  - path: ../secrets/bots.env.age\n"
                                       "    format: dotenv\n"
                                       "    encrypt:\n"
-                                      "      age: [" + recipient + "]\n",
+                                      "      age: [" +
+                                          recipient + "]\n",
                                       /*replace=*/true);
 }
 
@@ -28,9 +29,11 @@ struct AgeKey {
 
 AgeKey make_age_key(const fs::path& dir) {
     AgeKey key{dir / "age-key.txt", ""};
-    const auto made = test_support::run_process({"/usr/bin/age-keygen", "-o", key.identity.string()});
+    const auto made =
+        test_support::run_process({"/usr/bin/age-keygen", "-o", key.identity.string()});
     REQUIRE(made.exit_code == 0);
-    const auto pub = test_support::run_process({"/usr/bin/age-keygen", "-y", key.identity.string()});
+    const auto pub =
+        test_support::run_process({"/usr/bin/age-keygen", "-y", key.identity.string()});
     REQUIRE(pub.exit_code == 0);
     key.recipient = pub.out.substr(0, pub.out.find('\n'));
     REQUIRE(key.recipient.rfind("age1", 0) == 0);
@@ -81,7 +84,8 @@ void require_refused_before_any_post(const Project& project, const std::string& 
 
 }  // namespace
 
-TEST_CASE("an age-encrypted output decrypts with age -d to secrets that each authenticate", "[e2e][age]") {
+TEST_CASE("an age-encrypted output decrypts with age -d to secrets that each authenticate",
+          "[e2e][age]") {
     Emulator emu;
     TempDir keys;
     const AgeKey key = make_age_key(keys.path());
@@ -113,7 +117,8 @@ TEST_CASE("an age-encrypted output decrypts with age -d to secrets that each aut
     }
 }
 
-TEST_CASE("a second apply over an encrypted output sends zero POSTs with or without an identity", "[e2e][age]") {
+TEST_CASE("a second apply over an encrypted output sends zero POSTs with or without an identity",
+          "[e2e][age]") {
     Emulator emu;
     TempDir keys;
     const AgeKey key = make_age_key(keys.path());
@@ -147,7 +152,8 @@ TEST_CASE("a second apply over an encrypted output sends zero POSTs with or with
     CHECK(read_text(encrypted) == first);  // nothing to change, so not even re-encrypted
 }
 
-TEST_CASE("a new key for an encrypted output needs the identity, and keeps the other secrets", "[e2e][age]") {
+TEST_CASE("a new key for an encrypted output needs the identity, and keeps the other secrets",
+          "[e2e][age]") {
     Emulator emu;
     TempDir keys;
     const AgeKey key = make_age_key(keys.path());
@@ -184,15 +190,16 @@ TEST_CASE("a new key for an encrypted output needs the identity, and keeps the o
     CHECK(self_with(emu, after.at("BACKUP_AGENT_API_KEY")).status == 200);
 }
 
-TEST_CASE("age runs with PATH as its only environment, so the portal token never reaches it", "[e2e][age]") {
+TEST_CASE("age runs with PATH as its only environment, so the portal token never reaches it",
+          "[e2e][age]") {
     Emulator emu;
     TempDir keys;
     const AgeKey key = make_age_key(keys.path());
     Project project(emu, encrypted_manifest(key.recipient));
     const fs::path bin = keys.path() / "bin";
     const fs::path dump = keys.path() / "age-env.txt";
-    write_text(bin / "age", "#!/bin/sh\n/usr/bin/env > '" + dump.string() +
-                                "'\nexec /usr/bin/age \"$@\"\n");
+    write_text(bin / "age",
+               "#!/bin/sh\n/usr/bin/env > '" + dump.string() + "'\nexec /usr/bin/age \"$@\"\n");
     fs::permissions(bin / "age", fs::perms::owner_all);
     auto env = project.env();
     env.env["PATH"] = bin.string() + ":/usr/local/bin:/usr/bin:/bin";
@@ -209,7 +216,9 @@ TEST_CASE("age runs with PATH as its only environment, so the portal token never
     CHECK(seen.find("PROVISION_AGE_IDENTITY") == std::string::npos);
 }
 
-TEST_CASE("a plaintext output in a git work tree that git does not ignore is refused before any POST", "[e2e][git]") {
+TEST_CASE(
+    "a plaintext output in a git work tree that git does not ignore is refused before any POST",
+    "[e2e][git]") {
     Emulator emu;
     Project project(emu);
     git(project.dir.path(), {"init", "-q"});
@@ -221,7 +230,8 @@ TEST_CASE("a plaintext output in a git work tree that git does not ignore is ref
     CHECK(project.posts() == 0);
 }
 
-TEST_CASE("a plaintext output that git tracks is refused even when .gitignore now matches it", "[e2e][git]") {
+TEST_CASE("a plaintext output that git tracks is refused even when .gitignore now matches it",
+          "[e2e][git]") {
     Emulator emu;
     Project project(emu);
     git(project.dir.path(), {"init", "-q"});
@@ -232,7 +242,9 @@ TEST_CASE("a plaintext output that git tracks is refused even when .gitignore no
     require_refused_before_any_post(project, "git tracks it", 3);
 }
 
-TEST_CASE("plaintext outputs that git ignores, or with allowGit, and encrypted ones are written in a work tree", "[e2e][git]") {
+TEST_CASE("plaintext outputs that git ignores, or with allowGit, and encrypted ones are written in "
+          "a work tree",
+          "[e2e][git]") {
     Emulator emu;
     TempDir keys;
     SECTION("ignored by .gitignore") {
@@ -286,7 +298,8 @@ TEST_CASE("an output owned by another user is refused before any POST", "[e2e][d
     require_refused_before_any_post(project, "owned by uid", 3);
 }
 
-TEST_CASE("destroy needs no age identity: it removes an encrypted output rather than rewriting it", "[e2e][age][destroy]") {
+TEST_CASE("destroy needs no age identity: it removes an encrypted output rather than rewriting it",
+          "[e2e][age][destroy]") {
     Emulator emu;
     TempDir keys;
     const AgeKey key = make_age_key(keys.path());

@@ -7,7 +7,9 @@
 
 using namespace e2e;
 
-TEST_CASE("destroy with another user's credential says the key is not theirs, asks once and keeps it", "[e2e][behavior]") {
+TEST_CASE(
+    "destroy with another user's credential says the key is not theirs, asks once and keeps it",
+    "[e2e][behavior]") {
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     apply_ok(project);
@@ -17,7 +19,8 @@ TEST_CASE("destroy with another user's credential says the key is not theirs, as
 
     auto env = project.env();
     env.env["DOCSPACE_TOKEN"] = user;
-    const auto destroyed = project.run({"destroy", project.manifest.string(), "--auto-approve"}, env);
+    const auto destroyed =
+        project.run({"destroy", project.manifest.string(), "--auto-approve"}, env);
     INFO(destroyed.out << destroyed.err);
     CHECK(destroyed.exit_code == 5);
     CHECK(contains(destroyed.err, "it is not yours"));

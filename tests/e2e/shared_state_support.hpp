@@ -14,8 +14,11 @@ struct SealingKey {
 
 inline SealingKey make_sealing_key(const fs::path& dir) {
     SealingKey key{dir / "age-key.txt", ""};
-    REQUIRE(test_support::run_process({"/usr/bin/age-keygen", "-o", key.identity.string()}).exit_code == 0);
-    const auto pub = test_support::run_process({"/usr/bin/age-keygen", "-y", key.identity.string()});
+    REQUIRE(
+        test_support::run_process({"/usr/bin/age-keygen", "-o", key.identity.string()}).exit_code ==
+        0);
+    const auto pub =
+        test_support::run_process({"/usr/bin/age-keygen", "-y", key.identity.string()});
     REQUIRE(pub.exit_code == 0);
     key.recipient = pub.out.substr(0, pub.out.find('\n'));
     return key;
@@ -41,10 +44,12 @@ struct TwoRuns {
 };
 
 /// `provision apply` in `first` and in `second` at once, each with its environment and `extra`.
-inline TwoRuns apply_at_once(const Project& first, const RunOptions& first_env, const Project& second,
-                             const RunOptions& second_env, const std::vector<std::string>& extra = {}) {
+inline TwoRuns apply_at_once(const Project& first, const RunOptions& first_env,
+                             const Project& second, const RunOptions& second_env,
+                             const std::vector<std::string>& extra = {}) {
     auto argv = [&](const Project& project) {
-        std::vector<std::string> args{test_support::provision_binary(), "apply", project.manifest.string()};
+        std::vector<std::string> args{test_support::provision_binary(), "apply",
+                                      project.manifest.string()};
         args.insert(args.end(), extra.begin(), extra.end());
         return args;
     };

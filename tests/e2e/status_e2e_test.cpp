@@ -14,13 +14,16 @@ std::string id_of(const Emulator& emu, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("status lists each managed key with its state, the retiring keys and the unmanaged count", "[e2e][status]") {
+TEST_CASE("status lists each managed key with its state, the retiring keys and the unmanaged count",
+          "[e2e][status]") {
     Emulator emu;
     Project project(emu);
     apply_ok(project);
     emu.create_key(Emulator::owner_token(), {{"name", "Someone Else"}});
     const std::string backup = id_of(emu, "Backup Agent");
-    REQUIRE(emu.put("/api/2.0/keys/" + backup, {{"isActive", false}}, Emulator::owner_token()).status == 200);
+    REQUIRE(
+        emu.put("/api/2.0/keys/" + backup, {{"isActive", false}}, Emulator::owner_token()).status ==
+        200);
     REQUIRE(project.command("rotate", {"--key", "Audit Reader"}).exit_code == 0);
 
     const auto status = project.command("status");
@@ -40,13 +43,15 @@ TEST_CASE("status lists each managed key with its state, the retiring keys and t
     CHECK(contains(status.out, "never"));  // Audit Reader never expires
 }
 
-TEST_CASE("status --expiring-within exits 9 only when a managed key expires within the window", "[e2e][status]") {
+TEST_CASE("status --expiring-within exits 9 only when a managed key expires within the window",
+          "[e2e][status]") {
     Emulator emu;
     Project project(emu);
     apply_ok(project);
     CHECK(project.command("status", {"--expiring-within", "1d"}).exit_code == 0);
     // An unmanaged key expiring soon does not count.
-    const std::string stray = emu.create_key(Emulator::owner_token(), {{"name", "Stray"}, {"expiresInDays", 1}}).at("id");
+    const std::string stray =
+        emu.create_key(Emulator::owner_token(), {{"name", "Stray"}, {"expiresInDays", 1}}).at("id");
     CHECK(project.command("status", {"--expiring-within", "2d"}).exit_code == 0);
 
     emu.patch_key(id_of(emu, "Integration Bot"), {{"expiresAt", iso_from_now(12h)}});
@@ -56,7 +61,8 @@ TEST_CASE("status --expiring-within exits 9 only when a managed key expires with
     CHECK(project.command("status", {"--expiring-within", "soon"}).exit_code == 3);
 }
 
-TEST_CASE("status --output json has a formatVersion, one object per key and no secret", "[e2e][status]") {
+TEST_CASE("status --output json has a formatVersion, one object per key and no secret",
+          "[e2e][status]") {
     Emulator emu;
     Project project(emu);
     apply_ok(project);

@@ -5,14 +5,16 @@
 
 using namespace e2e;
 
-TEST_CASE("apply over HTTPS verifies the portal's certificate against --ca-bundle and never skips verification", "[e2e][tls]") {
+TEST_CASE("apply over HTTPS verifies the portal's certificate against --ca-bundle and never skips "
+          "verification",
+          "[e2e][tls]") {
     TempDir pki;
     const std::string key_file = (pki / "key.pem").string();
     const std::string cert = (pki / "cert.pem").string();
     const auto made = test_support::run_process(
         {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key_file,
-         "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-addext", "basicConstraints=critical,CA:TRUE"});
+         "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+         "subjectAltName=IP:127.0.0.1", "-addext", "basicConstraints=critical,CA:TRUE"});
     REQUIRE(made.exit_code == 0);
     Emulator emu({"--tls-cert", cert, "--tls-key", key_file});
     REQUIRE(emu.tls());

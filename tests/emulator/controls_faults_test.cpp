@@ -7,7 +7,9 @@ namespace {
 
 const json k_create = {{"name", "faulty"}};
 
-std::size_t key_count(const Emulator& emulator) { return emulator.state().at("keys").size(); }
+std::size_t key_count(const Emulator& emulator) {
+    return emulator.state().at("keys").size();
+}
 
 /// POST /__emulator/keys: adds keys in bulk; returns their [{"id", "name"}].
 json seed_keys(const Emulator& emulator, const json& fields) {
@@ -45,10 +47,10 @@ TEST_CASE("keys are seeded in bulk, listed like created ones, and bad fields are
           "[controls]") {
     Emulator emulator;
     const json made = seed_keys(emulator, {{"count", 3},
-                                          {"namePrefix", "Seed "},
-                                          {"first", 10},
-                                          {"permissions", {"files:read"}},
-                                          {"expiresInDays", 30}});
+                                           {"namePrefix", "Seed "},
+                                           {"first", 10},
+                                           {"permissions", {"files:read"}},
+                                           {"expiresInDays", 30}});
     REQUIRE(made.size() == 3);
     CHECK(made.at(0).at("name") == "Seed 10");
     CHECK(made.at(2).at("name") == "Seed 12");
@@ -68,10 +70,10 @@ TEST_CASE("keys are seeded in bulk, listed like created ones, and bad fields are
     CHECK(all.front().at("name") == "Seeded key 5000");
     CHECK_FALSE(all.front().contains("expiresAt"));  // never expires: the field is left out
     CHECK(all.back().at("name") == "Seed 10");
-    for (const json& bad : {json{{"count", 0}}, json{{"count", 100001}}, json{{"count", "3"}},
-                            json::object(), json{{"count", 1}, {"expiresInDays", 0}},
-                            json{{"count", 1}, {"namePrefix", 5}},
-                            json{{"count", 1}, {"createBy", "nobody"}}}) {
+    for (const json& bad :
+         {json{{"count", 0}}, json{{"count", 100001}}, json{{"count", "3"}}, json::object(),
+          json{{"count", 1}, {"expiresInDays", 0}}, json{{"count", 1}, {"namePrefix", 5}},
+          json{{"count", 1}, {"createBy", "nobody"}}}) {
         INFO(bad.dump());
         CHECK(emulator.request("POST", "/__emulator/keys", "", bad.dump()).status == 400);
     }
@@ -92,8 +94,9 @@ TEST_CASE("the state dump includes secrets, tokens and settings", "[controls]") 
     CHECK(state.at("settings").at("utcOffset") == "+02:00");
 }
 
-TEST_CASE("the issued list keeps every key secret and session token, also after deletes and a reset",
-          "[controls]") {
+TEST_CASE(
+    "the issued list keeps every key secret and session token, also after deletes and a reset",
+    "[controls]") {
     Emulator emulator;
     const json deleted = emulator.create_key(owner_auth(), {{"name", "by API"}});
     const json removed = emulator.create_key(owner_auth(), {{"name", "by control"}});
@@ -120,17 +123,20 @@ TEST_CASE("PATCH and DELETE key controls change keys without API semantics, and 
           "[controls]") {
     Emulator emulator;
     const json key = emulator.create_key(owner_auth(), {{"name", "k"}});
-    const json patched = emulator.patch_key(
-        key.at("id"), {{"name", "renamed"}, {"permissions", nullptr}, {"isActive", false},
-                       {"expiresAt", "2030-01-02T03:04:05+01:00"}});
+    const json patched =
+        emulator.patch_key(key.at("id"), {{"name", "renamed"},
+                                          {"permissions", nullptr},
+                                          {"isActive", false},
+                                          {"expiresAt", "2030-01-02T03:04:05+01:00"}});
     CHECK(patched.at("name") == "renamed");
     CHECK(patched.at("permissions").is_null());
     CHECK(patched.at("isActive") == false);
     CHECK(patched.at("expiresAt") == "2030-01-02T02:04:05.0000000Z");
     const std::string unknown = "/__emulator/keys/0b6f6f6e-1111-4222-8333-944445555666";
     CHECK(emulator.request("PATCH", unknown, "", "{}").status == 404);
-    CHECK(emulator.request("PATCH", "/__emulator/keys/" + key.at("id").get<std::string>(), "",
-                           R"({"expiresAt":"tomorrow"})")
+    CHECK(emulator
+              .request("PATCH", "/__emulator/keys/" + key.at("id").get<std::string>(), "",
+                       R"({"expiresAt":"tomorrow"})")
               .status == 400);
     CHECK(emulator.del("/__emulator/keys/" + key.at("id").get<std::string>(), "").status == 200);
     CHECK(key_count(emulator) == 0);
@@ -161,9 +167,12 @@ TEST_CASE("the request log records every API request, oldest first, and not the 
 
 TEST_CASE("a status fault answers the given status and body without processing", "[faults]") {
     Emulator emulator;
-    const std::string id = emulator.add_fault({{"method", "POST"}, {"path", k_keys},
-                                               {"action", "status"}, {"status", 503},
-                                               {"body", "<html>busy</html>"}, {"retryAfter", 2}});
+    const std::string id = emulator.add_fault({{"method", "POST"},
+                                               {"path", k_keys},
+                                               {"action", "status"},
+                                               {"status", 503},
+                                               {"body", "<html>busy</html>"},
+                                               {"retryAfter", 2}});
     const HttpResult result = emulator.post(k_keys, k_create, owner_auth());
     CHECK(result.status == 503);
     CHECK(result.body == "<html>busy</html>");
@@ -222,8 +231,8 @@ TEST_CASE("a malformed fault processes the request and answers 200 with truncate
 TEST_CASE("an oversized fault processes the request and answers bodyBytes of valid JSON",
           "[faults]") {
     Emulator emulator;
-    emulator.add_fault({{"method", "GET"}, {"path", k_keys}, {"action", "oversized"},
-                        {"bodyBytes", 200000}});
+    emulator.add_fault(
+        {{"method", "GET"}, {"path", k_keys}, {"action", "oversized"}, {"bodyBytes", 200000}});
     const HttpResult result = emulator.get(k_keys, owner_auth());
     CHECK(result.status == 200);
     CHECK(result.body.size() == 200000);
@@ -245,7 +254,9 @@ TEST_CASE("a rate_limit fault answers 429 with Retry-After and X-RateLimit heade
 
 TEST_CASE("a redirect fault answers 307 to another origin with the original path", "[faults]") {
     Emulator emulator;
-    emulator.add_fault({{"method", "*"}, {"path", k_keys}, {"action", "redirect"},
+    emulator.add_fault({{"method", "*"},
+                        {"path", k_keys},
+                        {"action", "redirect"},
                         {"location", "http://127.0.0.1:9/elsewhere"}});
     const HttpResult result = emulator.post(k_keys, k_create, owner_auth());
     CHECK(result.status == 307);
@@ -270,15 +281,19 @@ TEST_CASE("a commit_silent fault creates the key at once, then sends nothing unt
     const auto started = std::chrono::steady_clock::now();
     CHECK(emulator.post(k_keys, k_create, owner_auth()).status == 0);  // gave up waiting
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(1400));
-    CHECK(key_count(emulator) == 1);  // processed while the connection is still held
+    CHECK(key_count(emulator) == 1);     // processed while the connection is still held
     CHECK(emulator.requests().empty());  // logged once the connection closes
 }
 
 TEST_CASE("skip lets matching requests through before a rule fires times times, then it is gone",
           "[faults]") {
     Emulator emulator;
-    emulator.add_fault({{"method", "GET"}, {"path", k_keys}, {"action", "status"},
-                        {"status", 502}, {"skip", 1}, {"times", 2}});
+    emulator.add_fault({{"method", "GET"},
+                        {"path", k_keys},
+                        {"action", "status"},
+                        {"status", 502},
+                        {"skip", 1},
+                        {"times", 2}});
     CHECK(emulator.get(k_keys, owner_auth()).status == 200);
     CHECK(emulator.get(k_keys, owner_auth()).status == 502);
     CHECK(emulator.get(k_keys, owner_auth()).status == 502);
@@ -303,12 +318,14 @@ TEST_CASE("times 0 fires forever until the rule is deleted", "[faults]") {
 TEST_CASE("rules match by method and by exact path or a prefix ending in *", "[faults]") {
     Emulator emulator;
     const json key = emulator.create_key(owner_auth(), {{"name", "k"}});
-    emulator.add_fault({{"method", "DELETE"}, {"path", k_keys + "/*"}, {"action", "status"},
-                        {"status", 418}, {"times", 0}});
+    emulator.add_fault({{"method", "DELETE"},
+                        {"path", k_keys + "/*"},
+                        {"action", "status"},
+                        {"status", 418},
+                        {"times", 0}});
     CHECK(emulator.post(k_keys, k_create, owner_auth()).status == 200);
     CHECK(emulator.get(k_keys, owner_auth()).status == 200);
-    CHECK(emulator.del(k_keys + "/" + key.at("id").get<std::string>(), owner_auth()).status ==
-          418);
+    CHECK(emulator.del(k_keys + "/" + key.at("id").get<std::string>(), owner_auth()).status == 418);
     emulator.clear_faults();
     CHECK(emulator.get("/__emulator/faults", "").json().empty());
 }

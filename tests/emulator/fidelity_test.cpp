@@ -44,9 +44,9 @@ TEST_CASE("a POST or PUT without Content-Length is 415 without a JSON content ty
     const RawExchange create = raw_exchange(emulator.port(), without_length("POST", k_keys, auth));
     CHECK(create.status() == 415);
     CHECK(create.last_body().empty());
-    const RawExchange update = raw_exchange(
-        emulator.port(),
-        without_length("PUT", k_keys + "/" + key.at("id").get<std::string>(), auth));
+    const RawExchange update =
+        raw_exchange(emulator.port(),
+                     without_length("PUT", k_keys + "/" + key.at("id").get<std::string>(), auth));
     CHECK(update.status() == 415);
     const RawExchange anonymous = raw_exchange(
         emulator.port(), without_length("PUT", k_keys + "/" + key.at("id").get<std::string>()));
@@ -57,11 +57,10 @@ TEST_CASE("a POST or PUT without Content-Length is 415 without a JSON content ty
 TEST_CASE("a POST without Content-Length but with a JSON content type is the empty-body 400",
           "[fidelity][body]") {
     Emulator emulator;
-    const RawExchange answer = raw_exchange(
-        emulator.port(),
-        without_length("POST", k_keys,
-                       "Authorization: " + owner_auth() +
-                           "\r\nContent-Type: application/json\r\n"));
+    const RawExchange answer =
+        raw_exchange(emulator.port(), without_length("POST", k_keys,
+                                                     "Authorization: " + owner_auth() +
+                                                         "\r\nContent-Type: application/json\r\n"));
     REQUIRE(answer.status() == 400);
     const json errors = json::parse(answer.last_body()).at("response").at("errors");
     CHECK(errors.at("") == json::array({"A non-empty request body is required."}));
@@ -119,8 +118,7 @@ TEST_CASE("the asc_auth_key cookie carries a session token when there is no Auth
     const HttpResult alone = with_cookie("asc_auth_key=" + Emulator::owner_token());
     REQUIRE(alone.status == 200);
     CHECK(alone.json().at("response").at("id") == owner_id(emulator));
-    CHECK(with_cookie("lang=en; asc_auth_key=" + Emulator::owner_token() + "; x=1").status ==
-          200);
+    CHECK(with_cookie("lang=en; asc_auth_key=" + Emulator::owner_token() + "; x=1").status == 200);
     CHECK(with_cookie("asc_auth_key=not-a-token").status == 401);
     CHECK(with_cookie("other_cookie=" + Emulator::owner_token()).status == 401);
     // When both are sent, the Authorization header decides who is calling.

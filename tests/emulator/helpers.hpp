@@ -18,7 +18,9 @@ using test_support::HttpResult;
 inline const std::string k_keys = "/api/2.0/keys";
 
 /// "Bearer <owner session token>".
-inline std::string owner_auth() { return "Bearer " + Emulator::owner_token(); }
+inline std::string owner_auth() {
+    return "Bearer " + Emulator::owner_token();
+}
 
 /// "Bearer <secret>" for a create answer's `response`.
 inline std::string key_auth(const json& created) {
@@ -33,7 +35,9 @@ inline bool is_api_date(const std::string& text) {
 }
 
 /// The 7 fractional digits of an API date.
-inline std::string fraction_of(const std::string& date) { return date.substr(20, 7); }
+inline std::string fraction_of(const std::string& date) {
+    return date.substr(20, 7);
+}
 
 /// An API date as 100-ns ticks since the epoch (offset applied).
 inline std::int64_t to_ticks(const std::string& date) {

@@ -3,8 +3,7 @@
 
 using namespace emulator_test;
 
-TEST_CASE("creating a key answers 200 with the full secret in the success envelope",
-          "[create]") {
+TEST_CASE("creating a key answers 200 with the full secret in the success envelope", "[create]") {
     Emulator emulator;
     const HttpResult result = emulator.post(k_keys, {{"name", "ci-bot"}}, owner_auth());
     REQUIRE(result.status == 200);
@@ -19,15 +18,16 @@ TEST_CASE("creating a key answers 200 with the full secret in the success envelo
     const std::string secret = key.at("key");
     CHECK(std::regex_match(secret, std::regex("^sk-[0-9a-f]{64}$")));
     CHECK(key.at("keyPostfix") == secret.substr(secret.size() - 4));
-    CHECK(std::regex_match(key.at("id").get<std::string>(),
-                           std::regex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")));
+    CHECK(std::regex_match(
+        key.at("id").get<std::string>(),
+        std::regex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")));
     CHECK(key.at("name") == "ci-bot");
     CHECK(key.at("isActive") == true);
     CHECK(key.at("permissions") == json::array());
     CHECK(key.at("createBy").at("id") == owner_id(emulator));
-    for (const char* field : {"displayName", "avatar", "avatarOriginal", "avatarMax",
-                              "avatarMedium", "avatarSmall", "profileUrl", "hasAvatar",
-                              "isAnonim"}) {
+    for (const char* field :
+         {"displayName", "avatar", "avatarOriginal", "avatarMax", "avatarMedium", "avatarSmall",
+          "profileUrl", "hasAvatar", "isAnonim"}) {
         CHECK(key.at("createBy").contains(field));
     }
     CHECK_FALSE(key.contains("lastUsed"));
@@ -85,8 +85,7 @@ TEST_CASE("dates use the configured portal UTC offset, and a zero offset is writ
         const int utc_hour = std::stoi(utc.substr(11, 2));
         const int local_hour = std::stoi(local.substr(11, 2));
         CHECK(local_hour == (utc_hour + 3) % 24);
-        CHECK(to_ticks(listed(emulator, created.at("id")).at("createOn")) ==
-              to_ticks(utc));
+        CHECK(to_ticks(listed(emulator, created.at("id")).at("createOn")) == to_ticks(utc));
     }
     SECTION("a negative offset") {
         Emulator emulator({"--utc-offset", "-05:30"});
@@ -103,9 +102,9 @@ TEST_CASE("dates use the configured portal UTC offset, and a zero offset is writ
 TEST_CASE("on 3.7.2 omitted, null and empty permissions all create an unrestricted key shown as []",
           "[create][permissions][quirk]") {
     Emulator emulator({"--server-behavior", "3.7.2"});
-    for (const json& body : {json{{"name", "omitted"}},
-                             json{{"name", "null"}, {"permissions", nullptr}},
-                             json{{"name", "empty"}, {"permissions", json::array()}}}) {
+    for (const json& body :
+         {json{{"name", "omitted"}}, json{{"name", "null"}, {"permissions", nullptr}},
+          json{{"name", "empty"}, {"permissions", json::array()}}}) {
         const HttpResult result = emulator.post(k_keys, body, owner_auth());
         REQUIRE(result.status == 200);
         const json key = result.json().at("response");
@@ -139,9 +138,8 @@ TEST_CASE("an unknown or wrongly cased scope is rejected with ErrorApiResponse 4
           "[create][permissions][errors]") {
     Emulator emulator;
     for (const std::string scope : {"Files:read", "keys:read", "files:*", ""}) {
-        const HttpResult result =
-            emulator.post(k_keys, {{"name", "bad"}, {"permissions", {"files:read", scope}}},
-                          owner_auth());
+        const HttpResult result = emulator.post(
+            k_keys, {{"name", "bad"}, {"permissions", {"files:read", scope}}}, owner_auth());
         const json error = error_of(result, 400);
         CHECK(error.at("message") == "Permissions are not valid.");
         CHECK(error.at("type") == "System.ArgumentException");
@@ -153,7 +151,8 @@ TEST_CASE("an unknown or wrongly cased scope is rejected with ErrorApiResponse 4
 
 TEST_CASE("every one of the 11 catalogue scopes is accepted on create", "[create][permissions]") {
     Emulator emulator;
-    const json catalogue = emulator.get(k_keys + "/permissions", owner_auth()).json().at("response");
+    const json catalogue =
+        emulator.get(k_keys + "/permissions", owner_auth()).json().at("response");
     REQUIRE(catalogue.size() == 11);
     for (const auto& scope : catalogue) {
         if (scope == "*") {
@@ -174,12 +173,13 @@ TEST_CASE("names of 30 UTF-16 units are accepted and 31 are rejected with the Na
         accented += "\xc3\xa9";  // é: two UTF-8 bytes, one UTF-16 unit
     }
     CHECK(emulator.post(k_keys, {{"name", accented}}, owner_auth()).status == 200);
-    const json errors = validation_errors(
-        emulator.post(k_keys, {{"name", std::string(31, 'n')}}, owner_auth()));
+    const json errors =
+        validation_errors(emulator.post(k_keys, {{"name", std::string(31, 'n')}}, owner_auth()));
     CHECK(errors.at("Name") == json::array({"Incorrect name. Length must be less than 30"}));
 }
 
-TEST_CASE("an empty, whitespace-only or null name is rejected as required", "[create][validation]") {
+TEST_CASE("an empty, whitespace-only or null name is rejected as required",
+          "[create][validation]") {
     Emulator emulator;
     for (const json& name : {json(""), json("   "), json("\t\n"), json(nullptr)}) {
         const json errors =
@@ -224,8 +224,9 @@ TEST_CASE("expiresInDays accepts 1 to 365, also as a string, and rejects 0 and 3
           "[create][validation]") {
     Emulator emulator;
     for (const json& days : {json(1), json(365), json("30")}) {
-        CHECK(emulator.post(k_keys, {{"name", "d"}, {"expiresInDays", days}}, owner_auth())
-                  .status == 200);
+        CHECK(
+            emulator.post(k_keys, {{"name", "d"}, {"expiresInDays", days}}, owner_auth()).status ==
+            200);
     }
     for (const int days : {0, 366, -1}) {
         const json errors = validation_errors(
@@ -251,14 +252,14 @@ TEST_CASE("several invalid fields are reported together in one validation answer
     CHECK(result.json().at("links").at(0).at("action") == "POST");
 }
 
-TEST_CASE("property names bind case-insensitively and unknown properties are ignored",
-          "[create]") {
+TEST_CASE("property names bind case-insensitively and unknown properties are ignored", "[create]") {
     Emulator emulator;
-    const HttpResult result = emulator.post(
-        k_keys,
-        {{"NAME", "shouty"}, {"Permissions", {"files:read"}}, {"EXPIRESINDAYS", 3},
-         {"colour", "blue"}},
-        owner_auth());
+    const HttpResult result = emulator.post(k_keys,
+                                            {{"NAME", "shouty"},
+                                             {"Permissions", {"files:read"}},
+                                             {"EXPIRESINDAYS", 3},
+                                             {"colour", "blue"}},
+                                            owner_auth());
     REQUIRE(result.status == 200);
     const json key = result.json().at("response");
     CHECK(key.at("name") == "shouty");
@@ -273,8 +274,7 @@ TEST_CASE("malformed JSON and an empty body are model-validation 400s", "[create
     CHECK(malformed.contains("$"));
     const json empty = validation_errors(emulator.request("POST", k_keys, owner_auth(), ""));
     CHECK(empty.contains(""));
-    const json wrong_type =
-        validation_errors(emulator.post(k_keys, {{"name", 5}}, owner_auth()));
+    const json wrong_type = validation_errors(emulator.post(k_keys, {{"name", 5}}, owner_auth()));
     CHECK(wrong_type.contains("$.name"));
 }
 
@@ -300,10 +300,10 @@ TEST_CASE("a name with a character outside the BMP fails with 500 as the utf8mb3
 TEST_CASE("the vendor sample's create flow works as a user would run it", "[create][sample]") {
     Emulator emulator;
     // The sample sends the credential raw in Authorization, which works for session tokens.
-    const json payload = {{"name", "Integration Bot"},
-                          {"permissions", {"files:read", "files:write", "rooms:read",
-                                           "rooms:write"}},
-                          {"expiresInDays", 30}};
+    const json payload = {
+        {"name", "Integration Bot"},
+        {"permissions", {"files:read", "files:write", "rooms:read", "rooms:write"}},
+        {"expiresInDays", 30}};
     const HttpResult result =
         emulator.request("POST", k_keys, Emulator::owner_token(), payload.dump());
     REQUIRE(result.status == 200);

@@ -78,8 +78,8 @@ TEST_CASE("the permissions route returns the 11 scopes in the server's order wit
     CHECK(body.at("count") == 11);
     CHECK(body.at("response") ==
           json::array({"*", "*:read", "*:write", "accounts:read", "accounts:write",
-                       "accounts.self:read", "accounts.self:write", "files:read",
-                       "files:write", "rooms:read", "rooms:write"}));
+                       "accounts.self:read", "accounts.self:write", "files:read", "files:write",
+                       "rooms:read", "rooms:write"}));
 }
 
 TEST_CASE("on 3.7.2 a guest may list keys and read the catalogue, but may not create a key",
@@ -101,8 +101,8 @@ TEST_CASE("create checks run in order on 3.7.2: validation, then role, then scop
     Emulator emulator({"--server-behavior", "3.7.2"});
     const std::string guest = "Bearer " + emulator.create_user("guest@example.com", "Guest");
     validation_errors(emulator.post(k_keys, json::object(), guest));
-    const json error = error_of(
-        emulator.post(k_keys, {{"name", "g"}, {"permissions", {"nope"}}}, guest), 403);
+    const json error =
+        error_of(emulator.post(k_keys, {{"name", "g"}, {"permissions", {"nope"}}}, guest), 403);
     CHECK(error.at("message") == "Access denied");
 }
 
@@ -117,8 +117,7 @@ TEST_CASE("with limitedAccessForUsers only admins may create keys", "[roles]") {
     CHECK(emulator.state().at("settings").at("limitedAccessForUsers") == true);
 }
 
-TEST_CASE("@self returns the calling key's object, masked, whatever the key's scopes",
-          "[self]") {
+TEST_CASE("@self returns the calling key's object, masked, whatever the key's scopes", "[self]") {
     Emulator emulator;
     const json key =
         emulator.create_key(owner_auth(), {{"name", "reader"}, {"permissions", {"files:read"}}});
@@ -152,20 +151,21 @@ TEST_CASE("lastUsed is absent until a key is used and is updated on every authen
     CHECK(fraction_of(used.at("lastUsed")) == "0000000");
     emulator.patch_key(key.at("id"), {{"lastUsed", "2020-01-01T00:00:00Z"}});
     REQUIRE(emulator.get(k_keys, key_auth(key)).status == 200);
-    CHECK(listed(emulator, key.at("id")).at("lastUsed").get<std::string>().substr(0, 4) !=
-          "2020");
+    CHECK(listed(emulator, key.at("id")).at("lastUsed").get<std::string>().substr(0, 4) != "2020");
 }
 
-TEST_CASE("every keys route answers 401 with an empty body without a valid credential",
-          "[auth]") {
+TEST_CASE("every keys route answers 401 with an empty body without a valid credential", "[auth]") {
     Emulator emulator;
     const json key = emulator.create_key(owner_auth(), {{"name", "k"}});
     const std::string id = key.at("id");
     for (const std::string& auth : std::vector<std::string>{"", "Bearer nope", "nope"}) {
-        for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
-                 {"GET", k_keys}, {"POST", k_keys}, {"GET", k_keys + "/permissions"},
-                 {"GET", k_keys + "/@self"}, {"PUT", k_keys + "/" + id},
-                 {"DELETE", k_keys + "/" + id}}) {
+        for (const auto& [method, path] :
+             std::vector<std::pair<std::string, std::string>>{{"GET", k_keys},
+                                                              {"POST", k_keys},
+                                                              {"GET", k_keys + "/permissions"},
+                                                              {"GET", k_keys + "/@self"},
+                                                              {"PUT", k_keys + "/" + id},
+                                                              {"DELETE", k_keys + "/" + id}}) {
             const HttpResult result = emulator.request(method, path, auth, R"({"name":"x"})");
             CHECK(result.status == 401);
             CHECK(result.body.empty());
@@ -226,9 +226,12 @@ TEST_CASE("a key with only resource scopes gets 403 on every keys route except @
     const json key = emulator.create_key(
         owner_auth(), {{"name", "files"}, {"permissions", {"files:read", "files:write"}}});
     const std::string auth = key_auth(key);
-    for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
-             {"GET", k_keys}, {"POST", k_keys}, {"GET", k_keys + "/permissions"},
-             {"PUT", k_keys + "/" + id}, {"DELETE", k_keys + "/" + id}}) {
+    for (const auto& [method, path] :
+         std::vector<std::pair<std::string, std::string>>{{"GET", k_keys},
+                                                          {"POST", k_keys},
+                                                          {"GET", k_keys + "/permissions"},
+                                                          {"PUT", k_keys + "/" + id},
+                                                          {"DELETE", k_keys + "/" + id}}) {
         const HttpResult result = emulator.request(method, path, auth, R"({"name":"x"})");
         CHECK(result.status == 403);
         CHECK(result.body.empty());
@@ -241,7 +244,8 @@ TEST_CASE("a *:read key may read keys but not create, update or delete them", "[
     Emulator emulator;
     const json target = emulator.create_key(owner_auth(), {{"name", "target"}});
     const std::string id = target.at("id");
-    const json key = emulator.create_key(owner_auth(), {{"name", "r"}, {"permissions", {"*:read"}}});
+    const json key =
+        emulator.create_key(owner_auth(), {{"name", "r"}, {"permissions", {"*:read"}}});
     const std::string auth = key_auth(key);
     CHECK(emulator.get(k_keys, auth).status == 200);
     CHECK(emulator.get(k_keys + "/permissions", auth).status == 200);
@@ -259,8 +263,9 @@ TEST_CASE("a *:write key and an unrestricted key may manage keys", "[scopes]") {
         const HttpResult created = emulator.post(k_keys, {{"name", "child"}}, auth);
         REQUIRE(created.status == 200);
         const std::string child = created.json().at("response").at("id");
-        CHECK(emulator.put(k_keys + "/" + child, {{"name", "renamed"}}, auth).json().at(
-                  "response") == true);
+        CHECK(
+            emulator.put(k_keys + "/" + child, {{"name", "renamed"}}, auth).json().at("response") ==
+            true);
         CHECK(emulator.del(k_keys + "/" + child, auth).json().at("response") == true);
         CHECK(emulator.get(k_keys, auth).status == 200);
     }

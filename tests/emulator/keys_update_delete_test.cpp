@@ -14,8 +14,7 @@ json put_key(const Emulator& emulator, const std::string& id, const json& body,
     const json envelope = result.json();
     CHECK(envelope.at("count") == 1);
     CHECK(envelope.at("links").at(0).at("action") == "PUT");
-    CHECK(envelope.at("links").at(0).at("href").get<std::string>().find(id) !=
-          std::string::npos);
+    CHECK(envelope.at("links").at(0).at("href").get<std::string>().find(id) != std::string::npos);
     return envelope.at("response");
 }
 
@@ -47,9 +46,9 @@ TEST_CASE("PUT applies a whitespace-only name because update has no Required che
 TEST_CASE("PUT with a 31-character name is a Name validation 400", "[update][validation]") {
     Emulator emulator;
     const json key = emulator.create_key(owner_auth(), {{"name", "short"}});
-    const json errors = validation_errors(
-        emulator.put(k_keys + "/" + key.at("id").get<std::string>(),
-                     {{"name", std::string(31, 'x')}}, owner_auth()));
+    const json errors =
+        validation_errors(emulator.put(k_keys + "/" + key.at("id").get<std::string>(),
+                                       {{"name", std::string(31, 'x')}}, owner_auth()));
     CHECK(errors.at("Name") == json::array({"Incorrect name. Length must be less than 30"}));
     CHECK(listed(emulator, key.at("id")).at("name") == "short");
 }
@@ -195,8 +194,8 @@ TEST_CASE("DELETE removes the key with 200 true and count 1, and it stops authen
     Emulator emulator;
     const json key = emulator.create_key(owner_auth(), {{"name", "doomed"}});
     REQUIRE(emulator.get(k_keys, key_auth(key)).status == 200);
-    const HttpResult result = emulator.del(k_keys + "/" + key.at("id").get<std::string>(),
-                                           owner_auth());
+    const HttpResult result =
+        emulator.del(k_keys + "/" + key.at("id").get<std::string>(), owner_auth());
     REQUIRE(result.status == 200);
     CHECK(result.json().at("response") == true);
     CHECK(result.json().at("count") == 1);
@@ -204,8 +203,9 @@ TEST_CASE("DELETE removes the key with 200 true and count 1, and it stops authen
     CHECK(emulator.get(k_keys, key_auth(key)).status == 401);
 }
 
-TEST_CASE("on 3.7.2 DELETE on another user's key by a non-admin answers 200 false and keeps the key",
-          "[delete][quirk][roles]") {
+TEST_CASE(
+    "on 3.7.2 DELETE on another user's key by a non-admin answers 200 false and keeps the key",
+    "[delete][quirk][roles]") {
     Emulator emulator({"--server-behavior", "3.7.2"});
     const std::string alice = emulator.create_user("alice@example.com", "User");
     const std::string bob = emulator.create_user("bob@example.com", "User");

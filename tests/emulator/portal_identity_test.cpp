@@ -19,23 +19,26 @@ json portal_of(const Emulator& emulator, const std::string& auth) {
 
 /// Registers a portal and returns the register answer's `tenant`.
 json register_portal(const Emulator& emulator, const std::string& name, const std::string& email) {
-    const HttpResult result = emulator.post(
-        "/apisystem/portal/register",
-        {{"portalName", name}, {"firstName", "Ada"}, {"lastName", "King"}, {"email", email},
-         {"password", "S3cret!"}, {"language", "en"}},
-        "");
+    const HttpResult result = emulator.post("/apisystem/portal/register",
+                                            {{"portalName", name},
+                                             {"firstName", "Ada"},
+                                             {"lastName", "King"},
+                                             {"email", email},
+                                             {"password", "S3cret!"},
+                                             {"language", "en"}},
+                                            "");
     REQUIRE(result.status == 200);
     return result.json().at("tenant");
 }
 
 std::string log_in(const Emulator& emulator, const std::string& email) {
-    return "Bearer " + emulator
-                           .post("/api/2.0/authentication",
-                                 {{"userName", email}, {"password", "S3cret!"}}, "")
-                           .json()
-                           .at("response")
-                           .at("token")
-                           .get<std::string>();
+    return "Bearer " +
+           emulator
+               .post("/api/2.0/authentication", {{"userName", email}, {"password", "S3cret!"}}, "")
+               .json()
+               .at("response")
+               .at("token")
+               .get<std::string>();
 }
 
 }  // namespace
@@ -66,8 +69,7 @@ TEST_CASE("without the portal-settings right only tenantId is filled, with no er
     Emulator emulator({"--tenant-id", "7"});
     for (const std::string role : {"RoomAdmin", "User", "Guest"}) {
         CAPTURE(role);
-        const std::string auth =
-            "Bearer " + emulator.create_user(role + "@example.com", role);
+        const std::string auth = "Bearer " + emulator.create_user(role + "@example.com", role);
         CHECK(portal_of(emulator, auth) == json{{"tenantId", 7}});
     }
     const std::string admin = "Bearer " + emulator.create_user("a@example.com", "DocSpaceAdmin");

@@ -3,15 +3,17 @@
 
 using namespace emulator_test;
 
-TEST_CASE("registering a portal starts a fresh tenant with the new owner and no keys",
-          "[portal]") {
+TEST_CASE("registering a portal starts a fresh tenant with the new owner and no keys", "[portal]") {
     Emulator emulator;
     emulator.create_key(owner_auth(), {{"name", "old"}});
-    const HttpResult result = emulator.post(
-        "/apisystem/portal/register",
-        {{"portalName", "test"}, {"firstName", "Ada"}, {"lastName", "King"},
-         {"email", "ada@example.com"}, {"password", "S3cret!"}, {"language", "en"}},
-        "");
+    const HttpResult result = emulator.post("/apisystem/portal/register",
+                                            {{"portalName", "test"},
+                                             {"firstName", "Ada"},
+                                             {"lastName", "King"},
+                                             {"email", "ada@example.com"},
+                                             {"password", "S3cret!"},
+                                             {"language", "en"}},
+                                            "");
     REQUIRE(result.status == 200);
     const json tenant = result.json().at("tenant");
     CHECK(tenant.at("domain") == "127.0.0.1:" + std::to_string(emulator.port()));
@@ -32,17 +34,18 @@ TEST_CASE("registering a portal starts a fresh tenant with the new owner and no 
 TEST_CASE("log-in returns a session token usable raw or with Bearer, and bad credentials get 401",
           "[portal][auth]") {
     Emulator emulator;
-    const HttpResult login = emulator.post(
-        "/api/2.0/authentication",
-        {{"userName", "owner@docspace.test"}, {"password", "owner-password"}}, "");
+    const HttpResult login =
+        emulator.post("/api/2.0/authentication",
+                      {{"userName", "owner@docspace.test"}, {"password", "owner-password"}}, "");
     REQUIRE(login.status == 200);
     const json response = login.json().at("response");
     CHECK(is_api_date(response.at("expires")));
     const std::string token = response.at("token");
     CHECK(emulator.get(k_keys, token).status == 200);
     CHECK(emulator.get(k_keys, "Bearer " + token).status == 200);
-    CHECK(emulator.post("/api/2.0/authentication",
-                        {{"userName", "owner@docspace.test"}, {"password", "wrong"}}, "")
+    CHECK(emulator
+              .post("/api/2.0/authentication",
+                    {{"userName", "owner@docspace.test"}, {"password", "wrong"}}, "")
               .status == 401);
 }
 
@@ -58,18 +61,19 @@ TEST_CASE("the owner creates users of every role, who can log in at once", "[por
     for (const auto& user : state.at("users")) {
         roles.push_back(user.at("role"));
     }
-    CHECK(roles == std::vector<std::string>{"Owner", "DocSpaceAdmin", "RoomAdmin", "User",
-                                            "Guest"});
+    CHECK(roles ==
+          std::vector<std::string>{"Owner", "DocSpaceAdmin", "RoomAdmin", "User", "Guest"});
 }
 
-TEST_CASE("people/active creates a guest, and non-admins cannot create users",
-          "[portal][roles]") {
+TEST_CASE("people/active creates a guest, and non-admins cannot create users", "[portal][roles]") {
     Emulator emulator;
-    const HttpResult guest = emulator.post(
-        "/api/2.0/people/active",
-        {{"email", "g@example.com"}, {"password", "p"}, {"firstName", "G"}, {"lastName", "H"},
-         {"type", "Guest"}},
-        owner_auth());
+    const HttpResult guest = emulator.post("/api/2.0/people/active",
+                                           {{"email", "g@example.com"},
+                                            {"password", "p"},
+                                            {"firstName", "G"},
+                                            {"lastName", "H"},
+                                            {"type", "Guest"}},
+                                           owner_auth());
     REQUIRE(guest.status == 200);
     CHECK(guest.json().at("response").at("isVisitor") == true);
     const std::string user = emulator.create_user("u@example.com", "User");
@@ -79,12 +83,11 @@ TEST_CASE("people/active creates a guest, and non-admins cannot create users",
     CHECK(error_of(denied, 403).at("message") == "Access denied");
 }
 
-TEST_CASE("people/@self identifies the caller as createBy of the keys they create",
-          "[portal]") {
+TEST_CASE("people/@self identifies the caller as createBy of the keys they create", "[portal]") {
     Emulator emulator;
     const std::string token = emulator.create_user("u@example.com", "User");
-    const json self = emulator.get("/api/2.0/people/@self", "Bearer " + token).json().at(
-        "response");
+    const json self =
+        emulator.get("/api/2.0/people/@self", "Bearer " + token).json().at("response");
     const json key = emulator.create_key("Bearer " + token, {{"name", "k"}});
     CHECK(key.at("createBy").at("id") == self.at("id"));
     CHECK(key.at("createBy").at("displayName") == self.at("displayName"));
@@ -108,8 +111,7 @@ TEST_CASE("GET people needs accounts:read, accounts:write or a global scope for 
     CHECK(list.json().at("count") == list.json().at("response").size());
 }
 
-TEST_CASE("rooms and files routes check rooms and files scopes for API keys",
-          "[portal][scopes]") {
+TEST_CASE("rooms and files routes check rooms and files scopes for API keys", "[portal][scopes]") {
     Emulator emulator;
     const HttpResult room =
         emulator.post("/api/2.0/files/rooms", {{"title", "Room"}, {"roomType", 6}}, owner_auth());
@@ -117,9 +119,9 @@ TEST_CASE("rooms and files routes check rooms and files scopes for API keys",
     const json room_id = room.json().at("response").at("id");
     REQUIRE(room_id.is_number_integer());
     const std::string room_path = "/api/2.0/files/rooms/" + std::to_string(room_id.get<int>());
-    const HttpResult file = emulator.post(
-        "/api/2.0/files/" + std::to_string(room_id.get<int>()) + "/file", {{"title", "a.docx"}},
-        owner_auth());
+    const HttpResult file =
+        emulator.post("/api/2.0/files/" + std::to_string(room_id.get<int>()) + "/file",
+                      {{"title", "a.docx"}}, owner_auth());
     REQUIRE(file.status == 200);
     CHECK(file.json().at("response").at("id").is_number_integer());
     auto get_room_with = [&](const json& permissions) {
@@ -139,8 +141,7 @@ TEST_CASE("rooms and files routes check rooms and files scopes for API keys",
     CHECK(emulator.get("/api/2.0/files/rooms/999999", owner_auth()).status == 404);
 }
 
-TEST_CASE("deleting the portal needs the owner and then every credential is refused",
-          "[portal]") {
+TEST_CASE("deleting the portal needs the owner and then every credential is refused", "[portal]") {
     Emulator emulator;
     const std::string admin = emulator.create_user("a@example.com", "DocSpaceAdmin");
     const std::string path = "/api/2.0/portal/deleteportalimmediately";

@@ -110,8 +110,7 @@ TEST_CASE("reset clears the limiter", "[ratelimit][controls]") {
     CHECK(emulator.post(k_keys, {{"name", "k"}}, owner_auth()).status == 200);
 }
 
-TEST_CASE("an expired key stays listed as active until the sweep sets it inactive",
-          "[sweeper]") {
+TEST_CASE("an expired key stays listed as active until the sweep sets it inactive", "[sweeper]") {
     Emulator emulator;
     const json key = emulator.create_key(owner_auth(), {{"name", "e"}, {"expiresInDays", 1}});
     const json fresh = emulator.create_key(owner_auth(), {{"name", "f"}, {"expiresInDays", 1}});

@@ -16,8 +16,8 @@
 namespace emulator_test {
 
 struct RawExchange {
-    std::string text;        ///< everything the server sent
-    bool closed = false;     ///< the server closed the connection (no timeout)
+    std::string text;     ///< everything the server sent
+    bool closed = false;  ///< the server closed the connection (no timeout)
     std::chrono::milliseconds elapsed{0};
 
     /// The status code of the n-th response (0-based) in `text`, or 0 when absent.

@@ -10,7 +10,9 @@ using test_support::TempDir;
 
 namespace {
 
-Emulator started(const std::string& profile) { return Emulator({"--server-behavior", profile}); }
+Emulator started(const std::string& profile) {
+    return Emulator({"--server-behavior", profile});
+}
 
 /// A key the owner made, for other users to try to change.
 json owners_key(const Emulator& emulator) {
@@ -206,8 +208,8 @@ TEST_CASE("a state file carries the profile unless the option overrides it",
 }
 
 TEST_CASE("an unknown server behaviour is refused at start-up", "[behavior][server]") {
-    const auto result = test_support::run_process(
-        {test_support::emulator_binary(), "--server-behavior", "3.8"});
+    const auto result =
+        test_support::run_process({test_support::emulator_binary(), "--server-behavior", "3.8"});
     CHECK(result.exit_code != 0);
     CHECK(result.err.find("--server-behavior") != std::string::npos);
 }

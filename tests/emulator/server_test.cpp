@@ -52,31 +52,44 @@ int raw_get(int port, const std::string& path, const std::string& authorization)
 
 }  // namespace
 
-TEST_CASE("the emulator prints exactly one listening line and writes the port file",
-          "[server]") {
+TEST_CASE("the emulator prints exactly one listening line and writes the port file", "[server]") {
     Emulator emulator;
-    CHECK(emulator.stdout_text() ==
-          "docspace-emulator listening on http://127.0.0.1:" + std::to_string(emulator.port()) +
-              "\n");
+    CHECK(emulator.stdout_text() == "docspace-emulator listening on http://127.0.0.1:" +
+                                        std::to_string(emulator.port()) + "\n");
 }
 
 TEST_CASE("the help text documents every option", "[server]") {
     const auto result = test_support::run_process({test_support::emulator_binary(), "--help"});
     CHECK(result.exit_code == 0);
-    for (const char* flag :
-         {"--host", "--port", "--port-file", "--tls-cert", "--tls-key", "--threads",
-          "--utc-offset", "--owner-email", "--owner-password", "--owner-token",
-          "--limited-access-for-users", "--rate-limit", "--rate-limit-count",
-          "--rate-limit-window", "--sweep-interval", "--state-file", "--max-body",
-          "--test-controls", "--log-requests", "--server-behavior", "--tenant-id",
-          "--tenant-alias"}) {
+    for (const char* flag : {"--host",
+                             "--port",
+                             "--port-file",
+                             "--tls-cert",
+                             "--tls-key",
+                             "--threads",
+                             "--utc-offset",
+                             "--owner-email",
+                             "--owner-password",
+                             "--owner-token",
+                             "--limited-access-for-users",
+                             "--rate-limit",
+                             "--rate-limit-count",
+                             "--rate-limit-window",
+                             "--sweep-interval",
+                             "--state-file",
+                             "--max-body",
+                             "--test-controls",
+                             "--log-requests",
+                             "--server-behavior",
+                             "--tenant-id",
+                             "--tenant-alias"}) {
         CHECK(result.out.find(flag) != std::string::npos);
     }
 }
 
 TEST_CASE("an invalid UTC offset option is refused at start-up", "[server]") {
-    const auto result = test_support::run_process(
-        {test_support::emulator_binary(), "--utc-offset", "3 hours"});
+    const auto result =
+        test_support::run_process({test_support::emulator_binary(), "--utc-offset", "3 hours"});
     CHECK(result.exit_code != 0);
     CHECK(result.err.find("--utc-offset") != std::string::npos);
 }
@@ -107,8 +120,9 @@ TEST_CASE("the owner email, password and token options configure the start-up ow
                        "--owner-password", "pw"});
     CHECK(emulator.get(k_keys, "tok-123").status == 200);
     CHECK(emulator.get(k_keys, owner_auth()).status == 401);
-    CHECK(emulator.post("/api/2.0/authentication",
-                        {{"userName", "boss@example.com"}, {"password", "pw"}}, "")
+    CHECK(emulator
+              .post("/api/2.0/authentication",
+                    {{"userName", "boss@example.com"}, {"password", "pw"}}, "")
               .status == 200);
 }
 
@@ -164,9 +178,9 @@ TEST_CASE("HTTPS with a certificate and key serves the same API", "[server][tls]
     TempDir dir;
     const std::string cert = (dir / "cert.pem").string();
     const std::string key_file = (dir / "key.pem").string();
-    const auto made = test_support::run_process(
-        {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key_file,
-         "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
+    const auto made = test_support::run_process({"/usr/bin/openssl", "req", "-x509", "-newkey",
+                                                 "rsa:2048", "-nodes", "-keyout", key_file, "-out",
+                                                 cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
     REQUIRE(made.exit_code == 0);
     Emulator emulator({"--tls-cert", cert, "--tls-key", key_file});
     REQUIRE(emulator.tls());
@@ -174,8 +188,7 @@ TEST_CASE("HTTPS with a certificate and key serves the same API", "[server][tls]
                                         std::to_string(emulator.port()) + "\n");
     const HttpResult created = emulator.post(k_keys, {{"name", "tls"}}, owner_auth());
     REQUIRE(created.status == 200);
-    CHECK(created.json().at("links").at(0).at("href").get<std::string>().rfind("https://", 0) ==
-          0);
+    CHECK(created.json().at("links").at(0).at("href").get<std::string>().rfind("https://", 0) == 0);
     CHECK(raw_get(emulator.port(), k_keys, Emulator::owner_token()) != 200);
 }
 
@@ -200,13 +213,15 @@ TEST_CASE("request logging prints one line per request and never a secret", "[se
 
 TEST_CASE("with several worker threads the emulator answers parallel slow requests", "[server]") {
     Emulator emulator({"--threads", "4"});
-    emulator.add_fault({{"method", "GET"}, {"path", k_keys}, {"action", "latency"},
-                        {"latencyMs", 100}, {"times", 0}});
+    emulator.add_fault({{"method", "GET"},
+                        {"path", k_keys},
+                        {"action", "latency"},
+                        {"latencyMs", 100},
+                        {"times", 0}});
     std::vector<std::future<int>> calls;
     for (int i = 0; i < 8; ++i) {
-        calls.push_back(std::async(std::launch::async, [&emulator] {
-            return emulator.get(k_keys, owner_auth()).status;
-        }));
+        calls.push_back(std::async(
+            std::launch::async, [&emulator] { return emulator.get(k_keys, owner_auth()).status; }));
     }
     for (auto& call : calls) {
         CHECK(call.get() == 200);

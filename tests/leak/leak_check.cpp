@@ -49,7 +49,7 @@ struct Issued {
     std::vector<leak_scan::Credential> credentials;
     std::size_t keys = 0;
     std::size_t tokens = 0;
-    std::size_t given = 0; ///< credentials the tests handed provision
+    std::size_t given = 0;  ///< credentials the tests handed provision
 };
 
 Issued read_issued(const fs::path& dir) {
@@ -148,7 +148,7 @@ int check(const fs::path& dir) {
     return 0;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);

@@ -26,7 +26,7 @@ std::string base64(std::string_view bytes, bool url_safe) {
         out += alphabet[(n >> 6) & 63];
         out += alphabet[n & 63];
     }
-    return out; // a trailing partial group depends on what follows, so it is left out
+    return out;  // a trailing partial group depends on what follows, so it is left out
 }
 
 /// The base64 text of `value` that does not depend on the bytes around it, when `value`
@@ -54,7 +54,7 @@ std::string percent_encoded(const std::string& value) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
 std::string redacted(const Credential& credential) {
     const std::string& v = credential.value;
@@ -127,4 +127,4 @@ std::vector<Finding> Scanner::scan(std::string_view text) const {
     return findings;
 }
 
-} // namespace leak_scan
+}  // namespace leak_scan

@@ -18,13 +18,13 @@ namespace leak_scan {
 
 struct Credential {
     std::string value;
-    std::string kind; ///< "key", "token", ... (for the report)
+    std::string kind;  ///< "key", "token", ... (for the report)
 };
 
 struct Finding {
-    std::size_t offset = 0; ///< byte offset of the first matching piece
-    std::string what;       ///< the credential, redacted: "key sk-***9f3a"
-    std::string form;       ///< "raw", "base64", "base64url", "percent-encoded"
+    std::size_t offset = 0;  ///< byte offset of the first matching piece
+    std::string what;        ///< the credential, redacted: "key sk-***9f3a"
+    std::string form;        ///< "raw", "base64", "base64url", "percent-encoded"
 };
 
 /// The pieces looked for are this long.
@@ -53,10 +53,10 @@ private:
 
     std::vector<Credential> m_credentials;
     std::vector<std::string> m_form_names;
-    std::vector<std::string> m_short; ///< forms shorter than a piece, matched whole
+    std::vector<std::string> m_short;  ///< forms shorter than a piece, matched whole
     std::vector<Piece> m_short_owner;
-    std::deque<std::string> m_storage; ///< owns the text the index's keys point into (stable)
+    std::deque<std::string> m_storage;  ///< owns the text the index's keys point into (stable)
     std::unordered_map<std::string_view, Piece> m_pieces;
 };
 
-} // namespace leak_scan
+}  // namespace leak_scan

@@ -18,7 +18,9 @@ struct Cluster {
     std::string password;
 };
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string first_line(const std::string& text) {
+    return text.substr(0, text.find('\n'));
+}
 
 Cluster cluster() {
     const char* info = std::getenv("PROVISION_TEST_PG_INFO");
@@ -55,8 +57,8 @@ ProcessResult apply(const Project& project, const RunOptions& env,
 std::string psql(const Cluster& c, const std::string& sql) {
     RunOptions options;
     options.env["PGPASSWORD"] = c.password;
-    const auto r = test_support::run_process({"/usr/lib/postgresql/15/bin/psql", "-At", c.url, "-c", sql},
-                                             options);
+    const auto r = test_support::run_process(
+        {"/usr/lib/postgresql/15/bin/psql", "-At", c.url, "-c", sql}, options);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     return r.out;
@@ -79,8 +81,11 @@ TEST_CASE("two applies at once sharing a PostgreSQL state make one set of keys",
     TempDir keys;
     const auto key = make_sealing_key(keys.path());
     // The first create is slow, so the first run holds the lock while the second asks for it.
-    emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"}, {"action", "latency"},
-                   {"latencyMs", 1500}, {"times", 1}});
+    emu.add_fault({{"method", "POST"},
+                   {"path", "/api/2.0/keys"},
+                   {"action", "latency"},
+                   {"latencyMs", 1500},
+                   {"times", 1}});
 
     SECTION("the second waits for the lock, then has nothing to create") {
         const std::string name = fresh_state_name();
@@ -107,7 +112,8 @@ TEST_CASE("two applies at once sharing a PostgreSQL state make one set of keys",
         const std::string name = fresh_state_name();
         Project first(emu);
         Project second(emu);
-        const auto runs = apply_at_once(first, pg_env(first, c, name), second, pg_env(second, c, name));
+        const auto runs =
+            apply_at_once(first, pg_env(first, c, name), second, pg_env(second, c, name));
         CHECK(std::set<int>{runs.first, runs.second} == std::set<int>{0, 4});
         const std::string& refused = runs.err_of(4);
         INFO(refused);
@@ -119,17 +125,21 @@ TEST_CASE("two applies at once sharing a PostgreSQL state make one set of keys",
     }
 }
 
-TEST_CASE("SIGKILL while holding the PostgreSQL lock: the next run locks at once and settles", "[pg][e2e]") {
+TEST_CASE("SIGKILL while holding the PostgreSQL lock: the next run locks at once and settles",
+          "[pg][e2e]") {
     const auto c = cluster();
     const std::string name = fresh_state_name();
     Emulator emu;
     // The first create takes 3 s; the run is killed while it waits for the answer.
-    const auto slow = emu.add_fault({{"method", "POST"}, {"path", "/api/2.0/keys"},
-                                     {"action", "latency"}, {"latencyMs", 3000}, {"times", 1}});
+    const auto slow = emu.add_fault({{"method", "POST"},
+                                     {"path", "/api/2.0/keys"},
+                                     {"action", "latency"},
+                                     {"latencyMs", 3000},
+                                     {"times", 1}});
     Project killed(emu);
-    test_support::ChildProcess child({test_support::provision_binary(), "apply", killed.manifest.string(),
-                                      "--concurrency", "1"},
-                                     pg_env(killed, c, name), killed.dir / "out", killed.dir / "err");
+    test_support::ChildProcess child(
+        {test_support::provision_binary(), "apply", killed.manifest.string(), "--concurrency", "1"},
+        pg_env(killed, c, name), killed.dir / "out", killed.dir / "err");
     wait_until_fired(emu, slow);
     child.signal(SIGKILL);
     REQUIRE(child.wait(std::chrono::seconds(30)).has_value());
@@ -137,7 +147,8 @@ TEST_CASE("SIGKILL while holding the PostgreSQL lock: the next run locks at once
                       "' AND record LIKE '%\"op\":\"intent\"%'") == "1\n");
     // The portal commits the create the killed run never heard the answer of.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    while (emu.count_requests("POST", "/api/2.0/keys") < 1 && std::chrono::steady_clock::now() < deadline) {
+    while (emu.count_requests("POST", "/api/2.0/keys") < 1 &&
+           std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     REQUIRE(emu.count_requests("POST", "/api/2.0/keys") == 1);
@@ -150,13 +161,14 @@ TEST_CASE("SIGKILL while holding the PostgreSQL lock: the next run locks at once
     CHECK(run.err.find("revoked orphan key") != std::string::npos);
     CHECK(active_keys(emu) == 3);
     CHECK(psql(c, "SELECT count(*) FROM provision_journal WHERE name = '" + name + "'") == "0\n");
-    const auto plan = next.run({"plan", next.manifest.string(), "--detailed-exitcode"},
-                               pg_env(next, c, name));
+    const auto plan =
+        next.run({"plan", next.manifest.string(), "--detailed-exitcode"}, pg_env(next, c, name));
     INFO(plan.out << plan.err);
     CHECK(plan.exit_code == 0);
 }
 
-TEST_CASE("a fresh directory with the identity writes the outputs from the sealed store, 0 POSTs", "[pg][e2e]") {
+TEST_CASE("a fresh directory with the identity writes the outputs from the sealed store, 0 POSTs",
+          "[pg][e2e]") {
     const auto c = cluster();
     const std::string name = fresh_state_name();
     Emulator emu;
@@ -171,8 +183,9 @@ TEST_CASE("a fresh directory with the identity writes the outputs from the seale
     const auto secrets = source_dotenv(first.secrets("bots.env"), k_bot_vars);
 
     // The sealed store holds ciphertext and fingerprints only; the state no secret at all.
-    const std::string stored = psql(c, "SELECT fingerprint || age FROM provision_sealed WHERE name = '" + name + "'") +
-                               psql(c, "SELECT state FROM provision_state WHERE name = '" + name + "'");
+    const std::string stored =
+        psql(c, "SELECT fingerprint || age FROM provision_sealed WHERE name = '" + name + "'") +
+        psql(c, "SELECT state FROM provision_state WHERE name = '" + name + "'");
     CHECK(psql(c, "SELECT count(*) FROM provision_sealed WHERE name = '" + name + "'") == "3\n");
     for (const auto& [var, secret] : secrets) {
         REQUIRE(secret.size() > 8);
@@ -203,7 +216,9 @@ TEST_CASE("a fresh directory with the identity writes the outputs from the seale
     }
 }
 
-TEST_CASE("PostgreSQL backend unreachable, wrong password, another portal: clear errors, portal untouched", "[pg][e2e]") {
+TEST_CASE("PostgreSQL backend unreachable, wrong password, another portal: clear errors, portal "
+          "untouched",
+          "[pg][e2e]") {
     const auto c = cluster();
     Emulator emu;
     Project project(emu);
@@ -214,8 +229,8 @@ TEST_CASE("PostgreSQL backend unreachable, wrong password, another portal: clear
         const auto run = apply(project, env);
         INFO(run.err);
         CHECK(run.exit_code == 1);
-        CHECK(run.err.find("cannot connect to the state backend postgresql://provision@127.0.0.1:1/postgres") !=
-              std::string::npos);
+        CHECK(run.err.find("cannot connect to the state backend "
+                           "postgresql://provision@127.0.0.1:1/postgres") != std::string::npos);
         CHECK(run.err.find("check that the server runs") != std::string::npos);
     }
 

@@ -7,7 +7,9 @@
 
 namespace {
 
-std::string current_test_name() { return Catch::getResultCapture().getCurrentTestName(); }
+std::string current_test_name() {
+    return Catch::getResultCapture().getCurrentTestName();
+}
 
 const bool g_test_named = (test_support::leak::set_test_name_source(&current_test_name), true);
 

@@ -38,7 +38,9 @@ void expect_ok(const HttpResult& result, const std::string& what) {
 
 }  // namespace
 
-nlohmann::json HttpResult::json() const { return nlohmann::json::parse(body); }
+nlohmann::json HttpResult::json() const {
+    return nlohmann::json::parse(body);
+}
 
 std::string HttpResult::header(const std::string& lower_name) const {
     const auto it = headers.find(lower_name);
@@ -48,8 +50,8 @@ std::string HttpResult::header(const std::string& lower_name) const {
 Emulator::Emulator(std::vector<std::string> extra_args) {
     m_tls = std::find(extra_args.begin(), extra_args.end(), "--tls-cert") != extra_args.end();
     const auto port_file = m_dir / "port";
-    std::vector<std::string> argv{emulator_binary(), "--test-controls", "--port",
-                                  "0",               "--port-file",     port_file.string()};
+    std::vector<std::string> argv{emulator_binary(), "--test-controls", "--port", "0",
+                                  "--port-file",     port_file.string()};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     const std::string behavior = server_behavior();
     if (!behavior.empty() &&
@@ -91,17 +93,25 @@ std::string Emulator::url() const {
     return std::string(m_tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(m_port);
 }
 
-std::string Emulator::owner_token() { return "emulator-owner-token"; }
+std::string Emulator::owner_token() {
+    return "emulator-owner-token";
+}
 
 std::string Emulator::server_behavior() {
     const char* value = std::getenv("PROVISION_E2E_SERVER_BEHAVIOR");
     return value == nullptr ? std::string() : std::string(value);
 }
 
-pid_t Emulator::pid() const { return m_process.pid(); }
+pid_t Emulator::pid() const {
+    return m_process.pid();
+}
 
-std::string Emulator::stdout_text() const { return read_text(m_dir / "stdout"); }
-std::string Emulator::stderr_text() const { return read_text(m_dir / "stderr"); }
+std::string Emulator::stdout_text() const {
+    return read_text(m_dir / "stdout");
+}
+std::string Emulator::stderr_text() const {
+    return read_text(m_dir / "stderr");
+}
 
 void Emulator::keep_issued_for_leak_check() noexcept {
     if (!leak::directory() || m_issued_kept || !m_process.running()) {
@@ -156,8 +166,8 @@ HttpResult Emulator::request(const std::string& method, const std::string& path,
     if (!authorization.empty()) {
         headers["Authorization"] = authorization;
     }
-    if (!content_type.empty() && (!body.empty() || method == "POST" || method == "PUT" ||
-                                  method == "PATCH")) {
+    if (!content_type.empty() &&
+        (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")) {
         headers["Content-Type"] = content_type;
     }
     return request_with(method, path, headers, body);
@@ -181,7 +191,9 @@ HttpResult Emulator::del(const std::string& path, const std::string& authorizati
     return request("DELETE", path, authorization);
 }
 
-void Emulator::reset() const { expect_ok(request("POST", "/__emulator/reset"), "reset"); }
+void Emulator::reset() const {
+    expect_ok(request("POST", "/__emulator/reset"), "reset");
+}
 
 nlohmann::json Emulator::state() const {
     const HttpResult result = get("/__emulator/state", "");

@@ -15,10 +15,10 @@
 namespace test_support {
 
 struct HttpResult {
-    int status = 0;              ///< 0 when no response arrived (connection dropped, refused)
+    int status = 0;  ///< 0 when no response arrived (connection dropped, refused)
     std::string body;
     std::map<std::string, std::string> headers;  ///< names lower-cased
-    nlohmann::json json() const;  ///< parses body; throws on malformed JSON
+    nlohmann::json json() const;                 ///< parses body; throws on malformed JSON
     std::string header(const std::string& lower_name) const;  ///< "" when absent
 };
 
@@ -35,8 +35,8 @@ public:
     Emulator& operator=(const Emulator&) = delete;
 
     int port() const { return m_port; }
-    std::string url() const;               ///< "http://127.0.0.1:<port>"
-    static std::string owner_token();      ///< the known owner session token (the default)
+    std::string url() const;           ///< "http://127.0.0.1:<port>"
+    static std::string owner_token();  ///< the known owner session token (the default)
     /// PROVISION_E2E_SERVER_BEHAVIOR ("3.7.2", "latest"), or "" for the emulator's default.
     /// tests/CMakeLists.txt sets it to run the e2e suite against each profile.
     static std::string server_behavior();
@@ -55,16 +55,16 @@ public:
 
     // Test controls (docs/emulator.md, "Test controls").
     void reset() const;
-    nlohmann::json state() const;                       ///< GET /__emulator/state
-    nlohmann::json issued() const;                      ///< GET /__emulator/issued
-    nlohmann::json requests() const;                    ///< GET /__emulator/requests
+    nlohmann::json state() const;     ///< GET /__emulator/state
+    nlohmann::json issued() const;    ///< GET /__emulator/issued
+    nlohmann::json requests() const;  ///< GET /__emulator/requests
     void clear_requests() const;
     /// Number of logged requests with this method whose path equals `path`.
     int count_requests(const std::string& method, const std::string& path) const;
     std::string add_fault(const nlohmann::json& rule) const;  ///< returns the rule id
     void clear_faults() const;
     nlohmann::json patch_key(const std::string& id, const nlohmann::json& fields) const;
-    int sweep() const;                                  ///< returns keys deactivated
+    int sweep() const;  ///< returns keys deactivated
     /// Creates a user through the public API as the owner and logs in; returns its token.
     std::string create_user(const std::string& email, const std::string& type,
                             const std::string& password = "Passw0rd!") const;

@@ -27,7 +27,7 @@ std::size_t utf16_length(std::string_view text) {
     for (std::size_t i = 0; i < text.size(); ++i) {
         const auto c = static_cast<unsigned char>(text[i]);
         if ((c & 0xC0U) != 0x80U) {
-            units += (c >= 0xF0U) ? 2 : 1; // 4-byte sequences are surrogate pairs
+            units += (c >= 0xF0U) ? 2 : 1;  // 4-byte sequences are surrogate pairs
         }
     }
     return units;
@@ -38,7 +38,7 @@ bool blank(std::string_view text) {
                        [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
 }
 
-} // namespace
+}  // namespace
 
 FakeKeysApi::FakeKeysApi()
     : m_now(core::Timestamp{std::chrono::sys_days{std::chrono::year{2026} / 7 / 1}} +
@@ -64,13 +64,17 @@ FakeKeysApi::InFlight::InFlight(FakeKeysApi& api) : m_api(api) {
     }
 }
 
-FakeKeysApi::InFlight::~InFlight() { --m_api.m_in_flight; }
+FakeKeysApi::InFlight::~InFlight() {
+    --m_api.m_in_flight;
+}
 
 void FakeKeysApi::set_latency(std::chrono::milliseconds latency) {
     m_latency_ms = latency.count();
 }
 
-int FakeKeysApi::most_in_flight() const { return m_most_in_flight.load(); }
+int FakeKeysApi::most_in_flight() const {
+    return m_most_in_flight.load();
+}
 
 core::Result<CreatedKey> FakeKeysApi::create(const CreateRequest& request) {
     const InFlight flight(*this);
@@ -136,7 +140,7 @@ core::Result<bool> FakeKeysApi::update(const std::string& id, const UpdateReques
                               "updating key " + id +
                                   ": the portal answered HTTP 400: Permissions are not valid.");
         }
-        if (!list.empty()) { // [] means "no change" on PUT
+        if (!list.empty()) {  // [] means "no change" on PUT
             key.permissions = core::Scopes::from_list(list);
         }
     }
@@ -374,4 +378,4 @@ bool FakeKeysApi::may_manage(const ApiKey& key) const {
     return m_user.is_admin || key.created_by_id == m_user.id;
 }
 
-} // namespace provision::api
+}  // namespace provision::api

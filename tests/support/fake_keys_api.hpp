@@ -34,8 +34,8 @@ public:
 
     /// When an injected error takes effect.
     enum class Inject {
-        instead,      ///< the call does nothing and returns the error (provably not processed)
-        after_commit, ///< the call takes effect, then returns the error (unknown outcome)
+        instead,       ///< the call does nothing and returns the error (provably not processed)
+        after_commit,  ///< the call takes effect, then returns the error (unknown outcome)
     };
 
     /// Starts with an admin current user (id "aa11bb22-cc33-dd44-ee55-ff6677889900",
@@ -91,7 +91,7 @@ private:
     struct Stored {
         ApiKey key;
         core::Secret secret;
-        std::uint64_t sequence = 0; ///< creation order, tie-breaker for equal createOn
+        std::uint64_t sequence = 0;  ///< creation order, tie-breaker for equal createOn
     };
     struct Injection {
         core::Error error;
@@ -136,4 +136,4 @@ private:
     std::uint64_t m_random_state = 0x9e3779b97f4a7c15ULL;
 };
 
-} // namespace provision::api
+}  // namespace provision::api

@@ -45,9 +45,11 @@ bool mentions_provision(const std::string& arg) {
     return arg.find(provision_binary()) != std::string::npos;
 }
 
-} // namespace
+}  // namespace
 
-void set_test_name_source(std::string (*source)()) { g_test_name_source = source; }
+void set_test_name_source(std::string (*source)()) {
+    g_test_name_source = source;
+}
 
 std::optional<fs::path> directory() {
     const char* dir = std::getenv("PROVISION_E2E_LEAK_DIR");
@@ -176,4 +178,4 @@ void keep_files(const fs::path& root, const std::vector<std::string>& skip) {
     }
 }
 
-} // namespace test_support::leak
+}  // namespace test_support::leak

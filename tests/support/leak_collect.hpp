@@ -52,4 +52,4 @@ void keep_issued(const nlohmann::json& issued);
 /// `skip` (the secret outputs, .git), to files/<pid>-<n>/.
 void keep_files(const std::filesystem::path& root, const std::vector<std::string>& skip);
 
-} // namespace test_support::leak
+}  // namespace test_support::leak

@@ -56,8 +56,8 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 }
 
 /// Forks and execs; in the child, fd 0/1/2 become in_fd/out_fd/err_fd.
-pid_t spawn(const std::vector<std::string>& argv, const RunOptions& options, int in_fd,
-            int out_fd, int err_fd, const std::vector<int>& close_fds) {
+pid_t spawn(const std::vector<std::string>& argv, const RunOptions& options, int in_fd, int out_fd,
+            int err_fd, const std::vector<int>& close_fds) {
     if (argv.empty()) {
         throw std::invalid_argument("spawn: empty argv");
     }
@@ -118,7 +118,8 @@ int decode_status(int status, ProcessResult* result) {
 }  // namespace
 
 TempDir::TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "provision-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "provision-test-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) {
         throw std::system_error(errno, std::generic_category(), "mkdtemp");
     }
@@ -345,7 +346,11 @@ void ChildProcess::reaped(int exit) {
     }
 }
 
-std::string provision_binary() { return PROVISION_BINARY; }
-std::string emulator_binary() { return EMULATOR_BINARY; }
+std::string provision_binary() {
+    return PROVISION_BINARY;
+}
+std::string emulator_binary() {
+    return EMULATOR_BINARY;
+}
 
 }  // namespace test_support

@@ -29,18 +29,18 @@ private:
 };
 
 struct ProcessResult {
-    int exit_code = -1;   ///< -1 when killed by a signal
-    int signal = 0;       ///< the terminating signal, if any
-    std::string out;      ///< everything written to stdout
-    std::string err;      ///< everything written to stderr
+    int exit_code = -1;  ///< -1 when killed by a signal
+    int signal = 0;      ///< the terminating signal, if any
+    std::string out;     ///< everything written to stdout
+    std::string err;     ///< everything written to stderr
 };
 
 struct RunOptions {
-    std::map<std::string, std::string> env;   ///< added to (or overriding) the test's environment
-    std::vector<std::string> unset_env;       ///< removed from the environment
-    std::filesystem::path cwd;                ///< empty = inherit
-    std::optional<std::string> stdin_text;    ///< nullopt = /dev/null
-    std::chrono::seconds timeout{120};        ///< SIGKILL after this; result.signal says so
+    std::map<std::string, std::string> env;  ///< added to (or overriding) the test's environment
+    std::vector<std::string> unset_env;      ///< removed from the environment
+    std::filesystem::path cwd;               ///< empty = inherit
+    std::optional<std::string> stdin_text;   ///< nullopt = /dev/null
+    std::chrono::seconds timeout{120};       ///< SIGKILL after this; result.signal says so
 };
 
 /// Runs argv[0] (a path) to completion, capturing stdout and stderr. A provision run also
@@ -53,7 +53,8 @@ class ChildProcess {
 public:
     ChildProcess() = default;
     ChildProcess(const std::vector<std::string>& argv, const RunOptions& options,
-                 const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file);
+                 const std::filesystem::path& stdout_file,
+                 const std::filesystem::path& stderr_file);
     ~ChildProcess();  ///< kills (SIGKILL) and reaps if still running
     ChildProcess(ChildProcess&&) noexcept;
     ChildProcess& operator=(ChildProcess&&) noexcept;

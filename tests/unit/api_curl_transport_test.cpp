@@ -76,7 +76,8 @@ private:
 };
 
 api::HttpRequest get(const std::string& url) {
-    return api::HttpRequest{"GET", url, "", core::Secret{"Bearer session-abcdef"}, std::nullopt, std::nullopt};
+    return api::HttpRequest{"GET",        url,         "", core::Secret{"Bearer session-abcdef"},
+                            std::nullopt, std::nullopt};
 }
 
 api::TransportOptions fast_options() {
@@ -86,7 +87,7 @@ api::TransportOptions fast_options() {
     return options;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("curl: a 307 redirect is not followed and names the Location", "[api]") {
     LocalServer target;
@@ -102,9 +103,9 @@ TEST_CASE("curl: a 307 redirect is not followed and names the Location", "[api]"
         res.set_header("Location", location);
     });
     auto transport = api::make_curl_transport(fast_options());
-    const auto response =
-        transport->send(api::HttpRequest{"POST", portal.url() + "/api/2.0/keys", R"({"name":"x"})",
-                                         core::Secret{"Bearer session-abcdef"}, std::nullopt, std::nullopt});
+    const auto response = transport->send(
+        api::HttpRequest{"POST", portal.url() + "/api/2.0/keys", R"({"name":"x"})",
+                         core::Secret{"Bearer session-abcdef"}, std::nullopt, std::nullopt});
     REQUIRE(response.transport_error.has_value());
     CHECK(response.transport_error->code == core::Errc::redirect);
     CHECK_THAT(response.transport_error->message, Catch::Contains(location));
@@ -229,12 +230,13 @@ TEST_CASE("curl: trace logging shows requests and answers with every secret reda
     options.request_timeout = 5000ms;
     options.trace = true;
     const auto response = api::make_curl_transport(options)->send(
-        api::HttpRequest{"GET", portal.url() + "/echo", "", core::Secret{"Bearer " + key}, std::nullopt, std::nullopt});
+        api::HttpRequest{"GET", portal.url() + "/echo", "", core::Secret{"Bearer " + key},
+                         std::nullopt, std::nullopt});
     spdlog::set_default_logger(previous);
 
     REQUIRE_FALSE(response.transport_error.has_value());
     CHECK(response.status == 200);
-    CHECK_THAT(response.body, Catch::Contains(key)); // the transport itself hides nothing
+    CHECK_THAT(response.body, Catch::Contains(key));  // the transport itself hides nothing
     const std::string log = stream->str();
     CHECK_THAT(log, Catch::Contains("GET " + portal.url() + "/echo"));
     CHECK_THAT(log, Catch::Contains("Authorization: Bearer sk-***9f3a"));

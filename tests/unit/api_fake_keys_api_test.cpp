@@ -12,7 +12,7 @@ api::CreateRequest request(std::string name, std::vector<std::string> scopes = {
     return api::CreateRequest{std::move(name), core::Scopes::from_list(scopes), days};
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("the fake issues distinct ids and sk- secrets and lists newest first", "[api]") {
     api::FakeKeysApi fake;
@@ -55,7 +55,7 @@ TEST_CASE("the fake refuses PUT on an expired key and answers 500 for unknown id
     const auto unknown_delete = fake.remove("00000000-0000-0000-0000-00000000dead");
     REQUIRE_FALSE(unknown_delete.ok());
     CHECK(unknown_delete.error().http_status == 500);
-    CHECK(fake.count("create") == 0); // seeding is not a recorded call
+    CHECK(fake.count("create") == 0);  // seeding is not a recorded call
 }
 
 TEST_CASE("the fake applies PUT like DocSpace: [\"*\"] unrestricts, an empty name is ignored",
@@ -75,7 +75,7 @@ TEST_CASE("the fake applies PUT like DocSpace: [\"*\"] unrestricts, an empty nam
     deactivate.is_active = false;
     REQUIRE(*fake.update(key.key.id, deactivate));
     CHECK_FALSE(fake.key(key.key.id)->is_active);
-    CHECK_FALSE(fake.self(key.secret).ok()); // a deactivated key no longer authenticates
+    CHECK_FALSE(fake.self(key.secret).ok());  // a deactivated key no longer authenticates
 }
 
 TEST_CASE("a non-admin sees only their own keys and cannot delete others'", "[api]") {
@@ -102,7 +102,7 @@ TEST_CASE("an injected error after commit stores the key but reports an unknown 
     CHECK(created.error().code == core::Errc::timeout);
     REQUIRE(fake.keys().size() == 1);
     CHECK(fake.keys()[0].name == "bot");
-    CHECK(fake.create(request("bot")).ok()); // the injection is consumed
+    CHECK(fake.create(request("bot")).ok());  // the injection is consumed
 }
 
 TEST_CASE("an injected rate limit leaves the portal unchanged", "[api]") {

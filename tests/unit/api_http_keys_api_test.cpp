@@ -58,7 +58,7 @@ api::CreateRequest create_request(std::string name = "Integration Bot") {
     return api::CreateRequest{std::move(name), core::Scopes::from_list({"files:read"}), 30};
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("listing uses the array length, not the envelope's count of 1", "[api]") {
     Harness h;
@@ -72,8 +72,8 @@ TEST_CASE("listing uses the array length, not the envelope's count of 1", "[api]
     const auto keys = h.keys->list();
     REQUIRE(keys.ok());
     REQUIRE(keys->size() == 3);
-    CHECK((*keys)[0].permissions.unrestricted); // permissions omitted
-    CHECK((*keys)[1].permissions.unrestricted); // permissions []
+    CHECK((*keys)[0].permissions.unrestricted);  // permissions omitted
+    CHECK((*keys)[1].permissions.unrestricted);  // permissions []
     CHECK_FALSE((*keys)[2].permissions.unrestricted);
     CHECK((*keys)[2].permissions.items == std::vector<std::string>{"files:read", "rooms:read"});
     CHECK((*keys)[0].created_by_id == "aa11bb22-cc33-dd44-ee55-ff6677889900");
@@ -149,7 +149,7 @@ TEST_CASE("empty 401, 403 and 429 bodies map to their own error codes", "[api]")
     REQUIRE_FALSE(forbidden.ok());
     CHECK(forbidden.error().code == core::Errc::forbidden);
 
-    for (int i = 0; i < 4; ++i) { // every attempt allowed by the retry policy
+    for (int i = 0; i < 4; ++i) {  // every attempt allowed by the retry policy
         h.transport->reply(429, "", {{"retry-after", "12"}});
     }
     const auto rate_limited = h.keys->remove(k_id);
@@ -218,7 +218,7 @@ TEST_CASE("a GET that meets a 503 is retried and then succeeds", "[api]") {
     CHECK(keys->empty());
     CHECK(h.transport->requests.size() == 2);
     REQUIRE(h.sleeps.size() == 1);
-    CHECK(h.sleeps[0] == 100ms); // full jitter: 0.5 x base delay 200 ms
+    CHECK(h.sleeps[0] == 100ms);  // full jitter: 0.5 x base delay 200 ms
 }
 
 TEST_CASE("safe retries back off exponentially up to max_attempts", "[api]") {
@@ -338,12 +338,11 @@ TEST_CASE("a key object without createOn or with a bad date is refused", "[api]"
     CHECK_THAT(keys.error().message, Catch::Contains("createOn"));
 }
 
-TEST_CASE("the key list is read in one pass with the same checks as the whole envelope",
-          "[api]") {
-    const std::string two = "[" + key_json("11111111-0000-0000-0000-000000000001", "a", "") + "," +
-                            key_json("11111111-0000-0000-0000-000000000002", "b",
-                                     R"("permissions":["files:read"],)") +
-                            "]";
+TEST_CASE("the key list is read in one pass with the same checks as the whole envelope", "[api]") {
+    const std::string two =
+        "[" + key_json("11111111-0000-0000-0000-000000000001", "a", "") + "," +
+        key_json("11111111-0000-0000-0000-000000000002", "b", R"("permissions":["files:read"],)") +
+        "]";
     // Members around the list, a nested array and object in a key: none is taken for a key.
     const std::string body = R"({"links":[{"href":"x"}],"response":)" + two +
                              R"(,"count":1,"status":0,"statusCode":200})";
@@ -397,7 +396,8 @@ TEST_CASE("a list of 10000 keys is read, beyond the transport's 4 MiB answer cap
     CHECK(keys->back().name == "key 9999");
     REQUIRE(h.transport->requests.size() == 1);
     REQUIRE(h.transport->requests[0].max_response_bytes.has_value());
-    CHECK(*h.transport->requests[0].max_response_bytes > api::TransportOptions{}.max_response_bytes);
+    CHECK(*h.transport->requests[0].max_response_bytes >
+          api::TransportOptions{}.max_response_bytes);
 }
 
 TEST_CASE("error messages never contain a secret, even when the server echoes it", "[api]") {

@@ -16,7 +16,7 @@ const std::string k_access_denied =
     R"({"error":{"message":"Access denied","type":"System.UnauthorizedAccessException",)"
     R"("stack":"   at ...","hresult":-2147024891},"status":1,"statusCode":403})";
 
-} // namespace
+}  // namespace
 
 TEST_CASE("an API-layer 403 on PUT or DELETE is the refusal false, sent once", "[api]") {
     Harness h;

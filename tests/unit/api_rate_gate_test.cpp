@@ -30,8 +30,9 @@ TEST_CASE("a 429 halves the requests allowed in flight, each success adds one ba
     }
 }
 
-TEST_CASE("a 429 pauses the class until its Retry-After has passed, and a later pause never shortens it",
-          "[api]") {
+TEST_CASE(
+    "a 429 pauses the class until its Retry-After has passed, and a later pause never shortens it",
+    "[api]") {
     RateGate gate(4);
     CHECK(gate.paused_until() <= RateGate::Clock::now());
     gate.enter();

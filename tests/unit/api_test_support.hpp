@@ -87,4 +87,4 @@ inline std::string envelope(const std::string& response, const std::string& meth
            method + R"("}],"status":0,"statusCode":200})";
 }
 
-} // namespace api_test
+}  // namespace api_test

@@ -44,7 +44,7 @@ TEST_CASE("Retry-After accepts delta-seconds", "[api]") {
 }
 
 TEST_CASE("Retry-After accepts an IMF-fixdate relative to now, a past date meaning now", "[api]") {
-    const auto now = api_test::test_now(); // Wed, 01 Jul 2026 12:00:00 GMT
+    const auto now = api_test::test_now();  // Wed, 01 Jul 2026 12:00:00 GMT
     CHECK(api::parse_retry_after("Wed, 01 Jul 2026 12:01:30 GMT", now) == std::optional{90s});
     CHECK(api::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now) == std::optional{0s});
     // The last date an IMF-fixdate can write, far past what nanosecond clocks hold.

@@ -17,14 +17,16 @@ namespace {
 
 const core::Timestamp k_now = *core::parse_iso8601("2026-07-01T12:00:00Z");
 
-hours days(int n) { return hours(24 * n); }
+hours days(int n) {
+    return hours(24 * n);
+}
 
 struct KeyShape {
     std::string id, name;
     std::vector<std::string> scopes = {"files:read"};
     int created_days_ago = 10;
-    std::optional<int> expires_in_days = 30;   ///< from now; negative = expired; nullopt = never
-    std::optional<int> used_days_ago = 1;      ///< nullopt = never used
+    std::optional<int> expires_in_days = 30;  ///< from now; negative = expired; nullopt = never
+    std::optional<int> used_days_ago = 1;     ///< nullopt = never used
     bool active = true;
 };
 
@@ -52,8 +54,7 @@ api::ApiKey key_of(const KeyShape& s) {
 audit::Source bots_source() {
     audit::Source source;
     source.label = "manifests/bots.yaml";
-    for (const auto& [name, scopes] :
-         std::vector<std::pair<std::string, std::vector<std::string>>>{
+    for (const auto& [name, scopes] : std::vector<std::pair<std::string, std::vector<std::string>>>{
              {"Deploy Bot", {"files:read", "files:write"}}, {"Reader", {"files:read"}}}) {
         manifest::KeySpec spec;
         spec.name = name;
@@ -149,10 +150,10 @@ TEST_CASE("unused counts from the last use, or from creation when never used", "
 }
 
 TEST_CASE("managed keys are attributed to their manifest and entry, retiring ones too", "[audit]") {
-    const auto report = audit::audit_keys({key_of({"k-deploy", "Deploy Bot", {"files:read"}}),
-                                           key_of({"k-retired", "Reader"}),
-                                           key_of({"k-other", "Other"})},
-                                          {bots_source()}, k_now);
+    const auto report =
+        audit::audit_keys({key_of({"k-deploy", "Deploy Bot", {"files:read"}}),
+                           key_of({"k-retired", "Reader"}), key_of({"k-other", "Other"})},
+                          {bots_source()}, k_now);
     REQUIRE(report.keys.size() == 3);
     REQUIRE(report.keys[0].managed);
     CHECK(report.keys[0].managed->manifest == "manifests/bots.yaml");
@@ -183,7 +184,9 @@ TEST_CASE("unmanaged-name-match fires for an untracked key named like an entry",
     CHECK(report.keys[0].findings[0].message ==
           "unmanaged, but named like the managed entry `Deploy Bot` in manifests/bots.yaml");
     // Without manifests nothing is managed, so nothing can match.
-    CHECK(audit::audit_keys({key_of({"k-shadow", "Deploy Bot"})}, {}, k_now).keys[0].findings.empty());
+    CHECK(audit::audit_keys({key_of({"k-shadow", "Deploy Bot"})}, {}, k_now)
+              .keys[0]
+              .findings.empty());
 }
 
 TEST_CASE("fails() honours the --fail-on threshold", "[audit]") {
@@ -202,8 +205,8 @@ TEST_CASE("the renderings list every key, its findings and no secret", "[audit]"
     forever.expires_in_days = std::nullopt;
     const auto report = audit::audit_keys({key_of({"k-deploy", "Deploy Bot"}), key_of(forever)},
                                           {bots_source()}, k_now);
-    const audit::RenderContext context{k_now, "https://portal.example.com",
-                                       {"manifests/bots.yaml"}, {}, audit::Severity::warning};
+    const audit::RenderContext context{
+        k_now, "https://portal.example.com", {"manifests/bots.yaml"}, {}, audit::Severity::warning};
 
     const std::string text = audit::render_text(report, context);
     CHECK(text.rfind("NAME", 0) == 0);
@@ -227,17 +230,19 @@ TEST_CASE("the renderings list every key, its findings and no secret", "[audit]"
     CHECK(prom.find("provision_audit_keys{managed=\"true\"} 1\n") != std::string::npos);
     CHECK(prom.find("provision_audit_findings{rule=\"never-expires\",severity=\"warning\"} 1\n") !=
           std::string::npos);
-    CHECK(prom.find("provision_audit_findings{rule=\"unrestricted-scope\",severity=\"error\"} 0\n") !=
-          std::string::npos);
+    CHECK(
+        prom.find("provision_audit_findings{rule=\"unrestricted-scope\",severity=\"error\"} 0\n") !=
+        std::string::npos);
     CHECK(prom.find("name=\"Hostile \\\"name\\\"\\nline\"") != std::string::npos);
 }
 
 TEST_CASE("the table sizes its columns to the content and fits 100 columns", "[audit]") {
-    const auto report = audit::audit_keys(
-        {key_of({"k-deploy", "Deploy Bot"}), key_of({"k-abcdef", "Reporting", {"files:read", "rooms:read"}})},
-        {bots_source()}, k_now);
-    const audit::RenderContext context{k_now, "https://p", {"manifests/bots.yaml"}, {},
-                                       audit::Severity::warning};
+    const auto report =
+        audit::audit_keys({key_of({"k-deploy", "Deploy Bot"}),
+                           key_of({"k-abcdef", "Reporting", {"files:read", "rooms:read"}})},
+                          {bots_source()}, k_now);
+    const audit::RenderContext context{
+        k_now, "https://p", {"manifests/bots.yaml"}, {}, audit::Severity::warning};
     const std::string text = audit::render_text(report, context);
     const std::string header = text.substr(0, text.find('\n'));
     CHECK(header.size() <= 100);

@@ -19,7 +19,8 @@ namespace {
 const std::string k_key = "sk-0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d29f3a";
 }
 
-TEST_CASE("a secret prints only its redacted form through ostreams, and fmt cannot print it", "[core]") {
+TEST_CASE("a secret prints only its redacted form through ostreams, and fmt cannot print it",
+          "[core]") {
     const Secret secret{k_key};
     // A log call given a Secret does not compile; it must log secret.redacted().
     STATIC_REQUIRE_FALSE(fmt::is_formattable<Secret>::value);
@@ -127,7 +128,8 @@ TEST_CASE("closest_match suggests near misses only", "[core]") {
 }
 
 TEST_CASE("atomic writes create 0600 files whatever the umask and refuse symlinks", "[core]") {
-    const auto dir = std::filesystem::temp_directory_path() / ("provision-core-test-" + std::to_string(::getpid()));
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("provision-core-test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const auto file = dir / "out.env";
     const mode_t old = ::umask(0);
@@ -167,7 +169,8 @@ TEST_CASE("a text table sizes each column to its widest cell, up to its cap", "[
                    "A ver...  sk-***0000  exp...\n");
 }
 
-TEST_CASE("a text table counts code points, so names in other scripts keep the columns", "[core][table]") {
+TEST_CASE("a text table counts code points, so names in other scripts keep the columns",
+          "[core][table]") {
     const std::vector<TableColumn> columns = {{"NAME", 20}, {"KEY", 10}};
     const std::string table =
         render_table(columns, {{"Größe", "sk-***1111"}, {"Bot", "sk-***2222"}});
@@ -181,7 +184,8 @@ TEST_CASE("a text table counts code points, so names in other scripts keep the c
 TEST_CASE("a text table narrows its widest columns to fit a terminal's width", "[core][table]") {
     const std::vector<TableColumn> columns = {{"NAME", 40}, {"SCOPES", 80}, {"STATE", 10}};
     const std::vector<std::vector<std::string>> rows = {
-        {"Integration Bot", "files:read, files:write, rooms:read, rooms:write, accounts:read", "active"}};
+        {"Integration Bot", "files:read, files:write, rooms:read, rooms:write, accounts:read",
+         "active"}};
     const std::string wide = render_table(columns, rows);
     CHECK(wide.find("accounts:read  active") != std::string::npos);
     const std::string narrow = render_table(columns, rows, 50);
@@ -195,5 +199,6 @@ TEST_CASE("a text table narrows its widest columns to fit a terminal's width", "
     CHECK(tiny.rfind("NAME    SCOPES  STATE\n", 0) == 0);
     // A column that may not shrink keeps its cells whole.
     const std::vector<TableColumn> fixed = {{"NAME", 40, false}, {"SCOPES", 80}, {"STATE", 10}};
-    CHECK(render_table(fixed, rows, 10).find("Integration Bot  fil...  active") != std::string::npos);
+    CHECK(render_table(fixed, rows, 10).find("Integration Bot  fil...  active") !=
+          std::string::npos);
 }

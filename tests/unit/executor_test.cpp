@@ -26,7 +26,9 @@ struct Fixture {
     manifest::Manifest manifest;
     api::FakeKeysApi api;
 
-    Fixture() : dir(apply_test::fresh_dir("provision-executor-")), manifest(apply_test::manifest_in(dir)) {
+    Fixture()
+        : dir(apply_test::fresh_dir("provision-executor-")),
+          manifest(apply_test::manifest_in(dir)) {
         add_key("Integration Bot", {"files:read", "rooms:read"}, 30);
         add_key("Audit Reader", {"*:read"}, std::nullopt);
     }
@@ -34,7 +36,8 @@ struct Fixture {
     Fixture(const Fixture&) = delete;
     Fixture& operator=(const Fixture&) = delete;
 
-    void add_key(const std::string& name, std::vector<std::string> scopes, std::optional<int> days) {
+    void add_key(const std::string& name, std::vector<std::string> scopes,
+                 std::optional<int> days) {
         apply_test::add_key(manifest, name, scopes, days);
     }
 
@@ -43,8 +46,8 @@ struct Fixture {
         auto world = apply::observe(manifest, api);
         REQUIRE(world.ok());
         const auto view = apply::outputs_view(manifest, world.value());
-        const auto p = plan::make_plan({manifest, world->state, world->observed, view,
-                                        world->user.id, api.now(), options});
+        const auto p = plan::make_plan(
+            {manifest, world->state, world->observed, view, world->user.id, api.now(), options});
         apply::ApplyOptions apply_options;
         apply_options.clock = [this] { return api.now(); };
         apply_options.concurrency = concurrency;
@@ -57,9 +60,13 @@ struct Fixture {
     apply::ApplyReport apply_with_outputs_broken(bool recovery_too = false) {
         auto world = apply::observe(manifest, api);
         REQUIRE(world.ok());
-        const auto p = plan::make_plan({manifest, world->state, world->observed,
+        const auto p = plan::make_plan({manifest,
+                                        world->state,
+                                        world->observed,
                                         apply::outputs_view(manifest, world.value()),
-                                        world->user.id, api.now(), {}});
+                                        world->user.id,
+                                        api.now(),
+                                        {}});
         REQUIRE(core::write_file_atomic(dir / "secrets", "not a directory").ok());
         if (recovery_too) {
             std::filesystem::create_directory(apply::recovery_path_for(manifest.state_path));
@@ -71,8 +78,8 @@ struct Fixture {
         auto world = apply::observe(manifest, api);
         REQUIRE(world.ok());
         const auto view = apply::outputs_view(manifest, world.value());
-        return plan::make_plan({manifest, world->state, world->observed, view, world->user.id,
-                                api.now(), {}});
+        return plan::make_plan(
+            {manifest, world->state, world->observed, view, world->user.id, api.now(), {}});
     }
 
     std::map<std::string, core::Secret> output_secrets() {
@@ -84,7 +91,8 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("apply creates every key, writes its secret and state, and a second run changes nothing", "[apply]") {
+TEST_CASE("apply creates every key, writes its secret and state, and a second run changes nothing",
+          "[apply]") {
     Fixture f;
     const auto report = f.apply_once();
     CHECK(report.outcome == apply::Outcome::success);
@@ -121,7 +129,8 @@ TEST_CASE("apply creates every key, writes its secret and state, and a second ru
     CHECK(f.api.count("remove") == 0);
 }
 
-TEST_CASE("a create whose answer is lost is reconciled: the orphan is revoked and one key remains", "[apply]") {
+TEST_CASE("a create whose answer is lost is reconciled: the orphan is revoked and one key remains",
+          "[apply]") {
     Fixture f;
     f.manifest.keys.resize(1);
     f.api.fail_next("create", core::make_error(core::Errc::connection_lost, "connection dropped"),
@@ -134,11 +143,13 @@ TEST_CASE("a create whose answer is lost is reconciled: the orphan is revoked an
     REQUIRE(keys.size() == 1);
     const auto secrets = f.output_secrets();
     REQUIRE(secrets.count("Integration Bot") == 1);
-    CHECK(f.api.secret_of(keys[0].id) == std::optional<core::Secret>{secrets.at("Integration Bot")});
+    CHECK(f.api.secret_of(keys[0].id) ==
+          std::optional<core::Secret>{secrets.at("Integration Bot")});
     CHECK_FALSE(f.plan_now().has_changes());
 }
 
-TEST_CASE("a create refused before processing is not resent and nothing is left behind", "[apply]") {
+TEST_CASE("a create refused before processing is not resent and nothing is left behind",
+          "[apply]") {
     Fixture f;
     f.manifest.keys.resize(1);
     f.api.fail_next("create", core::make_error(core::Errc::forbidden, "Access denied"));
@@ -187,7 +198,8 @@ TEST_CASE("a secret that can be written neither to an output nor to the recovery
     CHECK_FALSE(state_text.value().has_value());
 }
 
-TEST_CASE("rotation creates the replacement first and retires the old key after its grace period", "[apply]") {
+TEST_CASE("rotation creates the replacement first and retires the old key after its grace period",
+          "[apply]") {
     Fixture f;
     f.manifest.keys.resize(1);
     f.manifest.keys[0].rotation.grace_period = std::chrono::hours(24);
@@ -214,7 +226,8 @@ TEST_CASE("rotation creates the replacement first and retires the old key after 
     CHECK_FALSE(f.plan_now().has_changes());
 }
 
-TEST_CASE("with concurrency, entries run in parallel and every secret still lands in the outputs and state",
+TEST_CASE("with concurrency, entries run in parallel and every secret still lands in the outputs "
+          "and state",
           "[apply]") {
     Fixture f;
     for (int i = 1; i <= 10; ++i) {
@@ -277,7 +290,8 @@ TEST_CASE("with concurrency, lost creates are reconciled per entry and one key p
     }
     f.api.set_latency(std::chrono::milliseconds(10));
     for (int i = 0; i < 3; ++i) {
-        f.api.fail_next("create", core::make_error(core::Errc::connection_lost, "connection dropped"),
+        f.api.fail_next("create",
+                        core::make_error(core::Errc::connection_lost, "connection dropped"),
                         api::FakeKeysApi::Inject::after_commit);
     }
     const auto report = f.apply_once({}, 4);

@@ -15,7 +15,10 @@ struct JournalDir {
     std::filesystem::path dir = std::filesystem::temp_directory_path() /
                                 ("provision-journal-" + std::to_string(::getpid()));
     std::filesystem::path file = dir / "bots.state.json.journal";
-    JournalDir() { std::filesystem::create_directories(dir); std::filesystem::remove(file); }
+    JournalDir() {
+        std::filesystem::create_directories(dir);
+        std::filesystem::remove(file);
+    }
     ~JournalDir() { std::filesystem::remove_all(dir); }
 };
 const core::Timestamp k_t = *core::parse_iso8601("2026-07-01T12:00:00Z");

@@ -24,16 +24,16 @@ TEST_CASE("the tool's own temporary and probe names for a file are leftovers", "
 
 TEST_CASE("names that only look like the tool's temporary files are not leftovers", "[leftovers]") {
     for (const std::string name : {
-             ".bots.env.tmp-short",           // suffix too short
-             ".bots.env.tmp-abcdefghijk",     // too long
-             ".bots.env.tmp-ABCDEFGHIJ",      // upper case is never generated
-             ".bots.env.tmp-abcde_ghij",      // a character outside [a-z0-9]
-             ".other.env.tmp-abcdefghij",     // another file's
-             "notes.tmp-abcdefghij",          // a user's
-             "bots.env.tmp-abcdefghij",       // no leading dot
-             ".bots.env",                     // the name itself
-             "bots.env",                      //
-             ".bots.envx.tmp-abcdefghij",     // a longer name sharing the prefix
+             ".bots.env.tmp-short",        // suffix too short
+             ".bots.env.tmp-abcdefghijk",  // too long
+             ".bots.env.tmp-ABCDEFGHIJ",   // upper case is never generated
+             ".bots.env.tmp-abcde_ghij",   // a character outside [a-z0-9]
+             ".other.env.tmp-abcdefghij",  // another file's
+             "notes.tmp-abcdefghij",       // a user's
+             "bots.env.tmp-abcdefghij",    // no leading dot
+             ".bots.env",                  // the name itself
+             "bots.env",                   //
+             ".bots.envx.tmp-abcdefghij",  // a longer name sharing the prefix
              ".bots.env.provision-probe-1-2-c",
              ".bots.env.provision-probe-1-a",
              ".bots.env.provision-probe-x-1-a",
@@ -46,20 +46,21 @@ TEST_CASE("names that only look like the tool's temporary files are not leftover
     CHECK_FALSE(apply::is_leftover_of(".tmp-abcdefghij", ""));
 }
 
-TEST_CASE("remove_leftovers removes only regular leftover files of the owned files", "[leftovers]") {
+TEST_CASE("remove_leftovers removes only regular leftover files of the owned files",
+          "[leftovers]") {
     test_support::TempDir dir;
     const auto secrets = dir / "secrets";
     fs::create_directories(secrets);
     const auto touch = [](const fs::path& path) { std::ofstream(path) << "sk-leftover\n"; };
-    const std::vector<std::string> leftovers = {".bots.env.tmp-abcdefghij",
-                                                ".bots.env.provision-probe-99-3-b",
-                                                ".bots.json.tmp-0123456789",
-                                                ".bots.env.age.fingerprints.json.tmp-aaaaaaaaaa"};
+    const std::vector<std::string> leftovers = {
+        ".bots.env.tmp-abcdefghij", ".bots.env.provision-probe-99-3-b", ".bots.json.tmp-0123456789",
+        ".bots.env.age.fingerprints.json.tmp-aaaaaaaaaa"};
     for (const auto& name : leftovers) {
         touch(secrets / name);
     }
-    const std::vector<std::string> kept = {"bots.env", ".bots.env.tmp-short", ".other.env.tmp-abcdefghij",
-                                           "notes.tmp-abcdefghij", ".unlisted.json.tmp-abcdefghij"};
+    const std::vector<std::string> kept = {"bots.env", ".bots.env.tmp-short",
+                                           ".other.env.tmp-abcdefghij", "notes.tmp-abcdefghij",
+                                           ".unlisted.json.tmp-abcdefghij"};
     for (const auto& name : kept) {
         touch(secrets / name);
     }
@@ -87,7 +88,8 @@ TEST_CASE("remove_leftovers removes only regular leftover files of the owned fil
     CHECK(fs::is_symlink(secrets / ".bots.json.tmp-linklinkli"));
 }
 
-TEST_CASE("the files a run owns are its outputs, their fingerprint indexes, the state and extras", "[leftovers]") {
+TEST_CASE("the files a run owns are its outputs, their fingerprint indexes, the state and extras",
+          "[leftovers]") {
     manifest::Manifest m;
     manifest::OutputSpec plain;
     plain.path = "/p/secrets/bots.env";
@@ -99,5 +101,6 @@ TEST_CASE("the files a run owns are its outputs, their fingerprint indexes, the 
     const auto owned = apply::owned_files(m, {"/p/bots.recovery"});
     CHECK(owned == std::vector<fs::path>{"/p/secrets/bots.env", "/p/secrets/bots.json.age",
                                          output::age_index_path("/p/secrets/bots.json.age"),
-                                         "/p/bots.state.json", "/p/bots.state.json.recovery", "/p/bots.recovery"});
+                                         "/p/bots.state.json", "/p/bots.state.json.recovery",
+                                         "/p/bots.recovery"});
 }

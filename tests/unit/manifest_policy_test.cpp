@@ -23,8 +23,10 @@ outputs:
 keys:
   - name: Deploy Bot
     env: DEPLOY_BOT_API_KEY
-    permissions: )" + permissions + R"(
-    expiresInDays: )" + expiry + R"(
+    permissions: )" +
+           permissions + R"(
+    expiresInDays: )" +
+           expiry + R"(
 policy:
 )" + policy;
 }
@@ -52,7 +54,8 @@ TEST_CASE("an entry that satisfies every policy rule loads with the policy", "[m
     CHECK(policy.allowed_scopes == std::vector<std::string>{"files:*", "rooms:read"});
 }
 
-TEST_CASE("policy maxExpiresInDays refuses a longer lifetime at expiresInDays", "[manifest][policy]") {
+TEST_CASE("policy maxExpiresInDays refuses a longer lifetime at expiresInDays",
+          "[manifest][policy]") {
     const auto d = only_error(load(with_policy("  maxExpiresInDays: 90\n", "[files:read]", "120")));
     CHECK(d.line == 12);
     CHECK(d.column == 20);
@@ -60,12 +63,14 @@ TEST_CASE("policy maxExpiresInDays refuses a longer lifetime at expiresInDays", 
     CHECK(d.message ==
           "policy.maxExpiresInDays: the lifetime (120 days) exceeds the policy's 90 days; set "
           "expiresInDays to 90 or less");
-    const auto never = only_error(load(with_policy("  maxExpiresInDays: 90\n", "[files:read]", "never")));
+    const auto never =
+        only_error(load(with_policy("  maxExpiresInDays: 90\n", "[files:read]", "never")));
     CHECK(never.message.find("policy.maxExpiresInDays: the lifetime (never expires)") == 0);
 }
 
 TEST_CASE("policy requireExpiry refuses expiresInDays never", "[manifest][policy]") {
-    const auto d = only_error(load(with_policy("  requireExpiry: true\n", "[files:read]", "never")));
+    const auto d =
+        only_error(load(with_policy("  requireExpiry: true\n", "[files:read]", "never")));
     CHECK(d.line == 12);
     CHECK(d.column == 20);
     CHECK(d.message.find("policy.requireExpiry:") == 0);
@@ -79,7 +84,8 @@ TEST_CASE("policy forbidUnrestricted refuses [\"*\"] at the star", "[manifest][p
     CHECK(d.message.find("policy.forbidUnrestricted:") == 0);
 }
 
-TEST_CASE("policy allowedScopes refuses each scope outside its patterns at that scope", "[manifest][policy]") {
+TEST_CASE("policy allowedScopes refuses each scope outside its patterns at that scope",
+          "[manifest][policy]") {
     const auto result = load(with_policy("  allowedScopes: [\"files:*\"]\n",
                                          "[files:read, rooms:write, accounts:read]", "30"));
     INFO(all_messages(result));
@@ -91,19 +97,23 @@ TEST_CASE("policy allowedScopes refuses each scope outside its patterns at that 
     CHECK(rooms.message ==
           "policy.allowedScopes: `rooms:write` is not among the allowed scopes (files:*)");
     CHECK(result.diagnostics[1].path == "keys[0].permissions[2]");
-    const auto star = only_error(load(with_policy("  allowedScopes: [\"*:read\"]\n", "[\"*\"]", "30")));
+    const auto star =
+        only_error(load(with_policy("  allowedScopes: [\"*:read\"]\n", "[\"*\"]", "30")));
     CHECK(star.message.find("policy.allowedScopes: an unrestricted key") == 0);
 }
 
 TEST_CASE("a malformed policy is reported field by field", "[manifest][policy]") {
-    const auto typo = only_error(load(with_policy("  allowedScopes: [\"file:*\"]\n", "[files:read]", "30")));
+    const auto typo =
+        only_error(load(with_policy("  allowedScopes: [\"file:*\"]\n", "[files:read]", "30")));
     CHECK(typo.line == 14);
     CHECK(typo.column == 19);
     CHECK(typo.path == "policy.allowedScopes[0]");
     CHECK(typo.message.rfind("`file:*` matches no scope", 0) == 0);
-    const auto range = only_error(load(with_policy("  maxExpiresInDays: 400\n", "[files:read]", "30")));
+    const auto range =
+        only_error(load(with_policy("  maxExpiresInDays: 400\n", "[files:read]", "30")));
     CHECK(range.message == "maxExpiresInDays must be from 1 to 365; found 400");
-    const auto field = only_error(load(with_policy("  requireExpiri: true\n", "[files:read]", "30")));
+    const auto field =
+        only_error(load(with_policy("  requireExpiri: true\n", "[files:read]", "30")));
     CHECK(field.message.find("did you mean `requireExpiry`?") != std::string::npos);
     const auto empty = only_error(load(with_policy("  allowedScopes: []\n", "[files:read]", "30")));
     CHECK(empty.path == "policy.allowedScopes");

@@ -38,7 +38,7 @@ std::string with_url(const std::string& url) {
     return with("${DOCSPACE_URL}", url);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("version must be present and equal to 1", "[manifest]") {
     const auto v2 = expect_problem(load(with("version: 1", "version: 2")),
@@ -229,7 +229,8 @@ TEST_CASE("sections of the wrong shape are reported", "[manifest]") {
     expect_problem(load(k_valid + "prune: 1\n"), "expected true or false", 12, 8);
 }
 
-TEST_CASE("an output's envPrefix is prepended to its variable names and must be a name prefix", "[manifest]") {
+TEST_CASE("an output's envPrefix is prepended to its variable names and must be a name prefix",
+          "[manifest]") {
     const auto ok = load(with("    format: dotenv", "    format: dotenv\n    envPrefix: CI_"));
     INFO(all_messages(ok));
     REQUIRE(ok.manifest.has_value());

@@ -90,7 +90,7 @@ keys:
     CHECK(bot.protect);
     CHECK(bot.rotation.rotate_before == std::chrono::seconds(5 * 86400));
     CHECK(bot.rotation.retire == RetirePolicy::keep_until_expiry);
-    CHECK(bot.rotation.grace_period == std::chrono::hours(12)); // from defaults
+    CHECK(bot.rotation.grace_period == std::chrono::hours(12));  // from defaults
     CHECK(bot.on_secret_unknown == SecretUnknownPolicy::keep);
     CHECK(bot.location.line == 21);
     CHECK(bot.location.column == 5);
@@ -230,14 +230,14 @@ keys:
 )");
     CHECK_FALSE(result.manifest.has_value());
     REQUIRE(result.diagnostics.size() == 6);
-    CHECK(result.diagnostics[0].line == 1); // version
-    CHECK(result.diagnostics[1].line == 3); // http to a non-loopback host
-    CHECK(result.diagnostics[2].line == 6); // dotnev
-    CHECK(result.diagnostics[3].line == 8); // missing permissions, at the entry
-    CHECK(result.diagnostics[4].line == 9); // permisions: unknown field
+    CHECK(result.diagnostics[0].line == 1);  // version
+    CHECK(result.diagnostics[1].line == 3);  // http to a non-loopback host
+    CHECK(result.diagnostics[2].line == 6);  // dotnev
+    CHECK(result.diagnostics[3].line == 8);  // missing permissions, at the entry
+    CHECK(result.diagnostics[4].line == 9);  // permisions: unknown field
     CHECK(result.diagnostics[4].message ==
           "unknown field `permisions`; did you mean `permissions`?");
-    CHECK(result.diagnostics[5].line == 10); // expiresInDays: 0
+    CHECK(result.diagnostics[5].line == 10);  // expiresInDays: 0
     CHECK(result.diagnostics[5].path == "keys[0].expiresInDays");
 }
 
@@ -338,7 +338,8 @@ TEST_CASE("every test fixture loads or fails exactly as its header says", "[mani
     CHECK(checked >= 4);
 }
 
-TEST_CASE("state: may be a backend URL, and sealed: lists the recipients of sealed secrets", "[manifest]") {
+TEST_CASE("state: may be a backend URL, and sealed: lists the recipients of sealed secrets",
+          "[manifest]") {
     const std::string recipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
     const std::string text = R"(version: 1
 portal:

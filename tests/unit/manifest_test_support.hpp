@@ -77,4 +77,4 @@ keys:
     expiresInDays: 30
 )";
 
-} // namespace manifest_test
+}  // namespace manifest_test

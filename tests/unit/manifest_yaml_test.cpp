@@ -166,7 +166,7 @@ std::string many_keys(int count) {
     }
     return text;
 }
-} // namespace
+}  // namespace
 
 TEST_CASE("a manifest of 10000 keys loads, and 10001 are refused", "[manifest]") {
     const auto result = load(many_keys(10000));
@@ -174,8 +174,7 @@ TEST_CASE("a manifest of 10000 keys loads, and 10001 are refused", "[manifest]")
     REQUIRE(result.manifest.has_value());
     CHECK(result.manifest->keys.size() == 10000);
     CHECK(result.manifest->keys.back().name == "k9999");
-    check_error_at(load(many_keys(10001)), "this list has 10001 entries; the limit is 10000", 9,
-                   3);
+    check_error_at(load(many_keys(10001)), "this list has 10001 entries; the limit is 10000", 9, 3);
 }
 
 TEST_CASE("too many tiny values are refused before they are parsed", "[manifest]") {

@@ -35,7 +35,8 @@ struct Fixture {
 
     Fixture() {
         manifest.outputs.push_back(encrypted_at(dir / "bots.env.age"));
-        for (const auto& [name, secret] : {std::pair{"A", k_secret_a}, std::pair{"B", k_secret_b}}) {
+        for (const auto& [name, secret] :
+             {std::pair{"A", k_secret_a}, std::pair{"B", k_secret_b}}) {
             manifest::KeySpec key;
             key.name = name;
             key.env = std::string(name) + "_KEY";
@@ -86,7 +87,8 @@ TEST_CASE("the fingerprint index reads back exactly and holds no secret", "[outp
     CHECK(output::render_age_index(**read) == text);
 }
 
-TEST_CASE("a corrupt index is an error naming it, and a missing one reads as absent", "[output][age]") {
+TEST_CASE("a corrupt index is an error naming it, and a missing one reads as absent",
+          "[output][age]") {
     Fixture f;
     const auto absent = output::read_age_index(f.spec().path);
     REQUIRE(absent.ok());
@@ -98,7 +100,8 @@ TEST_CASE("a corrupt index is an error naming it, and a missing one reads as abs
     CHECK(corrupt.error().message.find("bots.env.age.fingerprints.json") != std::string::npos);
 }
 
-TEST_CASE("without an identity an encrypted output's index says which secrets it holds", "[output][age]") {
+TEST_CASE("without an identity an encrypted output's index says which secrets it holds",
+          "[output][age]") {
     Fixture f;
     f.write_encrypted_with(f.index_of_both());
     const auto sealed = output::read_sealed_fingerprints(f.manifest);
@@ -118,7 +121,8 @@ TEST_CASE("without an identity an encrypted output's index says which secrets it
     CHECK(unindexed.error().message.find("PROVISION_AGE_IDENTITY_FILE") != std::string::npos);
 }
 
-TEST_CASE("a sealed encrypted output is unchanged when its index matches and is refused a rewrite", "[output][age]") {
+TEST_CASE("a sealed encrypted output is unchanged when its index matches and is refused a rewrite",
+          "[output][age]") {
     Fixture f;
     f.write_encrypted_with(f.index_of_both());
     f.world.sealed = {"A", "B"};

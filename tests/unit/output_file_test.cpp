@@ -104,7 +104,7 @@ std::vector<std::string> lines_with_env(const std::string& text,
     std::string line;
     while (std::getline(in, line)) {
         if (line.find("provision/keys") != std::string::npos) {
-            continue; // the Kubernetes annotation lists every key, so it grows with them
+            continue;  // the Kubernetes annotation lists every key, so it grows with them
         }
         for (const auto& record : records) {
             if (line.find(record.env) != std::string::npos) {
@@ -115,7 +115,7 @@ std::vector<std::string> lines_with_env(const std::string& text,
     return lines;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("bash sources the dotenv output and gets every hostile value back exactly", "[output]") {
     test_support::TempDir dir;
@@ -169,7 +169,7 @@ TEST_CASE("rewriting an output with one more key keeps the other keys' lines byt
         std::vector<SecretRecord> next;
         for (const auto& record : records) {
             SecretRecord copy = record;
-            copy.secret = known->at(record.entry); // the secret as read back, not as remembered
+            copy.secret = known->at(record.entry);  // the secret as read back, not as remembered
             next.push_back(copy);
         }
         next.push_back(make_record("new", "NEW_KEY", "sk-" + std::string(64, 'b')));

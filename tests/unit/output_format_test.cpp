@@ -1,5 +1,5 @@
-#include "provision/output/output.hpp"
 #include "golden.hpp"
+#include "provision/output/output.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -95,7 +95,7 @@ void check_round_trip(const OutputSpec& spec, const std::vector<SecretRecord>& r
     }
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("every format matches its golden file for hostile values", "[output]") {
     const auto records = hostile_records();
@@ -217,7 +217,7 @@ TEST_CASE("base64 in Kubernetes data round-trips every byte length and rejects g
         records.push_back(
             make_record("k" + std::to_string(length), "K" + std::to_string(length), value));
         value.push_back(
-            static_cast<char>(0xF0 + length)); // not UTF-8 on purpose: data is binary-safe
+            static_cast<char>(0xF0 + length));  // not UTF-8 on purpose: data is binary-safe
     }
     check_round_trip(spec_for(OutputFormat::k8s_secret), records);
     const auto text = output::render_output(spec_for(OutputFormat::k8s_secret),
@@ -263,18 +263,21 @@ TEST_CASE("dotenv parsing accepts the forms people write by hand", "[output]") {
     CHECK(parsed->at("DUP").reveal() == "second");
 }
 
-TEST_CASE("corrupt dotenv files are errors that name the line and column but not the value", "[output]") {
+TEST_CASE("corrupt dotenv files are errors that name the line and column but not the value",
+          "[output]") {
     const auto spec = spec_for(OutputFormat::dotenv);
     const auto unterminated = output::parse_output(spec, "A=ok\nB='sk-secretvalue\n");
     REQUIRE_FALSE(unterminated.ok());
-    CHECK_THAT(unterminated.error().message, Catch::StartsWith("/nonexistent/out:2:3: expected a closing single quote"));
+    CHECK_THAT(unterminated.error().message,
+               Catch::StartsWith("/nonexistent/out:2:3: expected a closing single quote"));
     CHECK(unterminated.error().message.find("secretvalue") == std::string::npos);
     const auto no_equals = output::parse_output(spec, "A=ok\n\njust-text\n");
     REQUIRE_FALSE(no_equals.ok());
     CHECK_THAT(no_equals.error().message, Catch::StartsWith("/nonexistent/out:3:10: expected '='"));
     const auto trailing = output::parse_output(spec, "A=one two\n");
     REQUIRE_FALSE(trailing.ok());
-    CHECK_THAT(trailing.error().message, Catch::StartsWith("/nonexistent/out:1:7: expected the end of the line"));
+    CHECK_THAT(trailing.error().message,
+               Catch::StartsWith("/nonexistent/out:1:7: expected the end of the line"));
 }
 
 TEST_CASE("corrupt JSON, YAML and Kubernetes outputs are errors", "[output]") {
@@ -298,7 +301,8 @@ TEST_CASE("a YAML or Kubernetes output missing a field it needs is an error, not
     // yaml-cpp throws when asked about a missing key; a file of the other YAML format, or one
     // edited by hand, must read as corrupt instead.
     const std::string yaml_output = "version: 1\nkeys: {}\n";
-    const auto as_kubernetes = output::parse_output(spec_for(OutputFormat::k8s_secret), yaml_output);
+    const auto as_kubernetes =
+        output::parse_output(spec_for(OutputFormat::k8s_secret), yaml_output);
     REQUIRE_FALSE(as_kubernetes.ok());
     CHECK_THAT(as_kubernetes.error().message, Catch::Contains("1:1: expected \"kind: Secret\""));
     const auto no_secret =

@@ -1,9 +1,9 @@
 // Rendering a plan for people and machines: colours, folded unchanged entries, scope changes
 // as additions and removals, the summary's counts, and JSON arrays for scopes.
 
+#include "golden.hpp"
 #include "provision/plan/plan.hpp"
 #include "provision/plan/render.hpp"
-#include "golden.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -46,7 +46,8 @@ TEST_CASE("unchanged entries are folded into the summary unless asked for", "[pl
     const auto folded = plan::render_text(p, {false, false});
     CHECK_FALSE(contains(folded, "Audit Reader"));
     CHECK_FALSE(contains(folded, "noop"));
-    CHECK(contains(folded, "Plan: 1 to create, 1 to update, 0 to replace, 0 to delete. 2 unchanged."));
+    CHECK(contains(folded,
+                   "Plan: 1 to create, 1 to update, 0 to replace, 0 to delete. 2 unchanged."));
     const auto listed = plan::render_text(p, {false, true});
     CHECK(contains(listed, "Audit Reader"));
     CHECK(contains(listed, "Report Bot"));
@@ -65,10 +66,10 @@ TEST_CASE("colours follow Terraform's and are off unless asked for", "[plan][ren
     const auto plain = plan::render_text(p, {false, true});
     CHECK_FALSE(contains(plain, "\x1b["));
     const auto coloured = plan::render_text(p, {true, true});
-    CHECK(contains(coloured, "\x1b[32m+  \x1b[0m"));    // create: green
-    CHECK(contains(coloured, "\x1b[33m~  \x1b[0m"));    // update: yellow
-    CHECK(contains(coloured, "\x1b[35m-/+\x1b[0m"));    // replace: magenta
-    CHECK(contains(coloured, "\x1b[31m-  \x1b[0m"));    // delete: red
+    CHECK(contains(coloured, "\x1b[32m+  \x1b[0m"));  // create: green
+    CHECK(contains(coloured, "\x1b[33m~  \x1b[0m"));  // update: yellow
+    CHECK(contains(coloured, "\x1b[35m-/+\x1b[0m"));  // replace: magenta
+    CHECK(contains(coloured, "\x1b[31m-  \x1b[0m"));  // delete: red
     CHECK(contains(coloured, "\x1b[32m+ files:write\x1b[0m"));
     CHECK(contains(coloured, "\x1b[31m- rooms:read\x1b[0m"));
     // The colours change nothing else: without the escapes the text is the plain one.
@@ -95,15 +96,18 @@ TEST_CASE("plan JSON format 2: a scope change's from and to are arrays", "[plan]
     CHECK(json.at("summary").at("unchanged") == 2);
 }
 
-TEST_CASE("plan Markdown: a table of the changes, unchanged entries folded, no escape codes", "[plan][render]") {
+TEST_CASE("plan Markdown: a table of the changes, unchanged entries folded, no escape codes",
+          "[plan][render]") {
     auto p = sample_plan();
     p.actions[0].entry = "Bot | Pipe";
     const auto text = plan::render_markdown(p);
-    CHECK(contains(text, "**Plan: 1 to create, 1 to update, 0 to replace, 0 to delete. 2 unchanged.**"));
+    CHECK(contains(text,
+                   "**Plan: 1 to create, 1 to update, 0 to replace, 0 to delete. 2 unchanged.**"));
     CHECK(contains(text, "| `+` | create | Bot \\| Pipe |"));
     CHECK(contains(text, "| `~` | update | Backup Agent | `sk-***ab12` | scopes_edited | "
                          "permissions: + files:write  - rooms:read |"));
-    CHECK(contains(text, "<details><summary>2 unchanged</summary>\n\n- Audit Reader\n- Report Bot\n"));
+    CHECK(contains(text,
+                   "<details><summary>2 unchanged</summary>\n\n- Audit Reader\n- Report Bot\n"));
     CHECK_FALSE(contains(text, "\x1b["));
 }
 

@@ -2,9 +2,9 @@
 // an entry's name is adopted (then planned as a known key whose secret is unknown), several
 // are never chosen between, and without --adopt nothing is bound.
 
+#include "planner_test_support.hpp"
 #include "provision/plan/plan.hpp"
 #include "provision/plan/render.hpp"
-#include "planner_test_support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -23,20 +23,23 @@ struct AdoptWorld : planner_test::BotWorld {
 
 }  // namespace
 
-TEST_CASE("the --adopt flag binds the one untracked live key of the entry's name", "[plan][adopt]") {
+TEST_CASE("the --adopt flag binds the one untracked live key of the entry's name",
+          "[plan][adopt]") {
     AdoptWorld w;
     w.manifest.keys[0].on_secret_unknown = manifest::SecretUnknownPolicy::keep;
     w.stray("11111111-0000-0000-0000-000000000001");
     const auto p = w.make();
     REQUIRE(p.actions.size() == 1);
     CHECK(p.actions[0].kind == ActionKind::adopt);
-    CHECK(p.actions[0].key_id == std::optional<std::string>("11111111-0000-0000-0000-000000000001"));
+    CHECK(p.actions[0].key_id ==
+          std::optional<std::string>("11111111-0000-0000-0000-000000000001"));
     CHECK(p.actions[0].reasons == std::vector<Reason>{Reason::untracked_name_match});
     CHECK(p.has_changes());
     CHECK(plan::render_summary(p).find("1 to adopt") != std::string::npos);
 }
 
-TEST_CASE("an adopted key's unknown secret is handled by the policy in the same plan", "[plan][adopt]") {
+TEST_CASE("an adopted key's unknown secret is handled by the policy in the same plan",
+          "[plan][adopt]") {
     AdoptWorld w;
     w.stray("11111111-0000-0000-0000-000000000001");
     SECTION("rotate: adopt, then replace it") {
@@ -57,7 +60,8 @@ TEST_CASE("an adopted key's unknown secret is handled by the policy in the same 
     }
 }
 
-TEST_CASE("the --adopt flag never chooses between two untracked keys of the same name", "[plan][adopt]") {
+TEST_CASE("the --adopt flag never chooses between two untracked keys of the same name",
+          "[plan][adopt]") {
     AdoptWorld w;
     w.stray("11111111-0000-0000-0000-000000000001");
     w.stray("22222222-0000-0000-0000-000000000002");
@@ -80,7 +84,8 @@ TEST_CASE("without --adopt a single match stays blocked and names both ways out"
     CHECK(p.actions[0].detail.find("--adopt") != std::string::npos);
 }
 
-TEST_CASE("the --adopt flag ignores deactivated, expired and other users' keys of the name", "[plan][adopt]") {
+TEST_CASE("the --adopt flag ignores deactivated, expired and other users' keys of the name",
+          "[plan][adopt]") {
     AdoptWorld w;
     w.stray("11111111-0000-0000-0000-000000000001").is_active = false;
     w.stray("22222222-0000-0000-0000-000000000002", 40);

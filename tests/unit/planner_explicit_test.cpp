@@ -2,9 +2,9 @@
 // deletes exactly the keys the state manages, protected entries block it, and import binds one
 // named key or says why it cannot.
 
+#include "planner_test_support.hpp"
 #include "provision/plan/plan.hpp"
 #include "provision/plan/render.hpp"
-#include "planner_test_support.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -52,7 +52,8 @@ TEST_CASE("destroy plans a deletion of every managed key and of nothing else", "
     CHECK(plan::render_summary(p).find("2 to delete") != std::string::npos);
 }
 
-TEST_CASE("destroy deletes a retiring key at once even when its policy deactivates", "[plan][destroy]") {
+TEST_CASE("destroy deletes a retiring key at once even when its policy deactivates",
+          "[plan][destroy]") {
     Managed w;
     w.manifest.keys[0].rotation.retire = manifest::RetirePolicy::deactivate;
     w.options.destroy = true;
@@ -62,7 +63,8 @@ TEST_CASE("destroy deletes a retiring key at once even when its policy deactivat
     CHECK(p.actions[1].retire_policy == manifest::RetirePolicy::delete_key);
 }
 
-TEST_CASE("destroy deletes a managed key by id even when the caller's list does not show it", "[plan][destroy]") {
+TEST_CASE("destroy deletes a managed key by id even when the caller's list does not show it",
+          "[plan][destroy]") {
     Managed w;
     w.observed.erase(w.observed.begin());  // k_bound
     w.options.destroy = true;
@@ -138,7 +140,8 @@ TEST_CASE("import says why it cannot bind a key", "[plan][import]") {
     CHECK(refusal("Other", k_old).find("is retiring") != std::string::npos);
 }
 
-TEST_CASE("a replace carries the grace period and policy its old key retires by", "[plan][retire]") {
+TEST_CASE("a replace carries the grace period and policy its old key retires by",
+          "[plan][retire]") {
     Managed w;
     w.manifest.keys[0].rotation.grace_period = std::chrono::hours(6);
     w.manifest.keys[0].rotation.retire = manifest::RetirePolicy::deactivate;
@@ -151,7 +154,9 @@ TEST_CASE("a replace carries the grace period and policy its old key retires by"
     CHECK(replace->retire_policy == manifest::RetirePolicy::deactivate);
 }
 
-TEST_CASE("an output that would lack a managed key's unknown secret blocks every action that rewrites it", "[plan][outputs]") {
+TEST_CASE(
+    "an output that would lack a managed key's unknown secret blocks every action that rewrites it",
+    "[plan][outputs]") {
     Managed w;
     w.manifest.keys[0].on_secret_unknown = manifest::SecretUnknownPolicy::keep;
     manifest::KeySpec added = w.manifest.keys[0];
@@ -181,7 +186,9 @@ TEST_CASE("an output that would lack a managed key's unknown secret blocks every
     CHECK(w.make().partial_outputs.empty());
 }
 
-TEST_CASE("an output that will no longer hold a secret it holds now is named, and an empty one flagged", "[plan][outputs]") {
+TEST_CASE(
+    "an output that will no longer hold a secret it holds now is named, and an empty one flagged",
+    "[plan][outputs]") {
     Managed w;
     manifest::OutputSpec output;
     output.path_as_written = "../secrets/bots.env";

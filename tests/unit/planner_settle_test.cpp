@@ -1,9 +1,9 @@
 // The planner's settle actions with plain values: what interrupted creates left (journal
 // intents the caller matched against the portal) is never hidden behind "No changes".
 
+#include "planner_test_support.hpp"
 #include "provision/plan/plan.hpp"
 #include "provision/plan/render.hpp"
-#include "planner_test_support.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -40,7 +40,9 @@ std::vector<const plan::Action*> settles(const plan::Plan& p) {
 
 }  // namespace
 
-TEST_CASE("a key an interrupted create made is a settle action, not an untracked key blocking the entry", "[plan]") {
+TEST_CASE(
+    "a key an interrupted create made is a settle action, not an untracked key blocking the entry",
+    "[plan]") {
     SettleWorld w;
     w.stray("ab12-made");
     w.intent(false).made.push_back({"ab12-made", "ab12", false});
@@ -67,7 +69,8 @@ TEST_CASE("a made key whose secret an output holds is to be adopted", "[plan]") 
     CHECK(found.front()->detail.find("adopt key sk-***cd34") != std::string::npos);
 }
 
-TEST_CASE("an unchecked intent with no key is shown, and once watched with no key it adds nothing", "[plan]") {
+TEST_CASE("an unchecked intent with no key is shown, and once watched with no key it adds nothing",
+          "[plan]") {
     SettleWorld w;
     w.intent(false);
     const auto p = w.make();
@@ -80,7 +83,8 @@ TEST_CASE("an unchecked intent with no key is shown, and once watched with no ke
     CHECK(settles(w.make()).empty());
 }
 
-TEST_CASE("a late commit of a watched intent is a settle action with reason late_commit", "[plan]") {
+TEST_CASE("a late commit of a watched intent is a settle action with reason late_commit",
+          "[plan]") {
     SettleWorld w;
     w.stray("ef56-late");
     w.intent(true).made.push_back({"ef56-late", "ef56", false});

@@ -1,9 +1,9 @@
 // The planner's rules with plain values and a fixed `now`: one test per drift state and
 // policy, plus determinism.
 
+#include "planner_test_support.hpp"
 #include "provision/plan/plan.hpp"
 #include "provision/plan/render.hpp"
-#include "planner_test_support.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -17,9 +17,12 @@ namespace {
 const std::string k_me = "aa11bb22-cc33-dd44-ee55-ff6677889900";
 const core::Timestamp k_now = *core::parse_iso8601("2026-07-01T12:00:00Z");
 
-core::Timestamp days_from_now(int days) { return k_now + std::chrono::hours(24 * days); }
+core::Timestamp days_from_now(int days) {
+    return k_now + std::chrono::hours(24 * days);
+}
 
-manifest::KeySpec spec(const std::string& name, std::vector<std::string> scopes, std::optional<int> days) {
+manifest::KeySpec spec(const std::string& name, std::vector<std::string> scopes,
+                       std::optional<int> days) {
     manifest::KeySpec k;
     k.name = name;
     k.permissions = core::Scopes::from_list(scopes);
@@ -36,7 +39,8 @@ struct World {
     plan::PlanOptions options;
 
     /// Records `entry` as managed by key `id`, present on the portal as given, secret known.
-    api::ApiKey& manage(const manifest::KeySpec& k, const std::string& id, core::Timestamp created) {
+    api::ApiKey& manage(const manifest::KeySpec& k, const std::string& id,
+                        core::Timestamp created) {
         state::ManagedKey r;
         r.entry = k.name;
         r.id = id;
@@ -64,7 +68,8 @@ struct World {
     }
 
     plan::Plan make() const {
-        return plan::make_plan(plan::PlanInput{manifest, state, observed, outputs, k_me, k_now, options});
+        return plan::make_plan(
+            plan::PlanInput{manifest, state, observed, outputs, k_me, k_now, options});
     }
 };
 
@@ -101,7 +106,8 @@ TEST_CASE("a managed key that matches the manifest plans no change", "[plan]") {
 TEST_CASE("scopes edited on the portal are put back with an update", "[plan]") {
     World w;
     w.manifest.keys.push_back(spec("Bot", {"files:read"}, 90));
-    auto& key = w.manage(w.manifest.keys[0], "11111111-0000-0000-0000-000000000001", days_from_now(-1));
+    auto& key =
+        w.manage(w.manifest.keys[0], "11111111-0000-0000-0000-000000000001", days_from_now(-1));
     key.permissions = core::Scopes::from_list({"files:read", "files:write"});
     const auto plan_a = w.make();
     const auto& a = only(plan_a);
@@ -117,7 +123,8 @@ TEST_CASE("scopes edited on the portal are put back with an update", "[plan]") {
 TEST_CASE("a name edited on the portal is put back with an update", "[plan]") {
     World w;
     w.manifest.keys.push_back(spec("Bot", {"*"}, std::nullopt));
-    auto& key = w.manage(w.manifest.keys[0], "11111111-0000-0000-0000-000000000001", days_from_now(-1));
+    auto& key =
+        w.manage(w.manifest.keys[0], "11111111-0000-0000-0000-000000000001", days_from_now(-1));
     key.name = "renamed";
     const auto plan_a = w.make();
     const auto& a = only(plan_a);
@@ -129,7 +136,8 @@ TEST_CASE("a name edited on the portal is put back with an update", "[plan]") {
 TEST_CASE("a deactivated, unexpired key is reactivated", "[plan]") {
     World w;
     w.manifest.keys.push_back(spec("Bot", {"files:read"}, 90));
-    auto& key = w.manage(w.manifest.keys[0], "11111111-0000-0000-0000-000000000001", days_from_now(-1));
+    auto& key =
+        w.manage(w.manifest.keys[0], "11111111-0000-0000-0000-000000000001", days_from_now(-1));
     key.is_active = false;
     const auto plan_a = w.make();
     const auto& a = only(plan_a);
@@ -163,7 +171,8 @@ TEST_CASE("an expired key that the portal still lists as active is replaced", "[
 TEST_CASE("a deactivated and expired key is replaced, not reactivated", "[plan]") {
     World w;
     w.manifest.keys.push_back(spec("Bot", {"files:read"}, 30));
-    auto& key = w.manage(w.manifest.keys[0], "11111111-0000-0000-0000-000000000001", days_from_now(-31));
+    auto& key =
+        w.manage(w.manifest.keys[0], "11111111-0000-0000-0000-000000000001", days_from_now(-31));
     key.is_active = false;
     const auto plan_a = w.make();
     const auto& a = only(plan_a);
@@ -192,7 +201,8 @@ TEST_CASE("a key inside the rotation window is replaced, and outside it is left 
 
     World fresh;
     fresh.manifest.keys.push_back(spec("Bot", {"files:read"}, 30));
-    fresh.manage(fresh.manifest.keys[0], "11111111-0000-0000-0000-000000000001", days_from_now(-19));
+    fresh.manage(fresh.manifest.keys[0], "11111111-0000-0000-0000-000000000001",
+                 days_from_now(-19));
     CHECK(only(fresh.make()).kind == ActionKind::noop);
 }
 
@@ -229,7 +239,8 @@ TEST_CASE("with onSecretUnknown: keep, drift on the portal is still put back", "
     World w;
     w.manifest.keys.push_back(spec("Bot", {"files:read"}, 90));
     w.manifest.keys[0].on_secret_unknown = manifest::SecretUnknownPolicy::keep;
-    auto& key = w.manage(w.manifest.keys[0], "11111111-0000-0000-0000-000000000001", days_from_now(-1));
+    auto& key =
+        w.manage(w.manifest.keys[0], "11111111-0000-0000-0000-000000000001", days_from_now(-1));
     key.permissions = core::Scopes::all();
     w.outputs.entries_with_secret.clear();
     const auto p = w.make();
@@ -251,7 +262,8 @@ TEST_CASE("a protected entry is not replaced unless overridden", "[plan]") {
     CHECK(only(w.make()).kind == ActionKind::replace);
 }
 
-TEST_CASE("an untracked live key of the same name by the same user blocks a duplicate create", "[plan]") {
+TEST_CASE("an untracked live key of the same name by the same user blocks a duplicate create",
+          "[plan]") {
     World w;
     w.manifest.keys.push_back(spec("Bot", {"files:read"}, 30));
     api::ApiKey stray;
@@ -269,7 +281,8 @@ TEST_CASE("an untracked live key of the same name by the same user blocks a dupl
     CHECK(only(w.make()).kind == ActionKind::create);
 }
 
-TEST_CASE("keys of other users or expired keys with the same name do not block a create", "[plan]") {
+TEST_CASE("keys of other users or expired keys with the same name do not block a create",
+          "[plan]") {
     World w;
     w.manifest.keys.push_back(spec("Bot", {"files:read"}, 30));
     api::ApiKey other;
@@ -307,7 +320,8 @@ TEST_CASE("a retiring key is kept during its grace period and retired after it",
     old.name = "Bot";
     old.created_by_id = k_me;
     w.observed.push_back(old);
-    w.state.retiring.push_back({"Bot", old.id, "0004", std::nullopt, k_now + std::chrono::hours(1), "rotation_due"});
+    w.state.retiring.push_back(
+        {"Bot", old.id, "0004", std::nullopt, k_now + std::chrono::hours(1), "rotation_due"});
     auto p = w.make();
     REQUIRE(p.actions.size() == 2);
     CHECK(p.actions[1].kind == ActionKind::noop);
@@ -346,17 +360,20 @@ TEST_CASE("planning is deterministic: the same input renders byte for byte the s
     World w;
     w.manifest.keys.push_back(spec("A", {"files:read"}, 30));
     w.manifest.keys.push_back(spec("B", {"rooms:read"}, 30));
-    auto& b = w.manage(w.manifest.keys[1], "11111111-0000-0000-0000-000000000001", days_from_now(-1));
+    auto& b =
+        w.manage(w.manifest.keys[1], "11111111-0000-0000-0000-000000000001", days_from_now(-1));
     b.permissions = core::Scopes::all();
     w.manage(spec("C", {"*"}, 30), "22222222-0000-0000-0000-000000000002", days_from_now(-1));
     w.options.prune = true;
     const auto first = plan::render_text(w.make());
     CHECK(first == plan::render_text(w.make()));
     CHECK(plan::render_json(w.make()) == plan::render_json(w.make()));
-    CHECK(first.find("Plan: 1 to create, 1 to update, 0 to replace, 1 to delete.") != std::string::npos);
+    CHECK(first.find("Plan: 1 to create, 1 to update, 0 to replace, 1 to delete.") !=
+          std::string::npos);
 }
 
-TEST_CASE("plan shows a managed key widened on the portal beyond the policy as a finding", "[plan][policy]") {
+TEST_CASE("plan shows a managed key widened on the portal beyond the policy as a finding",
+          "[plan][policy]") {
     planner_test::BotWorld world;
     world.manifest.policy.allowed_scopes = {"files:*"};
     auto& key = world.stray("0a1b2c3d-0000-0000-0000-000000000001");

@@ -40,7 +40,8 @@ TEST_CASE("the same address in another spelling is the same portal", "[apply][po
     CHECK(bound->warning.empty());
 }
 
-TEST_CASE("a new address is accepted only when the identity confirms the portal", "[apply][portal]") {
+TEST_CASE("a new address is accepted only when the identity confirms the portal",
+          "[apply][portal]") {
     const auto recorded = apply::portal_record(identity(1, "acme", "owner-1"));
     const auto s = bound_state(k_url, recorded);
     SECTION("tenant, alias, owner and creation time agree: accepted with a warning") {
@@ -74,13 +75,16 @@ TEST_CASE("a new address is accepted only when the identity confirms the portal"
 
 TEST_CASE("another portal answering at the state's address is refused", "[apply][portal]") {
     const auto s = bound_state(k_url, apply::portal_record(identity(1, "acme", "owner-1")));
-    const auto bound = apply::check_portal_binding(s, k_url, identity(7, "other", "owner-9"), false);
+    const auto bound =
+        apply::check_portal_binding(s, k_url, identity(7, "other", "owner-9"), false);
     REQUIRE_FALSE(bound.ok());
-    CHECK(bound.error().message.find("another portal answers at that address") != std::string::npos);
+    CHECK(bound.error().message.find("another portal answers at that address") !=
+          std::string::npos);
     CHECK(apply::check_portal_binding(s, k_url, identity(7, "other", "owner-9"), true).ok());
 }
 
-TEST_CASE("the state file keeps the portal's record and reads states without one", "[state][portal]") {
+TEST_CASE("the state file keeps the portal's record and reads states without one",
+          "[state][portal]") {
     auto s = bound_state(k_url, apply::portal_record(identity(3, "acme", "owner-1")));
     const auto parsed = state::parse_state(state::serialize_state(s), "bots.state.json");
     REQUIRE(parsed.ok());

@@ -109,7 +109,8 @@ TEST_CASE("an intent older than the settle window with no key is resolved", "[ap
     CHECK(f.journal->pending().empty());
 }
 
-TEST_CASE("a key the state already binds is never taken for an orphan: its intent is done", "[apply]") {
+TEST_CASE("a key the state already binds is never taken for an orphan: its intent is done",
+          "[apply]") {
     Fixture f;
     REQUIRE(f.journal->record_intent("Bot", "Bot", f.api.now()).ok());
     const auto created = f.api.seed("Bot", core::Scopes::from_list({"files:read"}), 30);
@@ -124,7 +125,8 @@ TEST_CASE("a key the state already binds is never taken for an orphan: its inten
     CHECK(f.journal->pending().empty());
 }
 
-TEST_CASE("a key another intent made is not attributed to a lost one, which stays watched", "[apply]") {
+TEST_CASE("a key another intent made is not attributed to a lost one, which stays watched",
+          "[apply]") {
     Fixture f;
     const auto first = f.journal->record_intent("Bot", "Bot", f.api.now());
     REQUIRE(first.ok());
@@ -147,7 +149,9 @@ TEST_CASE("a key another intent made is not attributed to a lost one, which stay
     CHECK(reopened->done_ids().count(created.key.id) == 1);
 }
 
-TEST_CASE("an output holding a newer secret than the state: the key the interrupted create made wins and the replaced key retires", "[apply]") {
+TEST_CASE("an output holding a newer secret than the state: the key the interrupted create made "
+          "wins and the replaced key retires",
+          "[apply]") {
     Fixture f;
     // The entry's current key and its secret, in the state and every output.
     const auto old_key = f.api.seed("Bot", core::Scopes::from_list({"files:read"}), 30);

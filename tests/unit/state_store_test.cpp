@@ -51,7 +51,8 @@ TEST_CASE("a state URL is printed with its password replaced", "[state-store]") 
     CHECK(apply::redact_location("/srv/state/bots.state.json") == "/srv/state/bots.state.json");
 }
 
-TEST_CASE("a backend URL names its state by its fragment, else by the manifest's file name", "[state-store]") {
+TEST_CASE("a backend URL names its state by its fragment, else by the manifest's file name",
+          "[state-store]") {
     manifest::Manifest m;
     m.file = "/srv/manifests/bots.yaml";
     m.state_url = "postgresql://ci@db/infra";
@@ -64,7 +65,8 @@ TEST_CASE("a backend URL names its state by its fragment, else by the manifest's
     CHECK_FALSE(manifest::is_state_url("/tmp/postgresql://x"));
 }
 
-TEST_CASE("the file backend keeps the state, its journal and sealed secrets beside each other", "[state-store]") {
+TEST_CASE("the file backend keeps the state, its journal and sealed secrets beside each other",
+          "[state-store]") {
     test_support::TempDir dir;
     const auto path = dir.path() / "bots.state.json";
     auto store = file_store(path);
@@ -84,7 +86,10 @@ TEST_CASE("the file backend keeps the state, its journal and sealed secrets besi
     REQUIRE(reopened.ok());
     CHECK(reopened->pending().size() == 1);
 
-    REQUIRE(store->write_sealed("Integration Bot", {"sha256:aa", "-----BEGIN AGE ENCRYPTED FILE-----\nx\n"}).ok());
+    REQUIRE(store
+                ->write_sealed("Integration Bot",
+                               {"sha256:aa", "-----BEGIN AGE ENCRYPTED FILE-----\nx\n"})
+                .ok());
     REQUIRE(store->write_sealed("Backup Agent", {"sha256:bb", "y"}).ok());
     auto sealed = store->read_sealed();
     REQUIRE(sealed.ok());
@@ -102,10 +107,13 @@ TEST_CASE("a corrupt sealed secrets file is an error naming it", "[state-store]"
     const auto sealed = file_store(path)->read_sealed();
     REQUIRE_FALSE(sealed.ok());
     CHECK(sealed.error().code == core::Errc::invalid_input);
-    CHECK(sealed.error().message.find("bots.state.json.sealed.json is corrupt") != std::string::npos);
+    CHECK(sealed.error().message.find("bots.state.json.sealed.json is corrupt") !=
+          std::string::npos);
 }
 
-TEST_CASE("state migrate copies state, journal and sealed secrets, and never overwrites a different state", "[state-store]") {
+TEST_CASE("state migrate copies state, journal and sealed secrets, and never overwrites a "
+          "different state",
+          "[state-store]") {
     test_support::TempDir dir;
     auto from = file_store(dir.path() / "a.state.json");
     auto to = file_store(dir.path() / "b.state.json");
@@ -117,7 +125,10 @@ TEST_CASE("state migrate copies state, journal and sealed secrets, and never ove
     }
 
     REQUIRE(from->save(one_key_state("id-1")).ok());
-    REQUIRE(from->append_journal(R"({"op":"intent","seq":1,"entry":"Integration Bot","name":"Integration Bot","time":"2026-07-01T12:00:00Z","pid":1})").ok());
+    REQUIRE(
+        from->append_journal(
+                R"({"op":"intent","seq":1,"entry":"Integration Bot","name":"Integration Bot","time":"2026-07-01T12:00:00Z","pid":1})")
+            .ok());
     REQUIRE(from->write_sealed("Integration Bot", {"sha256:aa", "ciphertext"}).ok());
 
     SECTION("into an empty backend, and again (nothing differs)") {
@@ -146,7 +157,10 @@ TEST_CASE("state migrate copies state, journal and sealed secrets, and never ove
     }
 
     SECTION("a destination whose journal has interrupted creates is left alone") {
-        REQUIRE(to->append_journal(R"({"op":"intent","seq":4,"entry":"X","name":"X","time":"2026-07-01T12:00:00Z","pid":1})").ok());
+        REQUIRE(
+            to->append_journal(
+                  R"({"op":"intent","seq":4,"entry":"X","name":"X","time":"2026-07-01T12:00:00Z","pid":1})")
+                .ok());
         const auto moved = apply::migrate_state(*from, *to, std::chrono::milliseconds(0));
         REQUIRE_FALSE(moved.ok());
         CHECK(moved.error().message.find("interrupted creates pending") != std::string::npos);

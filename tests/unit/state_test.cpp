@@ -63,7 +63,7 @@ std::string replace_once(std::string text, const std::string& from, const std::s
     return text.replace(pos, from.size(), to);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("a state file is serialised in the documented layout", "[state]") {
     State state;
@@ -228,7 +228,8 @@ TEST_CASE("a state file with an unknown field or a wrong type is rejected", "[st
     const auto unknown = state::parse_state(
         replace_once(base, "\"owner\":", "\"ownr\": \"x\", \"owner\":"), "s.json");
     REQUIRE_FALSE(unknown.ok());
-    CHECK(unknown.error().message.find("a field this provision does not know") != std::string::npos);
+    CHECK(unknown.error().message.find("a field this provision does not know") !=
+          std::string::npos);
     CHECK(unknown.error().message.find("ownr") == std::string::npos);
     const auto wrong_type = state::parse_state(
         replace_once(base, "\"expiresInDays\": 30", "\"expiresInDays\": \"30\""), "s.json");
@@ -250,20 +251,18 @@ TEST_CASE("a truncated state file is reported as corrupt with its position", "[s
     CHECK(parsed.error().message.find("is corrupt: expected valid JSON") != std::string::npos);
 }
 
-TEST_CASE("a state file with a secret as a field name is rejected without echoing it",
-          "[state]") {
+TEST_CASE("a state file with a secret as a field name is rejected without echoing it", "[state]") {
     const std::string secret =
         "sk-0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d29f3a";
-    const std::string text = replace_once(state::serialize_state(sample_state()), "\"owner\":",
-                                          "\"" + secret + "\": 1, \"owner\":");
+    const std::string text = replace_once(state::serialize_state(sample_state()),
+                                          "\"owner\":", "\"" + secret + "\": 1, \"owner\":");
     const auto parsed = state::parse_state(text, "bots.state.json");
     REQUIRE_FALSE(parsed.ok());
     CHECK_THAT(parsed.error().message, Catch::Contains("does not know"));
     CHECK(parsed.error().message.find(secret.substr(3, 16)) == std::string::npos);
 }
 
-TEST_CASE("a state file with a number too large for a double is reported as corrupt",
-          "[state]") {
+TEST_CASE("a state file with a number too large for a double is reported as corrupt", "[state]") {
     const auto parsed = state::parse_state(R"({"version": 1e999})", "bots.state.json");
     REQUIRE_FALSE(parsed.ok());
     CHECK_THAT(parsed.error().message, Catch::Contains("bots.state.json:1:1 is corrupt"));

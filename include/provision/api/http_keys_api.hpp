@@ -14,18 +14,18 @@
 namespace provision::api {
 
 struct RetryPolicy {
-    int max_attempts = 4;                               ///< for safe requests
+    int max_attempts = 4;  ///< for safe requests
     std::chrono::milliseconds base_delay{200};
     std::chrono::milliseconds max_delay{10'000};
-    std::chrono::seconds max_retry_after{900};          ///< clamp for Retry-After
+    std::chrono::seconds max_retry_after{900};  ///< clamp for Retry-After
     /// Overall budget of waiting (backoff and Retry-After) for one call; a wait that would
     /// exceed it is not started and the last error is returned instead.
     std::chrono::seconds max_total_wait{1800};
 };
 
 struct HttpKeysApiOptions {
-    std::string base_url;      ///< "https://portal.example.com" (no trailing slash needed)
-    core::Secret credential;   ///< admin session token or unrestricted API key ("sk-...")
+    std::string base_url;     ///< "https://portal.example.com" (no trailing slash needed)
+    core::Secret credential;  ///< admin session token or unrestricted API key ("sk-...")
     RetryPolicy retry;
     /// Requests of one class (creates; everything else) allowed in flight at once; a 429 halves
     /// it for the rest of the run, each success adds one back up to this ceiling.
@@ -51,8 +51,7 @@ std::unique_ptr<KeysApi> make_http_keys_api(HttpKeysApiOptions options,
                                             std::shared_ptr<HttpTransport> transport);
 
 /// Parses Retry-After: delta-seconds or an HTTP date (relative to `now`); nullopt for garbage.
-std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
-                                                      core::Timestamp now);
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, core::Timestamp now);
 
 /// Accepts "https://host[:port][/path]", and "http://" only when host is a loopback address
 /// (127.0.0.0/8, localhost, [::1]). Refuses user info, queries and fragments. Errors are

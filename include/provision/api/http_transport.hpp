@@ -15,9 +15,9 @@
 namespace provision::api {
 
 struct HttpRequest {
-    std::string method;  ///< GET, POST, PUT, DELETE
-    std::string url;     ///< absolute
-    std::string body;    ///< JSON; empty for GET/DELETE
+    std::string method;          ///< GET, POST, PUT, DELETE
+    std::string url;             ///< absolute
+    std::string body;            ///< JSON; empty for GET/DELETE
     core::Secret authorization;  ///< full Authorization header value; never logged
     /// Shorter limit for this transfer than TransportOptions::request_timeout (what is left of
     /// the run's deadline, say).
@@ -37,13 +37,13 @@ struct HttpResponse {
 
 struct TransportOptions {
     std::chrono::milliseconds connect_timeout{10'000};
-    std::chrono::milliseconds request_timeout{30'000};   ///< whole transfer
-    long low_speed_limit = 1;                             ///< bytes/s ...
-    std::chrono::seconds low_speed_time{20};              ///< ... for this long => timeout
-    std::size_t max_response_bytes = 4 * 1024 * 1024;     ///< larger => protocol error
-    std::filesystem::path ca_bundle;                      ///< empty = system store
-    long max_connections = 16;                            ///< kept open for reuse
-    bool trace = false;                                    ///< log redacted requests/responses
+    std::chrono::milliseconds request_timeout{30'000};  ///< whole transfer
+    long low_speed_limit = 1;                           ///< bytes/s ...
+    std::chrono::seconds low_speed_time{20};            ///< ... for this long => timeout
+    std::size_t max_response_bytes = 4 * 1024 * 1024;   ///< larger => protocol error
+    std::filesystem::path ca_bundle;                    ///< empty = system store
+    long max_connections = 16;                          ///< kept open for reuse
+    bool trace = false;                                 ///< log redacted requests/responses
 };
 
 class HttpTransport {

@@ -12,10 +12,10 @@
 namespace provision::api {
 
 struct ApiKey {
-    std::string id;                         ///< lowercase GUID
+    std::string id;  ///< lowercase GUID
     std::string name;
-    std::string postfix;                    ///< last 4 chars of the secret
-    core::Scopes permissions;               ///< normalised; omitted/[]/"*" => unrestricted
+    std::string postfix;       ///< last 4 chars of the secret
+    core::Scopes permissions;  ///< normalised; omitted/[]/"*" => unrestricted
     core::Timestamp create_on{};
     std::optional<core::Timestamp> expires_at;  ///< nullopt = never expires
     std::optional<core::Timestamp> last_used;

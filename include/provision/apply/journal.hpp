@@ -29,8 +29,8 @@ namespace provision::apply {
 
 struct Intent {
     std::uint64_t seq = 0;
-    std::string entry;  ///< manifest entry name
-    std::string name;   ///< the key name sent in the POST
+    std::string entry;       ///< manifest entry name
+    std::string name;        ///< the key name sent in the POST
     core::Timestamp time{};  ///< when the POST was about to be sent
     /// Set once a run reconciled the intent and found no key: the create made nothing yet, and
     /// the intent is only watched for a key the portal may still commit (reconcile.hpp).

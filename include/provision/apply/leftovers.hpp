@@ -19,14 +19,15 @@ bool is_leftover_of(std::string_view name, std::string_view owned);
 
 /// The files a run writes, whose temporary files it may remove: every output, each encrypted
 /// output's fingerprint index, the state file, its recovery file (recovery.hpp) and `extra`.
-std::vector<std::filesystem::path> owned_files(const manifest::Manifest& manifest,
-                                               const std::vector<std::filesystem::path>& extra = {});
+std::vector<std::filesystem::path>
+owned_files(const manifest::Manifest& manifest,
+            const std::vector<std::filesystem::path>& extra = {});
 
 /// Removes, in the directories of `owned`, the regular files (lstat: never a symlink or a
 /// directory) that is_leftover_of() one of them, and logs each removal at debug level. Runs
 /// under the lock, so no live run is writing them. Returns the paths removed; a file that
 /// cannot be removed is logged as a warning and left in place.
-std::vector<std::filesystem::path> remove_leftovers(const RunLock& lock,
-                                                    const std::vector<std::filesystem::path>& owned);
+std::vector<std::filesystem::path>
+remove_leftovers(const RunLock& lock, const std::vector<std::filesystem::path>& owned);
 
 }  // namespace provision::apply

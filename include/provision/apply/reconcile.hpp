@@ -16,10 +16,10 @@
 namespace provision::apply {
 
 struct ReconcileReport {
-    int revoked = 0;   ///< keys a lost create made whose secret was never saved
-    int adopted = 0;   ///< keys whose secret reached an output before the crash
-    int persisted = 0; ///< creates whose key the state already bound (killed after saving it)
-    int watching = 0;  ///< recent intents with no key yet: kept pending, checked again later
+    int revoked = 0;    ///< keys a lost create made whose secret was never saved
+    int adopted = 0;    ///< keys whose secret reached an output before the crash
+    int persisted = 0;  ///< creates whose key the state already bound (killed after saving it)
+    int watching = 0;   ///< recent intents with no key yet: kept pending, checked again later
     bool unresolved = false;  ///< the portal could not be asked; intents stay pending
     std::vector<std::string> messages;
 };
@@ -27,15 +27,15 @@ struct ReconcileReport {
 /// Whether `key` may have been made by a create of `name` that `creator_id` sent at `sent_at`
 /// and whose answer was lost: same name and creator, created no earlier than the request
 /// (allowing 5 s of clock skew between this machine and the portal), not tracked by `state`.
-bool may_be_made_by(const api::ApiKey& key, const std::string& name,
-                    const std::string& creator_id, core::Timestamp sent_at,
-                    const state::State& state);
+bool may_be_made_by(const api::ApiKey& key, const std::string& name, const std::string& creator_id,
+                    core::Timestamp sent_at, const state::State& state);
 
 /// The pending intents matched against the state and the portal's keys, without a request:
 /// what plan and status show as settle actions (plan::PendingCreate). `held` are the secrets
 /// the outputs hold that the state does not bind (World::unverified).
-std::vector<plan::PendingCreate> classify_pending(
-    const std::vector<Intent>& pending, const std::set<std::string>& done_ids, const World& world);
+std::vector<plan::PendingCreate> classify_pending(const std::vector<Intent>& pending,
+                                                  const std::set<std::string>& done_ids,
+                                                  const World& world);
 
 /// How long an intent whose create made no key (yet) stays pending. A portal can commit a create
 /// after the client gave up on it (a slow request, an aborted transfer); until this much time

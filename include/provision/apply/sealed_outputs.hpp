@@ -23,8 +23,7 @@ std::map<std::string, std::string> sealed_for(const manifest::Manifest& manifest
 /// fingerprints must match (sealed entries count as held) and, when every secret is known, the
 /// fingerprint of the whole rendered text too (so metadata changes are written).
 bool encrypted_output_differs(const manifest::Manifest& manifest, const manifest::OutputSpec& spec,
-                              const std::vector<output::SecretRecord>& records,
-                              const World& world);
+                              const std::vector<output::SecretRecord>& records, const World& world);
 
 /// One message per encrypted output that holds secrets this run cannot decrypt and that `plan`
 /// may rewrite (a create, replace, delete, forget or adopt of an entry it selects, or a rewrite

@@ -105,9 +105,9 @@ core::Result<std::shared_ptr<StateStore>> open_state_store(const std::string& lo
 
 /// What migrate_state moved.
 struct Migration {
-    std::size_t keys = 0;             ///< managed keys in the state
+    std::size_t keys = 0;  ///< managed keys in the state
     std::size_t journal_records = 0;
-    std::size_t sealed = 0;           ///< sealed secrets
+    std::size_t sealed = 0;  ///< sealed secrets
 };
 
 /// Copies the state, its journal and its sealed secrets from `from` to `to`, each under its

@@ -39,7 +39,7 @@ const std::vector<Rule>& all_rules();
 
 /// One manifest given to the audit, with the state it manages keys through.
 struct Source {
-    std::string label;            ///< the manifest's path as given on the command line
+    std::string label;  ///< the manifest's path as given on the command line
     manifest::Manifest manifest;
     state::State state;
 };
@@ -47,12 +47,12 @@ struct Source {
 struct ManagedBy {
     std::string manifest;  ///< Source::label
     std::string entry;
-    bool retiring = false; ///< an old key kept for a rotation's grace period
+    bool retiring = false;  ///< an old key kept for a rotation's grace period
 };
 
 struct Finding {
     Rule rule = Rule::unrestricted_scope;
-    std::string message;   ///< one line, no secret: what is wrong with the key and why
+    std::string message;  ///< one line, no secret: what is wrong with the key and why
 };
 
 struct AuditedKey {

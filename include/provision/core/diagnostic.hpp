@@ -10,11 +10,11 @@ namespace provision::core {
 enum class Severity { error, warning };
 
 struct Diagnostic {
-    std::string file;    ///< path as the user gave it
-    int line = 0;        ///< 1-based; 0 when the problem is not tied to a position
-    int column = 0;      ///< 1-based
-    std::string path;    ///< field path, e.g. "keys[2].permissions[1]"; empty for the document
-    std::string message; ///< what is wrong and what to do
+    std::string file;     ///< path as the user gave it
+    int line = 0;         ///< 1-based; 0 when the problem is not tied to a position
+    int column = 0;       ///< 1-based
+    std::string path;     ///< field path, e.g. "keys[2].permissions[1]"; empty for the document
+    std::string message;  ///< what is wrong and what to do
     Severity severity = Severity::error;
 };
 

@@ -15,26 +15,27 @@ namespace provision::core {
 /// What kind of failure an Error is. The executor decides retry and reconciliation from this,
 /// never from message text.
 enum class Errc {
-    io,                ///< local file system
-    invalid_input,     ///< the user's input (manifest, flags, files) is wrong
-    not_sent,          ///< the request provably never reached the server (DNS, refused, TLS)
-    timeout,           ///< the request may or may not have been processed
-    connection_lost,   ///< connection dropped after the request was sent: outcome unknown
-    http_status,       ///< the server answered with a non-2xx status (see Error::http_status)
-    rate_limited,      ///< 429; Error::retry_after may say how long to wait
-    unauthorized,      ///< 401: credential missing, invalid, expired or deactivated
-    forbidden,         ///< 403: authenticated, but not allowed
-    protocol,          ///< a response that does not follow the contract (malformed body, ...)
-    redirect,          ///< a 3xx, refused; the message names the Location
-    tls,               ///< certificate verification or TLS handshake failure
-    cancelled,         ///< stopped by a signal
-    deadline,          ///< the run's overall deadline passed; the request was not sent
-    lock_held,         ///< another run holds the lock
-    unknown_outcome,   ///< a create's outcome is unknown (it may have made a key); a later run settles it
-    blocked,           ///< entries need a decision from the user; the rest was done
-    partial_failure,   ///< some actions failed; every secret received was persisted
-    not_persisted,     ///< a received secret could not be written; its key was revoked
-    internal,          ///< a bug
+    io,               ///< local file system
+    invalid_input,    ///< the user's input (manifest, flags, files) is wrong
+    not_sent,         ///< the request provably never reached the server (DNS, refused, TLS)
+    timeout,          ///< the request may or may not have been processed
+    connection_lost,  ///< connection dropped after the request was sent: outcome unknown
+    http_status,      ///< the server answered with a non-2xx status (see Error::http_status)
+    rate_limited,     ///< 429; Error::retry_after may say how long to wait
+    unauthorized,     ///< 401: credential missing, invalid, expired or deactivated
+    forbidden,        ///< 403: authenticated, but not allowed
+    protocol,         ///< a response that does not follow the contract (malformed body, ...)
+    redirect,         ///< a 3xx, refused; the message names the Location
+    tls,              ///< certificate verification or TLS handshake failure
+    cancelled,        ///< stopped by a signal
+    deadline,         ///< the run's overall deadline passed; the request was not sent
+    lock_held,        ///< another run holds the lock
+    unknown_outcome,  ///< a create's outcome is unknown (it may have made a key); a later run
+                      ///< settles it
+    blocked,          ///< entries need a decision from the user; the rest was done
+    partial_failure,  ///< some actions failed; every secret received was persisted
+    not_persisted,    ///< a received secret could not be written; its key was revoked
+    internal,         ///< a bug
 };
 
 /// Human-readable name of an Errc, e.g. "timeout".
@@ -47,24 +48,35 @@ struct Error {
     std::optional<std::chrono::seconds> retry_after;  ///< from a Retry-After header, if any
 };
 
-template <class T>
-class [[nodiscard]] Result {
+template <class T> class [[nodiscard]] Result {
 public:
-    Result(T value) : m_data(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
+    Result(T value) : m_data(std::in_place_index<0>, std::move(value)) {}      // NOLINT implicit
     Result(Error error) : m_data(std::in_place_index<1>, std::move(error)) {}  // NOLINT implicit
 
     bool ok() const noexcept { return m_data.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }
 
-    T& value() & { assert(ok()); return std::get<0>(m_data); }
-    const T& value() const& { assert(ok()); return std::get<0>(m_data); }
-    T&& value() && { assert(ok()); return std::get<0>(std::move(m_data)); }
+    T& value() & {
+        assert(ok());
+        return std::get<0>(m_data);
+    }
+    const T& value() const& {
+        assert(ok());
+        return std::get<0>(m_data);
+    }
+    T&& value() && {
+        assert(ok());
+        return std::get<0>(std::move(m_data));
+    }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
 
-    const Error& error() const { assert(!ok()); return std::get<1>(m_data); }
+    const Error& error() const {
+        assert(!ok());
+        return std::get<1>(m_data);
+    }
 
 private:
     std::variant<T, Error> m_data;
@@ -73,7 +85,9 @@ private:
 /// Result of an operation that yields nothing on success.
 struct Unit {};
 using Status = Result<Unit>;
-inline Status ok_status() { return Unit{}; }
+inline Status ok_status() {
+    return Unit{};
+}
 
 inline Error make_error(Errc code, std::string message) {
     return Error{code, std::move(message), 0, std::nullopt};

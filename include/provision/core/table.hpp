@@ -12,7 +12,7 @@ namespace provision::core {
 
 struct TableColumn {
     std::string_view title;
-    std::size_t cap;  ///< the widest the column may grow (at least 4)
+    std::size_t cap;      ///< the widest the column may grow (at least 4)
     bool shrinks = true;  ///< may give up space to fit a width limit (not ids, keys, times)
 };
 

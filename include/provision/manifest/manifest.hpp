@@ -46,24 +46,25 @@ struct KeySpec {
     bool protect = false;                ///< refuse deletion and replacement
     RotationPolicy rotation;
     SecretUnknownPolicy on_secret_unknown = SecretUnknownPolicy::fail;
-    Location location;                   ///< of the entry in the manifest
+    Location location;  ///< of the entry in the manifest
 };
 
 struct OutputSpec {
-    std::filesystem::path path;          ///< absolute (resolved relative to the manifest)
+    std::filesystem::path path;  ///< absolute (resolved relative to the manifest)
     std::string path_as_written;
     OutputFormat format = OutputFormat::dotenv;
-    std::vector<std::string> keys;       ///< entry names to include; empty = every entry
+    std::vector<std::string> keys;  ///< entry names to include; empty = every entry
     // k8s_secret only:
     std::string k8s_name;
     std::string k8s_namespace;
-    bool k8s_string_data = false;        ///< plain values under stringData instead of data
+    bool k8s_string_data = false;             ///< plain values under stringData instead of data
     std::vector<std::string> age_recipients;  ///< non-empty = encrypted with age (issue 6)
-    bool allow_git = false;              ///< permit a plaintext output that git would track
+    bool allow_git = false;                   ///< permit a plaintext output that git would track
     /// Rewrite this output even when it would lack the secret of a key the state manages (its
-    /// secret is unknown); by default such an output is left untouched (plan::Reason::partial_output).
+    /// secret is unknown); by default such an output is left untouched
+    /// (plan::Reason::partial_output).
     bool allow_partial = false;
-    std::string env_prefix;              ///< prepended to every variable name in this output
+    std::string env_prefix;  ///< prepended to every variable name in this output
     Location location;
 
     /// Whether this output holds entry `entry`'s secret (its `keys`, or every entry).
@@ -71,14 +72,14 @@ struct OutputSpec {
 };
 
 struct PortalSpec {
-    std::string url;                     ///< https://..., or http:// to a loopback address
-    core::Secret token;                  ///< after ${VAR} interpolation; may be empty
-    std::filesystem::path token_file;    ///< alternative to token
+    std::string url;                   ///< https://..., or http:// to a loopback address
+    core::Secret token;                ///< after ${VAR} interpolation; may be empty
+    std::filesystem::path token_file;  ///< alternative to token
 };
 
 struct Manifest {
-    std::filesystem::path file;          ///< the manifest's path as given
-    std::filesystem::path state_path;    ///< default: <dir>/<stem>.state.json
+    std::filesystem::path file;        ///< the manifest's path as given
+    std::filesystem::path state_path;  ///< default: <dir>/<stem>.state.json
     /// A remote state backend (`postgresql://...`, `https://...`), chosen by `state:`, --state or
     /// PROVISION_STATE; empty = the state file at state_path. With one, state_path still names
     /// where the run's local files go (its flock and recovery file).
@@ -92,7 +93,7 @@ struct Manifest {
     std::vector<KeySpec> keys;
     RotationPolicy default_rotation;
     bool prune = false;
-    Policy policy;                       ///< `policy:`; every entry already satisfies it
+    Policy policy;  ///< `policy:`; every entry already satisfies it
 
     const KeySpec* find_key(std::string_view name) const;
 };
@@ -108,8 +109,8 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_env();
 
 struct LoadResult {
-    std::optional<Manifest> manifest;          ///< set only when there is no error diagnostic
-    std::vector<core::Diagnostic> diagnostics; ///< every problem found, in file order
+    std::optional<Manifest> manifest;           ///< set only when there is no error diagnostic
+    std::vector<core::Diagnostic> diagnostics;  ///< every problem found, in file order
 };
 
 /// Loads and checks a manifest file without any network access. Never throws for bad input.

@@ -14,12 +14,12 @@
 namespace provision::manifest {
 
 struct Policy {
-    std::optional<int> max_expires_in_days;   ///< 1-365; nullopt = no limit
-    bool forbid_unrestricted = false;         ///< refuse `permissions: ["*"]`
+    std::optional<int> max_expires_in_days;  ///< 1-365; nullopt = no limit
+    bool forbid_unrestricted = false;        ///< refuse `permissions: ["*"]`
     /// Scopes an entry may hold, each a scope or a pattern where `*` matches any run of
     /// characters (`files:*`). Empty = every scope is allowed.
     std::vector<std::string> allowed_scopes;
-    bool require_expiry = false;              ///< refuse `expiresInDays: never`
+    bool require_expiry = false;  ///< refuse `expiresInDays: never`
 };
 
 enum class PolicyRule { max_expires_in_days, forbid_unrestricted, allowed_scopes, require_expiry };
@@ -43,7 +43,6 @@ bool scope_matches(std::string_view pattern, std::string_view scope) noexcept;
 std::vector<PolicyViolation> check_scopes(const Policy& policy, const core::Scopes& scopes);
 
 /// The violations of a lifetime (nullopt = never expires); empty when the policy allows it.
-std::vector<PolicyViolation> check_expiry(const Policy& policy,
-                                          std::optional<int> expires_in_days);
+std::vector<PolicyViolation> check_expiry(const Policy& policy, std::optional<int> expires_in_days);
 
 }  // namespace provision::manifest

@@ -9,8 +9,8 @@
 #include "provision/manifest/manifest.hpp"
 
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,8 +18,8 @@ namespace provision::output {
 
 /// One key's entry in an output.
 struct SecretRecord {
-    std::string entry;       ///< manifest entry name
-    std::string env;         ///< variable name
+    std::string entry;  ///< manifest entry name
+    std::string env;    ///< variable name
     core::Secret secret;
     // metadata (JSON, YAML, Kubernetes labels/annotations):
     std::string id;
@@ -73,7 +73,8 @@ core::Result<HeldSecrets> read_held_secrets(const manifest::Manifest& m);
 core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manifest::Manifest& m);
 
 /// Renders and atomically writes one output (0600).
-core::Status write_output(const manifest::OutputSpec& spec, const std::vector<SecretRecord>& records);
+core::Status write_output(const manifest::OutputSpec& spec,
+                          const std::vector<SecretRecord>& records);
 
 /// Checks that the output's directory accepts an atomic write (temp create, fsync, rename,
 /// unlink) and that the destination is safe (regular file or absent, not a symlink; a plaintext

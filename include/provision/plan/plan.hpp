@@ -17,19 +17,19 @@
 namespace provision::plan {
 
 enum class ActionKind {
-    noop,        ///< the key matches the manifest
-    create,      ///< no key yet: create one
-    update,      ///< PUT name and/or permissions back to the manifest's values
-    reactivate,  ///< PUT isActive=true on a deactivated, unexpired key (plus any update)
-    replace,     ///< create a new key, write its secret, then retire the old one
-    retire,      ///< retire an old key whose grace period is over (delete or deactivate)
-    remove,      ///< delete a managed key whose entry left the manifest (--prune)
-    forget,      ///< drop a state record whose key is already gone from the portal
+    noop,           ///< the key matches the manifest
+    create,         ///< no key yet: create one
+    update,         ///< PUT name and/or permissions back to the manifest's values
+    reactivate,     ///< PUT isActive=true on a deactivated, unexpired key (plus any update)
+    replace,        ///< create a new key, write its secret, then retire the old one
+    retire,         ///< retire an old key whose grace period is over (delete or deactivate)
+    remove,         ///< delete a managed key whose entry left the manifest (--prune)
+    forget,         ///< drop a state record whose key is already gone from the portal
     write_outputs,  ///< outputs lack secrets that are known (a file was deleted or added)
-    adopt,       ///< record an untracked key of the entry's name in the state (--adopt)
-    blocked,     ///< needs a decision from the user; see Action::detail
-    settle,      ///< finish what an interrupted create left: adopt or revoke the key it made
-    import_key,  ///< bind a named portal key to an entry (`provision import`)
+    adopt,          ///< record an untracked key of the entry's name in the state (--adopt)
+    blocked,        ///< needs a decision from the user; see Action::detail
+    settle,         ///< finish what an interrupted create left: adopt or revoke the key it made
+    import_key,     ///< bind a named portal key to an entry (`provision import`)
 };
 
 /// Why an action is planned. Each drift state has its own name in the plan.
@@ -66,18 +66,20 @@ const char* to_string(Reason reason) noexcept;
 struct Action {
     ActionKind kind = ActionKind::noop;
     std::vector<Reason> reasons;
-    std::string entry;                       ///< manifest entry name ("" for write_outputs)
-    std::optional<std::string> key_id;       ///< the existing key acted upon, if any
-    std::string postfix;                     ///< of the existing key, for display
-    api::UpdateRequest update;               ///< for update / reactivate
-    api::CreateRequest create;               ///< for create / replace
+    std::string entry;                  ///< manifest entry name ("" for write_outputs)
+    std::optional<std::string> key_id;  ///< the existing key acted upon, if any
+    std::string postfix;                ///< of the existing key, for display
+    api::UpdateRequest update;          ///< for update / reactivate
+    api::CreateRequest create;          ///< for create / replace
     /// For retire, and for replace: how the superseded key retires. A replace also carries
     /// the grace period it stays usable for, counted from the moment its successor exists.
     manifest::RetirePolicy retire_policy = manifest::RetirePolicy::delete_key;
     std::chrono::seconds grace_period{0};
-    std::string detail;                      ///< one line for humans (what and why)
+    std::string detail;  ///< one line for humans (what and why)
     /// Field-level changes for display: {"permissions", "files:read", "files:read, rooms:read"}.
-    struct Change { std::string field, from, to; };
+    struct Change {
+        std::string field, from, to;
+    };
     std::vector<Change> changes;
 };
 
@@ -108,12 +110,12 @@ struct OutputLoss {
 };
 
 struct Plan {
-    std::vector<Action> actions;  ///< in manifest order, then removals, then retirements
+    std::vector<Action> actions;          ///< in manifest order, then removals, then retirements
     std::vector<PolicyFinding> findings;  ///< in manifest order
     std::vector<PartialOutput> partial_outputs;  ///< in manifest order
     std::vector<OutputLoss> output_losses;       ///< in manifest order
 
-    bool has_changes() const;     ///< anything but noop
+    bool has_changes() const;  ///< anything but noop
     bool has_blocked() const;
     std::size_t count(ActionKind kind) const;
 };
@@ -154,12 +156,12 @@ struct ImportRequest {
 };
 
 struct PlanOptions {
-    bool prune = false;                 ///< delete keys whose entries left the manifest
-    std::set<std::string> targets;      ///< limit to these entries (empty = all)
-    std::set<std::string> force_rotate; ///< `provision rotate`
-    bool allow_duplicate = false;       ///< create even when an untracked key of that name exists
-    bool override_protect = false;      ///< allow replacing/deleting `protect: true` entries
-    bool adopt = false;                 ///< bind the one untracked key of an entry's name
+    bool prune = false;                  ///< delete keys whose entries left the manifest
+    std::set<std::string> targets;       ///< limit to these entries (empty = all)
+    std::set<std::string> force_rotate;  ///< `provision rotate`
+    bool allow_duplicate = false;        ///< create even when an untracked key of that name exists
+    bool override_protect = false;       ///< allow replacing/deleting `protect: true` entries
+    bool adopt = false;                  ///< bind the one untracked key of an entry's name
     /// `provision destroy`: delete every key the state manages (current and retiring), and
     /// nothing else; protected entries are blocked unless override_protect.
     bool destroy = false;
@@ -177,7 +179,7 @@ struct PlanInput {
     const state::State& state;
     const std::vector<api::ApiKey>& observed;  ///< GET /api/2.0/keys
     const OutputsView& outputs;
-    std::string current_user_id;               ///< the caller (people/@self)
+    std::string current_user_id;  ///< the caller (people/@self)
     core::Timestamp now;
     PlanOptions options;
     std::vector<PendingCreate> pending = {};  ///< interrupted creates not settled yet

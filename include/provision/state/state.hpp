@@ -21,15 +21,15 @@ namespace provision::state {
 
 /// A key this manifest owns and currently uses for an entry.
 struct ManagedKey {
-    std::string entry;         ///< manifest entry name
-    std::string id;            ///< portal key id
-    std::string name;          ///< name sent at create
+    std::string entry;  ///< manifest entry name
+    std::string id;     ///< portal key id
+    std::string name;   ///< name sent at create
     std::string postfix;
-    core::Scopes permissions;  ///< as last applied
+    core::Scopes permissions;            ///< as last applied
     std::optional<int> expires_in_days;  ///< lifetime requested at create
     std::optional<core::Timestamp> expires_at;
     core::Timestamp created_at{};
-    std::string fingerprint;   ///< "sha256:..." of the secret; empty if never known
+    std::string fingerprint;  ///< "sha256:..." of the secret; empty if never known
 };
 
 /// A key replaced by rotation, kept alive for a grace period, then retired (issue 4).
@@ -55,8 +55,8 @@ struct State {
     int version = 1;
     std::string portal_url;
     std::optional<PortalRecord> portal;  ///< "tenant" in the file
-    std::string owner_id;      ///< creator of the managed keys (people/@self id)
-    std::vector<ManagedKey> keys;  ///< sorted by entry (load_state and upsert keep it so)
+    std::string owner_id;                ///< creator of the managed keys (people/@self id)
+    std::vector<ManagedKey> keys;        ///< sorted by entry (load_state and upsert keep it so)
     std::vector<RetiringKey> retiring;
 
     /// O(log n) in sorted `keys`; a miss is confirmed by a scan, for a State built by hand.
