@@ -5,6 +5,7 @@
 // silent, one name a line).
 
 #include "cli/commands.hpp"
+#include "provision/core/text.hpp"
 
 #include <fmt/format.h>
 
@@ -64,14 +65,6 @@ std::vector<CommandSpec> commands_of(const CLI::App& root) {
     return out;
 }
 
-std::string join(const std::vector<std::string>& items, const std::string& separator = " ") {
-    std::string out;
-    for (const auto& item : items) {
-        out += (out.empty() ? "" : separator) + item;
-    }
-    return out;
-}
-
 std::vector<std::string> names_of(const std::vector<OptionSpec>& options, bool with_value) {
     std::vector<std::string> out;
     for (const auto& option : options) {
@@ -94,7 +87,7 @@ std::string bash_script(const std::vector<CommandSpec>& commands,
         const auto with_value = names_of(command.options, true);
         valued.insert(valued.end(), with_value.begin(), with_value.end());
         cases += fmt::format("        {}) opts=\"{}\" ;;\n", command.name,
-                             join(names_of(command.options, false)));
+                             core::join(names_of(command.options, false), " "));
     }
     std::sort(valued.begin(), valued.end());
     valued.erase(std::unique(valued.begin(), valued.end()), valued.end());
@@ -153,9 +146,9 @@ __provision_complete() {{
 }}
 complete -o filenames -F __provision_complete provision
 )",
-                       fmt::arg("valued", join(valued)), fmt::arg("levels", k_levels),
-                       fmt::arg("commands", join(command_names)),
-                       fmt::arg("globals", join(names_of(globals, false))),
+                       fmt::arg("valued", core::join(valued, " ")), fmt::arg("levels", k_levels),
+                       fmt::arg("commands", core::join(command_names, " ")),
+                       fmt::arg("globals", core::join(names_of(globals, false), " ")),
                        fmt::arg("cases", cases));
 }
 
@@ -229,7 +222,7 @@ std::string fish_script(const std::vector<CommandSpec>& commands,
                fish_quote(command.description) + "\n";
     }
     out += "complete -c provision -n '__fish_seen_subcommand_from help' -a " +
-           fish_quote(join(names)) + "\n";
+           fish_quote(core::join(names, " ")) + "\n";
     for (const auto& option : globals) {
         out += fish_option(option, "");
     }
