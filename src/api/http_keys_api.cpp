@@ -38,7 +38,7 @@ using nlohmann::json;
 
 constexpr std::string_view k_unknown_id_type = "System.NullReferenceException";
 /// 256 MiB: about 300,000 keys.
-constexpr std::size_t k_max_list_bytes = 256 * 1024 * 1024;
+constexpr std::size_t k_max_list_bytes = std::size_t{256} * 1024 * 1024;
 
 struct Call {
     HttpRequest request;

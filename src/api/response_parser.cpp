@@ -68,7 +68,7 @@ std::optional<json> parse_json(std::string_view body) {
 std::string sanitize(std::string_view text) {
     std::string out = core::redact_secrets(text);
     for (char& c : out) {
-        if (std::iscntrl(static_cast<unsigned char>(c))) {
+        if (std::iscntrl(static_cast<unsigned char>(c)) != 0) {
             c = ' ';
         }
     }

@@ -20,7 +20,7 @@ struct UrlParts {
 
 /// Splits "scheme://[userinfo@]host[:port][/path][?query][#fragment]"; nullopt when libcurl
 /// cannot parse it, when the port is 0 or when an IPv6 host carries a zone id.
-std::optional<UrlParts> split_url(std::string_view url);
+std::optional<UrlParts> split_url(std::string_view text);
 
 /// True for 127.0.0.0/8 dotted quads, "localhost" and "::1".
 bool is_loopback_host(std::string_view host) noexcept;

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 namespace provision::apply {
 
@@ -48,8 +49,8 @@ std::vector<Lane> make_lanes(const plan::Plan& plan, int concurrency) {
 }
 
 Executor::Executor(const manifest::Manifest& manifest, World& world, api::KeysApi& api,
-                   const ApplyOptions& options)
-    : m_manifest(manifest), m_world(world), m_api(api), m_options(options) {
+                   ApplyOptions options)
+    : m_manifest(manifest), m_world(world), m_api(api), m_options(std::move(options)) {
     if (!m_options.clock) {
         m_options.clock = core::now_utc;
     }
@@ -98,7 +99,7 @@ bool Executor::may_start() {
         // Graceful stop: no new work; what is done is already durable.
         if (!m_report.interrupted) {
             m_report.interrupted = true;
-            m_report.messages.push_back("interrupted: the remaining actions did not run");
+            m_report.messages.emplace_back("interrupted: the remaining actions did not run");
         }
         return false;
     }

@@ -173,13 +173,13 @@ std::optional<std::uint64_t> Executor::journal_intent(Lock& held, const Action& 
     return seq.value();
 }
 
-void Executor::journal_resolved(const Lock& /*held*/, std::uint64_t seq) {
+void Executor::journal_resolved(const Lock& /*held*/, std::uint64_t seq) const {
     if (m_options.journal != nullptr && seq != 0) {
         [[maybe_unused]] auto marked = m_options.journal->record_resolved(seq);
     }
 }
 
-void Executor::journal_watch(const Lock& /*held*/, std::uint64_t seq) {
+void Executor::journal_watch(const Lock& /*held*/, std::uint64_t seq) const {
     if (m_options.journal != nullptr && seq != 0) {
         [[maybe_unused]] auto marked = m_options.journal->record_watch(seq, m_options.clock());
     }

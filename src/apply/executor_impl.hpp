@@ -51,7 +51,7 @@ std::vector<Lane> make_lanes(const plan::Plan& plan, int concurrency);
 class Executor {
 public:
     Executor(const manifest::Manifest& manifest, World& world, api::KeysApi& api,
-             const ApplyOptions& options);
+             ApplyOptions options);
 
     ApplyReport run(const plan::Plan& plan);
 
@@ -96,8 +96,8 @@ private:
     /// made durable, or the run stopped meanwhile: the create is then not sent.
     std::optional<std::uint64_t> journal_intent(Lock& held, const plan::Action& action,
                                                 core::Timestamp at);
-    void journal_resolved(const Lock& held, std::uint64_t seq);
-    void journal_watch(const Lock& held, std::uint64_t seq);
+    void journal_resolved(const Lock& held, std::uint64_t seq) const;
+    void journal_watch(const Lock& held, std::uint64_t seq) const;
     /// A create whose secret awaits its batch's write.
     struct PendingCreate {
         const plan::Action* action = nullptr;
@@ -111,8 +111,8 @@ private:
     /// (then a later batch writes it; drain_batches waits for that before the run ends).
     void persist_created(const plan::Action& action, api::CreatedKey created, std::uint64_t seq,
                          bool wait);
-    void write_batch(Lock& held);
-    void write_one_batch(Lock& held);
+    void write_batch(Lock& lock);
+    void write_one_batch(Lock& lock);
     /// Writes batches until none is queued or being written.
     void drain_batches(Lock& held);
     bool recover(Lock& held, const plan::Action& action, const api::CreatedKey& created,

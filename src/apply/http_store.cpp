@@ -14,8 +14,10 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <cstdlib>
 #include <fstream>
+#include <string_view>
 #include <thread>
 
 namespace provision::apply {
@@ -29,17 +31,17 @@ std::string env_or(const char* name, const std::string& fallback) {
 
 /// A random lock ID in the form of a UUID, as Terraform's.
 std::string random_id() {
-    unsigned char bytes[16] = {};
+    std::array<unsigned char, 16> bytes{};
     std::ifstream random("/dev/urandom", std::ios::binary);
-    random.read(reinterpret_cast<char*>(bytes), sizeof bytes);
-    static const char* const hex = "0123456789abcdef";
+    random.read(reinterpret_cast<char*>(bytes.data()), bytes.size());
+    static constexpr std::string_view hex = "0123456789abcdef";
     std::string id;
-    for (int i = 0; i < 16; ++i) {
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
         if (i == 4 || i == 6 || i == 8 || i == 10) {
             id += '-';
         }
-        id += hex[bytes[i] >> 4];
-        id += hex[bytes[i] & 15];
+        id += hex[bytes[i] >> 4U];
+        id += hex[bytes[i] & 15U];
     }
     return id;
 }

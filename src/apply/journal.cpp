@@ -215,7 +215,7 @@ core::Status Journal::compact() {
 }
 
 core::Result<std::optional<std::string>> FileJournalLog::read_journal() {
-    return core::read_file_if_exists(m_path, 64 * 1024 * 1024);
+    return core::read_file_if_exists(m_path, std::size_t{64} * 1024 * 1024);
 }
 
 core::Status FileJournalLog::append_journal(const std::string& record) {
@@ -251,7 +251,7 @@ core::Status FileJournalLog::clear_journal() {
 }
 
 std::filesystem::path journal_path_for(const std::filesystem::path& state_path) {
-    return std::filesystem::path(state_path.string() + ".journal");
+    return {state_path.string() + ".journal"};
 }
 
 }  // namespace provision::apply

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -14,12 +15,12 @@ namespace provision::apply {
 namespace {
 
 std::string holder_description(int fd) {
-    char buf[512] = {};
-    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    std::array<char, 512> buf{};
+    const ssize_t n = ::pread(fd, buf.data(), buf.size() - 1, 0);
     if (n <= 0) {
         return "another provision process";
     }
-    std::string text(buf, static_cast<std::size_t>(n));
+    std::string text(buf.data(), static_cast<std::size_t>(n));
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
         text.pop_back();
     }
@@ -89,18 +90,18 @@ core::Result<RunLock> RunLock::acquire(const std::filesystem::path& lock_file,
 }
 
 std::string lock_holder_text() {
-    char host[256] = {};
-    ::gethostname(host, sizeof host - 1);
+    std::array<char, 256> host{};
+    ::gethostname(host.data(), host.size() - 1);
     const std::time_t now = std::time(nullptr);
-    char when[64] = {};
+    std::array<char, 64> when{};
     std::tm tm{};
     ::gmtime_r(&now, &tm);
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return "pid " + std::to_string(::getpid()) + " on " + host + " since " + when;
+    std::strftime(when.data(), when.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return "pid " + std::to_string(::getpid()) + " on " + host.data() + " since " + when.data();
 }
 
 std::filesystem::path lock_path_for(const std::filesystem::path& state_path) {
-    return std::filesystem::path(state_path.string() + ".lock");
+    return {state_path.string() + ".lock"};
 }
 
 }  // namespace provision::apply

@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <thread>
@@ -230,6 +231,7 @@ private:
     core::Result<PgResult> query(const char* sql, const std::vector<std::string>& params,
                                  const std::string& what) {
         std::vector<const char*> values;
+        values.reserve(params.size());
         for (const auto& param : params) {
             values.push_back(param.c_str());
         }
@@ -269,9 +271,10 @@ core::Result<std::shared_ptr<StateStore>> open_pg_store(const std::string& url,
     }
     const std::string application = "provision " + lock_holder_text();
     // The URI's own settings win over these defaults: it is expanded last.
-    const char* const keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
-    const char* const values[] = {"10", application.c_str(), uri.c_str(), nullptr};
-    PGconn* connection = PQconnectdbParams(keywords, values, 1);
+    const std::array<const char*, 4> keywords = {"connect_timeout", "application_name", "dbname",
+                                                 nullptr};
+    const std::array<const char*, 4> values = {"10", application.c_str(), uri.c_str(), nullptr};
+    PGconn* connection = PQconnectdbParams(keywords.data(), values.data(), 1);
     if (connection == nullptr) {
         return core::make_error(core::Errc::internal, "libpq could not allocate a connection");
     }

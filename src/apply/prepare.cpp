@@ -51,7 +51,7 @@ void warn_superseded(const World& world) {
             continue;
         }
         const auto* record = world.state.find(entry);
-        if (record != nullptr && world.secrets.count(entry) != 0) {
+        if (record != nullptr && world.secrets.contains(entry)) {
             spdlog::warn("an output holds a secret for '{}' that is not the one of its key "
                          "sk-***{}; the outputs are rewritten with the key's secret",
                          entry, record->postfix);
@@ -151,7 +151,7 @@ core::Status check_targets(const manifest::Manifest& manifest, const state::Stat
         entries.push_back(record.entry);
     }
     for (const auto& name : options.targets) {
-        if (options.force_rotate.count(name) == 0 &&
+        if (!options.force_rotate.contains(name) &&
             std::find(entries.begin(), entries.end(), name) == entries.end()) {
             messages.push_back("--target '" + name + "' is not an entry of " +
                                manifest.file.string() + " or of its state" +

@@ -31,7 +31,7 @@ bool state_binds_key_of(const Intent& intent, const std::set<std::string>& done_
                         const state::State& state) {
     const auto* record = state.find(intent.entry);
     return record != nullptr && record->name == intent.name &&
-           record->created_at + k_clock_skew >= intent.time && done_ids.count(record->id) == 0;
+           record->created_at + k_clock_skew >= intent.time && !done_ids.contains(record->id);
 }
 
 /// Adopts `key` for the intent's entry when one of the unverified secrets of that entry

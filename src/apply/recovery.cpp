@@ -50,7 +50,7 @@ core::Result<nlohmann::json> load(const std::filesystem::path& path) {
 }  // namespace
 
 std::filesystem::path recovery_path_for(const std::filesystem::path& state_path) {
-    return std::filesystem::path(state_path.string() + ".recovery");
+    return {state_path.string() + ".recovery"};
 }
 
 core::Result<std::map<std::string, core::Secret>> read_recovery(const std::filesystem::path& path) {

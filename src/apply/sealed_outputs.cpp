@@ -24,7 +24,7 @@ bool may_rewrite(const plan::Action& action, const manifest::OutputSpec& spec, c
     case plan::ActionKind::adopt:
         return spec.selects(action.entry);
     case plan::ActionKind::import_key:  // the outputs are written when its secret is known
-        return world.secrets.count(action.entry) != 0 && spec.selects(action.entry);
+        return world.secrets.contains(action.entry) && spec.selects(action.entry);
     default:
         return false;
     }
@@ -37,8 +37,8 @@ std::map<std::string, std::string> sealed_for(const manifest::Manifest& manifest
                                               const World& world) {
     std::map<std::string, std::string> sealed;
     for (const auto& key : manifest.keys) {
-        if (!spec.selects(key.name) || world.sealed.count(key.name) == 0 ||
-            world.secrets.count(key.name) != 0) {
+        if (!spec.selects(key.name) || !world.sealed.contains(key.name) ||
+            world.secrets.contains(key.name)) {
             continue;
         }
         if (const auto* record = world.state.find(key.name); record != nullptr) {

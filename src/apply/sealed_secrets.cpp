@@ -23,7 +23,7 @@ core::Status unseal_secrets(const manifest::Manifest& manifest, StateStore& stor
     for (const auto& [entry, record] : sealed.value()) {
         const auto* key = world.state.find(entry);
         if (key == nullptr || key->fingerprint.empty() || key->fingerprint != record.fingerprint ||
-            world.secrets.count(entry) != 0) {
+            world.secrets.contains(entry)) {
             continue;
         }
         auto secret = output::age_decrypt_text(record.armored, *identity);
@@ -71,7 +71,7 @@ core::Status seal_secrets(const manifest::Manifest& manifest, StateStore& store,
         spdlog::debug("sealed the secret of '{}' in {}", entry, store.location());
     }
     for (const auto& [entry, record] : sealed.value()) {
-        if (world.state.find(entry) == nullptr && world.secrets.count(entry) == 0) {
+        if (world.state.find(entry) == nullptr && !world.secrets.contains(entry)) {
             if (auto erased = store.erase_sealed(entry); !erased.ok()) {
                 return erased;
             }

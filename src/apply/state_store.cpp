@@ -16,7 +16,7 @@ namespace {
 /// `<state>.sealed.json`: {"version":1,"secrets":{"<entry>":{"fingerprint":..,"age":..}}}.
 /// Only ciphertext and fingerprints: never a secret.
 std::filesystem::path sealed_path_for(const std::filesystem::path& state_path) {
-    return std::filesystem::path(state_path.string() + ".sealed.json");
+    return {state_path.string() + ".sealed.json"};
 }
 
 class FileStore final : public StateStore {

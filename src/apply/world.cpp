@@ -182,7 +182,7 @@ core::Result<World> load_local(const manifest::Manifest& manifest,
     }
     for (const auto& [entry, fingerprints] : sealed.value()) {
         const auto* record = index.find(entry);
-        if (record != nullptr && !record->fingerprint.empty() && world.secrets.count(entry) == 0 &&
+        if (record != nullptr && !record->fingerprint.empty() && !world.secrets.contains(entry) &&
             std::count(fingerprints.begin(), fingerprints.end(), record->fingerprint) > 0) {
             world.sealed.insert(entry);
         }
@@ -234,7 +234,7 @@ core::Result<std::vector<OutputWrite>> outputs_to_write(const manifest::Manifest
                                                         const std::set<std::string>& partial) {
     std::vector<OutputWrite> writes;
     for (const auto& spec : manifest.outputs) {
-        if (partial.count(spec.path_as_written) != 0) {
+        if (partial.contains(spec.path_as_written)) {
             continue;  // the plan blocked every action that needs it: no new secret goes there
         }
         OutputWrite write;
@@ -314,7 +314,7 @@ core::Status write_all_outputs(const manifest::Manifest& manifest, World& world,
         return writes.error();
     }
     std::size_t written = 0;
-    const auto status = write_prepared_outputs(writes.value(), written);
+    auto status = write_prepared_outputs(writes.value(), written);
     if (auto recorded = record_written_outputs(world, writes.value(), written, partial);
         status.ok() && !recorded.ok()) {
         return recorded;

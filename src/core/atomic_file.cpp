@@ -6,9 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <string_view>
 
 namespace provision::core {
 
@@ -40,10 +42,10 @@ Error too_large(const std::filesystem::path& path, std::size_t max_bytes) {
 
 std::string random_suffix() {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
-    static constexpr char k_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    static constexpr std::string_view k_chars = "abcdefghijklmnopqrstuvwxyz0123456789";
     std::string s;
     for (int i = 0; i < 10; ++i) {
-        s.push_back(k_chars[rng() % (sizeof k_chars - 1)]);
+        s.push_back(k_chars[rng() % k_chars.size()]);
     }
     return s;
 }
@@ -133,9 +135,9 @@ Result<std::optional<std::string>> read_file_if_exists(const std::filesystem::pa
         return too_large(path, max_bytes);
     }
     std::string content;
-    char buf[65536];
+    std::array<char, 65536> buf;  // read() fills it
     for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
+        const ssize_t n = ::read(fd, buf.data(), buf.size());
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -147,7 +149,7 @@ Result<std::optional<std::string>> read_file_if_exists(const std::filesystem::pa
         if (n == 0) {
             break;
         }
-        content.append(buf, static_cast<std::size_t>(n));
+        content.append(buf.data(), static_cast<std::size_t>(n));
         if (content.size() > max_bytes) {
             ::close(fd);
             return too_large(path, max_bytes);

@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace provision::core {
@@ -73,12 +74,7 @@ bool looks_like_api_key(std::string_view text) noexcept {
         !text.starts_with(k_api_key_prefix)) {
         return false;
     }
-    for (char c : text.substr(k_api_key_prefix.size())) {
-        if (!is_lower_hex(c)) {
-            return false;
-        }
-    }
-    return true;
+    return std::ranges::all_of(text.substr(k_api_key_prefix.size()), is_lower_hex);
 }
 
 std::string redact_secrets(std::string_view text) {

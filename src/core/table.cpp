@@ -82,6 +82,7 @@ std::string render_table(const std::vector<TableColumn>& columns,
         return out + "\n";
     };
     std::vector<std::string> titles;
+    titles.reserve(columns.size());
     for (const auto& column : columns) {
         titles.emplace_back(column.title);
     }

@@ -1,5 +1,6 @@
 #include "provision/core/time.hpp"
 
+#include <array>
 #include <cstdio>
 
 namespace provision::core {
@@ -36,7 +37,12 @@ bool expect(std::string_view text, std::size_t& pos, char c) {
 std::optional<Timestamp> parse_iso8601(std::string_view text) {
     using namespace std::chrono;
     std::size_t pos = 0;
-    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+    int year = 0;
+    int month = 0;
+    int day = 0;
+    int hour = 0;
+    int minute = 0;
+    int second = 0;
     if (!read_digits(text, pos, 4, year) || !expect(text, pos, '-') ||
         !read_digits(text, pos, 2, month) || !expect(text, pos, '-') ||
         !read_digits(text, pos, 2, day) || !expect(text, pos, 'T') ||
@@ -76,7 +82,8 @@ std::optional<Timestamp> parse_iso8601(std::string_view text) {
     } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
         const bool negative = text[pos] == '-';
         ++pos;
-        int oh = 0, om = 0;
+        int oh = 0;
+        int om = 0;
         if (!read_digits(text, pos, 2, oh) || !expect(text, pos, ':') ||
             !read_digits(text, pos, 2, om) || oh > 14 || om > 59) {
             return std::nullopt;
@@ -109,12 +116,12 @@ std::string format_iso8601(Timestamp t) {
     const auto days = floor<std::chrono::days>(secs);
     const year_month_day ymd{days};
     const hh_mm_ss hms{secs - days};
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                  static_cast<int>(hms.seconds().count()));
-    return buf;
+    std::array<char, 32> buf{};
+    std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02dZ",
+                  static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                  static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
+    return buf.data();
 }
 
 Timestamp now_utc() {

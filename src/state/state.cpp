@@ -44,7 +44,8 @@ Json scopes_to_json(const core::Scopes& scopes) {
     if (scopes.unrestricted) {
         return "*";
     }
-    return Json(scopes.items);
+    // Not `return {scopes.items};`: a braced list would make a JSON array holding the array.
+    return Json(scopes.items);  // NOLINT(modernize-return-braced-init-list)
 }
 
 template <class T> Json optional_to_json(const std::optional<T>& value) {

@@ -40,10 +40,10 @@ struct TransportOptions {
     std::chrono::milliseconds request_timeout{30'000};  ///< whole transfer
     long low_speed_limit = 1;                           ///< bytes/s ...
     std::chrono::seconds low_speed_time{20};            ///< ... for this long => timeout
-    std::size_t max_response_bytes = 4 * 1024 * 1024;   ///< larger => protocol error
-    std::filesystem::path ca_bundle;                    ///< empty = system store
-    long max_connections = 16;                          ///< kept open for reuse
-    bool trace = false;                                 ///< log redacted requests/responses
+    std::size_t max_response_bytes = std::size_t{4} * 1024 * 1024;  ///< larger => protocol error
+    std::filesystem::path ca_bundle;                                ///< empty = system store
+    long max_connections = 16;                                      ///< kept open for reuse
+    bool trace = false;  ///< log redacted requests/responses
 };
 
 class HttpTransport {

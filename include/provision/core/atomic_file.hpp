@@ -24,7 +24,8 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
 /// Errc::invalid_input when the path is not a regular file or is larger than max_bytes (the
 /// message says which and what to do), Errc::io for other failures (permission, read error).
 Result<std::optional<std::string>> read_file_if_exists(const std::filesystem::path& path,
-                                                       std::size_t max_bytes = 16 * 1024 * 1024);
+                                                       std::size_t max_bytes = std::size_t{16} *
+                                                                               1024 * 1024);
 
 /// What a file of this st_mode is, for messages: "a directory", "a symbolic link", "a FIFO",
 /// "a character device", "a block device", "a socket", "a regular file".

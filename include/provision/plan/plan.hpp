@@ -170,7 +170,7 @@ struct PlanOptions {
 
     /// Whether the run acts on `entry` (every entry when no target is given).
     bool targeted(const std::string& entry) const {
-        return targets.empty() || targets.count(entry) != 0;
+        return targets.empty() || targets.contains(entry);
     }
 };
 

@@ -77,7 +77,7 @@ public:
     explicit StateIndex(const State& state);
     const ManagedKey* find(std::string_view entry) const;
     /// Same answer as State::tracks.
-    bool tracks(std::string_view id) const { return m_ids.count(id) != 0; }
+    bool tracks(std::string_view id) const { return m_ids.contains(id); }
     /// The entry's key whose secret has `fingerprint` (not empty); the first such, or nullptr.
     const ManagedKey* find_by_fingerprint(std::string_view fingerprint) const;
     /// True when `fingerprint` (not empty) is the secret's of an entry's key.
