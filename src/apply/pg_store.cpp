@@ -377,8 +377,8 @@ core::Result<std::shared_ptr<StateStore>> open_pg_store(const std::string& url,
         const std::string raw = trimmed(PQerrorMessage(connection));
         std::string message = scrub_url_password(raw, uri);
         if (message != raw && message.find("percent-encode") == std::string::npos) {
-            message += " (a piece of the password: percent-encode / ? # @ and % in a password "
-                       "in a URL)";
+            message += " (*** stands for the password or a piece of it: percent-encode / ? # "
+                       "@ and % in a password in a URL)";
         }
         PQfinish(connection);
         const auto kind = connect_failure_kind(message);

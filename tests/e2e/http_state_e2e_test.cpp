@@ -148,26 +148,13 @@ TEST_CASE("a SIGKILLed apply leaves the HTTP lock held: the next run is refused 
           "[e2e][http-state][kill]") {
     StateServer server;
     Emulator emu;
-    // The first create takes 3 s; the run is killed while it waits for the answer.
-    const auto slow = emu.add_fault({{"method", "POST"},
-                                     {"path", "/api/2.0/keys"},
-                                     {"action", "latency"},
-                                     {"latencyMs", 3000},
-                                     {"times", 1}});
+    // Killed while it waits for the answer to its first create.
     Project killed(emu);
-    test_support::ChildProcess child(
-        {test_support::provision_binary(), "apply", killed.manifest.string(), "--concurrency", "1"},
-        http_env(killed, server, "killed"), killed.dir / "out", killed.dir / "err");
-    wait_until_fired(emu, slow);
+    auto child = apply_with_create_in_flight(emu, killed, http_env(killed, server, "killed"));
     child.signal(SIGKILL);
     REQUIRE(child.wait(std::chrono::seconds(30)).has_value());
     // The portal commits the create the killed run never heard the answer of.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    while (emu.count_requests("POST", "/api/2.0/keys") < 1 &&
-           std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    REQUIRE(emu.count_requests("POST", "/api/2.0/keys") == 1);
+    wait_for_posts(emu, 1);
 
     // Another runner: refused, told the lock's ID, its holder and the command to release it.
     Project next(emu);

@@ -74,17 +74,6 @@ int active_keys(const Emulator& emu) {
     return live;
 }
 
-/// Waits until the portal logged `posts` creates (a create held by a latency fault is logged
-/// when it completes).
-void wait_for_posts(const Emulator& emu, int posts) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    while (emu.count_requests("POST", "/api/2.0/keys") < posts &&
-           std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    REQUIRE(emu.count_requests("POST", "/api/2.0/keys") == posts);
-}
-
 }  // namespace
 
 TEST_CASE("two applies at once sharing a PostgreSQL state make one set of keys", "[pg][e2e]") {
@@ -131,17 +120,9 @@ TEST_CASE("SIGKILL while holding the PostgreSQL lock: the next run locks at once
     const auto c = cluster();
     const std::string name = fresh_state_name();
     Emulator emu;
-    // The first create takes 3 s; the run is killed while it waits for the answer.
-    const auto slow = emu.add_fault({{"method", "POST"},
-                                     {"path", "/api/2.0/keys"},
-                                     {"action", "latency"},
-                                     {"latencyMs", 3000},
-                                     {"times", 1}});
+    // Killed while it waits for the answer to its first create.
     Project killed(emu);
-    test_support::ChildProcess child(
-        {test_support::provision_binary(), "apply", killed.manifest.string(), "--concurrency", "1"},
-        pg_env(killed, c, name), killed.dir / "out", killed.dir / "err");
-    wait_until_fired(emu, slow);
+    auto child = apply_with_create_in_flight(emu, killed, pg_env(killed, c, name));
     child.signal(SIGKILL);
     REQUIRE(child.wait(std::chrono::seconds(30)).has_value());
     CHECK(psql(c, "SELECT count(*) FROM provision_journal WHERE name = '" + name +
@@ -286,16 +267,8 @@ TEST_CASE("a frozen run's session keeps the PostgreSQL lock: the refusal names t
     const auto c = cluster();
     const std::string name = fresh_state_name();
     Emulator emu;
-    const auto slow = emu.add_fault({{"method", "POST"},
-                                     {"path", "/api/2.0/keys"},
-                                     {"action", "latency"},
-                                     {"latencyMs", 3000},
-                                     {"times", 1}});
     Project frozen(emu);
-    test_support::ChildProcess child(
-        {test_support::provision_binary(), "apply", frozen.manifest.string(), "--concurrency", "1"},
-        pg_env(frozen, c, name), frozen.dir / "out", frozen.dir / "err");
-    wait_until_fired(emu, slow);
+    auto child = apply_with_create_in_flight(emu, frozen, pg_env(frozen, c, name));
     // Stopped, its connection open: as a runner that vanished without closing it.
     child.signal(SIGSTOP);
     wait_for_posts(emu, 1);
