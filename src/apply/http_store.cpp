@@ -2,10 +2,18 @@
 // secrets are one JSON document at the address: fetched with GET, replaced with POST (the
 // lock's ID as the `ID` query parameter while locked). The lock is a LOCK request to the lock
 // address with a lock-info JSON body, released by UNLOCK with the same body; 423 or 409 mean
-// another holder, whose lock info the answer carries.
+// another holder, whose lock info the answer carries. The protocol has no session, so a lock
+// whose holder died stays held until `provision state unlock` sends the UNLOCK its holder
+// never sent: held_lock asks the server which lock is held by trying to take it (the answer
+// to a LOCK refused is the holder's lock info), force_unlock sends that info back.
+//
+// Credentials never travel in an address: user:password@ is taken out of every address into
+// the Authorization header, and every message prints the address with its credentials
+// (including query tokens such as GitLab's private_token) replaced by ***.
 
 #include "apply/http_store.hpp"
 
+#include "apply/url_credentials.hpp"
 #include "output/formats.hpp"
 #include "provision/api/http_transport.hpp"
 #include "provision/apply/lock.hpp"
@@ -19,6 +27,7 @@
 #include <fstream>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace provision::apply {
 
@@ -46,6 +55,36 @@ std::string random_id() {
     return id;
 }
 
+/// Text a server sent, fit for a message on a terminal: no control characters, bounded.
+std::string printable(const std::string& text) {
+    std::string out;
+    for (const char c : text.substr(0, 200)) {
+        out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
+    }
+    return out;
+}
+
+/// The lock a 423/409 answer's body describes (Terraform's lock-info JSON); an empty id when
+/// the body does not say.
+HeldLock held_from(const std::string& body) {
+    HeldLock held;
+    const auto info = nlohmann::json::parse(body, nullptr, false);
+    if (!info.is_object()) {
+        return held;
+    }
+    const auto field = [&](const char* name) {
+        const auto found = info.find(name);
+        return found != info.end() && found->is_string() ? printable(found->get<std::string>())
+                                                         : std::string();
+    };
+    held.id = field("ID");
+    held.who = field("Who");
+    held.created = field("Created");
+    held.operation = field("Operation");
+    held.info = body;
+    return held;
+}
+
 /// Everything the backend keeps for one state, as one document.
 struct Document {
     std::optional<std::string> state;  ///< the state's text
@@ -56,15 +95,29 @@ struct Document {
 
 class HttpStore final : public StateStore {
 public:
-    explicit HttpStore(std::string address)
-        : m_address(std::move(address)), m_lock_address(env_or("PROVISION_HTTP_LOCK_ADDRESS", "")),
-          m_unlock_address(env_or("PROVISION_HTTP_UNLOCK_ADDRESS", m_lock_address)),
+    explicit HttpStore(const std::string& address)
+        : m_location(redact_location(address)),
           m_lock_method(env_or("PROVISION_HTTP_LOCK_METHOD", "LOCK")),
           m_unlock_method(env_or("PROVISION_HTTP_UNLOCK_METHOD", "UNLOCK")),
           m_update_method(env_or("PROVISION_HTTP_UPDATE_METHOD", "POST")),
           m_transport(api::make_curl_transport(api::TransportOptions{})) {
-        const std::string user = env_or("PROVISION_HTTP_USERNAME", "");
-        const std::string password = env_or("PROVISION_HTTP_PASSWORD", "");
+        const auto in_address = split_userinfo(address);
+        const auto lock = split_userinfo(env_or("PROVISION_HTTP_LOCK_ADDRESS", ""));
+        const auto unlock = split_userinfo(env_or("PROVISION_HTTP_UNLOCK_ADDRESS", lock.url));
+        m_address = in_address.url;
+        m_lock_address = lock.url;
+        m_unlock_address = unlock.url;
+        m_raw_addresses = {address, env_or("PROVISION_HTTP_LOCK_ADDRESS", ""),
+                           env_or("PROVISION_HTTP_UNLOCK_ADDRESS", "")};
+        // The environment's credentials, else those an address held.
+        std::string user = env_or("PROVISION_HTTP_USERNAME", "");
+        std::string password = env_or("PROVISION_HTTP_PASSWORD", "");
+        for (const auto* from : {&in_address, &lock, &unlock}) {
+            if (user.empty() && password.empty()) {
+                user = from->user;
+                password = from->password;
+            }
+        }
         if (!user.empty() || !password.empty()) {
             m_authorization =
                 core::Secret{"Basic " + output::detail::base64_encode(user + ":" + password)};
@@ -74,17 +127,21 @@ public:
     ~HttpStore() override {
         if (!m_lock_info.empty()) {
             const auto answer = send(m_unlock_method, m_unlock_address, m_lock_info);
-            if (answer.transport_error || answer.status / 100 != 2) {
-                spdlog::warn("could not release the lock of {} (HTTP {}); its holder record "
-                             "names this run until it is removed",
-                             location(), answer.status);
+            if (m_removed) {
+                // A server that deleted the lock with the state (GitLab) has nothing to release.
+                spdlog::debug("released the lock of the removed state {}: HTTP {}", location(),
+                              answer.status);
+            } else if (answer.transport_error || answer.status / 100 != 2) {
+                spdlog::warn("could not release the lock of {} (lock ID {}, HTTP {}): it stays "
+                             "held until {} releases it",
+                             location(), m_lock_id, answer.status, unlock_command(m_lock_id));
             }
         }
     }
     HttpStore(const HttpStore&) = delete;
     HttpStore& operator=(const HttpStore&) = delete;
 
-    std::string location() const override { return redact_location(m_address); }
+    std::string location() const override { return m_location; }
     bool is_file() const override { return false; }
 
     core::Result<std::optional<std::string>> load_text() override {
@@ -106,36 +163,91 @@ public:
                          location());
             return core::ok_status();
         }
-        m_lock_id = random_id();
-        const std::string info = nlohmann::json{
-            {"ID", m_lock_id},
-            {"Operation", "OperationTypeApply"},
-            {"Info", "provision"},
-            {"Who", lock_holder_text()},
-            {"Version", "provision"},
-            {"Created", core::format_iso8601(core::now_utc())},
-            {"Path", ""}}.dump();
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         for (;;) {
-            const auto answer = send(m_lock_method, m_lock_address, info);
-            if (answer.transport_error) {
-                return unreachable(*answer.transport_error);
+            auto taken = try_lock("OperationTypeApply", "provision");
+            if (!taken.ok()) {
+                return taken.error();
             }
-            if (answer.status / 100 == 2) {
-                m_lock_info = info;
+            if (!taken.value()) {
                 return core::ok_status();
             }
-            if (answer.status != 423 && answer.status != 409) {
-                return refused("cannot take the lock of", answer);
-            }
             if (std::chrono::steady_clock::now() >= deadline) {
-                return core::make_error(core::Errc::lock_held,
-                                        "another run holds the lock of " + location() + " (" +
-                                            holder(answer.body) +
-                                            "); wait for it to finish or pass --lock-timeout");
+                return core::make_error(core::Errc::lock_held, refusal(*taken.value()));
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(500));
         }
+    }
+
+    core::Result<std::optional<HeldLock>> held_lock() override {
+        if (m_lock_address.empty()) {
+            return core::make_error(core::Errc::invalid_input,
+                                    "the state backend " + location() +
+                                        " has no lock to release: PROVISION_HTTP_LOCK_ADDRESS is "
+                                        "not set (set it as the runs that locked it did)");
+        }
+        // The protocol cannot ask which lock is held, but a LOCK refused answers with it; a
+        // LOCK granted (nobody held it) is released at once.
+        auto taken = try_lock("OperationTypeInvalid", "provision state unlock: which lock is held");
+        if (!taken.ok() || taken.value()) {
+            return taken;
+        }
+        const auto answer = send(m_unlock_method, m_unlock_address, m_lock_info);
+        if (answer.transport_error) {
+            return unreachable(*answer.transport_error);
+        }
+        if (answer.status / 100 != 2) {
+            return refused("cannot release the lock of", answer);
+        }
+        m_lock_info.clear();
+        m_lock_id.clear();
+        return std::optional<HeldLock>{};
+    }
+
+    core::Status force_unlock(const HeldLock& held) override {
+        // The holder's own lock info, as the server gave it: a server that compares the body
+        // with what it holds (GitLab compares the ID) sees the holder's UNLOCK.
+        const std::string body =
+            held.info.empty() ? nlohmann::json{{"ID", held.id}}.dump() : held.info;
+        const auto answer = send(m_unlock_method, m_unlock_address, body);
+        if (answer.transport_error) {
+            return unreachable(*answer.transport_error);
+        }
+        if (answer.status == 409 || answer.status == 423) {
+            return core::make_error(core::Errc::invalid_input,
+                                    "the server of " + location() + " refused to release lock ID " +
+                                        held.id + " (HTTP " + std::to_string(answer.status) +
+                                        "): the lock it holds is another one now (" +
+                                        describe_lock(held_from(answer.body)) +
+                                        "); nothing was unlocked");
+        }
+        if (answer.status / 100 != 2) {
+            return refused("cannot release the lock of", answer);
+        }
+        return core::ok_status();
+    }
+
+    core::Status remove() override {
+        auto document = fetch();
+        if (!document.ok()) {
+            return document.error();
+        }
+        if (!document->journal.empty()) {
+            // Records name creates the next run must settle: keep them, drop the rest.
+            return update([](Document& kept) {
+                kept.state.reset();
+                kept.sealed.clear();
+            });
+        }
+        const auto answer = send("DELETE", with_lock_id(m_address), "");
+        if (answer.transport_error) {
+            return unreachable(*answer.transport_error);
+        }
+        if (answer.status / 100 != 2 && answer.status != 404) {
+            return refused("cannot delete the state from", answer);
+        }
+        m_removed = true;
+        return core::ok_status();
     }
 
     core::Result<std::optional<std::string>> read_journal() override {
@@ -188,9 +300,70 @@ private:
         return m_transport->send(request);
     }
 
+    /// LOCK with a lock info of ours: nullopt when granted (then held until released), else
+    /// the lock that is held.
+    core::Result<std::optional<HeldLock>> try_lock(const std::string& operation,
+                                                   const std::string& what) {
+        const std::string id = random_id();
+        const std::string info = nlohmann::json{
+            {"ID", id},
+            {"Operation", operation},
+            {"Info", what},
+            {"Who", lock_holder_text()},
+            {"Version", "provision"},
+            {"Created", core::format_iso8601(core::now_utc())},
+            {"Path", ""}}.dump();
+        const auto answer = send(m_lock_method, m_lock_address, info);
+        if (answer.transport_error) {
+            return unreachable(*answer.transport_error);
+        }
+        if (answer.status / 100 == 2) {
+            m_lock_id = id;
+            m_lock_info = info;
+            return std::optional<HeldLock>{};
+        }
+        if (answer.status != 423 && answer.status != 409) {
+            return refused("cannot take the lock of", answer);
+        }
+        return std::optional<HeldLock>{held_from(answer.body)};
+    }
+
+    /// What a run refused the lock is told: the holder, and how to release a dead one's lock.
+    std::string refusal(const HeldLock& held) const {
+        std::string text = "another run holds the lock of " + location() + " (";
+        if (held.id.empty()) {
+            return text +
+                   "the server did not say which); wait for it to finish or pass "
+                   "--lock-timeout. If that run is dead, find the lock's ID on the server "
+                   "and release it with " +
+                   unlock_command("ID");
+        }
+        text += held.who.empty() ? "a holder the server did not name" : held.who;
+        text += "; lock ID " + held.id;
+        text += held.created.empty() ? "" : ", taken " + held.created;
+        text += held.operation.empty() ? "" : ", for " + held.operation;
+        return text +
+               "); wait for it to finish or pass --lock-timeout. This lock outlives a run "
+               "that was killed or whose runner vanished: if that run is dead, release it "
+               "with " +
+               unlock_command(held.id);
+    }
+
+    /// `url` with the held lock's ID as the `ID` query parameter (writes while locked).
+    std::string with_lock_id(const std::string& url) const {
+        if (m_lock_id.empty()) {
+            return url;
+        }
+        return url + (url.find('?') == std::string::npos ? "?" : "&") + "ID=" + m_lock_id;
+    }
+
     core::Error unreachable(const core::Error& error) const {
-        return core::make_error(error.code, "cannot reach the state backend " + location() + ": " +
-                                                error.message);
+        std::string message = error.message;
+        for (const auto& address : m_raw_addresses) {
+            message = scrub_url_password(message, address);
+        }
+        return core::make_error(error.code,
+                                "cannot reach the state backend " + location() + ": " + message);
     }
 
     core::Error refused(const std::string& what, const api::HttpResponse& answer) const {
@@ -198,20 +371,10 @@ private:
         return core::make_error(
             credentials ? core::Errc::unauthorized : core::Errc::io,
             what + " the state backend " + location() + ": HTTP " + std::to_string(answer.status) +
-                (credentials ? "; check PROVISION_HTTP_USERNAME and PROVISION_HTTP_PASSWORD" : ""));
-    }
-
-    /// The holder a 423/409 answer names, from its lock info.
-    static std::string holder(const std::string& body) {
-        const auto info = nlohmann::json::parse(body, nullptr, false);
-        if (!info.is_object() || !info.value("Who", nlohmann::json()).is_string()) {
-            return "another process; the server did not say which";
-        }
-        std::string text = info["Who"].get<std::string>();
-        if (info.value("ID", nlohmann::json()).is_string()) {
-            text += ", lock ID " + info["ID"].get<std::string>();
-        }
-        return text;
+                (credentials
+                     ? "; check PROVISION_HTTP_USERNAME and PROVISION_HTTP_PASSWORD (or the "
+                       "user:password@ of the address)"
+                     : ""));
     }
 
     core::Result<Document> fetch() {
@@ -287,11 +450,7 @@ private:
               {"state", document->state ? nlohmann::json(*document->state) : nlohmann::json()},
               {"journal", document->journal},
               {"sealed", sealed}}}};
-        const std::string url =
-            m_lock_id.empty() ? m_address
-                              : m_address + (m_address.find('?') == std::string::npos ? "?" : "&") +
-                                    "ID=" + m_lock_id;
-        const auto answer = send(m_update_method, url, body.dump());
+        const auto answer = send(m_update_method, with_lock_id(m_address), body.dump());
         if (answer.transport_error) {
             return unreachable(*answer.transport_error);
         }
@@ -301,7 +460,8 @@ private:
         return core::ok_status();
     }
 
-    std::string m_address;
+    std::string m_location;  ///< the address, its credentials replaced by ***
+    std::string m_address;   ///< the addresses, without user information
     std::string m_lock_address;
     std::string m_unlock_address;
     std::string m_lock_method;
@@ -311,6 +471,8 @@ private:
     std::unique_ptr<api::HttpTransport> m_transport;
     std::string m_lock_id;
     std::string m_lock_info;  ///< the body of the LOCK that succeeded; empty when not held
+    std::vector<std::string> m_raw_addresses;  ///< as given: what messages are scrubbed of
+    bool m_removed = false;                    ///< remove() deleted the document
 };
 
 }  // namespace

@@ -1,3 +1,5 @@
+// The run lock (lock.hpp): flock on "<state>.lock", the holder recorded in the file.
+
 #include "provision/apply/lock.hpp"
 
 #include <fcntl.h>
@@ -87,6 +89,24 @@ core::Result<RunLock> RunLock::acquire(const std::filesystem::path& lock_file,
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+}
+
+std::optional<std::string> lock_holder(const std::filesystem::path& lock_file) {
+    const int fd = ::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        return std::nullopt;
+    }
+    // A shared lock is granted unless a run holds the exclusive one; it is dropped at once.
+    std::optional<std::string> holder;
+    if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) {
+            holder = holder_description(fd);
+        }
+    } else {
+        ::flock(fd, LOCK_UN);
+    }
+    ::close(fd);
+    return holder;
 }
 
 std::string lock_holder_text() {

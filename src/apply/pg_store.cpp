@@ -1,9 +1,13 @@
 // The PostgreSQL state backend (pg_store.hpp). Every write is one statement, so one
 // transaction; the lock is a session-level advisory lock of the run's connection, which the
-// server releases when the session ends, however the process ended.
+// server releases when the session ends, however the process ended. A session can outlive its
+// process when the machine vanished without closing the connection (until TCP keepalives
+// notice): `provision state unlock` then names that session by its server process id and ends
+// it, which also fences the old run off the state (its connection is gone).
 
 #include "apply/pg_store.hpp"
 
+#include "apply/url_credentials.hpp"
 #include "provision/apply/lock.hpp"
 #include "provision/core/hash.hpp"
 
@@ -44,6 +48,14 @@ CREATE TABLE IF NOT EXISTS provision_lock_holder (
     holder text NOT NULL);
 COMMIT;
 )sql";
+
+/// The granted advisory lock of key $1 in this database, in pg_locks `l` (a bigint key is
+/// classid = its high 32 bits, objid = its low 32 bits, objsubid = 1).
+const char* const k_lock_row =
+    "l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND l.classid::bigint = (($1::bigint >> 32) & 4294967295) "
+    "AND l.objid::bigint = ($1::bigint & 4294967295)";
 
 struct ResultDeleter {
     void operator()(PGresult* result) const { PQclear(result); }
@@ -132,13 +144,96 @@ public:
                                {m_name, lock_holder_text()}, "cannot record the lock's holder");
             }
             if (std::chrono::steady_clock::now() >= deadline) {
-                return core::make_error(core::Errc::lock_held,
-                                        "another run holds the lock of " + location() + " (" +
-                                            holder() +
-                                            "); wait for it to finish or pass --lock-timeout");
+                return core::make_error(core::Errc::lock_held, refusal());
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
+    }
+
+    core::Result<std::optional<HeldLock>> held_lock() override {
+        auto session =
+            query((std::string("SELECT l.pid, coalesce(a.application_name, ''), "
+                               "coalesce(host(a.client_addr), '') FROM pg_locks l LEFT JOIN "
+                               "pg_stat_activity a ON a.pid = l.pid WHERE ") +
+                   k_lock_row)
+                      .c_str(),
+                  {m_key}, "cannot read the lock's holder");
+        if (!session.ok()) {
+            return session.error();
+        }
+        if (PQntuples(session->get()) == 0) {
+            return std::optional<HeldLock>{};
+        }
+        HeldLock held;
+        held.id = PQgetvalue(session->get(), 0, 0);
+        const std::string application = PQgetvalue(session->get(), 0, 1);
+        held.who = application.starts_with("provision ") ? application.substr(10) : recorded();
+        const std::string client = PQgetvalue(session->get(), 0, 2);
+        held.who += ", database session " + held.id + " from " +
+                    (client.empty() ? "a local socket" : client);
+        return std::optional<HeldLock>{std::move(held)};
+    }
+
+    core::Status force_unlock(const HeldLock& held) override {
+        if (held.id.empty() || held.id.find_first_not_of("0123456789") != std::string::npos) {
+            return core::make_error(core::Errc::invalid_input,
+                                    "'" + held.id +
+                                        "' is not the lock ID of a PostgreSQL state: "
+                                        "give the number the refused run printed");
+        }
+        // Only while that session still holds this state's lock, in the same statement.
+        auto ended = query((std::string("SELECT pg_terminate_backend(l.pid) FROM pg_locks l "
+                                        "WHERE l.pid = $2::integer AND ") +
+                            k_lock_row)
+                               .c_str(),
+                           {m_key, held.id}, "cannot end the session holding the lock");
+        if (!ended.ok()) {
+            return core::make_error(
+                ended.error().code,
+                ended.error().message +
+                    "; the database user needs to be the session's own or a member of "
+                    "pg_signal_backend: ask an administrator of the database to run SELECT "
+                    "pg_terminate_backend(" +
+                    held.id + ")");
+        }
+        if (PQntuples(ended->get()) == 0) {
+            return core::ok_status();  // that session let go of the lock already
+        }
+        if (std::string(PQgetvalue(ended->get(), 0, 0)) != "t") {
+            return core::make_error(core::Errc::io, "the server did not end database session " +
+                                                        held.id + " of " + location() +
+                                                        "; try again, or end it as an "
+                                                        "administrator");
+        }
+        // The session ends soon after its signal; the lock goes with it.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (std::chrono::steady_clock::now() < deadline) {
+            auto still =
+                query((std::string("SELECT 1 FROM pg_locks l WHERE l.pid = $2::integer AND ") +
+                       k_lock_row)
+                          .c_str(),
+                      {m_key, held.id}, "cannot read the lock's holder");
+            if (!still.ok()) {
+                return still.error();
+            }
+            if (PQntuples(still->get()) == 0) {
+                return core::ok_status();
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return core::make_error(core::Errc::io, "database session " + held.id + " of " +
+                                                    location() +
+                                                    " was told to end but still holds the lock; "
+                                                    "run the command again in a moment");
+    }
+
+    core::Status remove() override {
+        // One statement, so one transaction. Journal records, if any, name creates the next
+        // run must settle: they stay.
+        return command("WITH sealed AS (DELETE FROM provision_sealed WHERE name = $1), "
+                       "holder AS (DELETE FROM provision_lock_holder WHERE name = $1) "
+                       "DELETE FROM provision_state WHERE name = $1",
+                       {m_name}, "cannot remove the state");
     }
 
     core::Result<std::optional<std::string>> read_journal() override {
@@ -197,27 +292,30 @@ public:
     }
 
 private:
-    /// Who holds the lock: the session holding it, which names its process in its
-    /// application_name; else what the last holder recorded when it took the lock.
-    std::string holder() {
-        auto session = query("SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
-                             "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-                             "AND l.objsubid = 1 "
-                             "AND l.classid::bigint = (($1::bigint >> 32) & 4294967295) "
-                             "AND l.objid::bigint = ($1::bigint & 4294967295)",
-                             {m_key}, "cannot read the lock's holder");
-        if (session.ok() && PQntuples(session->get()) > 0) {
-            const std::string name = PQgetvalue(session->get(), 0, 0);
-            if (name.starts_with("provision ")) {
-                return name.substr(10);
-            }
-        }
+    /// What the last run to take the lock recorded ("pid N on HOST since TIME").
+    std::string recorded() {
         auto result = query("SELECT holder FROM provision_lock_holder WHERE name = $1", {m_name},
                             "cannot read the lock's holder");
         if (!result.ok() || PQntuples(result->get()) == 0) {
-            return "another provision process";
+            return "another program";
         }
         return PQgetvalue(result->get(), 0, 0);
+    }
+
+    /// What a run refused the lock is told: the holder, and what to do when it is dead.
+    std::string refusal() {
+        auto held = held_lock();
+        std::string text = "another run holds the lock of " + location() + " (";
+        if (!held.ok() || !held.value()) {
+            // Released since, or not readable: what the last holder recorded.
+            return text + recorded() + "); wait for it to finish or pass --lock-timeout";
+        }
+        return text + held.value()->who + "; lock ID " + held.value()->id +
+               "); wait for it to finish or pass --lock-timeout. The server releases the lock "
+               "when that session ends, as it does when the run dies and its connection closes; "
+               "if the run is dead but its session lingers (a runner that vanished), end the "
+               "session with " +
+               unlock_command(held.value()->id);
     }
 
     core::Error failure(const std::string& what, const PGresult* result) const {
@@ -260,9 +358,8 @@ private:
 
 core::Result<std::shared_ptr<StateStore>> open_pg_store(const std::string& url,
                                                         const std::string& name) {
-    const auto hash = url.find('#');
-    const std::string uri = url.substr(0, hash);
-    const std::string state = hash != std::string::npos ? url.substr(hash + 1) : name;
+    const auto [uri, fragment] = split_fragment(url);
+    const std::string state = fragment.empty() ? name : fragment;
     const std::string location = redact_location(uri);
     if (state.empty()) {
         return core::make_error(core::Errc::invalid_input,
@@ -279,7 +376,13 @@ core::Result<std::shared_ptr<StateStore>> open_pg_store(const std::string& url,
         return core::make_error(core::Errc::internal, "libpq could not allocate a connection");
     }
     if (PQstatus(connection) != CONNECTION_OK) {
-        const std::string message = trimmed(PQerrorMessage(connection));
+        // libpq quotes the parts of a URI it cannot parse, which may be the password.
+        const std::string raw = trimmed(PQerrorMessage(connection));
+        std::string message = scrub_url_password(raw, uri);
+        if (message != raw && message.find("percent-encode") == std::string::npos) {
+            message += " (*** stands for the password or a piece of it: percent-encode / ? # "
+                       "@ and % in a password in a URL)";
+        }
         PQfinish(connection);
         const auto kind = connect_failure_kind(message);
         return core::make_error(

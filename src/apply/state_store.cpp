@@ -1,13 +1,23 @@
-// State backends (state_store.hpp): the file backend here, the PostgreSQL one in pg_store.cpp.
+// State backends (state_store.hpp): the file backend here, the PostgreSQL one in pg_store.cpp,
+// the HTTP one in http_store.cpp; and what they share: the lock a `provision state unlock`
+// names, and the words of that command.
 
 #include "provision/apply/state_store.hpp"
 
 #include "apply/http_store.hpp"
 #include "apply/pg_store.hpp"
+#include "apply/url_credentials.hpp"
 #include "provision/apply/journal.hpp"
+#include "provision/apply/lock.hpp"
 #include "provision/core/atomic_file.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
 
 namespace provision::apply {
 
@@ -78,6 +88,41 @@ public:
         return sealed;
     }
 
+    core::Result<std::optional<HeldLock>> held_lock() override {
+        const auto lock_file = lock_path_for(m_path);
+        const auto holder = lock_holder(lock_file);
+        return core::make_error(
+            core::Errc::invalid_input,
+            "the state file " + location() + " is locked with a flock on " + lock_file.string() +
+                ", which the kernel releases when the process holding it ends, however it "
+                "ends: it never outlives a dead run, so there is nothing to unlock; " +
+                (holder ? "it is held now by a live process (" + *holder +
+                              "): wait for it to finish, or stop that process"
+                        : "no process holds it now"));
+    }
+
+    core::Status force_unlock(const HeldLock& /*held*/) override { return held_lock().error(); }
+
+    core::Status remove() override {
+        auto journal = m_journal.read_journal();
+        if (!journal.ok()) {
+            return journal.error();
+        }
+        std::vector<std::filesystem::path> files{m_path, sealed_path_for(m_path)};
+        if (!journal.value() || journal.value()->empty()) {
+            files.push_back(m_journal.path());
+        }
+        for (const auto& file : files) {
+            std::error_code ec;
+            std::filesystem::remove(file, ec);
+            if (ec) {
+                return core::make_error(core::Errc::io,
+                                        "could not remove " + file.string() + ": " + ec.message());
+            }
+        }
+        return core::ok_status();
+    }
+
     core::Status write_sealed(const std::string& entry, const SealedSecret& sealed) override {
         auto all = read_sealed();
         if (!all.ok()) {
@@ -125,33 +170,78 @@ core::Result<state::State> StateStore::load() {
     return state::parse_state(*text.value(), location());
 }
 
-std::string redact_location(std::string_view location) {
-    std::string text(location);
-    const auto scheme = text.find("://");
-    if (scheme != std::string::npos) {
-        const auto authority = scheme + 3;
-        const auto end = text.find_first_of("/?#", authority);
-        const auto at = text.rfind('@', end == std::string::npos ? text.size() : end);
-        if (at != std::string::npos && at > authority) {
-            const auto colon = text.find(':', authority);
-            if (colon != std::string::npos && colon < at) {
-                text.replace(colon + 1, at - colon - 1, "***");
-            }
-        }
+namespace {
+
+/// `word` as one word of a POSIX shell command line.
+std::string shell_word(const std::string& word) {
+    const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+               std::string_view("_./:@%+=,-").find(c) != std::string_view::npos;
+    });
+    if (plain) {
+        return word;
     }
-    // password=... in the query string
-    for (std::size_t pos = text.find("password="); pos != std::string::npos;
-         pos = text.find("password=", pos + 1)) {
-        const auto value = pos + 9;
-        const auto end = text.find_first_of("&#", value);
-        text.replace(value, (end == std::string::npos ? text.size() : end) - value, "***");
+    std::string quoted = "'";
+    for (const char c : word) {
+        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    return quoted + "'";
+}
+
+}  // namespace
+
+std::string unlock_words(const manifest::Manifest& manifest) {
+    std::string words = shell_word(manifest.file.string());
+    const char* env = std::getenv("PROVISION_STATE");
+    if (!manifest.state_url.empty() && (env == nullptr || manifest.state_url != env) &&
+        redact_location(manifest.state_url) == manifest.state_url) {
+        words += " --state " + shell_word(manifest.state_url);
+    }
+    return words;
+}
+
+std::string StateStore::unlock_command(const std::string& id) const {
+    return "`provision state unlock " + m_command_words + " " + shell_word(id) + "`";
+}
+
+std::string describe_lock(const HeldLock& held) {
+    std::string text =
+        held.id.empty() ? "a lock whose ID the backend does not give" : "lock ID " + held.id;
+    if (!held.who.empty()) {
+        text += ", held by " + held.who;
+    }
+    if (!held.created.empty()) {
+        text += ", taken " + held.created;
+    }
+    if (!held.operation.empty()) {
+        text += ", for " + held.operation;
     }
     return text;
 }
 
+core::Result<std::optional<HeldLock>> find_lock(StateStore& store, const std::string& id) {
+    auto held = store.held_lock();
+    if (!held.ok() || !held.value()) {
+        return held;
+    }
+    if (held.value()->id.empty()) {
+        // The backend cannot say which lock is held: its server checks the ID on release.
+        held.value()->id = id;
+        return held;
+    }
+    if (held.value()->id != id) {
+        return core::make_error(core::Errc::invalid_input,
+                                "the lock of " + store.location() + " is " +
+                                    describe_lock(*held.value()) + ", not " + id +
+                                    "; nothing was unlocked. Give the ID the refused run printed, "
+                                    "and only for a run that is dead");
+    }
+    return held;
+}
+
 std::string state_name(const manifest::Manifest& manifest) {
-    if (const auto hash = manifest.state_url.find('#'); hash != std::string::npos) {
-        return manifest.state_url.substr(hash + 1);
+    if (auto fragment = split_fragment(manifest.state_url).second; !fragment.empty()) {
+        return fragment;
     }
     return manifest.file.stem().string();
 }
@@ -168,10 +258,13 @@ core::Result<std::shared_ptr<StateStore>> open_state_store(const std::string& lo
 }
 
 core::Result<std::shared_ptr<StateStore>> open_state_store(const manifest::Manifest& manifest) {
-    if (manifest.state_url.empty()) {
-        return open_state_store(manifest.state_path.string(), "");
+    auto store = manifest.state_url.empty()
+                     ? open_state_store(manifest.state_path.string(), "")
+                     : open_state_store(manifest.state_url, state_name(manifest));
+    if (store.ok()) {
+        store.value()->set_command_words(unlock_words(manifest));
     }
-    return open_state_store(manifest.state_url, state_name(manifest));
+    return store;
 }
 
 }  // namespace provision::apply

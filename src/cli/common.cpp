@@ -342,6 +342,21 @@ bool confirmed(const std::string& question) {
     return answer == "yes";
 }
 
+int approval(const GlobalOptions& options, const std::string& refusal, const std::string& question,
+             const std::string& cancelled) {
+    if (options.auto_approve) {
+        return k_exit_ok;
+    }
+    if (::isatty(0) == 0) {
+        return report_error(core::Errc::invalid_input, refusal);
+    }
+    if (!confirmed(question)) {
+        std::cerr << cancelled << '\n';
+        return exit_code_for(core::Errc::cancelled);
+    }
+    return k_exit_ok;
+}
+
 int report_error(const core::Error& error) {
     std::cerr << "error: " << core::redact_secrets(error.message) << '\n';
     remember_error(error.code, error.message);

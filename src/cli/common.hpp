@@ -85,6 +85,12 @@ core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& m
 /// true only for "yes".
 bool confirmed(const std::string& question);
 
+/// Whether a command that deletes or releases something may go on: with --auto-approve, or
+/// when "yes" is typed on a terminal (k_exit_ok). Off a terminal without --auto-approve it is
+/// refused, `refusal` naming the flag (exit 3); any other answer prints `cancelled` (exit 1).
+int approval(const GlobalOptions& options, const std::string& refusal, const std::string& question,
+             const std::string& cancelled);
+
 /// Prints "error: <message>" on stderr and returns exit_code_for(error.code). With
 /// --output json the first error is also kept for finish_json_errors.
 int report_error(const core::Error& error);

@@ -1,8 +1,9 @@
 // `provision completion bash|zsh|fish`: a shell completion script made from the command line
-// itself (every subcommand and option CLI11 knows, so a new option completes without an edit
-// here), manifest files for the arguments, and the manifest's entry names after --target and
-// --key, which the script asks `provision __entries MANIFEST` for (a hidden command: offline,
-// silent, one name a line).
+// itself (every subcommand and option CLI11 knows, a command's own subcommands such as `state
+// migrate|unlock` included, so a new option completes without an edit here), manifest files
+// for the arguments, and the manifest's entry names after --target and --key, which the
+// script asks `provision __entries MANIFEST` for (a hidden command: offline, silent, one name
+// a line).
 
 #include "cli/commands.hpp"
 #include "provision/core/text.hpp"
@@ -27,6 +28,7 @@ struct OptionSpec {
 struct CommandSpec {
     std::string name, description;
     std::vector<OptionSpec> options;
+    std::vector<CommandSpec> subcommands;  ///< `state migrate`, `state unlock`
 };
 
 std::vector<OptionSpec> options_of(const CLI::App& app) {
@@ -59,7 +61,8 @@ std::vector<CommandSpec> commands_of(const CLI::App& root) {
     std::vector<CommandSpec> out;
     for (const CLI::App* sub : root.get_subcommands([](const CLI::App*) { return true; })) {
         if (!hidden(*sub)) {
-            out.push_back({sub->get_name(), sub->get_description(), options_of(*sub)});
+            out.push_back(
+                {sub->get_name(), sub->get_description(), options_of(*sub), commands_of(*sub)});
         }
     }
     return out;
@@ -80,14 +83,30 @@ const char* const k_levels = "trace debug info warn error off";
 std::string bash_script(const std::vector<CommandSpec>& commands,
                         const std::vector<OptionSpec>& globals) {
     std::vector<std::string> command_names;
+    std::vector<std::string> nested;  // commands that take a subcommand
     std::vector<std::string> valued = names_of(globals, true);
     std::string cases;
+    std::string sub_cases;
     for (const auto& command : commands) {
         command_names.push_back(command.name);
         const auto with_value = names_of(command.options, true);
         valued.insert(valued.end(), with_value.begin(), with_value.end());
-        cases += fmt::format("        {}) opts=\"{}\" ;;\n", command.name,
+        cases += fmt::format("        \"{}\") opts=\"{}\" ;;\n", command.name,
                              core::join(names_of(command.options, false), " "));
+        std::vector<std::string> sub_names;
+        for (const auto& sub : command.subcommands) {
+            sub_names.push_back(sub.name);
+            const auto sub_valued = names_of(sub.options, true);
+            valued.insert(valued.end(), sub_valued.begin(), sub_valued.end());
+            cases += fmt::format("        \"{} {}\") opts=\"{}\" ;;\n", command.name, sub.name,
+                                 core::join(names_of(sub.options, false), " "));
+        }
+        if (!sub_names.empty()) {
+            nested.push_back(command.name);
+            sub_cases += fmt::format("            {}) mapfile -t COMPREPLY < <(compgen -W \"{}\" "
+                                     "-- \"$cur\"); return ;;\n",
+                                     command.name, core::join(sub_names, " "));
+        }
     }
     std::sort(valued.begin(), valued.end());
     valued.erase(std::unique(valued.begin(), valued.end()), valued.end());
@@ -98,7 +117,7 @@ __provision_entries() {{
 
 __provision_complete() {{
     local cur=${{COMP_WORDS[COMP_CWORD]}} prev=${{COMP_WORDS[COMP_CWORD-1]}}
-    local cmd="" manifest="" word i opts
+    local cmd="" sub="" manifest="" word i opts
     for ((i = 1; i < COMP_CWORD; i++)); do
         word=${{COMP_WORDS[i]}}
         case " {valued} " in
@@ -106,7 +125,9 @@ __provision_complete() {{
         esac
         case $word in
             -*) ;;
-            *) if [[ -z $cmd ]]; then cmd=$word; elif [[ -z $manifest ]]; then manifest=$word; fi ;;
+            *) if [[ -z $cmd ]]; then cmd=$word
+               elif [[ -z $sub && " {nested} " == *" $cmd "* ]]; then sub=$word
+               elif [[ -z $manifest ]]; then manifest=$word; fi ;;
         esac
     done
     case $prev in
@@ -132,7 +153,7 @@ __provision_complete() {{
         return
     fi
     if [[ $cur == -* ]]; then
-        case $cmd in
+        case "$cmd${{sub:+ $sub}}" in
 {cases}            *) opts="" ;;
         esac
         mapfile -t COMPREPLY < <(compgen -W "$opts {globals}" -- "$cur")
@@ -142,6 +163,10 @@ __provision_complete() {{
         mapfile -t COMPREPLY < <(compgen -W "{commands}" -- "$cur")
         return
     fi
+    if [[ -z $sub ]]; then
+        case $cmd in
+{sub_cases}        esac
+    fi
     mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 }}
 complete -o filenames -F __provision_complete provision
@@ -149,7 +174,8 @@ complete -o filenames -F __provision_complete provision
                        fmt::arg("valued", core::join(valued, " ")), fmt::arg("levels", k_levels),
                        fmt::arg("commands", core::join(command_names, " ")),
                        fmt::arg("globals", core::join(names_of(globals, false), " ")),
-                       fmt::arg("cases", cases));
+                       fmt::arg("cases", cases), fmt::arg("nested", core::join(nested, " ")),
+                       fmt::arg("sub_cases", sub_cases));
 }
 
 /// zsh runs the bash script through its bashcompinit layer. Installed as _provision in $fpath,
@@ -227,10 +253,25 @@ std::string fish_script(const std::vector<CommandSpec>& commands,
         out += fish_option(option, "");
     }
     for (const auto& command : commands) {
-        out += "complete -c provision -n '__fish_seen_subcommand_from " + command.name +
+        const std::string in_command = "__fish_seen_subcommand_from " + command.name;
+        out += "complete -c provision -n '" + in_command +
                "; and not __fish_seen_subcommand_from help' -F\n";
         for (const auto& option : command.options) {
-            out += fish_option(option, "__fish_seen_subcommand_from " + command.name);
+            out += fish_option(option, in_command);
+        }
+        std::vector<std::string> sub_names;
+        for (const auto& sub : command.subcommands) {
+            sub_names.push_back(sub.name);
+        }
+        for (const auto& sub : command.subcommands) {
+            out += "complete -c provision -n " +
+                   fish_quote(in_command + "; and not __fish_seen_subcommand_from " +
+                              core::join(sub_names, " ")) +
+                   " -a " + sub.name + " -d " + fish_quote(sub.description) + "\n";
+            for (const auto& option : sub.options) {
+                out += fish_option(option,
+                                   in_command + "; and __fish_seen_subcommand_from " + sub.name);
+            }
         }
     }
     return out;

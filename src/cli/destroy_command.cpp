@@ -1,5 +1,7 @@
 // `provision destroy FILE`: deletes every key the state manages (current and retiring), then
-// the outputs' files and the state file. Keys the state does not know are never touched,
+// the outputs' files and the state, wherever its backend keeps it (StateStore::remove: the
+// state file, row or document, with its sealed secrets; a journal still naming creates to
+// settle stays). Keys the state does not know are never touched,
 // whatever their names. It is a plan like apply's (plan::plan_destroy), previewed, carried out
 // by the executor under the lock and journal, with apply's exit codes: entries marked
 // protect: true refuse the whole destroy unless --override-protect; on a terminal it asks for
@@ -10,8 +12,7 @@
 #include "cli/apply_run.hpp"
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
-
-#include <unistd.h>
+#include "provision/apply/state_store.hpp"
 
 #include <filesystem>
 #include <iostream>
@@ -36,26 +37,10 @@ int refuse_blocked(const plan::Plan& plan) {
     return code;
 }
 
-/// "yes" on a terminal, --auto-approve elsewhere; k_exit_ok when the destroy may go on.
-int approval(const GlobalOptions& global, std::size_t count) {
-    if (global.auto_approve) {
-        return k_exit_ok;
-    }
-    if (::isatty(0) == 0) {
-        return report_error(core::Errc::invalid_input,
-                            "destroy needs confirmation: not on a terminal, so pass "
-                            "--auto-approve to delete " +
-                                std::to_string(count) + " keys");
-    }
-    if (!confirmed("Type 'yes' to destroy " + std::to_string(count) + " keys: ")) {
-        std::cerr << "destroy cancelled; nothing was deleted\n";
-        return exit_code_for(core::Errc::cancelled);
-    }
-    return k_exit_ok;
-}
-
-/// After every key is gone: the outputs' files and the state file.
-core::Status remove_files(const manifest::Manifest& manifest) {
+/// After every key is gone: the outputs' files, then the state from its backend (still under
+/// the run's lock).
+core::Status remove_outputs_and_state(const manifest::Manifest& manifest,
+                                      apply::StateStore& store) {
     std::error_code ec;
     for (const auto& spec : manifest.outputs) {
         std::filesystem::remove(spec.path, ec);
@@ -64,11 +49,7 @@ core::Status remove_files(const manifest::Manifest& manifest) {
                                                         ": " + ec.message());
         }
     }
-    std::filesystem::remove(manifest.state_path, ec);
-    if (ec) {
-        return core::make_error(core::Errc::io, "could not remove the state file: " + ec.message());
-    }
-    return core::ok_status();
+    return store.remove();
 }
 
 int run_destroy(const DestroyCommandOptions& options, const GlobalOptions& global) {
@@ -89,14 +70,22 @@ int run_destroy(const DestroyCommandOptions& options, const GlobalOptions& globa
     }
     const std::size_t count =
         session.plan.count(plan::ActionKind::remove) + session.plan.count(plan::ActionKind::retire);
-    if (const int approved = approval(global, count); approved != k_exit_ok) {
+    const std::string keys = std::to_string(count) + " keys";
+    if (const int approved = approval(global,
+                                      "destroy needs confirmation: not on a terminal, so pass "
+                                      "--auto-approve to delete " +
+                                          keys,
+                                      "Type 'yes' to destroy " + keys + ": ",
+                                      "destroy cancelled; nothing was deleted");
+        approved != k_exit_ok) {
         return approved;
     }
     // The outputs are removed, not rewritten, unless a deletion fails (below).
     const auto report = execute_plan(session, global, /*leave_outputs=*/true);
     const int code = exit_code_of(report);
     if (code == k_exit_ok) {
-        if (auto removed = remove_files(session.manifest); !removed.ok()) {
+        if (auto removed = remove_outputs_and_state(session.manifest, *session.world.store);
+            !removed.ok()) {
             return report_error(removed.error());
         }
     } else if (report.outputs_dirty) {
@@ -107,8 +96,10 @@ int run_destroy(const DestroyCommandOptions& options, const GlobalOptions& globa
     }
     print_report(report, global, session.plan, "Destroy");
     if (global.output != "json") {
-        std::cout << (code == k_exit_ok ? "The outputs and the state were removed.\n"
-                                        : "Destroy incomplete: the state keeps the rest.\n");
+        std::cout << (code == k_exit_ok
+                          ? "The outputs and the state (" + session.world.store->location() +
+                                ") were removed.\n"
+                          : std::string("Destroy incomplete: the state keeps the rest.\n"));
     }
     return code;
 }

@@ -1,12 +1,17 @@
 // `provision state migrate FILE --to LOCATION`: moves the manifest's state, with its journal
-// and sealed secrets, to another backend (apply::migrate_state). Offline: the portal is not
-// contacted, and the state names its portal wherever it goes.
+// and sealed secrets, to another backend (apply::migrate_state). `provision state unlock FILE
+// LOCK_ID`: releases the lock a dead run left (apply::find_lock checks the ID against the lock
+// held, StateStore::force_unlock releases it), as `terraform force-unlock` does. Both offline:
+// the portal is not contacted.
 
 #include "cli/commands.hpp"
 #include "provision/apply/state_store.hpp"
 
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace provision::cli {
 
@@ -15,17 +20,31 @@ namespace {
 struct StateCommandOptions {
     std::string manifest;
     std::string to;
+    std::string lock_id;
 };
 
-int run_state_migrate(const StateCommandOptions& options, const GlobalOptions& global) {
+/// The manifest's state (or --state's), offline; nullopt with the error reported in `code`.
+std::optional<manifest::Manifest> state_manifest(const StateCommandOptions& options,
+                                                 const GlobalOptions& global, int& code) {
     auto manifest = load_manifest_or_report(options.manifest, /*offline=*/true);
     if (!manifest) {
-        return exit_code_for(core::Errc::invalid_input);
+        code = exit_code_for(core::Errc::invalid_input);
+        return std::nullopt;
     }
     if (!global.state.empty()) {
         if (auto located = use_state_location(*manifest, global.state); !located.ok()) {
-            return report_error(located.error());
+            code = report_error(located.error());
+            return std::nullopt;
         }
+    }
+    return manifest;
+}
+
+int run_state_migrate(const StateCommandOptions& options, const GlobalOptions& global) {
+    int code = k_exit_ok;
+    auto manifest = state_manifest(options, global, code);
+    if (!manifest) {
+        return code;
     }
     auto from = apply::open_state_store(*manifest);
     if (!from.ok()) {
@@ -59,6 +78,47 @@ int run_state_migrate(const StateCommandOptions& options, const GlobalOptions& g
     return k_exit_ok;
 }
 
+int run_state_unlock(const StateCommandOptions& options, const GlobalOptions& global) {
+    int code = k_exit_ok;
+    auto manifest = state_manifest(options, global, code);
+    if (!manifest) {
+        return code;
+    }
+    auto store = apply::open_state_store(*manifest);
+    if (!store.ok()) {
+        return report_error(store.error());
+    }
+    auto held = apply::find_lock(*store.value(), options.lock_id);
+    if (!held.ok()) {
+        return report_error(held.error());
+    }
+    if (!held.value()) {
+        std::cout << store.value()->location() << " is not locked: nothing to unlock\n";
+        return k_exit_ok;
+    }
+    const std::string lock = apply::describe_lock(*held.value());
+    if (::isatty(0) != 0 && !global.auto_approve) {
+        std::cout << "The state " << store.value()->location() << " is locked: " << lock
+                  << ".\nRelease it only if that run is dead: a live run that loses its lock "
+                     "may run alongside the next one.\n";
+    }
+    if (const int approved =
+            approval(global,
+                     "state unlock needs confirmation: not on a terminal, so "
+                     "pass -y/--auto-approve to release " +
+                         lock + " of " + store.value()->location(),
+                     "Type 'yes' to unlock: ", "state unlock cancelled; the lock is still held");
+        approved != k_exit_ok) {
+        return approved;
+    }
+    if (auto released = store.value()->force_unlock(*held.value()); !released.ok()) {
+        return report_error(released.error());
+    }
+    std::cout << "released lock ID " << held.value()->id << " of " << store.value()->location()
+              << "; the next run settles what the dead one left (its journal)\n";
+    return k_exit_ok;
+}
+
 }  // namespace
 
 void add_state_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
@@ -83,6 +143,27 @@ void add_state_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                     "--to postgresql://ci@db.example.com/provision");
     migrate->callback(
         [options, &global, &exit_code] { exit_code = run_state_migrate(*options, global); });
+
+    CLI::App* unlock = state->add_subcommand(
+        "unlock", "Release the state's lock that a dead run left (the HTTP backend's)");
+    unlock->add_option("manifest", options->manifest, "the manifest file")->required();
+    unlock
+        ->add_option("lock_id", options->lock_id,
+                     "the lock's ID, as the run refused the lock printed it")
+        ->required();
+    unlock->add_flag("-y,--auto-approve", global.auto_approve, "do not ask for confirmation");
+    unlock
+        ->add_option("--state", global.state,
+                     "the state to unlock instead of the manifest's (also PROVISION_STATE)")
+        ->envname("PROVISION_STATE");
+    unlock->footer(
+        "Only for a run that is dead (killed, or its runner gone): the HTTP backend's lock has no "
+        "session and outlives it. A state file's lock, and a PostgreSQL state's, go with their "
+        "process or session; for PostgreSQL, LOCK_ID is the database session that holds the "
+        "lock, which this ends.\nExample:\n  provision state unlock manifests/bots.yaml "
+        "6f1c2a9e-3b7d-4e52-a1f0-9c8d7e6b5a43");
+    unlock->callback(
+        [options, &global, &exit_code] { exit_code = run_state_unlock(*options, global); });
 }
 
 }  // namespace provision::cli

@@ -299,11 +299,19 @@ TEST_CASE("the bash completion offers commands, options, global flags and the ma
     // A flag takes no value: the word after it is the command.
     CHECK(
         offers(bash_completions(project, {"provision", "--no-color", "plan", "--pr"}), "--prune"));
+    // A command's own subcommands, then their options.
+    CHECK(bash_completions(project, {"provision", "state", ""}) ==
+          std::vector<std::string>{"migrate", "unlock"});
+    CHECK(bash_completions(project, {"provision", "state", "unlock", "--a"}) ==
+          std::vector<std::string>{"--auto-approve"});
+    CHECK(offers(bash_completions(project, {"provision", "state", "migrate", "--"}), "--to"));
     for (const std::string shell : {"zsh", "fish"}) {
         const auto script = project.run({"completion", shell});
         CHECK(script.exit_code == 0);
         CHECK(contains(script.out, "provision __entries"));
     }
+    CHECK(contains(project.run({"completion", "fish"}).out,
+                   "__fish_seen_subcommand_from state; and __fish_seen_subcommand_from unlock"));
     CHECK(project.run({"completion", "tcsh"}).exit_code == 3);
     const auto entries = project.run({"__entries", project.manifest.string()});
     CHECK(entries.out == "Integration Bot\nBackup Agent\nAudit Reader\n");

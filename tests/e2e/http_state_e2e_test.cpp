@@ -1,9 +1,16 @@
 // The Terraform HTTP backend protocol as a state backend, against tests/support/
 // tf_state_server.py (written from Terraform's documented protocol) and the real emulator:
-// runs in scratch directories that share one state, as ephemeral CI runners do.
+// runs in scratch directories that share one state, as ephemeral CI runners do; the lock a
+// SIGKILLed run leaves and `provision state unlock`; destroy removing the state wherever it
+// lives; credentials in the address.
 
+#include "lifecycle_support.hpp"
 #include "shared_state_support.hpp"
 
+#include <httplib.h>
+
+#include <csignal>
+#include <regex>
 #include <set>
 
 using namespace e2e;
@@ -32,7 +39,19 @@ struct StateServer {
         }
         const std::string out = read_text(dir.path() / "out");
         REQUIRE(out.find('\n') != std::string::npos);
-        base = "http://127.0.0.1:" + out.substr(0, out.find('\n'));
+        port = std::stoi(out.substr(0, out.find('\n')));
+        base = "http://127.0.0.1:" + std::to_string(port);
+    }
+
+    int port = 0;
+
+    /// The status of GET `path` (200: a document is stored there, 404: none).
+    int get_status(const std::string& path) const {
+        httplib::Client client("127.0.0.1", port);
+        client.set_basic_auth(k_user, k_password);
+        const auto answer = client.Get(path);
+        REQUIRE(answer);
+        return answer->status;
     }
 };
 
@@ -44,6 +63,23 @@ RunOptions http_env(const Project& project, const StateServer& server, const std
     options.env["PROVISION_HTTP_USERNAME"] = k_user;
     options.env["PROVISION_HTTP_PASSWORD"] = k_password;
     return options;
+}
+
+/// The lock ID a refusal names ("lock ID <uuid>"), or "" without one.
+std::string lock_id_in(const std::string& message) {
+    std::smatch found;
+    return std::regex_search(message, found, std::regex("lock ID ([0-9a-f-]{36})")) ? found[1].str()
+                                                                                    : "";
+}
+
+/// Every key on the portal, by name: exactly one each means converged without duplicates.
+std::map<std::string, int> keys_by_name(const Emulator& emu) {
+    std::map<std::string, int> names;
+    const auto portal = emu.state();  // the keys are iterated in it: it must outlive the loop
+    for (const auto& key : portal.at("keys")) {
+        ++names[key.at("name").get<std::string>()];
+    }
+    return names;
 }
 
 }  // namespace
@@ -105,4 +141,242 @@ TEST_CASE("an HTTP state backend refusing the credentials: exit 1, portal untouc
     CHECK(run.err.find("wrong-http-password-3") == std::string::npos);
     CHECK(project.posts() == 0);
     CHECK(emu.state().at("keys").empty());
+}
+
+TEST_CASE("a SIGKILLed apply leaves the HTTP lock held: the next run is refused naming it, "
+          "state unlock releases it, and the next apply converges",
+          "[e2e][http-state][kill]") {
+    StateServer server;
+    Emulator emu;
+    // Killed while it waits for the answer to its first create.
+    Project killed(emu);
+    auto child = apply_with_create_in_flight(emu, killed, http_env(killed, server, "killed"));
+    child.signal(SIGKILL);
+    REQUIRE(child.wait(std::chrono::seconds(30)).has_value());
+    // The portal commits the create the killed run never heard the answer of.
+    wait_for_posts(emu, 1);
+
+    // Another runner: refused, told the lock's ID, its holder and the command to release it.
+    Project next(emu);
+    const auto env = http_env(next, server, "killed");
+    const auto refused = next.run({"apply", next.manifest.string()}, env);
+    INFO(refused.err);
+    CHECK(refused.exit_code == 4);
+    const std::string id = lock_id_in(refused.err);
+    REQUIRE_FALSE(id.empty());
+    CHECK(contains(refused.err, "another run holds the lock of " + server.base +
+                                    "/state/killed (pid " + std::to_string(child.pid()) + " on "));
+    CHECK(contains(refused.err, "taken 20"));
+    CHECK(contains(refused.err,
+                   "`provision state unlock " + next.manifest.string() + " " + id + "`"));
+    CHECK(emu.count_requests("POST", "/api/2.0/keys") == 1);
+
+    // A wrong ID is refused, naming the lock held; nothing is released.
+    const auto wrong = next.run(
+        {"state", "unlock", next.manifest.string(), "00000000-0000-4000-8000-000000000000", "-y"},
+        env);
+    INFO(wrong.out << wrong.err);
+    CHECK(wrong.exit_code == 3);
+    CHECK(contains(wrong.err, "is lock ID " + id));
+    CHECK(contains(wrong.err, "nothing was unlocked"));
+    // Without a terminal, the right ID still needs -y.
+    const auto unconfirmed = next.run({"state", "unlock", next.manifest.string(), id}, env);
+    CHECK(unconfirmed.exit_code == 3);
+    CHECK(contains(unconfirmed.err, "-y/--auto-approve"));
+    CHECK(next.run({"apply", next.manifest.string()}, env).exit_code == 4);
+
+    const auto unlocked = next.run({"state", "unlock", next.manifest.string(), id, "-y"}, env);
+    INFO(unlocked.out << unlocked.err);
+    CHECK(unlocked.exit_code == 0);
+    CHECK(contains(unlocked.out, "released lock ID " + id));
+    const auto again = next.run({"state", "unlock", next.manifest.string(), id, "-y"}, env);
+    CHECK(again.exit_code == 0);
+    CHECK(contains(again.out, "is not locked"));
+
+    // The journal in the document lets the next run settle what the killed one left.
+    const auto run = next.run({"apply", next.manifest.string()}, env);
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 0);
+    CHECK(contains(run.err, "revoked orphan key"));
+    CHECK(keys_by_name(emu) == std::map<std::string, int>{{"Integration Bot", 1},
+                                                          {"Backup Agent", 1},
+                                                          {"Audit Reader", 1}});
+    const auto plan = next.run({"plan", next.manifest.string(), "--detailed-exitcode"}, env);
+    INFO(plan.out << plan.err);
+    CHECK(plan.exit_code == 0);
+}
+
+TEST_CASE("on a terminal state unlock shows the lock and releases it only on 'yes'",
+          "[e2e][http-state]") {
+    StateServer server;
+    Emulator emu;
+    Project project(emu);
+    auto env = http_env(project, server, "terminal");
+    // A lock nobody will release, taken as a run would take it.
+    httplib::Client client("127.0.0.1", server.port);
+    client.set_basic_auth(k_user, k_password);
+    const std::string id = "6f1c2a9e-3b7d-4e52-a1f0-9c8d7e6b5a43";
+    const nlohmann::json info = {{"ID", id},         {"Operation", "OperationTypeApply"},
+                                 {"Info", ""},       {"Who", "ci@runner-7"},
+                                 {"Version", "1.0"}, {"Created", "2026-07-01T12:00:00Z"},
+                                 {"Path", ""}};
+    const auto locked = client.send([&] {
+        httplib::Request request;
+        request.method = "LOCK";
+        request.path = "/state/terminal";
+        request.body = info.dump();
+        request.set_header("Content-Type", "application/json");
+        return request;
+    }());
+    REQUIRE(locked);
+    REQUIRE(locked->status == 200);
+    const auto command = [&](const std::string& answer) {
+        env.stdin_text = answer + "\n";
+        const std::string line = test_support::provision_binary() + " state unlock '" +
+                                 project.manifest.string() + "' " + id;
+        return test_support::run_process({"/usr/bin/script", "-qec", line, "/dev/null"}, env);
+    };
+    const auto declined = command("no");
+    INFO(declined.out << declined.err);
+    CHECK(declined.exit_code == 1);
+    CHECK(contains(declined.out, "lock ID " + id +
+                                     ", held by ci@runner-7, taken "
+                                     "2026-07-01T12:00:00Z, for OperationTypeApply"));
+    CHECK(contains(declined.out, "Type 'yes' to unlock"));
+    CHECK(project.run({"apply", project.manifest.string()}, env).exit_code == 4);
+    const auto accepted = command("yes");
+    INFO(accepted.out << accepted.err);
+    CHECK(accepted.exit_code == 0);
+    CHECK(contains(accepted.out, "released lock ID " + id));
+    CHECK(project.run({"apply", project.manifest.string()}, env).exit_code == 0);
+}
+
+TEST_CASE("destroy removes the state wherever it lives: the HTTP document, the state file with "
+          "its sealed secrets and journal",
+          "[e2e][http-state][destroy]") {
+    Emulator emu;
+    TempDir keys;
+    const auto key = make_sealing_key(keys.path());
+
+    SECTION("HTTP: the document is deleted under the lock, and the lock released") {
+        StateServer server;
+        Project project(emu, sealed_manifest(key.recipient));
+        const auto env = http_env(project, server, "destroyed");
+        REQUIRE(project.run({"apply", project.manifest.string()}, env).exit_code == 0);
+        REQUIRE(server.get_status("/state/destroyed") == 200);
+        const auto destroyed =
+            project.run({"destroy", project.manifest.string(), "--auto-approve"}, env);
+        INFO(destroyed.out << destroyed.err);
+        CHECK(destroyed.exit_code == 0);
+        CHECK(contains(destroyed.out, "the state (" + server.base +
+                                          "/state/destroyed) were "
+                                          "removed"));
+        CHECK(server.get_status("/state/destroyed") == 404);
+        CHECK(emu.state().at("keys").empty());
+        CHECK_FALSE(fs::exists(project.state_file()));
+        // Nothing is left locked: the next run starts afresh at once.
+        const auto next = project.run({"apply", project.manifest.string()}, env);
+        INFO(next.out << next.err);
+        CHECK(next.exit_code == 0);
+        CHECK(keys_by_name(emu).size() == 3);
+    }
+
+    SECTION("file: the state, its sealed secrets and its emptied journal go; a state file "
+            "elsewhere is never touched") {
+        Project project(emu, sealed_manifest(key.recipient));
+        REQUIRE(project.command("apply").exit_code == 0);
+        const fs::path sealed = project.state_file().string() + ".sealed.json";
+        const fs::path journal = project.state_file().string() + ".journal";
+        REQUIRE(fs::exists(sealed));
+        REQUIRE(fs::exists(journal));
+        const auto destroyed = project.command("destroy", {"--auto-approve"});
+        INFO(destroyed.out << destroyed.err);
+        CHECK(destroyed.exit_code == 0);
+        CHECK_FALSE(fs::exists(project.state_file()));
+        CHECK_FALSE(fs::exists(sealed));
+        CHECK_FALSE(fs::exists(journal));
+        CHECK(emu.state().at("keys").empty());
+    }
+}
+
+TEST_CASE("a remote state's destroy leaves the state file beside the manifest alone",
+          "[e2e][http-state][destroy]") {
+    StateServer server;
+    Emulator emu;
+    Project project(emu);
+    // An old state file, as a state migrate leaves it until it is removed by hand.
+    write_text(project.state_file(), "kept");
+    const auto env = http_env(project, server, "elsewhere");
+    REQUIRE(project.run({"apply", project.manifest.string()}, env).exit_code == 0);
+    REQUIRE(project.run({"destroy", project.manifest.string(), "-y"}, env).exit_code == 0);
+    CHECK(read_text(project.state_file()) == "kept");
+    CHECK(server.get_status("/state/elsewhere") == 404);
+}
+
+TEST_CASE("credentials in the state address are used, and never printed", "[e2e][http-state]") {
+    StateServer server;
+    Emulator emu;
+    Project project(emu);
+    auto env = http_env(project, server, "userinfo");
+    env.env.erase("PROVISION_HTTP_USERNAME");
+    env.env.erase("PROVISION_HTTP_PASSWORD");
+    const std::string address = "http://" + std::string(k_user) + ":" + k_password +
+                                "@127.0.0.1:" + std::to_string(server.port) + "/state/userinfo";
+
+    SECTION("user:password@ becomes basic authentication") {
+        env.env["PROVISION_STATE"] = address;
+        env.env["PROVISION_HTTP_LOCK_ADDRESS"] = address;
+        const auto run =
+            project.run({"--log-level", "trace", "apply", project.manifest.string()}, env);
+        INFO(run.err);
+        CHECK(run.exit_code == 0);
+        CHECK_FALSE(contains(run.out + run.err, k_password));
+        CHECK(server.get_status("/state/userinfo") == 200);
+    }
+
+    SECTION("a wrong password in the address: refused, printed as ***") {
+        const std::string wrong =
+            "http://ci:wrong-http-password-5@127.0.0.1:" + std::to_string(server.port) +
+            "/state/userinfo";
+        env.env["PROVISION_STATE"] = wrong;
+        const auto run = project.run({"apply", project.manifest.string()}, env);
+        INFO(run.err);
+        CHECK(run.exit_code == 1);
+        CHECK(contains(run.err, "http://ci:***@127.0.0.1:"));
+        CHECK(contains(run.err, "HTTP 401"));
+        CHECK_FALSE(contains(run.err, "wrong-http-password-5"));
+        CHECK(project.posts() == 0);
+    }
+
+    SECTION("a token in the query of an unreachable address") {
+        env.env.erase("PROVISION_HTTP_LOCK_ADDRESS");
+        env.env["PROVISION_STATE"] =
+            "http://127.0.0.1:1/state/userinfo?private_token=glpat-query-token-77";
+        const auto run = project.run({"apply", project.manifest.string()}, env);
+        INFO(run.err);
+        CHECK(run.exit_code == 1);
+        CHECK(contains(run.err, "cannot reach the state backend"));
+        CHECK(contains(run.err, "private_token=***"));
+        CHECK_FALSE(contains(run.err, "glpat-query-token-77"));
+        // On the command line it is refused before anything is sent.
+        env.env.erase("PROVISION_STATE");
+        const auto argv =
+            project.run({"apply", project.manifest.string(), "--state",
+                         "http://127.0.0.1:1/state/userinfo?private_token=glpat-query-token-77"},
+                        env);
+        CHECK(argv.exit_code == 3);
+        CHECK_FALSE(contains(argv.err, "glpat-query-token-77"));
+        CHECK(project.posts() == 0);
+    }
+}
+
+TEST_CASE("state unlock of a state file explains that its lock dies with its process",
+          "[e2e][state-unlock]") {
+    Emulator emu;
+    Project project(emu);
+    const auto r = project.run({"state", "unlock", project.manifest.string(), "some-id", "-y"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 3);
+    CHECK(contains(r.err, "the kernel releases when the process holding it ends"));
+    CHECK(contains(r.err, "nothing to unlock"));
 }

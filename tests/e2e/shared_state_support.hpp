@@ -1,6 +1,7 @@
 #pragma once
 // For the tests of shared (remote) state backends: two scratch directories that run the same
-// manifest against one state, as two ephemeral CI runners do, and sealed secrets.
+// manifest against one state, as two ephemeral CI runners do, sealed secrets, and a run
+// stopped while it holds the state's lock.
 
 #include "e2e_support.hpp"
 
@@ -81,6 +82,34 @@ inline void check_waiting_applies_share_keys(const Emulator& emu, const SealingK
     CHECK(emu.state().at("keys").size() == 3);
     CHECK(source_dotenv(first.secrets("bots.env"), k_bot_vars) ==
           source_dotenv(second.secrets("bots.env"), k_bot_vars));
+}
+
+/// `provision apply` of `project` with `env`, in the background and one request at a time,
+/// its first create held 3 s by the portal: returned once that create is in flight, so that
+/// the run holds the state's lock and has an intent in its journal.
+inline test_support::ChildProcess apply_with_create_in_flight(Emulator& emu, const Project& project,
+                                                              const RunOptions& env) {
+    const auto slow = emu.add_fault({{"method", "POST"},
+                                     {"path", "/api/2.0/keys"},
+                                     {"action", "latency"},
+                                     {"latencyMs", 3000},
+                                     {"times", 1}});
+    test_support::ChildProcess child({test_support::provision_binary(), "apply",
+                                      project.manifest.string(), "--concurrency", "1"},
+                                     env, project.dir / "out", project.dir / "err");
+    wait_until_fired(emu, slow);
+    return child;
+}
+
+/// Waits until the portal logged `posts` creates (a create held by a latency fault is logged
+/// when it completes, after the run that sent it may be gone).
+inline void wait_for_posts(const Emulator& emu, int posts) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (emu.count_requests("POST", "/api/2.0/keys") < posts &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    REQUIRE(emu.count_requests("POST", "/api/2.0/keys") == posts);
 }
 
 }  // namespace e2e

@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <regex>
 #include <set>
 
 using namespace e2e;
@@ -119,28 +120,15 @@ TEST_CASE("SIGKILL while holding the PostgreSQL lock: the next run locks at once
     const auto c = cluster();
     const std::string name = fresh_state_name();
     Emulator emu;
-    // The first create takes 3 s; the run is killed while it waits for the answer.
-    const auto slow = emu.add_fault({{"method", "POST"},
-                                     {"path", "/api/2.0/keys"},
-                                     {"action", "latency"},
-                                     {"latencyMs", 3000},
-                                     {"times", 1}});
+    // Killed while it waits for the answer to its first create.
     Project killed(emu);
-    test_support::ChildProcess child(
-        {test_support::provision_binary(), "apply", killed.manifest.string(), "--concurrency", "1"},
-        pg_env(killed, c, name), killed.dir / "out", killed.dir / "err");
-    wait_until_fired(emu, slow);
+    auto child = apply_with_create_in_flight(emu, killed, pg_env(killed, c, name));
     child.signal(SIGKILL);
     REQUIRE(child.wait(std::chrono::seconds(30)).has_value());
     CHECK(psql(c, "SELECT count(*) FROM provision_journal WHERE name = '" + name +
                       "' AND record LIKE '%\"op\":\"intent\"%'") == "1\n");
     // The portal commits the create the killed run never heard the answer of.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    while (emu.count_requests("POST", "/api/2.0/keys") < 1 &&
-           std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    REQUIRE(emu.count_requests("POST", "/api/2.0/keys") == 1);
+    wait_for_posts(emu, 1);
 
     // Another runner: no --lock-timeout, so a lock still held would refuse it (exit 4).
     Project next(emu);
@@ -244,6 +232,18 @@ TEST_CASE("PostgreSQL backend unreachable, wrong password, another portal: clear
         CHECK(inline_run.err.find("provision:***@") != std::string::npos);
         CHECK(inline_run.err.find("wrong-pg-password-2") == std::string::npos);
         CHECK(inline_run.out.find("wrong-pg-password-2") == std::string::npos);
+
+        // A '/' left raw in the password: libpq misreads the URL and quotes a piece of it.
+        env.env["PROVISION_STATE"] = "postgresql://provision:pz7q/wrong-pg-3@" +
+                                     c.url.substr(std::string("postgresql://provision@").size()) +
+                                     "#x";
+        const auto raw_run = apply(project, env);
+        INFO(raw_run.err);
+        CHECK(raw_run.exit_code == 1);
+        CHECK(raw_run.err.find("provision:***@") != std::string::npos);
+        CHECK(raw_run.err.find("pz7q") == std::string::npos);
+        CHECK(raw_run.err.find("wrong-pg-3") == std::string::npos);
+        CHECK(raw_run.err.find("percent-encode") != std::string::npos);
     }
 
     SECTION("a state row of another portal") {
@@ -259,4 +259,91 @@ TEST_CASE("PostgreSQL backend unreachable, wrong password, another portal: clear
     }
     CHECK(emu.count_requests("POST", "/api/2.0/keys") == 0);
     CHECK(emu.state().at("keys").empty());
+}
+
+TEST_CASE("a frozen run's session keeps the PostgreSQL lock: the refusal names the session, state "
+          "unlock ends it, and the next apply converges",
+          "[pg][e2e][state-unlock]") {
+    const auto c = cluster();
+    const std::string name = fresh_state_name();
+    Emulator emu;
+    Project frozen(emu);
+    auto child = apply_with_create_in_flight(emu, frozen, pg_env(frozen, c, name));
+    // Stopped, its connection open: as a runner that vanished without closing it.
+    child.signal(SIGSTOP);
+    wait_for_posts(emu, 1);
+
+    Project next(emu);
+    const auto env = pg_env(next, c, name);
+    const auto refused = apply(next, env);
+    INFO(refused.err);
+    CHECK(refused.exit_code == 4);
+    std::smatch found;
+    REQUIRE(std::regex_search(refused.err, found, std::regex("lock ID ([0-9]+)\\)")));
+    const std::string session = found[1].str();
+    CHECK(refused.err.find("(pid " + std::to_string(child.pid()) + " on ") != std::string::npos);
+    CHECK(refused.err.find("database session " + session + " from 127.0.0.1; lock ID " + session +
+                           ")") != std::string::npos);
+    CHECK(refused.err.find("`provision state unlock " + next.manifest.string() + " " + session +
+                           "`") != std::string::npos);
+    CHECK(psql(c, "SELECT count(*) FROM pg_stat_activity WHERE pid = " + session) == "1\n");
+
+    const auto wrong = next.run({"state", "unlock", next.manifest.string(), "1", "-y"}, env);
+    INFO(wrong.err);
+    CHECK(wrong.exit_code == 3);
+    CHECK(wrong.err.find("is lock ID " + session) != std::string::npos);
+    const auto unlocked = next.run({"state", "unlock", next.manifest.string(), session, "-y"}, env);
+    INFO(unlocked.out << unlocked.err);
+    CHECK(unlocked.exit_code == 0);
+    CHECK(unlocked.out.find("released lock ID " + session) != std::string::npos);
+    CHECK(psql(c, "SELECT count(*) FROM pg_stat_activity WHERE pid = " + session) == "0\n");
+    const auto again = next.run({"state", "unlock", next.manifest.string(), session, "-y"}, env);
+    CHECK(again.exit_code == 0);
+    CHECK(again.out.find("is not locked") != std::string::npos);
+
+    const auto run = apply(next, env);
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 0);
+    CHECK(run.err.find("revoked orphan key") != std::string::npos);
+    CHECK(active_keys(emu) == 3);
+    CHECK(emu.state().at("keys").size() == 3);
+
+    // Woken, the old run finds its session gone: it cannot write to the state any more.
+    child.signal(SIGCONT);
+    const auto ended = child.wait(std::chrono::seconds(60));
+    REQUIRE(ended.has_value());
+    CHECK(*ended != 0);
+    CHECK(emu.state().at("keys").size() == 3);
+    const auto plan = next.run({"plan", next.manifest.string(), "--detailed-exitcode"}, env);
+    INFO(plan.out << plan.err);
+    CHECK(plan.exit_code == 0);
+}
+
+TEST_CASE("destroy with a PostgreSQL state removes its row and sealed secrets", "[pg][e2e]") {
+    const auto c = cluster();
+    const std::string name = fresh_state_name();
+    Emulator emu;
+    TempDir keys;
+    const auto key = make_sealing_key(keys.path());
+    Project project(emu, sealed_manifest(key.recipient));
+    const auto env = pg_env(project, c, name);
+    REQUIRE(apply(project, env).exit_code == 0);
+    const auto rows = [&](const std::string& table) {
+        return psql(c, "SELECT count(*) FROM " + table + " WHERE name = '" + name + "'");
+    };
+    REQUIRE(rows("provision_state") == "1\n");
+    REQUIRE(rows("provision_sealed") == "3\n");
+    const auto destroyed = project.run({"destroy", project.manifest.string(), "-y"}, env);
+    INFO(destroyed.out << destroyed.err);
+    CHECK(destroyed.exit_code == 0);
+    CHECK(emu.state().at("keys").empty());
+    CHECK(rows("provision_state") == "0\n");
+    CHECK(rows("provision_sealed") == "0\n");
+    CHECK(rows("provision_journal") == "0\n");
+    CHECK(rows("provision_lock_holder") == "0\n");
+    // The next apply starts afresh, the lock free.
+    const auto next = apply(project, env);
+    INFO(next.out << next.err);
+    CHECK(next.exit_code == 0);
+    CHECK(emu.state().at("keys").size() == 3);
 }

@@ -6,7 +6,8 @@ Every path is a state address:
   GET     the stored document (200), or 404 when there is none
   POST    stores the body (also PUT); while the state is locked, the request's `ID` query
           parameter must be the lock's ID, else 409 with the lock info
-  DELETE  removes the document
+  DELETE  removes the document; while the state is locked the `ID` query parameter must be
+          the lock's ID, else 409 with the lock info (as GitLab checks it)
   LOCK    takes the lock with the lock-info JSON body: 200, or 423 with the holder's lock info
   UNLOCK  releases it when the body's ID is the holder's (or the body is empty): 200, else 409
 
@@ -88,8 +89,15 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         if not self._authorized():
             return
+        self._body()
+        address = self._address()
+        lock_id = parse_qs(urlsplit(self.path).query).get("ID", [None])[0]
         with GUARD:
-            STATES.pop(self._address(), None)
+            held = LOCKS.get(address)
+            if held is not None and held.get("ID") != lock_id:
+                self._answer(409, json.dumps(held).encode())
+                return
+            STATES.pop(address, None)
         self._answer(200)
 
     def do_LOCK(self):

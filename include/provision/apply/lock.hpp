@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace provision::apply {
@@ -29,6 +30,10 @@ private:
     explicit RunLock(int fd) : m_fd(fd) {}
     int m_fd = -1;
 };
+
+/// Who holds the lock of `lock_file` now, as the holder recorded itself; nullopt when no
+/// process holds it (or the file does not exist). Never takes the lock.
+std::optional<std::string> lock_holder(const std::filesystem::path& lock_file);
 
 /// Who this process is, as a lock records its holder: "pid N on HOST since TIME".
 std::string lock_holder_text();

@@ -9,7 +9,9 @@
 ///   name, the lock a session-level advisory lock held by the run's connection.
 ///
 /// The lock of a remote backend is taken with StateStore::lock and held until the store is
-/// destroyed (or the process dies: the server then ends the session and releases it).
+/// destroyed, or the process dies: PostgreSQL then ends the session and releases it; the HTTP
+/// protocol has no session, so its lock stays held until `provision state unlock` (held_lock,
+/// force_unlock) releases it.
 
 #include "provision/core/result.hpp"
 #include "provision/manifest/manifest.hpp"
@@ -21,6 +23,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace provision::apply {
 
@@ -66,6 +70,15 @@ struct SealedSecret {
     std::string armored;
 };
 
+/// A lock on a state as its backend describes it (`provision state unlock`).
+struct HeldLock {
+    std::string id;         ///< what `provision state unlock MANIFEST ID` takes
+    std::string who;        ///< the holder, as it recorded itself ("pid N on HOST since TIME")
+    std::string created;    ///< when it was taken, as the backend says; may be empty
+    std::string operation;  ///< what the holder is doing, when the backend says; may be empty
+    std::string info;       ///< HTTP: the lock-info JSON the server sent (UNLOCK's body)
+};
+
 class StateStore : public JournalLog {
 public:
     /// Where the state is, for messages: a path, or a URL with its password replaced by ***.
@@ -85,10 +98,53 @@ public:
     virtual core::Result<std::map<std::string, SealedSecret>> read_sealed() = 0;
     virtual core::Status write_sealed(const std::string& entry, const SealedSecret& sealed) = 0;
     virtual core::Status erase_sealed(const std::string& entry) = 0;
+    /// The lock another run holds now; nullopt when nobody holds it. invalid_input, saying so,
+    /// for the file backend, whose flock cannot outlive its holder.
+    virtual core::Result<std::optional<HeldLock>> held_lock() = 0;
+    /// Releases `held` (from held_lock) for a holder that is dead. HTTP: UNLOCK with its lock
+    /// info. PostgreSQL: ends the database session holding it (what the server does by itself
+    /// once it notices a dead connection). Succeeds when the lock is gone already.
+    virtual core::Status force_unlock(const HeldLock& held) = 0;
+    /// Removes the state and its sealed secrets (destroy, under the lock), and the journal
+    /// unless it holds records: those name creates the next run must still settle.
+    virtual core::Status remove() = 0;
+
+    /// How a command line names this state, for the `provision state unlock` a lock refusal
+    /// suggests: the manifest, and `--state LOCATION` when needed (unlock_words).
+    void set_command_words(std::string words) { m_command_words = std::move(words); }
+
+protected:
+    /// "`provision state unlock MANIFEST ID`"
+    std::string unlock_command(const std::string& id) const;
+
+private:
+    std::string m_command_words = "MANIFEST";
 };
 
 /// `location` with the password of a URL (user:PASSWORD@, password=PASSWORD) replaced by ***.
 std::string redact_location(std::string_view location);
+
+/// `url` without its `#fragment`, and the fragment ("" without one). The fragment starts at
+/// the first '#' after the URL's credentials, so a '#' in a password does not split it.
+std::pair<std::string, std::string> split_fragment(const std::string& url);
+
+/// `text` with every occurrence of the password `url` holds (user:PASSWORD@ or password=, raw
+/// or percent-decoded) replaced by ***: for messages of libraries that quote the URL.
+std::string scrub_url_password(std::string text, std::string_view url);
+
+/// The words after `provision state unlock` that name `manifest`'s state: its file, shell
+/// quoted, and `--state LOCATION` for a backend URL that is not PROVISION_STATE's (unless it
+/// holds a password: the manifest's `state:` gave it then, as no command line may).
+std::string unlock_words(const manifest::Manifest& manifest);
+
+/// "lock ID X, held by WHO, taken WHEN, for OPERATION", with what the backend knows.
+std::string describe_lock(const HeldLock& held);
+
+/// The lock of `store` that `id` names, for `provision state unlock`: nullopt when the state is
+/// not locked; invalid_input naming the lock held when it is another one. A backend that
+/// cannot say which lock is held (an HTTP server's answer without lock info) gets `id` to
+/// send, and its server checks it.
+core::Result<std::optional<HeldLock>> find_lock(StateStore& store, const std::string& id);
 
 /// The state name a remote backend keys its rows by: the URL's `#fragment` when it has one,
 /// else the manifest's file name without its extension ("bots" for bots.yaml).
