@@ -18,12 +18,17 @@ namespace {
 /// start.
 constexpr std::string_view k_erase = "\r\x1b[K";
 
+/// The terminal's columns; COLUMNS when it does not say (a terminal without a size, as
+/// script(1) makes when it has none itself), else 80.
 std::size_t terminal_width() {
     struct winsize size {};
-    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) != 0 || size.ws_col == 0) {
-        return 80;
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col != 0) {
+        return size.ws_col;
     }
-    return size.ws_col;
+    const char* columns = std::getenv("COLUMNS");
+    char* end = nullptr;
+    const unsigned long parsed = columns != nullptr ? std::strtoul(columns, &end, 10) : 0;
+    return parsed > 0 && parsed < 10000 && end != columns && *end == '\0' ? parsed : 80;
 }
 
 bool is_continuation(char c) {

@@ -22,7 +22,8 @@ public:
     using Writer = std::function<void(std::string_view bytes)>;
 
     /// `inner`: the sink log lines go to. `width`: the terminal's columns (0: asked of standard
-    /// error's terminal at each draw, so a resized window is followed). `write`: where the
+    /// error's terminal at each draw, so a resized window is followed; COLUMNS, else 80, when
+    /// the terminal has no size). `write`: where the
     /// status line's bytes go, the same stream as `inner`'s (default: stderr, flushed).
     explicit StatusLineSink(std::shared_ptr<spdlog::sinks::sink> inner, std::size_t width = 0,
                             Writer write = {});

@@ -58,7 +58,9 @@ TEST_CASE("plan, apply, status and destroy list entries in the manifest's order,
     const auto json = nlohmann::json::parse(project.command("plan", {"--output", "json"}).out);
     std::vector<std::string> listed;
     for (const auto& action : json.at("actions")) {
-        listed.push_back(action.at("entry"));
+        if (action.at("entry") != "") {  // not the rewrite of the outputs
+            listed.push_back(action.at("entry"));
+        }
     }
     CHECK(listed == expected);
 

@@ -14,7 +14,8 @@ namespace {
 
 constexpr std::string_view k_erase = "\r\x1b[K";
 
-/// `provision <args...>` on a pseudo-terminal (stdin, stdout and stderr), TERM=xterm: the
+/// `provision <args...>` on a pseudo-terminal (stdin, stdout and stderr), TERM=xterm and 200
+/// columns: the
 /// bytes the terminal received, with the terminal's "\r\n" for each newline turned back into
 /// "\n" (a lone "\r" is provision's own).
 ProcessResult on_pty(const Project& project, const std::vector<std::string>& args) {
@@ -24,6 +25,7 @@ ProcessResult on_pty(const Project& project, const std::vector<std::string>& arg
     }
     auto env = project.env();
     env.env["TERM"] = "xterm";
+    env.env["COLUMNS"] = "200";  // script(1) gives its terminal no size without one of its own
     env.unset_env.push_back("NO_COLOR");
     env.stdin_text = "\n";
     auto r = test_support::run_process({"/usr/bin/script", "-qec", line, "/dev/null"}, env);
@@ -168,7 +170,8 @@ TEST_CASE("without a terminal there is no live line: no carriage return, no eras
     CHECK(status_draws(r.err).empty());
 
     // A terminal that cannot erase a line (TERM=dumb) gets no live line either.
-    Project dumb(emu);
+    Emulator other;
+    Project dumb(other);
     std::string line = test_support::provision_binary() + " apply '" + dumb.manifest.string() + "'";
     auto dumb_env = dumb.env();
     dumb_env.env["TERM"] = "dumb";
