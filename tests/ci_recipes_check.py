@@ -274,8 +274,8 @@ def main():
             else:
                 ci_file = found[".gitlab-ci.yml"]
                 files[".gitlab-ci.yml"] = ci_file
-                pipeline = Pipeline(root, files, {**values, "STATE_REMOTE": ""})
-                pipeline.values["STATE_REMOTE"] = pipeline.remote
+                pipeline = Pipeline(root, files, dict(values))
+                pipeline.values["STATE_REMOTE"] = pipeline.remote  # known once the remote exists
                 gitlab(pipeline, ci_file, "merge_request_event", ["validate", "plan"])
                 run_jobs = lambda event, jobs: gitlab(pipeline, ci_file, event, jobs)
             if emulator.key_posts() != 0:

@@ -424,8 +424,9 @@ void Executor::revoke_unpersisted(Lock& held, const Action& action, const api::A
          Outcome::not_persisted);
 }
 
-/// Retires the key a replacement superseded now when it is due (expired, or no grace period);
-/// otherwise it stays in the state's retiring list until a later run.
+/// Retires the key a replacement superseded now when it is due (expired, or no grace period),
+/// as the replace action says (its retire policy); otherwise it stays in the state's retiring
+/// list until a later run.
 void Executor::retire_replaced(const Action& action, const state::RetiringKey& old) {
     if (old.retire_after > m_options.clock()) {
         spdlog::info("old key sk-***{} of '{}' stays usable until {}", old.postfix, action.entry,
@@ -436,8 +437,7 @@ void Executor::retire_replaced(const Action& action, const state::RetiringKey& o
     retire.entry = action.entry;
     retire.key_id = old.id;
     retire.postfix = old.postfix;
-    const manifest::KeySpec* spec = m_manifest.find_key(action.entry);
-    retire.retire_policy = (spec != nullptr ? spec->rotation : m_manifest.default_rotation).retire;
+    retire.retire_policy = action.retire_policy;  // the plan's word on how the old key goes
     retire_key(retire);
 }
 

@@ -156,11 +156,7 @@ core::Result<World> load_local(const manifest::Manifest& manifest,
     world.output_texts = std::move(held.value().text_fingerprints);
     world.held_by_output = std::move(held.value().entries_by_output);
     for (const auto& foreign : held.value().foreign) {
-        const auto tracked =
-            std::find_if(world.state.keys.begin(), world.state.keys.end(), [&](const auto& record) {
-                return !record.fingerprint.empty() && record.fingerprint == foreign.fingerprint;
-            });
-        if (tracked != world.state.keys.end()) {
+        if (const auto* tracked = index.find_by_fingerprint(foreign.fingerprint)) {
             world.held_by_output[foreign.output].insert(tracked->entry);
         }
     }

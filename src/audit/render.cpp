@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <limits>
 
 namespace provision::audit {
 namespace {
@@ -67,11 +68,15 @@ std::string key_label(const api::ApiKey& key) {
     return printable(key.name) + " sk-***" + key.postfix;
 }
 
-const std::vector<core::TableColumn>& columns() {
-    static const std::vector<core::TableColumn> k_columns = {
-        {"NAME", 24}, {"KEY", 10},    {"MANAGED BY", 28}, {"CREATOR", 16}, {"SCOPES", 24},
-        {"AGE", 5},   {"EXPIRES", 9}, {"USED", 9},        {"ACTIVE", 6}};
-    return k_columns;
+/// On a terminal (`width` > 0) names, creators and scopes are capped and may shrink further to
+/// fit; piped, they are whole. Keys, ages and times are short and never cut.
+std::vector<core::TableColumn> columns(std::size_t width) {
+    const auto cap = [width](std::size_t on_terminal) {
+        return width > 0 ? on_terminal : std::numeric_limits<std::size_t>::max();
+    };
+    return {{"NAME", cap(24)},      {"KEY", 10, false},  {"MANAGED BY", cap(28)},
+            {"CREATOR", cap(16)},   {"SCOPES", cap(24)}, {"AGE", 5, false},
+            {"EXPIRES", 20, false}, {"USED", 20, false}, {"ACTIVE", 6, false}};
 }
 
 std::vector<std::string> row_of(const AuditedKey& audited, const RenderContext& context) {
@@ -86,10 +91,6 @@ std::vector<std::string> row_of(const AuditedKey& audited, const RenderContext& 
             key.last_used ? core::format_ago(duration_cast<seconds>(context.now - *key.last_used))
                           : "never",
             key.is_active ? "yes" : "no"};
-}
-
-std::string render_table(const std::vector<std::vector<std::string>>& rows) {
-    return core::render_table(columns(), rows);
 }
 
 nlohmann::json time_or_null(const std::optional<core::Timestamp>& at) {
@@ -130,7 +131,7 @@ std::string render_text(const Report& report, const RenderContext& context) {
     for (const auto& key : report.keys) {
         rows.push_back(row_of(key, context));
     }
-    std::string out = render_table(rows);
+    std::string out = core::render_table(columns(context.width), rows, context.width);
     const std::size_t errors = report.count(Severity::error);
     const std::size_t warnings = report.count(Severity::warning);
     if (errors + warnings > 0) {

@@ -105,9 +105,13 @@ int run_audit(const AuditCommandOptions& options, const GlobalOptions& global) {
     if (!keys.ok()) {
         return report_error(keys.error());
     }
-    audit::RenderContext context{
-        core::now_utc(), *portal, options.manifests, audit::Options{*unused_for},
-        options.fail_on == "error" ? audit::Severity::error : audit::Severity::warning};
+    audit::RenderContext context{core::now_utc(),
+                                 *portal,
+                                 options.manifests,
+                                 audit::Options{*unused_for},
+                                 options.fail_on == "error" ? audit::Severity::error
+                                                            : audit::Severity::warning,
+                                 stdout_width()};
     const audit::Report report =
         audit::audit_keys(keys.value(), sources, context.now, context.options);
     if (global.output == "json") {

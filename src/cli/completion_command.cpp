@@ -5,6 +5,7 @@
 // silent, one name a line).
 
 #include "cli/commands.hpp"
+#include "provision/core/text.hpp"
 
 #include <fmt/format.h>
 
@@ -94,14 +95,6 @@ std::vector<CommandSpec> commands_of(const CLI::App& root) {
     return out;
 }
 
-std::string join(const std::vector<std::string>& items, const std::string& separator = " ") {
-    std::string out;
-    for (const auto& item : items) {
-        out += (out.empty() ? "" : separator) + item;
-    }
-    return out;
-}
-
 std::vector<std::string> names_of(const std::vector<OptionSpec>& options, bool with_value) {
     std::vector<std::string> out;
     for (const auto& option : options) {
@@ -127,7 +120,7 @@ std::string bash_choice_cases(const std::vector<CommandSpec>& commands,
         }
         out += fmt::format(
             "        {}) __provision_reply < <(compgen -W \"{}\" -- \"$cur\"); return ;;\n",
-            join(patterns, "|"), join(option.choices));
+            core::join(patterns, "|"), core::join(option.choices, " "));
     };
     for (const auto& command : commands) {
         for (const auto& option : command.options) {
@@ -150,7 +143,7 @@ std::string bash_script(const std::vector<CommandSpec>& commands,
         const auto with_value = names_of(command.options, true);
         valued.insert(valued.end(), with_value.begin(), with_value.end());
         cases += fmt::format("        {}) opts=\"{}\" ;;\n", command.name,
-                             join(names_of(command.options, false)));
+                             core::join(names_of(command.options, false), " "));
     }
     std::sort(valued.begin(), valued.end());
     valued.erase(std::unique(valued.begin(), valued.end()), valued.end());
@@ -218,9 +211,10 @@ __provision_complete() {{
 }}
 complete -o filenames -F __provision_complete provision
 )",
-        fmt::arg("valued", join(valued)), fmt::arg("choices", bash_choice_cases(commands, globals)),
-        fmt::arg("commands", join(command_names)),
-        fmt::arg("globals", join(names_of(globals, false))), fmt::arg("cases", cases));
+        fmt::arg("valued", core::join(valued, " ")),
+        fmt::arg("choices", bash_choice_cases(commands, globals)),
+        fmt::arg("commands", core::join(command_names, " ")),
+        fmt::arg("globals", core::join(names_of(globals, false), " ")), fmt::arg("cases", cases));
 }
 
 /// zsh runs the bash script through its bashcompinit layer. Installed as _provision in $fpath,
@@ -261,7 +255,7 @@ std::string fish_option(const OptionSpec& option, const std::string& condition) 
     if (option.long_name == "target" || option.long_name == "key") {
         line += " -x -a '(__provision_entries)'";
     } else if (!option.choices.empty()) {
-        line += " -x -a " + fish_quote(join(option.choices));
+        line += " -x -a " + fish_quote(core::join(option.choices, " "));
     } else if (option.long_name == "chdir") {
         line += " -x -a '(__fish_complete_directories)'";
     } else if (option.takes_value) {
@@ -291,7 +285,7 @@ std::string fish_script(const std::vector<CommandSpec>& commands,
                fish_quote(command.description) + "\n";
     }
     out += "complete -c provision -n '__fish_seen_subcommand_from help' -a " +
-           fish_quote(join(names)) + "\n";
+           fish_quote(core::join(names, " ")) + "\n";
     for (const auto& option : globals) {
         out += fish_option(option, "");
     }

@@ -4,15 +4,13 @@
 
 #include "provision/manifest/policy.hpp"
 
+#include "provision/core/text.hpp"
+
 namespace provision::manifest {
 namespace {
 
 std::string allowed_list(const Policy& policy) {
-    std::string out;
-    for (const auto& pattern : policy.allowed_scopes) {
-        out += (out.empty() ? "" : ", ") + pattern;
-    }
-    return out;
+    return core::join(policy.allowed_scopes);
 }
 
 bool allowed(const Policy& policy, std::string_view scope) {

@@ -8,6 +8,7 @@
 
 #include "reader.hpp"
 
+#include "provision/core/text.hpp"
 #include "provision/core/time.hpp"
 
 #include <algorithm>
@@ -31,14 +32,6 @@ bool is_name_start(char c) {
 }
 bool is_name_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-}
-
-std::string joined(const std::vector<std::string>& words) {
-    std::string out;
-    for (const auto& word : words) {
-        out += (out.empty() ? "" : ", ") + word;
-    }
-    return out;
 }
 
 }  // namespace
@@ -114,7 +107,7 @@ std::optional<Fields> Reader::fields(const Node& node, const std::string& path,
             const std::string hint = suggestion(key.text, names);
             m_sink.error(key.offset, field_path(path, key.text),
                          "unknown field `" + key.text + "`" +
-                             (hint.empty() ? "; the fields here are: " + joined(names) : hint));
+                             (hint.empty() ? "; the fields here are: " + core::join(names) : hint));
         }
     }
     return Fields(node, path);
@@ -286,7 +279,7 @@ std::optional<std::size_t> Reader::choice(const Node& node, const std::string& p
     if (found == choices.end()) {
         const std::string hint = suggestion(text->value, choices);
         m_sink.error(node.offset, path,
-                     "`" + text->shown + "` is not one of: " + joined(choices) + hint);
+                     "`" + text->shown + "` is not one of: " + core::join(choices) + hint);
         return std::nullopt;
     }
     return static_cast<std::size_t>(found - choices.begin());

@@ -6,6 +6,7 @@
 #include "schema.hpp"
 
 #include "provision/core/scopes.hpp"
+#include "provision/core/text.hpp"
 
 #include <algorithm>
 #include <map>
@@ -154,10 +155,7 @@ private:
             const std::string& scope = value->value;
             if (!core::is_known_scope(scope)) {
                 const std::string hint = Reader::suggestion(value->shown, core::scope_catalogue());
-                std::string all;
-                for (const auto& known : core::scope_catalogue()) {
-                    all += (all.empty() ? "" : ", ") + known;
-                }
+                const std::string all = core::join(core::scope_catalogue());
                 sink.error(item.offset, where,
                            "unknown scope `" + value->shown + "`" +
                                (hint.empty() ? "; the scopes are: " + all : hint));

@@ -5,6 +5,7 @@
 // the outputs that should hold it are left as they are and the run ends blocked (exit 8).
 
 #include "plan/partial_outputs.hpp"
+#include "provision/core/text.hpp"
 
 #include <algorithm>
 #include <iterator>
@@ -61,14 +62,6 @@ std::vector<std::string> lacking(const manifest::OutputSpec& spec,
     return entries;
 }
 
-std::string joined(const std::vector<std::string>& names) {
-    std::string text;
-    for (const auto& name : names) {
-        text += (text.empty() ? "" : ", ") + name;
-    }
-    return text;
-}
-
 /// The entries the plan gives a new key (and so a secret the outputs will hold).
 std::set<std::string> renewed_entries(const Plan& plan) {
     std::set<std::string> renewed;
@@ -107,7 +100,7 @@ void block_partial_outputs(const PlanInput& in, Plan& plan) {
             action.kind = ActionKind::blocked;
             action.reasons.push_back(Reason::partial_output);
             action.detail = what + " would leave output " + spec.path_as_written + " without " +
-                            joined(missing) +
+                            core::join(missing) +
                             " (secret unknown): it is left as it is. Restore "
                             "the output, let those keys be rotated (onSecretUnknown: rotate, or "
                             "`provision rotate --key`), or set allowPartial: true on the output";

@@ -3,6 +3,7 @@
 #include "provision/plan/render.hpp"
 
 #include "provision/core/table.hpp"
+#include "provision/core/text.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -72,15 +73,6 @@ std::string paint(std::string text, const char* color, bool on) {
         return text;
     }
     return color + text + "\x1b[0m";
-}
-
-/// "a, b, c".
-std::string joined(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& item : items) {
-        out += (out.empty() ? "" : ", ") + item;
-    }
-    return out;
 }
 
 /// "files:read, rooms:read" (Scopes::to_display) as its items.
@@ -221,12 +213,12 @@ std::string render_text(const Plan& plan, const TextOptions& options) {
         }
     }
     for (const auto& partial : plan.partial_outputs) {
-        const std::string lacking = joined(partial.lacking);
+        const std::string lacking = core::join(partial.lacking);
         out += fmt::format("\n  ! output {} would lack {} (secret unknown): it is not rewritten\n",
                            partial.output, lacking);
     }
     for (const auto& loss : plan.output_losses) {
-        const std::string lost = joined(loss.lost);
+        const std::string lost = core::join(loss.lost);
         out +=
             loss.empty
                 ? fmt::format("\n  ! output {} will be empty: it holds {} now\n", loss.output, lost)
@@ -303,12 +295,12 @@ std::string render_markdown(const Plan& plan) {
         }
     }
     for (const auto& partial : plan.partial_outputs) {
-        const std::string lacking = joined(partial.lacking);
+        const std::string lacking = core::join(partial.lacking);
         out += "\n> output `" + partial.output + "` would lack " + lacking +
                " (secret unknown): it is not rewritten\n";
     }
     for (const auto& loss : plan.output_losses) {
-        const std::string lost = joined(loss.lost);
+        const std::string lost = core::join(loss.lost);
         out += "\n> output `" + loss.output + "` " +
                (loss.empty ? "will be empty: it holds " + lost + " now\n"
                            : "will no longer hold " + lost + "\n");

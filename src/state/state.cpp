@@ -166,7 +166,7 @@ StateIndex::StateIndex(const State& state) {
         m_by_entry.emplace(key.entry, &key);
         m_ids.insert(key.id);
         if (!key.fingerprint.empty()) {
-            m_fingerprints.insert(key.fingerprint);
+            m_by_fingerprint.emplace(key.fingerprint, &key);
         }
     }
     for (const auto& key : state.retiring) {
@@ -177,6 +177,12 @@ StateIndex::StateIndex(const State& state) {
 const ManagedKey* StateIndex::find(std::string_view entry) const {
     const auto it = m_by_entry.find(entry);
     return it == m_by_entry.end() ? nullptr : it->second;
+}
+
+const ManagedKey* StateIndex::find_by_fingerprint(std::string_view fingerprint) const {
+    const auto it =
+        fingerprint.empty() ? m_by_fingerprint.end() : m_by_fingerprint.find(fingerprint);
+    return it == m_by_fingerprint.end() ? nullptr : it->second;
 }
 
 bool State::tracks(std::string_view id) const {

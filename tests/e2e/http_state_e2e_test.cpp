@@ -63,18 +63,8 @@ TEST_CASE("two applies at once sharing an HTTP backend state make one set of key
     SECTION("the second waits, then writes its outputs from the sealed store") {
         Project first(emu, sealed_manifest(key.recipient));
         Project second(emu, sealed_manifest(key.recipient));
-        auto env1 = http_env(first, server, "waits");
-        auto env2 = http_env(second, server, "waits");
-        env1.env["PROVISION_AGE_IDENTITY_FILE"] = key.identity.string();
-        env2.env["PROVISION_AGE_IDENTITY_FILE"] = key.identity.string();
-        const auto runs = apply_at_once(first, env1, second, env2, {"--lock-timeout", "60"});
-        INFO(runs.first_err << runs.second_err);
-        CHECK(runs.first == 0);
-        CHECK(runs.second == 0);
-        CHECK(emu.count_requests("POST", "/api/2.0/keys") == 3);
-        CHECK(emu.state().at("keys").size() == 3);
-        CHECK(source_dotenv(first.secrets("bots.env"), k_bot_vars) ==
-              source_dotenv(second.secrets("bots.env"), k_bot_vars));
+        check_waiting_applies_share_keys(emu, key, first, http_env(first, server, "waits"), second,
+                                         http_env(second, server, "waits"));
     }
 
     SECTION("without --lock-timeout the second is refused and names the holder") {

@@ -65,4 +65,22 @@ inline TwoRuns apply_at_once(const Project& first, const RunOptions& first_env,
     return runs;
 }
 
+/// Two applies of the sealed manifest in `first` and `second` at once, each with the identity
+/// and a --lock-timeout: both succeed, the portal gets one key per entry, and both directories
+/// hold the same secrets (the run that waited took them from the sealed store).
+inline void check_waiting_applies_share_keys(const Emulator& emu, const SealingKey& key,
+                                             const Project& first, RunOptions first_env,
+                                             const Project& second, RunOptions second_env) {
+    first_env.env["PROVISION_AGE_IDENTITY_FILE"] = key.identity.string();
+    second_env.env["PROVISION_AGE_IDENTITY_FILE"] = key.identity.string();
+    const auto runs = apply_at_once(first, first_env, second, second_env, {"--lock-timeout", "60"});
+    INFO(runs.first_err << runs.second_err);
+    CHECK(runs.first == 0);
+    CHECK(runs.second == 0);
+    CHECK(emu.count_requests("POST", "/api/2.0/keys") == 3);
+    CHECK(emu.state().at("keys").size() == 3);
+    CHECK(source_dotenv(first.secrets("bots.env"), k_bot_vars) ==
+          source_dotenv(second.secrets("bots.env"), k_bot_vars));
+}
+
 }  // namespace e2e

@@ -91,19 +91,8 @@ TEST_CASE("two applies at once sharing a PostgreSQL state make one set of keys",
         const std::string name = fresh_state_name();
         Project first(emu, sealed_manifest(key.recipient));
         Project second(emu, sealed_manifest(key.recipient));
-        auto env1 = pg_env(first, c, name);
-        auto env2 = pg_env(second, c, name);
-        env1.env["PROVISION_AGE_IDENTITY_FILE"] = key.identity.string();
-        env2.env["PROVISION_AGE_IDENTITY_FILE"] = key.identity.string();
-        const auto runs = apply_at_once(first, env1, second, env2, {"--lock-timeout", "60"});
-        INFO(runs.first_err << runs.second_err);
-        CHECK(runs.first == 0);
-        CHECK(runs.second == 0);
-        CHECK(emu.count_requests("POST", "/api/2.0/keys") == 3);
-        CHECK(emu.state().at("keys").size() == 3);
-        // The run that waited took every secret from the sealed store: both hold the same.
-        CHECK(source_dotenv(first.secrets("bots.env"), k_bot_vars) ==
-              source_dotenv(second.secrets("bots.env"), k_bot_vars));
+        check_waiting_applies_share_keys(emu, key, first, pg_env(first, c, name), second,
+                                         pg_env(second, c, name));
         CHECK_FALSE(fs::exists(first.state_file()));
         CHECK_FALSE(fs::exists(second.state_file()));
     }

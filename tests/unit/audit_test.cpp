@@ -3,6 +3,7 @@
 // and the renderings (table, JSON, Prometheus) carry what they promise and no secret.
 
 #include "provision/audit/render.hpp"
+#include "provision/core/table.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -256,4 +257,38 @@ TEST_CASE("the unused message words short limits in hours", "[audit]") {
     const auto report = audit_one(shape, audit::Options{hours(12)});
     REQUIRE(rules_of(report, "k-idle") == std::vector<Rule>{Rule::unused});
     CHECK(report.keys[0].findings[0].message == "not used for 1 day (limit 12 hours)");
+}
+
+TEST_CASE("the audit table fits a terminal's width and is whole when piped", "[audit]") {
+    const std::string long_name(60, 'n');
+    KeyShape shape{"k-long",
+                   long_name,
+                   {"files:read", "files:write", "rooms:read", "rooms:write", "accounts:read"}};
+    shape.expires_in_days = -120;
+    const auto report = audit_one(shape);
+    audit::RenderContext context{
+        k_now, "https://p", {"manifests/bots.yaml"}, {}, audit::Severity::warning};
+
+    context.width = 100;
+    const std::string on_terminal = audit::render_text(report, context);
+    const std::string table = on_terminal.substr(0, on_terminal.find("\n\n"));
+    std::size_t lines = 0;
+    for (std::size_t at = 0; at < table.size();) {
+        const std::size_t end = std::min(table.find('\n', at), table.size());
+        CHECK(core::code_points(table.substr(at, end - at)) <= 100);
+        at = end + 1;
+        ++lines;
+    }
+    CHECK(lines == 2);
+    CHECK(table.find("...") != std::string::npos);
+    CHECK(table.find(long_name) == std::string::npos);
+    // Times are never cut: the expiry is readable whole.
+    CHECK(table.find("120d ago") != std::string::npos);
+
+    context.width = 0;
+    const std::string piped = audit::render_text(report, context);
+    CHECK(piped.find(long_name) != std::string::npos);
+    CHECK(piped.find("accounts:read,files:read,files:write,rooms:read,rooms:write") !=
+          std::string::npos);
+    CHECK(piped.find("...") == std::string::npos);
 }

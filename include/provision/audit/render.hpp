@@ -5,6 +5,7 @@
 
 #include "provision/audit/audit.hpp"
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -16,11 +17,15 @@ struct RenderContext {
     std::vector<std::string> manifests;  ///< labels, as given
     Options options;
     Severity fail_on = Severity::warning;
+    /// A terminal's width: the table is cut to fit it (long cells end in "..."). 0 when piped:
+    /// every cell is whole, so a script or a log keeps every name and scope.
+    std::size_t width = 0;
 };
 
 /// The table (NAME, KEY, MANAGED BY, CREATOR, SCOPES, AGE, EXPIRES, USED, ACTIVE), each column
-/// as wide as its widest cell up to a cap (longer cells end in "..."), then one line per
-/// finding and a summary line.
+/// as wide as its widest cell; with a `width` the columns of names and scopes are capped and
+/// give up space until a line fits (longer cells end in "..."). Then one line per finding and a
+/// summary line.
 std::string render_text(const Report& report, const RenderContext& context);
 
 /// formatVersion 1 (schema in docs/audit.md), as JSON text indented by `indent` spaces.

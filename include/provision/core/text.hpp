@@ -7,8 +7,7 @@
 namespace provision::core {
 
 /// The items of `range` (each convertible to std::string_view), `separator` between them.
-template <typename Range>
-std::string join(const Range& range, std::string_view separator = ", ") {
+template <typename Range> std::string join(const Range& range, std::string_view separator = ", ") {
     std::string out;
     bool first = true;
     for (const auto& item : range) {

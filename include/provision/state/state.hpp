@@ -78,15 +78,17 @@ public:
     const ManagedKey* find(std::string_view entry) const;
     /// Same answer as State::tracks.
     bool tracks(std::string_view id) const { return m_ids.count(id) != 0; }
+    /// The entry's key whose secret has `fingerprint` (not empty); the first such, or nullptr.
+    const ManagedKey* find_by_fingerprint(std::string_view fingerprint) const;
     /// True when `fingerprint` (not empty) is the secret's of an entry's key.
     bool holds_fingerprint(std::string_view fingerprint) const {
-        return !fingerprint.empty() && m_fingerprints.count(fingerprint) != 0;
+        return find_by_fingerprint(fingerprint) != nullptr;
     }
 
 private:
     std::unordered_map<std::string_view, const ManagedKey*> m_by_entry;
     std::unordered_set<std::string_view> m_ids;
-    std::unordered_set<std::string_view> m_fingerprints;
+    std::unordered_map<std::string_view, const ManagedKey*> m_by_fingerprint;
 };
 
 /// Missing file => empty State. A corrupt file is an error naming the file and position.
