@@ -180,35 +180,31 @@ def main():
             "bindkey '^X' __dump",
             "bindkey '^U' kill-whole-line",
         ]
-        installed = run_interactive(
-            "zsh", ["zsh", "-f", "-i"],
-            [f"fpath=({q(str(work / 'completions'))} $fpath)",
-             f"autoload -Uz compinit && compinit -u -d {q(str(work / 'zcompdump'))}"] + zsh_dump,
-            typed, env, work, dump)
-        compare("zsh (installed in fpath)", installed)
-        sourced = run_interactive(
-            "zsh", ["zsh", "-f", "-i"],
-            [f"autoload -Uz compinit && compinit -u -d {q(str(work / 'zcompdump2'))}",
-             f"source {q(str(work / 'provision.zsh'))}"] + zsh_dump,
-            typed, env, work, dump)
-        compare("zsh (sourced)", sourced)
+        compinit = "autoload -Uz compinit && compinit -u -d "
+        zsh_ways = {
+            "zsh (installed in fpath)": [f"fpath=({q(str(work / 'completions'))} $fpath)",
+                                         compinit + q(str(work / "zcompdump"))],
+            "zsh (sourced)": [compinit + q(str(work / "zcompdump2")),
+                              f"source {q(str(work / 'provision.zsh'))}"],
+        }
+        for label, setup in zsh_ways.items():
+            compare(label, run_interactive("zsh", ["zsh", "-f", "-i"], setup + zsh_dump, typed,
+                                           env, work, dump))
 
         # fish: `complete -C LINE` prints what TAB offers for the line's last word.
-        for text, words in cases:
+        def fish_offers(text):
             query = subprocess.run(
                 ["fish", "--no-config", "-c",
                  f"source {q(str(work / 'provision.fish'))}; complete -C {q(text)}"],
                 capture_output=True, text=True, env=env, cwd=work, timeout=60)
-            offered = [line.split("\t")[0] for line in query.stdout.splitlines()]
-            check(f"fish: {text!r} + TAB offers {words[-1]!r}", words[-1] in offered, True)
             if query.stderr:
                 failures.append(f"fish: {text!r}: {query.stderr}")
-        query = subprocess.run(
-            ["fish", "--no-config", "-c",
-             f"source {q(str(work / 'provision.fish'))}; complete -C {q('provision apply ' + m + ' --target ')}"],
-            capture_output=True, text=True, env=env, cwd=work, timeout=60)
-        offered = sorted(line.split("\t")[0] for line in query.stdout.splitlines())
-        check("fish: --target offers exactly the manifest's entries", offered,
+            return [line.split("\t")[0] for line in query.stdout.splitlines()]
+
+        for text, words in cases:
+            check(f"fish: {text!r} + TAB offers {words[-1]!r}", words[-1] in fish_offers(text), True)
+        check("fish: --target offers exactly the manifest's entries",
+              sorted(fish_offers(f"provision apply {m} --target ")),
               ["Audit Reader", "Backup Agent", "Integration Bot"])
 
     for failure in failures:

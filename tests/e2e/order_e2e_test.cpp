@@ -8,15 +8,10 @@ using namespace e2e;
 
 namespace {
 
+/// lifecycle_manifest's portal and output with `names` as its keys.
 std::string manifest_of(const std::vector<std::string>& names) {
-    std::string text = "version: 1\n"
-                       "portal:\n"
-                       "  url: ${DOCSPACE_URL}\n"
-                       "  token: ${DOCSPACE_TOKEN}\n"
-                       "outputs:\n"
-                       "  - path: ../secrets/bots.env\n"
-                       "    format: dotenv\n"
-                       "keys:\n";
+    std::string text = lifecycle_manifest();
+    text.erase(text.find("keys:\n") + 6);
     for (const auto& name : names) {
         text += "  - name: " + name + "\n    permissions: [files:read]\n    expiresInDays: 30\n";
     }

@@ -40,6 +40,15 @@ ProcessResult on_pty(const Project& project, const std::vector<std::string>& arg
     return r;
 }
 
+/// Every create (or, with `times` 1, the first) answers after `ms` milliseconds.
+void slow_creates(Emulator& emu, int ms, int times) {
+    emu.add_fault({{"method", "POST"},
+                   {"path", "/api/2.0/keys"},
+                   {"action", "latency"},
+                   {"latencyMs", ms},
+                   {"times", times}});
+}
+
 /// What each finished line of `bytes` shows on the screen: a "\r" goes back to the start of
 /// the line and "\x1b[K" erases the rest, so a line shows what follows its last "\r".
 std::vector<std::string> finished_lines(const std::string& bytes) {
@@ -75,11 +84,7 @@ TEST_CASE("on a terminal a live line shows the creates in flight, redrawn in pla
     Emulator emu;
     Project project(emu);
     // Every create answers after 1.5 s: one at a time, each is in flight across several draws.
-    emu.add_fault({{"method", "POST"},
-                   {"path", "/api/2.0/keys"},
-                   {"action", "latency"},
-                   {"latencyMs", 1500},
-                   {"times", 0}});
+    slow_creates(emu, 1500, 0);
     const auto r = on_pty(project, {"apply", project.manifest.string(), "--concurrency", "1",
                                     "--log-level", "debug", "--no-color"});
     INFO(r.out);
@@ -154,11 +159,7 @@ TEST_CASE("without a terminal there is no live line: no carriage return, no eras
           "[e2e][cli][progress]") {
     Emulator emu;
     Project project(emu);
-    emu.add_fault({{"method", "POST"},
-                   {"path", "/api/2.0/keys"},
-                   {"action", "latency"},
-                   {"latencyMs", 1500},
-                   {"times", 1}});
+    slow_creates(emu, 1500, 1);
     auto env = project.env();
     env.env["TERM"] = "xterm";  // a terminal type, but stderr is a pipe
     const auto r = project.run({"apply", project.manifest.string(), "--log-level", "debug"}, env);
@@ -189,11 +190,7 @@ TEST_CASE("a create in flight is not silent: every 10 s a line says it is still 
     Emulator emu;
     Project project(emu, lifecycle_manifest());
     // The first create answers after 11 s; the run says so once, at 10 s.
-    emu.add_fault({{"method", "POST"},
-                   {"path", "/api/2.0/keys"},
-                   {"action", "latency"},
-                   {"latencyMs", 11000},
-                   {"times", 1}});
+    slow_creates(emu, 11000, 1);
     const auto r = project.command("apply");
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);

@@ -18,15 +18,9 @@ namespace {
 /// "Old B" and "Old A", whose entries left the manifest, in that (unsorted) order, and two
 /// retiring keys: Alpha's retires after Zeta's. No key is on the portal, so each record gives
 /// exactly one action.
-struct World {
-    manifest::Manifest manifest;
-    state::State state;
-    std::vector<api::ApiKey> observed;
-    plan::OutputsView outputs;
-    plan::PlanOptions options;
-    std::vector<plan::PendingCreate> pending;
-
+struct World : planner_test::BotWorld {
     World() {
+        manifest.keys.clear();
         for (const std::string name : {"Zeta", "Alpha", "Mid"}) {
             manifest::KeySpec spec;
             spec.name = name;
@@ -50,11 +44,6 @@ struct World {
         state.retiring.push_back(
             state::RetiringKey{"Zeta", "bbbbbbbb-0000-0000-0000-000000000001", "bbb1", std::nullopt,
                                k_now + std::chrono::hours(24), "rotation_due"});
-    }
-
-    plan::Plan make() const {
-        return plan::make_plan(plan::PlanInput{manifest, state, observed, outputs,
-                                               planner_test::k_me, k_now, options, pending});
     }
 };
 
