@@ -66,10 +66,10 @@ bool is_transient_status(int status) {
            status == 504;
 }
 
-/// Every wait in one style, seconds with one decimal: "0.3s", "9.9s", "847.0s".
+/// Every wait in one style, seconds with one decimal: "0.3 s", "9.9 s", "847.0 s".
 std::string format_wait(std::chrono::milliseconds delay) {
     const long long tenths = (delay.count() + 50) / 100;
-    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + "s";
+    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
 }
 
 bool is_guid_like(std::string_view id) {
@@ -104,6 +104,11 @@ public:
         }
         if (!m_options.clock) {
             m_options.clock = [] { return core::now_utc(); };
+        }
+        if (!m_options.on_rate_limit_wait) {
+            m_options.on_rate_limit_wait = [](const RateLimitWait& wait) {
+                spdlog::info("{}", describe(wait));
+            };
         }
         if (!m_options.random) {
             m_options.random = [this] {
@@ -287,8 +292,7 @@ private:
                 return beyond_deadline(call, delay, *left);
             }
             if (error.code == core::Errc::rate_limited) {
-                spdlog::info("rate limited by the portal: waiting {} before {}", format_wait(delay),
-                             call.what);
+                m_options.on_rate_limit_wait({delay, call.what, call.is_create, true});
             } else {
                 spdlog::info("{}; retrying in {} (attempt {} of {})", error.message,
                              format_wait(delay), attempt + 1, max_attempts);
@@ -321,8 +325,7 @@ private:
             return beyond_deadline(call, pause, *left);
         }
         if (pause >= std::chrono::seconds{1}) {
-            spdlog::info("waiting {} for the portal's rate limit before {}", format_wait(pause),
-                         call.what);
+            m_options.on_rate_limit_wait({pause, call.what, call.is_create, false});
         }
         m_options.sleep(pause);
         if (core::stop_requested()) {
@@ -461,6 +464,11 @@ private:
 };
 
 }  // namespace
+
+std::string describe(const RateLimitWait& wait) {
+    return "waiting " + format_wait(wait.length) + " for the rate limit" +
+           (wait.refused ? " (429) before " + wait.what + " again" : " before " + wait.what);
+}
 
 core::Secret authorization_for(const core::Secret& credential) {
     const std::string& value = credential.reveal();

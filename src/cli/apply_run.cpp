@@ -2,7 +2,6 @@
 // report and the exit code, shared by apply, rotate, destroy, import and saved plans.
 
 #include "cli/apply_run.hpp"
-#include "cli/progress.hpp"
 
 #include "provision/apply/preflight.hpp"
 #include "provision/core/interrupt.hpp"
@@ -83,12 +82,14 @@ apply::ApplyReport execute_plan(Session& session, const GlobalOptions& global, b
     apply_options.journal = session.journal ? &*session.journal : nullptr;
     apply_options.concurrency = global.concurrency;
     apply_options.leave_outputs = leave_outputs;
-    Progress progress(session.plan.actions.size() - session.plan.count(plan::ActionKind::noop));
+    Progress& progress = *session.progress;
     apply_options.progress = [&progress](const plan::Action& action, bool done) {
         progress.update(action, done);
     };
+    progress.start(session.plan);
     auto report = apply::apply_plan(session.manifest, session.plan, session.world, *session.api,
                                     apply_options);
+    progress.finish();
     if (session.journal) {
         [[maybe_unused]] auto compacted = session.journal->compact();
     }

@@ -2,6 +2,7 @@
 // portal token (never from argv), the HTTP client, and printing an error with its exit code.
 
 #include "cli/common.hpp"
+#include "cli/status_line.hpp"
 
 #include "provision/api/http_keys_api.hpp"
 #include "provision/apply/state_store.hpp"
@@ -226,8 +227,13 @@ bool configure_logging(const std::string& level, bool color) {
     if (parsed == spdlog::level::off && level != "off") {
         return false;
     }
-    auto logger = spdlog::stderr_color_mt("provision", color ? spdlog::color_mode::automatic
-                                                             : spdlog::color_mode::never);
+    std::shared_ptr<spdlog::sinks::sink> sink =
+        std::make_shared<spdlog::sinks::stderr_color_sink_mt>(color ? spdlog::color_mode::automatic
+                                                                    : spdlog::color_mode::never);
+    if (stderr_keeps_status_line()) {
+        sink = std::make_shared<StatusLineSink>(std::move(sink));
+    }
+    auto logger = std::make_shared<spdlog::logger>("provision", std::move(sink));
     logger->set_pattern("%^%l%$: %v");
     logger->set_level(parsed);
     spdlog::set_default_logger(logger);
@@ -298,8 +304,9 @@ core::Result<core::Secret> resolve_token(const manifest::Manifest& manifest,
         "no portal token: set DOCSPACE_TOKEN, or pass --token-file or --token-stdin");
 }
 
-core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& manifest,
-                                                     const GlobalOptions& options) {
+core::Result<std::unique_ptr<api::KeysApi>>
+make_api(const manifest::Manifest& manifest, const GlobalOptions& options,
+         std::function<void(const api::RateLimitWait&)> on_rate_limit_wait) {
     if (auto url_ok = api::check_portal_url(manifest.portal.url); !url_ok.ok()) {
         return url_ok.error();
     }
@@ -324,6 +331,7 @@ core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& m
     api_options.base_url = manifest.portal.url;
     api_options.credential = std::move(token.value());
     api_options.concurrency = options.concurrency;
+    api_options.on_rate_limit_wait = std::move(on_rate_limit_wait);
     if (options.deadline > 0) {
         // Counted from here, so it covers observing the portal as well as applying.
         api_options.deadline =

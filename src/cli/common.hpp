@@ -4,12 +4,14 @@
 /// and turning errors into exit codes.
 
 #include "cli/exit_codes.hpp"
+#include "provision/api/http_keys_api.hpp"
 #include "provision/api/keys_api.hpp"
 #include "provision/core/result.hpp"
 #include "provision/manifest/manifest.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,9 +79,11 @@ std::optional<manifest::Manifest> load_manifest_or_report(const std::string& fil
 core::Result<core::Secret> resolve_token(const manifest::Manifest& manifest,
                                          const GlobalOptions& options);
 
-/// The HTTP client for the manifest's portal.
-core::Result<std::unique_ptr<api::KeysApi>> make_api(const manifest::Manifest& manifest,
-                                                     const GlobalOptions& options);
+/// The HTTP client for the manifest's portal. `on_rate_limit_wait`: see
+/// api::HttpKeysApiOptions (empty: each wait is logged as it is).
+core::Result<std::unique_ptr<api::KeysApi>>
+make_api(const manifest::Manifest& manifest, const GlobalOptions& options,
+         std::function<void(const api::RateLimitWait&)> on_rate_limit_wait = {});
 
 /// Prints `question` (ending in "Type 'yes' to ...: ") and reads one line of standard input;
 /// true only for "yes".

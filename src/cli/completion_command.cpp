@@ -1,9 +1,11 @@
 // `provision completion bash|zsh|fish`: a shell completion script made from the command line
 // itself (every subcommand and option CLI11 knows, a command's own subcommands such as `state
-// migrate|unlock` included, so a new option completes without an edit here), manifest files
-// for the arguments, and the manifest's entry names after --target and --key, which the
-// script asks `provision __entries MANIFEST` for (a hidden command: offline, silent, one name
-// a line).
+// migrate|unlock` included, and the values each command's options accept when they are a fixed
+// set, so a new option completes without an edit here), manifest files for the arguments, and
+// the manifest's entry names after --target and --key, which the script asks `provision
+// __entries MANIFEST` for (a hidden command: offline, silent, one name a line). zsh runs the
+// bash script through bashcompinit, so that script uses nothing bash has and zsh lacks
+// (mapfile). tests/completion_check.py completes in the three real shells.
 
 #include "cli/commands.hpp"
 #include "provision/core/text.hpp"
@@ -12,6 +14,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <sstream>
 
 namespace provision::cli {
 
@@ -23,7 +26,35 @@ struct OptionSpec {
     bool takes_value = false;
     std::string long_name;  ///< "chdir" ("" without one)
     char short_name = 0;
+    std::vector<std::string> choices;  ///< the values it accepts, when they are a fixed set
 };
+
+const char* const k_levels = "trace debug info warn error off";
+
+/// The values an option's CLI::IsMember check accepts: CLI11 describes it as "{a,b,c}" in
+/// the option's type name ("TEXT:{text,json,markdown}"). --log-level is checked later, when
+/// logging is set up, so its levels are listed here.
+std::vector<std::string> choices_of(const CLI::Option& option) {
+    std::vector<std::string> out;
+    if (option.check_name("--log-level")) {
+        std::istringstream levels(k_levels);
+        for (std::string level; levels >> level;) {
+            out.push_back(level);
+        }
+        return out;
+    }
+    const std::string type = option.get_type_name();
+    const auto open = type.find('{');
+    const auto close = type.find('}', open);
+    if (open == std::string::npos || close == std::string::npos) {
+        return out;
+    }
+    std::istringstream set(type.substr(open + 1, close - open - 1));
+    for (std::string value; std::getline(set, value, ',');) {
+        out.push_back(value);
+    }
+    return out;
+}
 
 struct CommandSpec {
     std::string name, description;
@@ -40,6 +71,7 @@ std::vector<OptionSpec> options_of(const CLI::App& app) {
         OptionSpec spec;
         spec.description = option->get_description();
         spec.takes_value = option->get_items_expected_max() > 0;  // flags expect none
+        spec.choices = choices_of(*option);
         for (const auto& name : option->get_snames()) {
             spec.names.push_back("-" + name);
             spec.short_name = name.front();
@@ -78,7 +110,33 @@ std::vector<std::string> names_of(const std::vector<OptionSpec>& options, bool w
     return out;
 }
 
-const char* const k_levels = "trace debug info warn error off";
+/// The bash `case "$cmd:$prev"` branches that complete the values of options with a fixed set
+/// (--output differs between commands); the global options' match any command.
+std::string bash_choice_cases(const std::vector<CommandSpec>& commands,
+                              const std::vector<OptionSpec>& globals) {
+    std::string out;
+    const auto add = [&out](const std::string& command, const OptionSpec& option) {
+        if (option.choices.empty()) {
+            return;
+        }
+        std::vector<std::string> patterns;
+        for (const auto& name : option.names) {
+            patterns.push_back(command + ":" + name);
+        }
+        out += fmt::format(
+            "        {}) __provision_reply < <(compgen -W \"{}\" -- \"$cur\"); return ;;\n",
+            core::join(patterns, "|"), core::join(option.choices, " "));
+    };
+    for (const auto& command : commands) {
+        for (const auto& option : command.options) {
+            add(command.name, option);
+        }
+    }
+    for (const auto& option : globals) {
+        add("*", option);
+    }
+    return out;
+}
 
 std::string bash_script(const std::vector<CommandSpec>& commands,
                         const std::vector<OptionSpec>& globals) {
@@ -103,16 +161,26 @@ std::string bash_script(const std::vector<CommandSpec>& commands,
         }
         if (!sub_names.empty()) {
             nested.push_back(command.name);
-            sub_cases += fmt::format("            {}) mapfile -t COMPREPLY < <(compgen -W \"{}\" "
+            sub_cases += fmt::format("            {}) __provision_reply < <(compgen -W \"{}\" "
                                      "-- \"$cur\"); return ;;\n",
                                      command.name, core::join(sub_names, " "));
         }
     }
     std::sort(valued.begin(), valued.end());
     valued.erase(std::unique(valued.begin(), valued.end()), valued.end());
-    return fmt::format(R"(# bash completion for provision (`provision completion bash`)
+    return fmt::format(
+        R"(# bash completion for provision (`provision completion bash`)
 __provision_entries() {{
     provision __entries "$1" 2>/dev/null
+}}
+
+# COMPREPLY from standard input, one word a line (mapfile is bash's only: zsh runs this too).
+__provision_reply() {{
+    local line
+    COMPREPLY=()
+    while IFS= read -r line; do
+        COMPREPLY+=("$line")
+    done
 }}
 
 __provision_complete() {{
@@ -140,42 +208,41 @@ __provision_complete() {{
                 done < <(__provision_entries "$manifest")
             fi
             return ;;
-        --log-level) mapfile -t COMPREPLY < <(compgen -W "{levels}" -- "$cur"); return ;;
-        --output) mapfile -t COMPREPLY < <(compgen -W "text json prometheus" -- "$cur"); return ;;
-        --fail-on) mapfile -t COMPREPLY < <(compgen -W "warning error" -- "$cur"); return ;;
-        -C|--chdir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+        -C|--chdir) __provision_reply < <(compgen -d -- "$cur"); return ;;
     esac
+    case $cmd:$prev in
+{choices}    esac
     case " {valued} " in
-        *" $prev "*) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+        *" $prev "*) __provision_reply < <(compgen -f -- "$cur"); return ;;
     esac
     if [[ -z $cmd ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "{commands} {globals}" -- "$cur")
+        __provision_reply < <(compgen -W "{commands} {globals}" -- "$cur")
         return
     fi
     if [[ $cur == -* ]]; then
         case "$cmd${{sub:+ $sub}}" in
 {cases}            *) opts="" ;;
         esac
-        mapfile -t COMPREPLY < <(compgen -W "$opts {globals}" -- "$cur")
+        __provision_reply < <(compgen -W "$opts {globals}" -- "$cur")
         return
     fi
     if [[ $cmd == help ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "{commands}" -- "$cur")
+        __provision_reply < <(compgen -W "{commands}" -- "$cur")
         return
     fi
     if [[ -z $sub ]]; then
         case $cmd in
 {sub_cases}        esac
     fi
-    mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+    __provision_reply < <(compgen -f -- "$cur")
 }}
 complete -o filenames -F __provision_complete provision
 )",
-                       fmt::arg("valued", core::join(valued, " ")), fmt::arg("levels", k_levels),
-                       fmt::arg("commands", core::join(command_names, " ")),
-                       fmt::arg("globals", core::join(names_of(globals, false), " ")),
-                       fmt::arg("cases", cases), fmt::arg("nested", core::join(nested, " ")),
-                       fmt::arg("sub_cases", sub_cases));
+        fmt::arg("valued", core::join(valued, " ")),
+        fmt::arg("choices", bash_choice_cases(commands, globals)),
+        fmt::arg("commands", core::join(command_names, " ")),
+        fmt::arg("globals", core::join(names_of(globals, false), " ")), fmt::arg("cases", cases),
+        fmt::arg("nested", core::join(nested, " ")), fmt::arg("sub_cases", sub_cases));
 }
 
 /// zsh runs the bash script through its bashcompinit layer. Installed as _provision in $fpath,
@@ -215,10 +282,8 @@ std::string fish_option(const OptionSpec& option, const std::string& condition) 
     }
     if (option.long_name == "target" || option.long_name == "key") {
         line += " -x -a '(__provision_entries)'";
-    } else if (option.long_name == "log-level") {
-        line += std::string(" -x -a '") + k_levels + "'";
-    } else if (option.long_name == "output") {
-        line += " -x -a 'text json prometheus'";
+    } else if (!option.choices.empty()) {
+        line += " -x -a " + fish_quote(core::join(option.choices, " "));
     } else if (option.long_name == "chdir") {
         line += " -x -a '(__fish_complete_directories)'";
     } else if (option.takes_value) {

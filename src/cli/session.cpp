@@ -25,7 +25,10 @@ std::variant<Session, int> open_session(manifest::Manifest manifest, const Globa
         }
     }
     options.rebind_portal = options.rebind_portal || global.rebind_portal;
-    auto client = make_api(manifest, global);
+    auto progress = std::make_shared<Progress>();
+    auto client = make_api(manifest, global, [progress](const api::RateLimitWait& wait) {
+        progress->rate_limit_wait(wait);
+    });
     if (!client.ok()) {
         return report_error(client.error());
     }
@@ -39,6 +42,7 @@ std::variant<Session, int> open_session(manifest::Manifest manifest, const Globa
     static_cast<apply::Prepared&>(session) = std::move(prepared.value());
     session.manifest = std::move(manifest);
     session.api = std::move(client.value());
+    session.progress = std::move(progress);
     return session;
 }
 

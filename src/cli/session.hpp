@@ -4,6 +4,7 @@
 /// saved plans; the steps themselves live in apply::prepare.
 
 #include "cli/common.hpp"
+#include "cli/progress.hpp"
 #include "provision/apply/prepare.hpp"
 
 #include <memory>
@@ -14,6 +15,9 @@ namespace provision::cli {
 struct Session : apply::Prepared {
     manifest::Manifest manifest;
     std::unique_ptr<api::KeysApi> api;
+    /// What execute_plan reports the run's progress to; the client tells it of rate-limit
+    /// waits.
+    std::shared_ptr<Progress> progress = std::make_shared<Progress>();
 };
 
 /// Loads the manifest (or takes one already loaded), builds the client and prepares the run.

@@ -1,7 +1,9 @@
 // destroy and import as plans (explicit.hpp): pure functions of the same PlanInput as
-// make_plan, so the executor carries them out like every other plan.
+// make_plan, so the executor carries them out like every other plan; destroy lists the keys in
+// the order of every plan (order.hpp).
 
 #include "plan/explicit.hpp"
+#include "plan/order.hpp"
 
 #include <algorithm>
 
@@ -46,10 +48,8 @@ Action refused(const ImportRequest& request, std::string why) {
 
 Plan plan_destroy(const PlanInput& in) {
     Plan plan;
-    for (const auto& record : in.state.keys) {
-        if (!in.options.targeted(record.entry)) {
-            continue;
-        }
+    for (const auto* record_ptr : records_in_plan_order(in)) {
+        const state::ManagedKey& record = *record_ptr;
         const auto* spec = in.manifest.find_key(record.entry);
         if (spec != nullptr && spec->protect && !in.options.override_protect) {
             Action action;
@@ -71,10 +71,8 @@ Plan plan_destroy(const PlanInput& in) {
         }
         plan.actions.push_back(std::move(action));
     }
-    for (const auto& retiring : in.state.retiring) {
-        if (!in.options.targeted(retiring.entry)) {
-            continue;
-        }
+    for (const auto* retiring_ptr : retiring_in_plan_order(in)) {
+        const state::RetiringKey& retiring = *retiring_ptr;
         Action action =
             destroy_action(in, retiring.entry, retiring.id, retiring.postfix, ActionKind::retire);
         if (action.detail.empty()) {

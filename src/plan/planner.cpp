@@ -16,7 +16,8 @@
 //   deactivated                -> reactivate
 //   name or scopes edited      -> update (PUT)
 // Replacements of `protect: true` entries are blocked unless overridden. Then records whose
-// entries left the manifest (remove with prune, else kept and shown), then retiring keys.
+// entries left the manifest (remove with prune, else kept and shown), then retiring keys: the
+// order of order.hpp.
 // Keys that the state does not know are never acted upon. A replace carries how its old key
 // retires (policy and grace period), so the executor never reads the manifest for it. The
 // plans of `destroy` and `import` are made in explicit.cpp.
@@ -24,6 +25,7 @@
 #include "provision/plan/plan.hpp"
 
 #include "plan/explicit.hpp"
+#include "plan/order.hpp"
 #include "plan/partial_outputs.hpp"
 #include "plan/settle.hpp"
 
@@ -302,15 +304,7 @@ Action plan_existing(const PlanInput& in, const Index& index, const KeySpec& spe
 }
 
 void plan_removed_entries(const PlanInput& in, const Index& index, Plan& plan) {
-    std::vector<const state::ManagedKey*> removed;
-    for (const auto& record : in.state.keys) {
-        if (index.spec(record.entry) == nullptr && in.options.targeted(record.entry)) {
-            removed.push_back(&record);
-        }
-    }
-    std::sort(removed.begin(), removed.end(),
-              [](const auto* a, const auto* b) { return a->entry < b->entry; });
-    for (const auto* record : removed) {
+    for (const auto* record : removed_records(in)) {
         Action action;
         action.entry = record->entry;
         set_existing(action, *record);
@@ -330,16 +324,7 @@ void plan_removed_entries(const PlanInput& in, const Index& index, Plan& plan) {
 }
 
 void plan_retiring(const PlanInput& in, const Index& index, Plan& plan) {
-    std::vector<const state::RetiringKey*> retiring;
-    for (const auto& r : in.state.retiring) {
-        if (in.options.targeted(r.entry)) {
-            retiring.push_back(&r);
-        }
-    }
-    std::sort(retiring.begin(), retiring.end(), [](const auto* a, const auto* b) {
-        return std::tie(a->retire_after, a->id) < std::tie(b->retire_after, b->id);
-    });
-    for (const auto* r : retiring) {
+    for (const auto* r : retiring_in_plan_order(in)) {
         Action action;
         action.entry = r->entry;
         action.key_id = r->id;

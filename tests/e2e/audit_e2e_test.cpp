@@ -104,14 +104,6 @@ std::map<std::string, std::string> snapshot(const fs::path& dir) {
     return files;
 }
 
-void check_no_secret(const Emulator& emu, const std::string& text) {
-    const auto dump = emu.state();  // keep the document alive for the loop
-    for (const auto& key : dump.at("keys")) {
-        CHECK_FALSE(contains(text, key.at("secret").get<std::string>()));
-    }
-    CHECK_FALSE(contains(text, Emulator::owner_token()));
-}
-
 }  // namespace
 
 TEST_CASE("audit finds exactly the hand-made risky keys beside the managed ones and exits 10",

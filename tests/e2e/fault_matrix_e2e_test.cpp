@@ -239,7 +239,9 @@ TEST_CASE("fault matrix 5: a 429 with Retry-After on a create is waited out and 
         check_requests(run.log, concurrency, observe_then({k_post, k_post, k_post, k_post}));
         CHECK(count(run.log, "POST", k_keys, 429) == 1);
         CHECK(count(run.log, "POST", k_keys, 200) == 3);
-        CHECK(contains(run.result.err, "rate limited by the portal: waiting 1.0s"));
+        CHECK(contains(run.result.err, "waiting 1.0 s for the rate limit (429) before creating '"));
+        CHECK(contains(run.result.err, "' again, "));
+        CHECK(contains(run.result.err, " of 3 created\n"));
         // The resent create arrived only after the second Retry-After asked for.
         const double limited = seconds_of(fired_on(run.log, rule).at("time"));
         double last_post = 0;

@@ -115,4 +115,16 @@ inline bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
 
+/// No key secret and no session token the emulator ever issued (those of deleted keys too) is
+/// in `text`.
+inline void check_no_secret(const Emulator& emu, const std::string& text) {
+    const auto issued = emu.issued();  // keep the document alive for the loops
+    for (const auto& key : issued.at("keys")) {
+        CHECK_FALSE(contains(text, key.at("secret").get<std::string>()));
+    }
+    for (const auto& token : issued.at("tokens")) {
+        CHECK_FALSE(contains(text, token.get<std::string>()));
+    }
+}
+
 }  // namespace e2e

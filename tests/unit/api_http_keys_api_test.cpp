@@ -493,7 +493,7 @@ TEST_CASE("past the deadline nothing is sent, and a wait that would pass it is n
         const auto listed = h.keys->list();
         REQUIRE_FALSE(listed.ok());
         CHECK(listed.error().code == core::Errc::deadline);
-        CHECK(listed.error().message.find("wait 600.0s") != std::string::npos);
+        CHECK(listed.error().message.find("wait 600.0 s") != std::string::npos);
         CHECK(h.transport->requests.size() == 1);
         CHECK(h.sleeps.empty());
     }

@@ -121,13 +121,16 @@ TEST_CASE("every form of a plan matches its golden file", "[plan][render][golden
     blocked.postfix = "77aa";
     blocked.detail = "no output holds the secret of key sk-***77aa: restore the output file";
     p.actions.push_back(blocked);
+    // In the planner's order: the manifest's entries, then entries it no longer has, then
+    // retiring keys (README.md and docs/json-output.md show these files).
+    auto removed = action(ActionKind::remove, Reason::entry_removed, "Old Bot");
+    removed.postfix = "e1e1";
+    removed.detail = "no longer in the manifest; deleted because pruning is on";
+    p.actions.push_back(removed);
     auto retiring = action(ActionKind::noop, Reason::in_grace_period, "Deploy Bot");
     retiring.postfix = "0c1d";
     retiring.detail = "retiring in 6d 0h: the replaced key stays usable until 2026-07-07T12:00:00Z";
     p.actions.push_back(retiring);
-    auto removed = action(ActionKind::remove, Reason::entry_removed, "Old Bot");
-    removed.postfix = "e1e1";
-    p.actions.push_back(removed);
     golden::check_golden("plan.txt", plan::render_text(p, {false, false}));
     golden::check_golden("plan-show-noop.txt", plan::render_text(p, {false, true}));
     golden::check_golden("plan-color.txt", plan::render_text(p, {true, false}));

@@ -23,6 +23,20 @@ struct RetryPolicy {
     std::chrono::seconds max_total_wait{1800};
 };
 
+/// A wait for the portal's rate limit, told as it starts: a 429's Retry-After (or the backoff
+/// chosen for it), or the pause another request of the same class met.
+struct RateLimitWait {
+    std::chrono::milliseconds length{0};
+    std::string what;      ///< the request that waits: "creating 'Integration Bot'"
+    bool create = false;   ///< a create (creates are limited apart from everything else)
+    bool refused = false;  ///< this request was just answered 429; else it waits out a pause
+};
+
+/// "waiting 9.9 s for the rate limit before creating 'Integration Bot'" ("... (429) before
+/// creating 'Integration Bot' again" when the request was refused). Every wait is written in
+/// seconds with one decimal.
+std::string describe(const RateLimitWait& wait);
+
 struct HttpKeysApiOptions {
     std::string base_url;     ///< "https://portal.example.com" (no trailing slash needed)
     core::Secret credential;  ///< admin session token or unrestricted API key ("sk-...")
@@ -39,6 +53,9 @@ struct HttpKeysApiOptions {
     std::function<core::Timestamp()> clock;
     /// Uniform random number in [0, 1) for backoff jitter. Default: a seeded std::mt19937_64.
     std::function<double()> random;
+    /// Told of each wait for the rate limit as it starts, on the thread that waits, so that the
+    /// caller can report it with the run's progress. Default: logs describe(wait) at info level.
+    std::function<void(const RateLimitWait&)> on_rate_limit_wait;
 };
 
 /// Authorization header value for a credential: "Bearer sk-..." for API keys, the raw token

@@ -1,0 +1,156 @@
+// The terminal's status line (src/cli/status_line.hpp) and the progress drawn on it or logged
+// without it (src/cli/progress.hpp), with the status line's bytes and the log lines written
+// to one string in the order a terminal would receive them.
+
+#include "cli/progress.hpp"
+#include "cli/status_line.hpp"
+
+#include <catch2/catch.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <regex>
+#include <sstream>
+#include <thread>
+
+using namespace provision;
+using cli::StatusLineSink;
+
+namespace {
+
+/// A terminal `width` columns wide: the status line's bytes and the log lines ("level: text")
+/// land in `bytes`, in order.
+struct Terminal {
+    std::ostringstream bytes;
+    std::shared_ptr<StatusLineSink> line;
+    std::shared_ptr<spdlog::logger> logger;
+
+    explicit Terminal(std::size_t width) {
+        auto inner = std::make_shared<spdlog::sinks::ostream_sink_mt>(bytes);
+        line = std::make_shared<StatusLineSink>(inner, width,
+                                                [this](std::string_view b) { bytes << b; });
+        logger = std::make_shared<spdlog::logger>("terminal", line);
+        logger->set_pattern("%l: %v");
+    }
+};
+
+/// Makes `logger` the default one for the test's lifetime (Progress logs through it).
+struct DefaultLogger {
+    std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
+    explicit DefaultLogger(std::shared_ptr<spdlog::logger> logger) {
+        logger->set_level(spdlog::level::info);
+        spdlog::set_default_logger(std::move(logger));
+    }
+    ~DefaultLogger() { spdlog::set_default_logger(previous); }
+    DefaultLogger(const DefaultLogger&) = delete;
+    DefaultLogger& operator=(const DefaultLogger&) = delete;
+};
+
+plan::Plan two_creates() {
+    plan::Plan plan;
+    for (const std::string name : {"Alpha", "Beta"}) {
+        plan::Action action;
+        action.kind = plan::ActionKind::create;
+        action.entry = name;
+        plan.actions.push_back(action);
+    }
+    plan::Action unchanged;
+    unchanged.entry = "Gamma";
+    plan.actions.push_back(unchanged);
+    return plan;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("a log line erases the status line, and the status is drawn again below it",
+          "[cli][progress]") {
+    Terminal t(80);
+    t.line->show("1 of 3 done");
+    t.logger->info("hello");
+    t.line->show("2 of 3 done");
+    t.line->show("2 of 3 done");  // already shown: nothing written
+    t.line->show("");
+    t.logger->info("after");
+    CHECK(t.bytes.str() == "\r\x1b[K1 of 3 done"
+                           "\r\x1b[Kinfo: hello\n1 of 3 done"
+                           "\r\x1b[K2 of 3 done"
+                           "\r\x1b[K"
+                           "info: after\n");
+}
+
+TEST_CASE("the status line is cut to the terminal's width and stays one line", "[cli][progress]") {
+    Terminal t(20);
+    t.line->show("0123456789abcdefghijklmnop");
+    CHECK(t.bytes.str() == "\r\x1b[K0123456789abcdef...");  // 19 columns: none in the last
+    t.bytes.str("");
+    t.line->show("\xc3\xa9\xc3\xa9 done\n\r\x1b[2J");  // UTF-8 counts by character
+    CHECK(t.bytes.str() == "\r\x1b[K\xc3\xa9\xc3\xa9 done[2J");
+    t.bytes.str("");
+    std::string wide;
+    for (int i = 0; i < 25; ++i) {
+        wide += "\xc3\xa9";
+    }
+    t.line->show(wide);
+    CHECK(t.bytes.str() == "\r\x1b[K" + wide.substr(0, 32) + "...");
+}
+
+TEST_CASE("on a terminal the progress is a live line of the counts and the actions in flight, "
+          "and a wait for the rate limit is logged with the counts and shown",
+          "[cli][progress]") {
+    Terminal t(200);
+    const DefaultLogger installed(t.logger);
+    const auto plan = two_creates();
+    cli::Progress progress;
+    progress.rate_limit_wait({std::chrono::milliseconds(1000), "listing keys", false, false});
+    progress.start(plan);
+    progress.update(plan.actions[0], false);
+    progress.update(plan.actions[1], false);
+    progress.update(plan.actions[0], true);
+    progress.rate_limit_wait({std::chrono::milliseconds(1500), "creating 'Beta'", true, true});
+    progress.update(plan.actions[2], false);  // unchanged: not counted, not shown
+    progress.finish();
+    const std::string out = t.bytes.str();
+    INFO(out);
+    CHECK(contains(out, "info: waiting 1.0 s for the rate limit before listing keys\n"));
+    CHECK(std::regex_search(
+        out, std::regex(R"(\r\x1b\[K0 of 2 done, \d+s elapsed: creating 'Alpha' \(\d+s\), )"
+                        R"(creating 'Beta' \(\d+s\))")));
+    CHECK(contains(out, "info: waiting 1.5 s for the rate limit (429) before creating 'Beta' "
+                        "again, 1 of 2 created\n"));
+    CHECK(std::regex_search(out, std::regex(R"(1 of 2 done, \d+s elapsed: waiting [12] s for )"
+                                            R"(the rate limit; creating 'Beta' \(\d+s\))")));
+    CHECK_FALSE(contains(out, "Gamma"));
+    // Erased at the end: the last bytes written.
+    CHECK(out.size() >= 4);
+    CHECK(out.substr(out.size() - 4) == "\r\x1b[K");
+}
+
+TEST_CASE("without a status line an action in flight is logged every interval, with no "
+          "carriage return",
+          "[cli][progress]") {
+    std::ostringstream bytes;
+    auto logger = std::make_shared<spdlog::logger>(
+        "pipe", std::make_shared<spdlog::sinks::ostream_sink_mt>(bytes));
+    logger->set_pattern("%l: %v");
+    const DefaultLogger installed(logger);
+    const auto plan = two_creates();
+    cli::Progress progress(std::chrono::milliseconds(20));
+    progress.start(plan);
+    progress.update(plan.actions[1], false);
+    for (int i = 0; i < 500 && !contains(bytes.str(), "still creating"); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    progress.rate_limit_wait({std::chrono::milliseconds(9900), "updating key 1", false, false});
+    progress.finish();
+    const std::string out = bytes.str();
+    INFO(out);
+    CHECK(contains(out, "info: still creating 'Beta' ("));
+    CHECK(contains(out, "elapsed; 0 of 2 done)\n"));
+    CHECK(contains(out, "info: waiting 9.9 s for the rate limit before updating key 1, 0 of 2 "
+                        "done\n"));
+    CHECK_FALSE(contains(out, "\r"));
+}
