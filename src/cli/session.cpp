@@ -24,21 +24,28 @@ std::variant<Session, int> open_session(manifest::Manifest manifest, const Globa
             return report_error(located.error());
         }
     }
-    options.rebind_portal = options.rebind_portal || global.rebind_portal;
     auto client = make_api(manifest, global);
     if (!client.ok()) {
         return report_error(client.error());
     }
+    return open_session(std::move(manifest), std::move(client.value()), global, std::move(options));
+}
+
+std::variant<Session, int> open_session(manifest::Manifest manifest,
+                                        std::shared_ptr<api::KeysApi> client,
+                                        const GlobalOptions& global,
+                                        apply::PrepareOptions options) {
+    options.rebind_portal = options.rebind_portal || global.rebind_portal;
     options.lock_timeout =
         std::chrono::milliseconds(static_cast<long long>(global.lock_timeout * 1000));
-    auto prepared = apply::prepare(manifest, *client.value(), options);
+    auto prepared = apply::prepare(manifest, *client, options);
     if (!prepared.ok()) {
         return report_error(prepared.error());
     }
     Session session;
     static_cast<apply::Prepared&>(session) = std::move(prepared.value());
     session.manifest = std::move(manifest);
-    session.api = std::move(client.value());
+    session.api = std::move(client);
     return session;
 }
 

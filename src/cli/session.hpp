@@ -13,7 +13,8 @@ namespace provision::cli {
 
 struct Session : apply::Prepared {
     manifest::Manifest manifest;
-    std::unique_ptr<api::KeysApi> api;
+    /// The portal's client; the manifests of one run on one portal share it (manifest_set.hpp).
+    std::shared_ptr<api::KeysApi> api;
 };
 
 /// Loads the manifest (or takes one already loaded), builds the client and prepares the run.
@@ -22,6 +23,11 @@ std::variant<Session, int> open_session(const std::string& file, const GlobalOpt
                                         apply::PrepareOptions options);
 std::variant<Session, int> open_session(manifest::Manifest manifest, const GlobalOptions& global,
                                         apply::PrepareOptions options);
+/// The same with a client made by the caller (one shared by several manifests); --state is
+/// not applied.
+std::variant<Session, int> open_session(manifest::Manifest manifest,
+                                        std::shared_ptr<api::KeysApi> client,
+                                        const GlobalOptions& global, apply::PrepareOptions options);
 
 /// Prints the plan to stdout as text, JSON or Markdown (--output).
 void print_plan(const plan::Plan& plan, const GlobalOptions& global);
