@@ -214,7 +214,7 @@ void connect_all(std::vector<ManifestRun>& runs, std::vector<Pending>& pending,
             continue;
         }
         const auto& manifest = *pending[i].manifest;
-        auto token = in_section(runs[i], [&]() -> core::Result<core::Secret> {
+        const auto token = [&]() -> core::Result<core::Secret> {
             if (auto url_ok = api::check_portal_url(manifest.portal.url); !url_ok.ok()) {
                 return url_ok.error();
             }
@@ -225,7 +225,7 @@ void connect_all(std::vector<ManifestRun>& runs, std::vector<Pending>& pending,
                 return *common_token;
             }
             return resolve_token(manifest, global);
-        });
+        }();
         if (!token.ok()) {
             runs[i].exit_code = in_section(runs[i], [&] { return report_error(token.error()); });
             pending[i].manifest.reset();
