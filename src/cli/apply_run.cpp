@@ -185,17 +185,11 @@ int execute_several(std::vector<ManifestRun>& runs, const GlobalOptions& global)
     const auto pending = [](const ManifestRun& run) {
         return run.session && (run.session->plan.has_changes() || run.session->plan.has_blocked());
     };
+    if (global.output != "json") {
+        print_plan_sections(runs, global, "not applied");
+    }
     std::size_t destroys = 0;
     for (const auto& run : runs) {
-        if (global.output != "json") {
-            std::cout << section_header(run.file);
-            if (run.session) {
-                print_plan(run.session->plan, global);
-            } else {
-                std::cout << failure_text(run, "not applied");
-            }
-            std::cout << '\n';
-        }
         destroys += run.session ? destructive(run.session->plan) : 0;
     }
     if (!approved(destroys, global)) {

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <numeric>
 #include <set>
@@ -327,6 +328,19 @@ std::string failure_text(const ManifestRun& run, const std::string& what) {
         }
     }
     return what + ": " + message + " (exit " + std::to_string(run.exit_code) + ")\n";
+}
+
+void print_plan_sections(const std::vector<ManifestRun>& runs, const GlobalOptions& global,
+                         const std::string& what) {
+    for (const auto& run : runs) {
+        std::cout << section_header(run.file);
+        if (run.session) {
+            print_plan(run.session->plan, global);
+        } else {
+            std::cout << failure_text(run, what);
+        }
+        std::cout << '\n';
+    }
 }
 
 nlohmann::json run_json(const ManifestRun& run) {

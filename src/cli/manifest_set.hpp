@@ -57,6 +57,11 @@ std::string section_header(const std::string& file);
 /// The text a failed run's section shows: "not planned: MESSAGE (exit N)" and the like.
 std::string failure_text(const ManifestRun& run, const std::string& what);
 
+/// Prints every run's section as text on stdout: section_header, its plan (print_plan) or
+/// failure_text(run, what), a blank line.
+void print_plan_sections(const std::vector<ManifestRun>& runs, const GlobalOptions& global,
+                         const std::string& what);
+
 /// {"manifest": FILE, "exitCode": N}, with "error" when the run failed: the start of each
 /// element of a combined document's "manifests" array.
 nlohmann::json run_json(const ManifestRun& run);

@@ -70,6 +70,8 @@ int plan_several(const PlanCommandOptions& options, const apply::PrepareOptions&
         }
     }
     const int exit_code = combined_exit_code(runs);
+    const auto planned = static_cast<std::size_t>(std::count_if(
+        runs.begin(), runs.end(), [](const ManifestRun& run) { return run.session.has_value(); }));
     if (global.output == "json") {
         nlohmann::json manifests = nlohmann::json::array();
         for (const auto& run : runs) {
@@ -80,9 +82,6 @@ int plan_several(const PlanCommandOptions& options, const apply::PrepareOptions&
             manifests.push_back(std::move(section));
         }
         const auto totals = nlohmann::json::parse(plan::render_json(all));
-        const auto planned = static_cast<std::size_t>(
-            std::count_if(runs.begin(), runs.end(),
-                          [](const ManifestRun& run) { return run.session.has_value(); }));
         print_json(nlohmann::json{{"formatVersion", plan::k_json_format_version},
                                   {"manifests", manifests},
                                   {"totals",
@@ -96,26 +95,18 @@ int plan_several(const PlanCommandOptions& options, const apply::PrepareOptions&
                        .dump(2));
         return exit_code;
     }
-    std::size_t failures = 0;
-    for (const auto& run : runs) {
-        failures += run.session ? 0U : 1U;
-        if (global.output == "markdown") {
+    if (global.output == "markdown") {
+        for (const auto& run : runs) {
             std::cout << "### " << run.file << "\n\n"
                       << (run.session ? plan::render_markdown(run.session->plan)
                                       : failure_text(run, "Not planned"))
                       << '\n';
-        } else {
-            std::cout << section_header(run.file);
-            if (run.session) {
-                print_plan(run.session->plan, global);
-            } else {
-                std::cout << failure_text(run, "not planned");
-            }
-            std::cout << '\n';
         }
+    } else {
+        print_plan_sections(runs, global, "not planned");
     }
     std::cout << (global.output == "markdown" ? "### Totals\n\n" : section_header("totals"))
-              << runs.size() << " manifests, " << runs.size() - failures << " planned, " << failures
+              << runs.size() << " manifests, " << planned << " planned, " << runs.size() - planned
               << " not planned. " << totals_text(all) << '\n';
     return exit_code;
 }
