@@ -74,8 +74,7 @@ void print_failures(const std::vector<const Step*>& steps) {
 
 int main() {
     const std::string provision = test_support::provision_binary();
-    const std::string script =
-        (bench::fs::path(__FILE__).parent_path() / "vendor_baseline.sh").string();
+    const std::string script = (bench::fs::path(BENCH_SOURCE_DIR) / "vendor_baseline.sh").string();
 
     const std::vector<int> concurrencies{1, 4, 8};
     std::map<int, Step> first_at;

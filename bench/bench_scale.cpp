@@ -10,6 +10,10 @@
 // 8. validate of a 1000-entry manifest against start-up + yaml-cpp's LoadFile of it.
 // 9. Scaling: apply (creates, --concurrency 16), plan and status for N = 100, 1000 and 10,000,
 //    no added latency.
+// 10. The same 10,000 keys as 50 manifests of 200 in one directory: one `provision apply DIR`
+//    creates them, then the no-op `plan DIR` and second `apply DIR` (one run each: one key list)
+//    against the yardstick (start-up + yaml-cpp's LoadFile of the 50 manifests + one parse of
+//    the list) and against 50 separate `provision plan FILE` runs (50 key lists).
 //
 // Wall times include process start-up. Medians of k_repeats runs where a run is cheap.
 
@@ -34,30 +38,36 @@ std::map<std::string, std::string> env_for(const bench::Emulator& emu) {
     return {{"DOCSPACE_URL", emu.url()}, {"DOCSPACE_TOKEN", emu.owner_token()}};
 }
 
-/// A manifest of `count` keys ("Scale Key 00001".., five digits) with one dotenv output.
-std::string scale_manifest(int count) {
+/// A manifest of `count` keys ("<prefix> 00001".., five digits) with one dotenv output,
+/// ../secrets/<output>.env.
+std::string scale_manifest(int count, const std::string& prefix = "Scale Key",
+                           const std::string& output = "scale") {
     std::string text = "version: 1\n"
                        "portal:\n"
                        "  url: ${DOCSPACE_URL}\n"
                        "  token: ${DOCSPACE_TOKEN}\n"
                        "outputs:\n"
-                       "  - path: ../secrets/scale.env\n"
+                       "  - path: ../secrets/" +
+                       output +
+                       ".env\n"
                        "    format: dotenv\n"
                        "keys:\n";
-    char name[32];
+    char index[16];
     for (int i = 1; i <= count; ++i) {
-        std::snprintf(name, sizeof name, "Scale Key %05d", i);
-        text += std::string("  - name: ") + name +
+        std::snprintf(index, sizeof index, " %05d", i);
+        text += "  - name: " + prefix + index +
                 "\n    permissions: [files:read]\n    expiresInDays: 30\n";
     }
     return text;
 }
 
 /// Writes the manifest of `count` keys into `dir`/manifests and returns its path.
-bench::fs::path write_manifest(const bench::TempDir& dir, int count) {
-    const auto manifest = dir.path() / "manifests" / "scale.yaml";
+bench::fs::path write_manifest(const bench::TempDir& dir, int count,
+                               const std::string& name = "scale") {
+    const auto manifest = dir.path() / "manifests" / (name + ".yaml");
     bench::fs::create_directories(manifest.parent_path());
-    std::ofstream(manifest) << scale_manifest(count);
+    std::ofstream(manifest) << (name == "scale" ? scale_manifest(count)
+                                                : scale_manifest(count, name + " Key", name));
     return manifest;
 }
 
@@ -154,12 +164,80 @@ double startup_seconds() {
     return row.median();
 }
 
+/// 10. 50 manifests of 200 keys in one directory, run as one.
+void several_manifests(const std::string& provision, double startup) {
+    constexpr int k_manifests = 50;
+    constexpr int k_keys_each = 200;
+    bench::Emulator emu({"--threads", "32"});
+    bench::TempDir dir;
+    std::vector<bench::fs::path> files;
+    for (int m = 1; m <= k_manifests; ++m) {
+        char name[16];
+        std::snprintf(name, sizeof name, "team-%02d", m);
+        files.push_back(write_manifest(dir, k_keys_each, name));
+    }
+    const std::string all = (dir.path() / "manifests").string();
+    Row apply;
+    apply.add(bench::run_timed({provision, "apply", all, "--concurrency", "16"}, env_for(emu)));
+    emu.clear_requests();
+    Row plan;
+    Row again;
+    long plan_rss = 0;
+    long again_rss = 0;
+    for (int rep = 0; rep < k_repeats; ++rep) {
+        const auto [p, p_peak] = run_with_rss({provision, "plan", all}, env_for(emu));
+        plan.add(p);
+        plan_rss = std::max(plan_rss, p_peak);
+        const auto [a, a_peak] = run_with_rss({provision, "apply", all}, env_for(emu));
+        again.add(a);
+        again_rss = std::max(again_rss, a_peak);
+    }
+    const int lists = emu.count_requests("GET", "/api/2.0/keys");
+    const int posts = emu.count_requests("POST", "/api/2.0/keys");
+    Row separate;
+    const auto start = bench::Clock::now();
+    for (const auto& file : files) {
+        separate.add(bench::run_timed({provision, "plan", file.string()}, env_for(emu)));
+    }
+    const double separate_seconds = bench::seconds_since(start);
+    double yaml = 0;
+    for (const auto& file : files) {
+        yaml += yaml_load_seconds(file);
+    }
+    std::size_t list_bytes = 0;
+    const double parse = list_parse_seconds(emu, list_bytes);
+    const double yardstick = startup + yaml + parse;
+    std::printf("\n## 10. %d manifests of %d keys in one directory (%d managed keys), no added "
+                "latency\n\n",
+                k_manifests, k_keys_each, k_manifests * k_keys_each);
+    std::printf("| run | wall time | / yardstick | peak RSS |\n|---|---:|---:|---:|\n");
+    std::printf("| yardstick: start-up + yaml-cpp LoadFile x %d + one list parse | %.3f s (%.3f + "
+                "%.3f + %.3f) | 1.00x | |\n",
+                k_manifests, yardstick, startup, yaml, parse);
+    std::printf("| provision apply DIR (first: creates, c=16) | %.3f s | | |\n", apply.median());
+    std::printf("| provision plan DIR (no-op, median of %d) | %.3f s | %.2fx | %.1f MB |\n",
+                k_repeats, plan.median(), plan.median() / yardstick,
+                static_cast<double>(plan_rss) / 1024.0);
+    std::printf("| provision apply DIR (second: no changes, median of %d) | %.3f s | %.2fx | %.1f "
+                "MB |\n",
+                k_repeats, again.median(), again.median() / yardstick,
+                static_cast<double>(again_rss) / 1024.0);
+    std::printf("| %d separate provision plan FILE runs, in total | %.3f s | %.2fx | |\n",
+                k_manifests, separate_seconds, separate_seconds / yardstick);
+    std::printf("\nkey lists: %d for %d no-op runs of the directory (one each); POSTs during "
+                "them: %d; list answer %.1f MB\n",
+                lists, 2 * k_repeats, posts, static_cast<double>(list_bytes) / 1e6);
+    print_failure("apply DIR", apply);
+    print_failure("plan DIR", plan);
+    print_failure("second apply DIR", again);
+    print_failure("separate plans", separate);
+}
+
 }  // namespace
 
 int main() {
     const std::string provision = test_support::provision_binary();
-    const std::string script =
-        (bench::fs::path(__FILE__).parent_path() / "vendor_baseline.sh").string();
+    const std::string script = (bench::fs::path(BENCH_SOURCE_DIR) / "vendor_baseline.sh").string();
 
     // 6. 1000 new keys at 20 ms.
     constexpr int k_apply_keys = 1000;
@@ -253,5 +331,6 @@ int main() {
     for (const Row* row : rows_to_check) {
         print_failure("a scaling run", *row);
     }
+    several_manifests(provision, startup);
     return 0;
 }

@@ -165,9 +165,14 @@ void configure_easy(CURL* easy, const HttpRequest& request, Transfer& transfer) 
         set(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
         set(easy, CURLOPT_POSTFIELDS, request.body.c_str());
         // libcurl silently resends a request whose reused connection closes before any answer
-        // (it takes that for a stale keep-alive). For a create that would be a blind retry of a
-        // POST the portal may have processed, so a POST always opens its own connection.
-        set(easy, CURLOPT_FRESH_CONNECT, 1L);
+        // (Curl_retry_request takes that for a stale keep-alive; 7.88 has no option against
+        // it). For a create that would be a blind retry of a POST the portal may have
+        // processed, so a POST opens its own connection (TransportOptions), and closes it
+        // after its answer: idle in the cache it would only hold one of the portal's workers
+        // until its keep-alive ran out, since no later POST may use it.
+        const long own = options.post_on_fresh_connection ? 1L : 0L;
+        set(easy, CURLOPT_FRESH_CONNECT, own);
+        set(easy, CURLOPT_FORBID_REUSE, own);
     } else {
         set(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
         if (!request.body.empty() || request.method == "PUT") {

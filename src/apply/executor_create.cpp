@@ -101,7 +101,7 @@ void Executor::create_key(const Action& action, bool last) {
 /// the portal could not be asked, so the outcome stays unknown.
 core::Result<int> Executor::revoke_orphans(const api::CreateRequest& request,
                                            core::Timestamp sent_at) {
-    auto keys = m_api.list();
+    auto keys = m_api.list_shared();
     if (!keys.ok()) {
         return keys.error();
     }

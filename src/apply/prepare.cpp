@@ -194,7 +194,7 @@ core::Status settle(const manifest::Manifest& manifest, api::KeysApi& api, Prepa
     if (settled.unresolved) {
         return refusal(settled.messages, core::Errc::unknown_outcome);
     }
-    auto keys = api.list();
+    auto keys = api.list_shared();
     if (!keys.ok()) {
         return keys.error();
     }

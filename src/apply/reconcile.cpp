@@ -113,7 +113,7 @@ ReconcileReport reconcile_pending(const manifest::Manifest& manifest, World& wor
     if (journal.pending().empty()) {
         return report;
     }
-    auto keys = api.list();
+    auto keys = api.list_shared();
     if (!keys.ok()) {
         report.unresolved = true;
         report.messages.push_back("could not list the portal's keys to settle " +

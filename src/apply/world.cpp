@@ -206,7 +206,7 @@ core::Result<World> observe(const manifest::Manifest& manifest, api::KeysApi& ap
         return portal.error();
     }
     world->portal = std::move(portal.value());
-    auto keys = api.list();
+    auto keys = api.list_shared();
     if (!keys.ok()) {
         return keys.error();
     }

@@ -2,6 +2,7 @@
 /// Carrying out a session's plan, shared by apply, apply PLANFILE, rotate, destroy and import:
 /// the outputs preflight, the executor, the report (text or JSON) and the exit code.
 
+#include "cli/manifest_set.hpp"
 #include "cli/session.hpp"
 
 namespace provision::cli {
@@ -10,6 +11,12 @@ namespace provision::cli {
 /// journal. `leave_outputs`: see apply::ApplyOptions.
 apply::ApplyReport execute_plan(Session& session, const GlobalOptions& global,
                                 bool leave_outputs = false);
+
+/// The "result" object of a run's JSON document.
+nlohmann::json report_json(const apply::ApplyReport& report);
+
+/// "<verb> complete: 1 created, 0 updated, ...\n".
+std::string report_line(const apply::ApplyReport& report, const std::string& verb);
 
 /// Prints the report of a run (text, or JSON with the plan), headed "<verb> complete".
 void print_report(const apply::ApplyReport& report, const GlobalOptions& global,
@@ -23,5 +30,13 @@ int exit_code_of(const apply::ApplyReport& report);
 /// user types "yes" (unless --auto-approve); without a terminal nothing is asked. Returns the
 /// exit code.
 int execute_session(Session& session, const GlobalOptions& global);
+
+/// `apply A B ...` or `apply DIR` (manifest_set.hpp): every plan first (text), one question on
+/// a terminal for all of them, then each manifest's plan in turn, with its own executor,
+/// journal and outputs, so that whatever one manifest meets, what another created is already
+/// saved; then the totals, or one JSON document. A manifest that fails leaves the others
+/// alone; a SIGINT or SIGTERM stops the manifests not started yet. Returns the most severe
+/// exit code.
+int execute_several(std::vector<ManifestRun>& runs, const GlobalOptions& global);
 
 }  // namespace provision::cli

@@ -83,6 +83,7 @@ struct JsonErrors {
     bool on = false;
     bool document_printed = false;
     std::optional<nlohmann::json> first;  ///< the first error reported
+    ErrorSection* section = nullptr;      ///< the innermost ErrorSection alive
 };
 
 JsonErrors& json_errors() {
@@ -95,17 +96,37 @@ JsonErrors& json_errors() {
 void remember_error(core::Errc code, const std::string& message, const std::string& file, int line,
                     int column) {
     auto& errors = json_errors();
-    if (!errors.on || errors.first) {
+    const bool for_section = errors.section != nullptr && errors.section->error().is_null();
+    if (!for_section && (!errors.on || errors.first)) {
         return;
     }
     const auto position = [](int n) { return n > 0 ? nlohmann::json(n) : nlohmann::json(nullptr); };
-    errors.first =
-        nlohmann::json{{"code", core::to_string(code)},
-                       {"exitCode", exit_code_for(code)},
-                       {"message", core::redact_secrets(message)},
-                       {"file", file.empty() ? nlohmann::json(nullptr) : nlohmann::json(file)},
-                       {"line", position(line)},
-                       {"column", position(column)}};
+    nlohmann::json error{{"code", core::to_string(code)},
+                         {"exitCode", exit_code_for(code)},
+                         {"message", core::redact_secrets(message)},
+                         {"file", file.empty() ? nlohmann::json(nullptr) : nlohmann::json(file)},
+                         {"line", position(line)},
+                         {"column", position(column)}};
+    if (for_section) {
+        errors.section->m_error = error;
+    }
+    if (errors.on && !errors.first) {
+        errors.first = std::move(error);
+    }
+}
+
+ErrorSection::ErrorSection() : m_outer(json_errors().section) {
+    json_errors().section = this;
+}
+
+ErrorSection::~ErrorSection() {
+    json_errors().section = m_outer;
+}
+
+void ErrorSection::set(core::Errc code, const std::string& message) {
+    if (m_error.is_null()) {
+        remember_error(code, message);
+    }
 }
 
 void set_json_errors(bool on) {
@@ -314,6 +335,13 @@ make_api(const manifest::Manifest& manifest, const GlobalOptions& options,
     if (!token.ok()) {
         return token.error();
     }
+    return make_api(manifest.portal.url, std::move(token.value()), options,
+                    std::move(on_rate_limit_wait));
+}
+
+std::unique_ptr<api::KeysApi>
+make_api(const std::string& url, core::Secret token, const GlobalOptions& options,
+         std::function<void(const api::RateLimitWait&)> on_rate_limit_wait) {
     api::TransportOptions transport;
     transport.connect_timeout =
         std::chrono::milliseconds(static_cast<long long>(options.connect_timeout * 1000));
@@ -328,8 +356,8 @@ make_api(const manifest::Manifest& manifest, const GlobalOptions& options,
     transport.max_connections = std::max(options.concurrency, 1) + 1;
     transport.trace = spdlog::get_level() == spdlog::level::trace;
     api::HttpKeysApiOptions api_options;
-    api_options.base_url = manifest.portal.url;
-    api_options.credential = std::move(token.value());
+    api_options.base_url = url;
+    api_options.credential = std::move(token);
     api_options.concurrency = options.concurrency;
     api_options.on_rate_limit_wait = std::move(on_rate_limit_wait);
     if (options.deadline > 0) {
@@ -338,9 +366,7 @@ make_api(const manifest::Manifest& manifest, const GlobalOptions& options,
             std::chrono::steady_clock::now() +
             std::chrono::milliseconds(static_cast<long long>(options.deadline * 1000));
     }
-    std::unique_ptr<api::KeysApi> client =
-        api::make_http_keys_api(std::move(api_options), api::make_curl_transport(transport));
-    return client;
+    return api::make_http_keys_api(std::move(api_options), api::make_curl_transport(transport));
 }
 
 bool confirmed(const std::string& question) {

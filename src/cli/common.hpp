@@ -10,6 +10,7 @@
 #include "provision/manifest/manifest.hpp"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <memory>
@@ -84,6 +85,10 @@ core::Result<core::Secret> resolve_token(const manifest::Manifest& manifest,
 core::Result<std::unique_ptr<api::KeysApi>>
 make_api(const manifest::Manifest& manifest, const GlobalOptions& options,
          std::function<void(const api::RateLimitWait&)> on_rate_limit_wait = {});
+/// The HTTP client for the portal at `url` (checked by the caller) with `token`.
+std::unique_ptr<api::KeysApi>
+make_api(const std::string& url, core::Secret token, const GlobalOptions& options,
+         std::function<void(const api::RateLimitWait&)> on_rate_limit_wait = {});
 
 /// Prints `question` (ending in "Type 'yes' to ...: ") and reads one line of standard input;
 /// true only for "yes".
@@ -106,6 +111,28 @@ void set_json_errors(bool on);
 /// Keeps an error already printed for finish_json_errors (only the first one is kept).
 void remember_error(core::Errc code, const std::string& message, const std::string& file = {},
                     int line = 0, int column = 0);
+
+/// While one lives, the first error reported (report_error, a manifest's diagnostics) is kept
+/// for it as well, whatever --output is: one manifest's part of a run of several. The innermost
+/// of nested sections gets the error.
+class ErrorSection {
+public:
+    ErrorSection();
+    ~ErrorSection();
+    ErrorSection(const ErrorSection&) = delete;
+    ErrorSection& operator=(const ErrorSection&) = delete;
+
+    /// {"code", "exitCode", "message", "file", "line", "column"} as in finish_json_errors, or
+    /// null when no error was reported.
+    const nlohmann::json& error() const { return m_error; }
+    /// Keeps an error that was not reported (nothing printed), unless one was.
+    void set(core::Errc code, const std::string& message);
+
+private:
+    friend void remember_error(core::Errc, const std::string&, const std::string&, int, int);
+    ErrorSection* m_outer;
+    nlohmann::json m_error;
+};
 
 /// Prints a command's JSON document on standard output (then no error object follows it).
 void print_json(const std::string& document);

@@ -5,7 +5,9 @@
 
 #include "provision/core/interrupt.hpp"
 
+#include <algorithm>
 #include <csignal>
+#include <iterator>
 
 namespace provision::cli {
 
@@ -35,6 +37,24 @@ int exit_code_for(core::Errc code) {
     default:
         return k_exit_error;
     }
+}
+
+int most_severe(int a, int b) {
+    // Least severe first; a code not listed (none is) would count as an error.
+    static constexpr int k_order[] = {
+        k_exit_ok,      k_exit_changes,         k_exit_expiring,      k_exit_findings,
+        k_exit_blocked, k_exit_lock_held,       k_exit_error,         k_exit_invalid,
+        k_exit_partial, k_exit_unknown_outcome, k_exit_not_persisted, k_exit_sigterm,
+        k_exit_sigint};
+    const auto rank = [](int code) {
+        const auto* const end = std::end(k_order);
+        const auto* found = std::find(std::begin(k_order), end, code);
+        if (found == end) {
+            found = std::find(std::begin(k_order), end, static_cast<int>(k_exit_error));
+        }
+        return found - std::begin(k_order);
+    };
+    return rank(b) > rank(a) ? b : a;
 }
 
 std::optional<core::Errc> failure_of(apply::Outcome outcome) {

@@ -29,6 +29,14 @@ enum ExitCode : int {
 /// Errc::cancelled exits 130 or 143 by the signal that stopped the run.
 int exit_code_for(core::Errc code);
 
+/// The more severe of two exit codes: what a run of several manifests exits with, over each
+/// manifest's own code (docs/exit-codes.md#several-manifests). From the most severe: an
+/// interruption (130, 143: later manifests did not run), then what the run left on the
+/// portal for the next one to clear (7, 6, 5), then a manifest not applied at all, the code a
+/// retry alone cannot clear first (3, 1, 4), then entries waiting for a decision (8), then the
+/// results of a successful run (10, 9, 2), then 0.
+int most_severe(int a, int b);
+
 /// The failure kind of an executor outcome; nullopt for success.
 std::optional<core::Errc> failure_of(apply::Outcome outcome);
 

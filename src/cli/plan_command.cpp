@@ -1,18 +1,22 @@
-// `provision plan FILE`: previews what apply would change (apply::prepare without the lock),
-// optionally saving it for `provision apply PLANFILE`.
+// `provision plan FILE...`: previews what apply would change (apply::prepare without the lock),
+// optionally saving it for `provision apply PLANFILE`. Several manifests (or a directory) give
+// one report: a section per manifest, then the totals (manifest_set.hpp).
 
 #include "cli/commands.hpp"
+#include "cli/manifest_set.hpp"
 #include "cli/saved_plan.hpp"
 #include "cli/session.hpp"
 #include "provision/apply/preflight.hpp"
+#include "provision/plan/render.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 namespace provision::cli {
 
 namespace {
 struct PlanCommandOptions {
-    std::string manifest;
+    std::vector<std::string> manifests;
     bool detailed_exitcode = false;
     bool prune = false;
     bool allow_duplicate = false;
@@ -22,12 +26,100 @@ struct PlanCommandOptions {
     std::string out;
     std::vector<std::string> targets;
 };
+/// The plan's exit code: with --detailed-exitcode 2 when it changes something.
+int plan_exit_code(const plan::Plan& plan, bool detailed) {
+    return detailed && (plan.has_changes() || plan.has_blocked()) ? k_exit_changes : k_exit_ok;
+}
+
+/// The text of the totals: the summary of every manifest's actions together.
+std::string totals_text(const plan::Plan& all) {
+    return all.has_changes() || all.has_blocked() ? plan::render_summary(all)
+                                                  : "No changes in any manifest.";
+}
+
+/// `plan A B ...` or `plan DIR`: a section per manifest (its plan, or why there is none), then
+/// the totals, as text, Markdown or one JSON document.
+int plan_several(const PlanCommandOptions& options, const apply::PrepareOptions& prepare_options,
+                 const GlobalOptions& global) {
+    const auto failed = [&](int code) {
+        return options.detailed_exitcode && code != k_exit_ok ? static_cast<int>(k_exit_error)
+                                                              : code;
+    };
+    auto opened = open_sessions(options.manifests, global, prepare_options);
+    if (auto* code = std::get_if<int>(&opened)) {
+        return failed(*code);
+    }
+    auto& runs = std::get<std::vector<ManifestRun>>(opened);
+    plan::Plan all;
+    for (auto& run : runs) {
+        if (run.session) {
+            const auto refusals = apply::output_refusals(run.session->manifest, false);
+            for (const auto& message : refusals) {
+                fail_run(run, core::Errc::invalid_input, message);
+            }
+            if (!refusals.empty()) {
+                run.session.reset();
+            }
+        }
+        if (run.session) {
+            const auto& actions = run.session->plan.actions;
+            all.actions.insert(all.actions.end(), actions.begin(), actions.end());
+            run.exit_code = plan_exit_code(run.session->plan, options.detailed_exitcode);
+        } else {
+            run.exit_code = failed(run.exit_code);
+        }
+    }
+    const int exit_code = combined_exit_code(runs);
+    const auto planned = static_cast<std::size_t>(std::count_if(
+        runs.begin(), runs.end(), [](const ManifestRun& run) { return run.session.has_value(); }));
+    if (global.output == "json") {
+        nlohmann::json manifests = nlohmann::json::array();
+        for (const auto& run : runs) {
+            auto section = run_json(run);
+            if (run.session) {
+                section["plan"] = nlohmann::json::parse(plan::render_json(run.session->plan));
+            }
+            manifests.push_back(std::move(section));
+        }
+        const auto totals = nlohmann::json::parse(plan::render_json(all));
+        print_json(nlohmann::json{{"formatVersion", plan::k_json_format_version},
+                                  {"manifests", manifests},
+                                  {"totals",
+                                   {{"manifests", runs.size()},
+                                    {"planned", planned},
+                                    {"failed", runs.size() - planned},
+                                    {"changes", totals.at("changes")},
+                                    {"blocked", totals.at("blocked")},
+                                    {"summary", totals.at("summary")}}},
+                                  {"exitCode", exit_code}}
+                       .dump(2));
+        return exit_code;
+    }
+    if (global.output == "markdown") {
+        for (const auto& run : runs) {
+            std::cout << "### " << run.file << "\n\n"
+                      << (run.session ? plan::render_markdown(run.session->plan)
+                                      : failure_text(run, "Not planned"))
+                      << '\n';
+        }
+    } else {
+        print_plan_sections(runs, global, "not planned");
+    }
+    std::cout << (global.output == "markdown" ? "### Totals\n\n" : section_header("totals"))
+              << runs.size() << " manifests, " << planned << " planned, " << runs.size() - planned
+              << " not planned. " << totals_text(all) << '\n';
+    return exit_code;
+}
+
 }  // namespace
 
 void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     auto options = std::make_shared<PlanCommandOptions>();
     CLI::App* cmd = root.add_subcommand("plan", "Show what apply would change, entry by entry");
-    cmd->add_option("manifest", options->manifest, "the manifest file")->required();
+    cmd->add_option("manifest", options->manifests,
+                    "the manifest file; several files, or a directory of manifests, give one "
+                    "combined report")
+        ->required();
     cmd->add_flag("--detailed-exitcode", options->detailed_exitcode,
                   "exit 0 when there are no changes, 2 when there are, 1 on error");
     cmd->add_flag("--prune", options->prune, "plan to delete keys whose entries left the manifest");
@@ -50,7 +142,8 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     add_state_options(*cmd, global);
     cmd->footer("Examples:\n"
                 "  DOCSPACE_TOKEN=... provision plan manifests/bots.yaml\n"
-                "  provision plan manifests/bots.yaml --detailed-exitcode --output json");
+                "  provision plan manifests/bots.yaml --detailed-exitcode --output json\n"
+                "  provision plan manifests/   (every manifest in the directory)");
     cmd->callback([options, &global, &exit_code] {
         apply::PrepareOptions prepare_options;
         prepare_options.plan.prune = options->prune;
@@ -70,7 +163,18 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                                             "`plan --destroy`, then run `provision destroy`"));
             return;
         }
-        auto opened = open_session(options->manifest, global, prepare_options);
+        if (several_manifests(options->manifests)) {
+            if (!options->out.empty()) {
+                exit_code = failed(report_error(
+                    core::Errc::invalid_input,
+                    "--out saves the plan of one manifest, and a saved plan is applied on its "
+                    "own: plan each manifest with its own --out"));
+                return;
+            }
+            exit_code = plan_several(*options, prepare_options, global);
+            return;
+        }
+        auto opened = open_session(options->manifests.front(), global, prepare_options);
         if (auto* code = std::get_if<int>(&opened)) {
             exit_code = failed(*code);
             return;

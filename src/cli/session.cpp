@@ -24,7 +24,6 @@ std::variant<Session, int> open_session(manifest::Manifest manifest, const Globa
             return report_error(located.error());
         }
     }
-    options.rebind_portal = options.rebind_portal || global.rebind_portal;
     auto progress = std::make_shared<Progress>();
     auto client = make_api(manifest, global, [progress](const api::RateLimitWait& wait) {
         progress->rate_limit_wait(wait);
@@ -32,17 +31,30 @@ std::variant<Session, int> open_session(manifest::Manifest manifest, const Globa
     if (!client.ok()) {
         return report_error(client.error());
     }
+    auto session =
+        open_session(std::move(manifest), std::shared_ptr<api::KeysApi>(std::move(client.value())),
+                     global, std::move(options));
+    if (auto* opened = std::get_if<Session>(&session); opened != nullptr) {
+        opened->progress = std::move(progress);
+    }
+    return session;
+}
+
+std::variant<Session, int> open_session(manifest::Manifest manifest,
+                                        std::shared_ptr<api::KeysApi> client,
+                                        const GlobalOptions& global,
+                                        apply::PrepareOptions options) {
+    options.rebind_portal = options.rebind_portal || global.rebind_portal;
     options.lock_timeout =
         std::chrono::milliseconds(static_cast<long long>(global.lock_timeout * 1000));
-    auto prepared = apply::prepare(manifest, *client.value(), options);
+    auto prepared = apply::prepare(manifest, *client, options);
     if (!prepared.ok()) {
         return report_error(prepared.error());
     }
     Session session;
     static_cast<apply::Prepared&>(session) = std::move(prepared.value());
     session.manifest = std::move(manifest);
-    session.api = std::move(client.value());
-    session.progress = std::move(progress);
+    session.api = std::move(client);
     return session;
 }
 

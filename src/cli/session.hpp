@@ -14,7 +14,8 @@ namespace provision::cli {
 
 struct Session : apply::Prepared {
     manifest::Manifest manifest;
-    std::unique_ptr<api::KeysApi> api;
+    /// The portal's client; the manifests of one run on one portal share it (manifest_set.hpp).
+    std::shared_ptr<api::KeysApi> api;
     /// What execute_plan reports the run's progress to; the client tells it of rate-limit
     /// waits.
     std::shared_ptr<Progress> progress = std::make_shared<Progress>();
@@ -26,6 +27,11 @@ std::variant<Session, int> open_session(const std::string& file, const GlobalOpt
                                         apply::PrepareOptions options);
 std::variant<Session, int> open_session(manifest::Manifest manifest, const GlobalOptions& global,
                                         apply::PrepareOptions options);
+/// The same with a client made by the caller (one shared by several manifests); --state is
+/// not applied.
+std::variant<Session, int> open_session(manifest::Manifest manifest,
+                                        std::shared_ptr<api::KeysApi> client,
+                                        const GlobalOptions& global, apply::PrepareOptions options);
 
 /// Prints the plan to stdout as text, JSON or Markdown (--output).
 void print_plan(const plan::Plan& plan, const GlobalOptions& global);

@@ -1,313 +1,110 @@
-// `provision status FILE`: what the manifest's keys look like now, read-only. One row per
-// key the state manages (and per manifest entry not created yet), then the keys retiring after
-// a rotation, then how many keys on the portal this manifest does not manage. With
-// --expiring-within, exits 9 when a managed key expires within the window (for scheduled CI
-// alerts). Each row says when the portal last saw the key used ("used 3d ago", "never used").
-// Never prints a secret: rows carry the key's postfix only.
+// `provision status FILE...`: what the manifest's keys look like now, read-only
+// (status_report.hpp). With --expiring-within, exits 9 when a managed key expires within the
+// window (for scheduled CI alerts). Several manifests, or a directory, give a section per
+// manifest and the totals, or one JSON document, or one Prometheus file (manifest_set.hpp).
 
 #include "cli/commands.hpp"
-#include "cli/session.hpp"
-#include "provision/core/prometheus.hpp"
-#include "provision/core/table.hpp"
+#include "cli/manifest_set.hpp"
+#include "cli/status_report.hpp"
 #include "provision/plan/render.hpp"
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <iostream>
-#include <limits>
 #include <map>
-#include <string_view>
-#include <unordered_map>
 
 namespace provision::cli {
 
 namespace {
 
 struct StatusCommandOptions {
-    std::string manifest;
+    std::vector<std::string> manifests;
     std::string expiring_within;
 };
 
-struct Row {
-    std::string entry, id, postfix, scopes, state;
-    std::optional<core::Timestamp> expires_at;
-    bool expiring = false;
-    bool on_portal = false;                    ///< the key was listed; last_used is known
-    std::optional<core::Timestamp> last_used;  ///< nullopt = never used
-    std::vector<std::string> scope_list;       ///< the scopes, ["*"] for unrestricted
-};
-
-/// active, deactivated, expired, missing or secret-unknown, from the portal's view first.
-std::string key_state(const apply::World& world, const state::ManagedKey& record,
-                      const api::ApiKey* key, core::Timestamp now) {
-    if (key == nullptr) {
-        return "missing";
-    }
-    if (key->expires_at && *key->expires_at <= now) {
-        return "expired";
-    }
-    if (!key->is_active) {
-        return "deactivated";
-    }
-    return world.secrets.count(record.entry) != 0 ? "active" : "secret-unknown";
-}
-
-std::vector<Row> rows_of(const Session& session, core::Timestamp now,
-                         std::optional<std::chrono::seconds> window) {
-    std::vector<Row> rows;
-    const auto& world = session.world;
-    std::unordered_map<std::string_view, const api::ApiKey*> observed;
-    observed.reserve(world.observed.size());
-    for (const auto& key : world.observed) {
-        observed.emplace(key.id, &key);
-    }
-    for (const auto& record : world.state.keys) {
-        const auto found = observed.find(record.id);
-        const api::ApiKey* key = found == observed.end() ? nullptr : found->second;
-        Row row{record.entry,
-                record.id,
-                record.postfix,
-                record.permissions.to_display(),
-                key_state(world, record, key, now),
-                record.expires_at,
-                false,
-                false,
-                std::nullopt,
-                record.permissions.to_request()};
-        if (key != nullptr) {
-            row.scopes = key->permissions.to_display();
-            row.scope_list = key->permissions.to_request();
-            row.expires_at = key->expires_at;
-            row.on_portal = true;
-            row.last_used = key->last_used;
-        }
-        row.expiring =
-            window && key != nullptr && row.expires_at && *row.expires_at - now <= *window;
-        rows.push_back(std::move(row));
-    }
-    const state::StateIndex index(world.state);
-    for (const auto& spec : session.manifest.keys) {
-        if (index.find(spec.name) == nullptr) {
-            rows.push_back(Row{spec.name, "", "", spec.permissions.to_display(), "not-created",
-                               std::nullopt, false, false, std::nullopt,
-                               spec.permissions.to_request()});
+/// The text totals: how many keys of the manifests shown are in each state.
+std::string totals_text(const std::vector<StatusView>& views, std::size_t manifests) {
+    std::map<std::string, std::size_t> states;
+    std::size_t keys = 0;
+    std::size_t expiring = 0;
+    for (const auto& view : views) {
+        for (const auto& row : view.rows) {
+            ++states[row.state];
+            ++keys;
+            expiring += row.expiring ? 1U : 0U;
         }
     }
-    // In manifest order; entries the manifest no longer has last, in the state's order.
-    std::map<std::string, std::size_t> position;
-    for (const auto& spec : session.manifest.keys) {
-        position.emplace(spec.name, position.size());
+    std::string text = std::to_string(manifests) + " manifests, " +
+                       std::to_string(manifests - views.size()) + " not shown; " +
+                       std::to_string(keys) + " entries";
+    for (const auto& [state, count] : states) {
+        text += ", " + std::to_string(count) + " " + state;
     }
-    const auto rank = [&](const Row& row) {
-        const auto it = position.find(row.entry);
-        return it == position.end() ? position.size() : it->second;
-    };
-    std::stable_sort(rows.begin(), rows.end(),
-                     [&](const Row& a, const Row& b) { return rank(a) < rank(b); });
-    return rows;
+    return text + "; " + std::to_string(expiring) + " expiring.\n";
 }
 
-std::size_t unmanaged_count(const apply::World& world) {
-    const state::StateIndex index(world.state);
-    return static_cast<std::size_t>(
-        std::count_if(world.observed.begin(), world.observed.end(),
-                      [&](const api::ApiKey& key) { return !index.tracks(key.id); }));
-}
-
-std::string expires_text(const std::optional<core::Timestamp>& at, core::Timestamp now) {
-    if (!at) {
-        return "never";
+/// `status A B ...` or `status DIR`: one section per manifest and the totals.
+int status_several(const StatusCommandOptions& options, const GlobalOptions& global,
+                   std::optional<std::chrono::seconds> window) {
+    auto opened = open_sessions(options.manifests, global, apply::PrepareOptions{});
+    if (auto* code = std::get_if<int>(&opened)) {
+        return *code;
     }
-    return core::format_remaining(std::chrono::duration_cast<std::chrono::seconds>(*at - now));
-}
-
-std::string optional_time(const std::optional<core::Timestamp>& at) {
-    return at ? core::format_iso8601(*at) : std::string();
-}
-
-/// "used 3d ago", "never used", or "-" for a key not on the portal.
-std::string last_used_text(const Row& row, core::Timestamp now) {
-    if (!row.on_portal) {
-        return "-";
-    }
-    if (!row.last_used) {
-        return "never used";
-    }
-    return "used " +
-           core::format_ago(std::chrono::duration_cast<std::chrono::seconds>(now - *row.last_used));
-}
-
-/// Interrupted creates the next apply settles, and late commits still watched for.
-void print_pending(const std::vector<plan::PendingCreate>& pending) {
-    if (pending.empty()) {
-        return;
-    }
-    std::cout << "\nInterrupted creates:\n";
-    for (const auto& p : pending) {
-        const std::string sent = core::format_iso8601(p.sent_at);
-        for (const auto& made : p.made) {
-            std::cout << fmt::format("  {:<30} {:<36} sk-***{:<4} {}\n", p.entry, made.id,
-                                     made.postfix,
-                                     p.watched ? "committed late: the next apply revokes it"
-                                     : made.secret_held ? "an output holds its secret: the next "
-                                                          "apply adopts it"
-                                                        : "secret never saved: the next apply "
-                                                          "revokes it");
-        }
-        if (!p.made.empty()) {
-            continue;
-        }
-        std::cout << fmt::format(
-            "  {:<30} {}\n", p.entry,
-            p.watched ? "create of " + sent + " made no key; watched for a late one until " +
-                            core::format_iso8601(p.watch_until)
-            : p.persisted ? "create of " + sent + " saved its key; the next apply closes it"
-                          : "create of " + sent + " not settled yet; the next apply checks it");
-    }
-}
-
-nlohmann::json pending_json(const std::vector<plan::PendingCreate>& pending) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& p : pending) {
-        nlohmann::json keys = nlohmann::json::array();
-        for (const auto& made : p.made) {
-            keys.push_back(
-                {{"id", made.id}, {"keyPostfix", made.postfix}, {"secretHeld", made.secret_held}});
-        }
-        out.push_back({{"entry", p.entry},
-                       {"sentAt", core::format_iso8601(p.sent_at)},
-                       {"watched", p.watched},
-                       {"watchUntil", core::format_iso8601(p.watch_until)},
-                       {"persisted", p.persisted},
-                       {"keys", keys}});
-    }
-    return out;
-}
-
-void print_text(const Session& session, const std::vector<Row>& rows, core::Timestamp now,
-                std::size_t unmanaged) {
-    // On a terminal the table fits its width (long cells end in "..."); piped, every cell is
-    // whole.
-    const std::size_t width = stdout_width();
-    const std::size_t any = std::numeric_limits<std::size_t>::max();
-    const std::vector<core::TableColumn> columns = {{"ENTRY", width > 0 ? 30 : any},
-                                                    {"ID", 36, false},
-                                                    {"KEY", 10, false},
-                                                    {"EXPIRES IN", 20, false},
-                                                    {"SCOPES", width > 0 ? 64 : any},
-                                                    {"LAST USED", width > 0 ? 15 : any},
-                                                    {"STATE", width > 0 ? 40 : any}};
-    std::vector<std::vector<std::string>> cells;
-    for (const auto& row : rows) {
-        cells.push_back({row.entry, row.id.empty() ? "-" : row.id,
-                         row.postfix.empty() ? "-" : "sk-***" + row.postfix,
-                         row.id.empty() ? "-" : expires_text(row.expires_at, now), row.scopes,
-                         last_used_text(row, now),
-                         row.state + (row.expiring ? " (expiring)" : "")});
-    }
-    std::cout << core::render_table(columns, cells, width);
-    const auto& retiring = session.world.state.retiring;
-    if (!retiring.empty()) {
-        std::cout << "\nRetiring after rotation:\n";
-        for (const auto& r : retiring) {
-            std::cout << fmt::format("  {:<30} {:<36} sk-***{:<4} retire after {}\n", r.entry, r.id,
-                                     r.postfix, core::format_iso8601(r.retire_after));
+    auto& runs = std::get<std::vector<ManifestRun>>(opened);
+    const core::Timestamp now = core::now_utc();
+    std::vector<StatusView> views;
+    std::map<const ManifestRun*, std::size_t> view_of;
+    for (auto& run : runs) {
+        if (run.session) {
+            view_of[&run] = views.size();
+            views.push_back(status_of(*run.session, run.file, now, window));
+            run.exit_code = views.back().expiring() ? k_exit_expiring : k_exit_ok;
         }
     }
-    print_pending(session.pending);
-    std::cout << "\n" << unmanaged << " key(s) on the portal not managed by this manifest.\n";
-}
-
-nlohmann::json to_json(const Session& session, const std::vector<Row>& rows, core::Timestamp now,
-                       std::size_t unmanaged, const std::optional<std::chrono::seconds>& window) {
-    nlohmann::json keys = nlohmann::json::array();
-    for (const auto& row : rows) {
-        nlohmann::json k = {
-            {"entry", row.entry},
-            {"id", row.id.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.id)},
-            {"keyPostfix",
-             row.postfix.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.postfix)},
-            {"scopes", row.scope_list},
-            {"state", row.state},
-            {"expiresAt", row.expires_at ? nlohmann::json(optional_time(row.expires_at))
-                                         : nlohmann::json(nullptr)},
-            {"expiresInSeconds", nullptr},
-            {"expiring", row.expiring},
-            {"lastUsedAt", row.last_used ? nlohmann::json(optional_time(row.last_used))
-                                         : nlohmann::json(nullptr)},
-            {"lastUsed", last_used_text(row, now)}};
-        if (row.expires_at) {
-            k["expiresInSeconds"] =
-                std::chrono::duration_cast<std::chrono::seconds>(*row.expires_at - now).count();
+    const int exit_code = combined_exit_code(runs);
+    if (global.output == "prometheus") {
+        std::cout << status_prometheus(views);
+    } else if (global.output == "json") {
+        nlohmann::json manifests = nlohmann::json::array();
+        std::size_t keys = 0;
+        std::size_t expiring = 0;
+        for (const auto& run : runs) {
+            auto section = run_json(run);
+            if (const auto found = view_of.find(&run); found != view_of.end()) {
+                const auto& view = views[found->second];
+                section["status"] = status_json(view, now, window);
+                keys += view.rows.size();
+                expiring += static_cast<std::size_t>(std::count_if(
+                    view.rows.begin(), view.rows.end(), [](const auto& r) { return r.expiring; }));
+            }
+            manifests.push_back(std::move(section));
         }
-        keys.push_back(std::move(k));
-    }
-    nlohmann::json retiring = nlohmann::json::array();
-    for (const auto& r : session.world.state.retiring) {
-        retiring.push_back({{"entry", r.entry},
-                            {"id", r.id},
-                            {"keyPostfix", r.postfix},
-                            {"retireAfter", core::format_iso8601(r.retire_after)},
-                            {"expiresAt", r.expires_at ? nlohmann::json(optional_time(r.expires_at))
-                                                       : nlohmann::json(nullptr)},
-                            {"reason", r.reason}});
-    }
-    return {{"formatVersion", plan::k_json_format_version},
-            {"generatedAt", core::format_iso8601(now)},
-            {"keys", keys},
-            {"retiring", retiring},
-            {"pending", pending_json(session.pending)},
-            {"unmanagedCount", unmanaged},
-            {"expiringWithinSeconds",
-             window ? nlohmann::json(window->count()) : nlohmann::json(nullptr)}};
-}
-
-long long unix_seconds(core::Timestamp at) {
-    return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
-}
-
-/// The node_exporter textfile-collector form: expiry and activity per key, the last write of
-/// the state, the unmanaged count; labelled by manifest (as given) and entry.
-std::string to_prometheus(const Session& session, const std::vector<Row>& rows,
-                          const std::string& manifest) {
-    const std::string label = "manifest=\"" + core::prometheus_label(manifest) + "\"";
-    const auto key_labels = [&](const Row& row) {
-        return label + ",entry=\"" + core::prometheus_label(row.entry) + "\"";
-    };
-    std::string out = core::prometheus_gauge(
-        "provision_key_expiry_timestamp_seconds",
-        "When a managed key expires (Unix time); a key that never expires has no series.");
-    for (const auto& row : rows) {
-        if (!row.id.empty() && row.expires_at) {
-            out += fmt::format("provision_key_expiry_timestamp_seconds{{{}}} {}\n", key_labels(row),
-                               unix_seconds(*row.expires_at));
+        print_json(nlohmann::json{{"formatVersion", plan::k_json_format_version},
+                                  {"manifests", manifests},
+                                  {"totals",
+                                   {{"manifests", runs.size()},
+                                    {"shown", views.size()},
+                                    {"failed", runs.size() - views.size()},
+                                    {"keys", keys},
+                                    {"expiring", expiring}}},
+                                  {"exitCode", exit_code}}
+                       .dump(2));
+    } else {
+        for (const auto& run : runs) {
+            std::cout << section_header(run.file);
+            if (const auto found = view_of.find(&run); found != view_of.end()) {
+                print_status_text(views[found->second], now);
+            } else {
+                std::cout << failure_text(run, "not shown");
+            }
+            std::cout << '\n';
         }
+        std::cout << section_header("totals") << totals_text(views, runs.size());
     }
-    out += core::prometheus_gauge(
-        "provision_key_active",
-        "1 when an entry's key is active and an output holds its secret; 0 when it is expired, "
-        "deactivated, missing, its secret unknown or not created yet.");
-    for (const auto& row : rows) {
-        out += fmt::format("provision_key_active{{{}}} {}\n", key_labels(row),
-                           row.state == "active" ? 1 : 0);
+    if (global.output == "text" &&
+        std::any_of(views.begin(), views.end(), [](const auto& view) { return view.expiring(); })) {
+        std::cerr << "warning: a managed key expires within " << options.expiring_within << '\n';
     }
-    std::error_code ec;
-    const auto written = std::filesystem::last_write_time(session.manifest.state_path, ec);
-    if (!ec) {
-        out += core::prometheus_gauge(
-            "provision_last_apply_timestamp_seconds",
-            "When a run last changed the state (Unix time of the state file's last write).");
-        out += fmt::format("provision_last_apply_timestamp_seconds{{{}}} {}\n", label,
-                           unix_seconds(std::chrono::time_point_cast<core::Timestamp::duration>(
-                               std::chrono::file_clock::to_sys(written))));
-    }
-    out += core::prometheus_gauge("provision_unmanaged_keys",
-                                  "Keys on the portal this manifest's state does not know.");
-    out +=
-        fmt::format("provision_unmanaged_keys{{{}}} {}\n", label, unmanaged_count(session.world));
-    return out;
+    return exit_code;
 }
 
 }  // namespace
@@ -315,7 +112,10 @@ std::string to_prometheus(const Session& session, const std::vector<Row>& rows,
 void add_status_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
     auto options = std::make_shared<StatusCommandOptions>();
     CLI::App* cmd = root.add_subcommand("status", "Show the managed keys, their expiry and state");
-    cmd->add_option("manifest", options->manifest, "the manifest file")->required();
+    cmd->add_option("manifest", options->manifests,
+                    "the manifest file; several files, or a directory of manifests, give one "
+                    "combined report")
+        ->required();
     cmd->add_option("--expiring-within", options->expiring_within,
                     "exit 9 when a managed key expires within this duration (e.g. 14d)");
     cmd->add_option("--output", global.output,
@@ -327,7 +127,8 @@ void add_status_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                 "  DOCSPACE_TOKEN=... provision status manifests/bots.yaml\n"
                 "  provision status manifests/bots.yaml --expiring-within 14d --output json\n"
                 "  provision status manifests/bots.yaml --output prometheus > "
-                "/var/lib/node_exporter/provision.prom");
+                "/var/lib/node_exporter/provision.prom\n"
+                "  provision status manifests/ --output prometheus   (every manifest in it)");
     cmd->callback([options, &global, &exit_code] {
         std::optional<std::chrono::seconds> window;
         if (!options->expiring_within.empty()) {
@@ -339,29 +140,30 @@ void add_status_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                 return;
             }
         }
-        auto opened = open_session(options->manifest, global, apply::PrepareOptions{});
+        if (several_manifests(options->manifests)) {
+            exit_code = status_several(*options, global, window);
+            return;
+        }
+        auto opened = open_session(options->manifests.front(), global, apply::PrepareOptions{});
         if (auto* code = std::get_if<int>(&opened)) {
             exit_code = *code;
             return;
         }
-        const Session& session = std::get<Session>(opened);
         const core::Timestamp now = core::now_utc();
-        const auto rows = rows_of(session, now, window);
-        const auto unmanaged = unmanaged_count(session.world);
+        const auto view =
+            status_of(std::get<Session>(opened), options->manifests.front(), now, window);
         if (global.output == "json") {
-            print_json(to_json(session, rows, now, unmanaged, window).dump(2));
+            print_json(status_json(view, now, window).dump(2));
         } else if (global.output == "prometheus") {
-            std::cout << to_prometheus(session, rows, options->manifest);
+            std::cout << status_prometheus({view});
         } else {
-            print_text(session, rows, now, unmanaged);
+            print_status_text(view, now);
         }
-        const bool expiring =
-            std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.expiring; });
-        if (expiring && global.output == "text") {
+        if (view.expiring() && global.output == "text") {
             std::cerr << "warning: a managed key expires within " << options->expiring_within
                       << '\n';
         }
-        exit_code = expiring ? k_exit_expiring : k_exit_ok;
+        exit_code = view.expiring() ? k_exit_expiring : k_exit_ok;
     });
 }
 

@@ -13,6 +13,7 @@
 #include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -323,9 +324,23 @@ int Server::run() {
     impl.http->Delete(".*", handler);
     impl.http->Options(".*", handler);
 
+    // cpp-httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into Debian's
+    // library). A client opening 16 connections at once (a create per connection at
+    // --concurrency 16) overflows it, and every dropped SYN costs that client a 1 s
+    // retransmission: a 100-key apply at --concurrency 16 took 1.2 s instead of 0.2 s, with
+    // the kernel's ListenOverflows counting the drops. A portal's server takes such bursts
+    // (nginx listens with 511), so the bound socket listens again with the system's maximum.
+    int listener = -1;
+    impl.http->set_socket_options([&listener](int sock) {
+        httplib::default_socket_options(sock);
+        listener = sock;
+    });
     impl.port = options.port == 0
                     ? impl.http->bind_to_any_port(options.host)
                     : (impl.http->bind_to_port(options.host, options.port) ? options.port : -1);
+    if (impl.port > 0 && listener >= 0) {
+        ::listen(listener, SOMAXCONN);
+    }
     if (impl.port <= 0) {
         std::cerr << "docspace-emulator: cannot listen on " << options.host << ":" << options.port
                   << "\n";

@@ -152,12 +152,7 @@ const ManagedKey* State::find(std::string_view entry) const {
     const auto at = std::lower_bound(
         keys.begin(), keys.end(), entry,
         [](const ManagedKey& k, std::string_view wanted) { return k.entry < wanted; });
-    if (at != keys.end() && at->entry == entry) {
-        return &*at;
-    }
-    const auto it = std::find_if(keys.begin(), keys.end(),
-                                 [&](const ManagedKey& k) { return k.entry == entry; });
-    return it == keys.end() ? nullptr : &*it;
+    return at != keys.end() && at->entry == entry ? &*at : nullptr;
 }
 
 StateIndex::StateIndex(const State& state) {
@@ -202,10 +197,6 @@ void State::upsert(ManagedKey key) {
         [](const ManagedKey& k, const std::string& entry) { return k.entry < entry; });
     if (at != keys.end() && at->entry == key.entry) {
         *at = std::move(key);
-        return;
-    }
-    if (ManagedKey* existing = find(key.entry)) {  // a State built out of order by hand
-        *existing = std::move(key);
         return;
     }
     keys.insert(at, std::move(key));

@@ -156,6 +156,8 @@ TEST_CASE("a manifest that is not a regular file is exit 3 before any request",
     const auto fifo = project.dir.path() / "manifest.fifo";
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     require_invalid_file(project, project.run({"plan", fifo.string()}), {"not a regular file"});
+    // A directory stands for the manifests in it (several_manifests_e2e_test.cpp): one with
+    // none is refused.
     require_invalid_file(project, project.run({"plan", project.dir.path().string()}),
-                         {"is a directory"});
+                         {"holds no manifest"});
 }

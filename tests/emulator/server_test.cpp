@@ -58,6 +58,23 @@ TEST_CASE("the emulator prints exactly one listening line and writes the port fi
                                         std::to_string(emulator.port()) + "\n");
 }
 
+TEST_CASE("the emulator listens with a backlog that takes a burst of connections, not "
+          "cpp-httplib's 5",
+          "[server]") {
+    Emulator emulator;
+    // ss lists a listening socket as "LISTEN <queued> <backlog> <address> <peer>".
+    const auto listed = test_support::run_process(
+        {"/usr/bin/ss", "-ltnH", "sport = :" + std::to_string(emulator.port())});
+    REQUIRE(listed.exit_code == 0);
+    std::istringstream fields(listed.out);
+    std::string state;
+    long queued = -1;
+    long backlog = -1;
+    fields >> state >> queued >> backlog;
+    CHECK(state == "LISTEN");
+    CHECK(backlog >= 128);
+}
+
 TEST_CASE("the help text documents every option", "[server]") {
     const auto result = test_support::run_process({test_support::emulator_binary(), "--help"});
     CHECK(result.exit_code == 0);

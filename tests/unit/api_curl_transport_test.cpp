@@ -2,6 +2,7 @@
 // behaviours that only a real socket can show (redirects, size caps, timeouts, refusals).
 
 #include "api_test_support.hpp"
+#include "emulator_fixture.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -311,4 +312,52 @@ TEST_CASE("a request's own timeout cuts the transfer short of request_timeout", 
     const auto response = api::make_curl_transport(options)->send(request);
     REQUIRE(response.transport_error.has_value());
     CHECK(response.transport_error->code == core::Errc::timeout);
+}
+
+TEST_CASE("a create on a reused connection that dies after the portal processed it is resent by "
+          "libcurl, unless the POST has its own connection",
+          "[api][curl]") {
+    // The emulator's commit_drop fault: the portal makes the key, then closes the connection
+    // without an answer. On a reused connection libcurl takes that for a stale keep-alive and
+    // sends the request again on a new one (docs/network.md#connections).
+    test_support::Emulator emu;
+    const core::Secret token{test_support::Emulator::owner_token()};
+    const api::HttpRequest list{"GET",       emu.url() + "/api/2.0/keys", "", token, std::nullopt,
+                                std::nullopt};
+    const api::HttpRequest create{"POST",
+                                  emu.url() + "/api/2.0/keys",
+                                  R"({"name": "Probe", "permissions": ["files:read"]})",
+                                  token,
+                                  std::nullopt,
+                                  std::nullopt};
+    const auto drop_next_create = [&] {
+        REQUIRE(
+            emu.request("POST", "/__emulator/faults", "",
+                        R"({"method": "POST", "path": "/api/2.0/keys", "action": "commit_drop"})")
+                .status == 200);
+    };
+
+    SECTION("with the POST on a reused connection, the portal gets it twice and makes two keys") {
+        api::TransportOptions options;
+        options.post_on_fresh_connection = false;
+        auto transport = api::make_curl_transport(options);
+        REQUIRE(transport->send(list).status == 200);  // opens the connection the POST reuses
+        drop_next_create();
+        const auto response = transport->send(create);
+        CHECK_FALSE(response.transport_error.has_value());
+        CHECK(response.status / 100 == 2);
+        CHECK(emu.count_requests("POST", "/api/2.0/keys") == 2);
+        CHECK(emu.state().at("keys").size() == 2);  // the first key's secret was never seen
+    }
+
+    SECTION("with the POST on a connection of its own, the lost answer is the caller's to settle") {
+        auto transport = api::make_curl_transport(api::TransportOptions{});
+        REQUIRE(transport->send(list).status == 200);
+        drop_next_create();
+        const auto response = transport->send(create);
+        REQUIRE(response.transport_error.has_value());
+        CHECK(response.transport_error->code == core::Errc::connection_lost);
+        CHECK(emu.count_requests("POST", "/api/2.0/keys") == 1);
+        CHECK(emu.state().at("keys").size() == 1);
+    }
 }

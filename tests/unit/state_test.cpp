@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <stdexcept>
 
@@ -169,6 +170,27 @@ TEST_CASE("upsert replaces an entry's record and erase removes it", "[state]") {
     state.erase("b");
     CHECK(state.find("b") == nullptr);
     CHECK(state.keys.size() == 1);
+}
+
+TEST_CASE("upserts in any order keep the records sorted, so a lookup never scans", "[state]") {
+    State state;
+    // An order that is neither sorted nor reversed: 37 is coprime with 1000.
+    for (int i = 0; i < 1000; ++i) {
+        const int n = (i * 37) % 1000;
+        state.upsert(make_key("entry " + std::to_string(1000 + n), "id-" + std::to_string(n)));
+    }
+    REQUIRE(state.keys.size() == 1000);
+    CHECK(
+        std::is_sorted(state.keys.begin(), state.keys.end(),
+                       [](const ManagedKey& a, const ManagedKey& b) { return a.entry < b.entry; }));
+    REQUIRE(state.find("entry 1500") != nullptr);
+    CHECK(state.find("entry 1500")->id == "id-500");
+    CHECK(state.find("entry 0999") == nullptr);   // before the first
+    CHECK(state.find("entry 2000") == nullptr);   // after the last
+    CHECK(state.find("entry 1500 ") == nullptr);  // between two
+    state.upsert(make_key("entry 1500", "id-new"));
+    CHECK(state.keys.size() == 1000);
+    CHECK(state.find("entry 1500")->id == "id-new");
 }
 
 TEST_CASE("serialising a state that holds an API key secret is refused without echoing it",

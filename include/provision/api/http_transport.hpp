@@ -44,6 +44,13 @@ struct TransportOptions {
     std::filesystem::path ca_bundle;                                ///< empty = system store
     long max_connections = 16;                                      ///< kept open for reuse
     bool trace = false;  ///< log redacted requests/responses
+    /// A POST opens a connection of its own (CURLOPT_FRESH_CONNECT): libcurl silently resends
+    /// a request on a new connection when a reused one closes before any answer, so a create
+    /// the portal processed on a connection that then died would make a second key, its
+    /// secret never seen (docs/network.md#connections). GET, PUT and DELETE reuse connections.
+    /// false only in the test and the benchmark that show what it prevents and what it costs;
+    /// the product never turns it off.
+    bool post_on_fresh_connection = true;
 };
 
 class HttpTransport {

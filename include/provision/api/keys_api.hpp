@@ -30,6 +30,16 @@ public:
     /// GET /api/2.0/keys: every key the caller can see (all keys for an admin), newest first.
     virtual core::Result<std::vector<ApiKey>> list() = 0;
 
+    /// list(), as a listing its readers share: a client shared by the manifests of one run
+    /// (shared_reads.hpp) answers every one of them with the same listing, not a copy each.
+    virtual core::Result<KeyList> list_shared() {
+        auto keys = list();
+        if (!keys.ok()) {
+            return keys.error();
+        }
+        return KeyList(std::move(keys.value()));
+    }
+
     /// POST /api/2.0/keys. Never retried blindly: on an error whose code is timeout,
     /// connection_lost, protocol or a 5xx http_status the key may exist on the portal
     /// (an unknown outcome the caller must reconcile by listing).

@@ -5,6 +5,9 @@
 #include "provision/core/secret.hpp"
 #include "provision/core/time.hpp"
 
+#include <cstddef>
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +25,35 @@ struct ApiKey {
     bool is_active = true;
     std::string created_by_id;
     std::string created_by_name;
+};
+
+/// A listing of the portal's keys (GET /api/2.0/keys), immutable once made, so that the
+/// manifests of one run that share a listing (api/shared_reads.hpp) hold it once, not a copy
+/// each: a portal of 10,000 keys lists as a few megabytes. Reads as a const vector; assigning
+/// a vector replaces the listing (never changes one another holder sees).
+class KeyList {
+public:
+    KeyList() = default;
+    KeyList(std::vector<ApiKey> keys)  // NOLINT(google-explicit-constructor): a listing is one
+        : m_keys(std::make_shared<const std::vector<ApiKey>>(std::move(keys))) {}
+    KeyList(std::initializer_list<ApiKey> keys) : KeyList(std::vector<ApiKey>(keys)) {}
+
+    const std::vector<ApiKey>& keys() const { return m_keys ? *m_keys : none(); }
+    operator const std::vector<ApiKey>&() const { return keys(); }  // NOLINT: read as a vector
+    std::vector<ApiKey>::const_iterator begin() const { return keys().begin(); }
+    std::vector<ApiKey>::const_iterator end() const { return keys().end(); }
+    std::size_t size() const { return keys().size(); }
+    bool empty() const { return keys().empty(); }
+    const ApiKey& operator[](std::size_t i) const { return keys()[i]; }
+    /// Whether `other` is this very listing (not an equal copy).
+    bool shares(const KeyList& other) const { return m_keys == other.m_keys; }
+
+private:
+    static const std::vector<ApiKey>& none() {
+        static const std::vector<ApiKey> nothing;
+        return nothing;
+    }
+    std::shared_ptr<const std::vector<ApiKey>> m_keys;
 };
 
 /// The answer to a create: the key and its secret, which the server never shows again.

@@ -47,9 +47,9 @@ struct World {
     /// The recovery file (recovery.hpp) when one exists: its secrets were read like an output's,
     /// and the next successful write of every output deletes it.
     std::optional<std::filesystem::path> recovery;
-    std::vector<api::ApiKey> observed;  ///< the portal's keys
-    api::User user;                     ///< the caller
-    api::PortalIdentity portal;         ///< which portal the URL reached
+    api::KeyList observed;       ///< the portal's keys (a listing other runs' worlds may share)
+    api::User user;              ///< the caller
+    api::PortalIdentity portal;  ///< which portal the URL reached
     /// What each plaintext output file holds: path -> fingerprint of its text (nullopt:
     /// absent), as load_local read it and as every write left it. The outputs are read once
     /// per run; whether a write would change a file is decided from this.
