@@ -6,9 +6,11 @@
 #include "cli/status_line.hpp"
 
 #include <catch2/catch.hpp>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -32,6 +34,26 @@ struct Terminal {
         logger = std::make_shared<spdlog::logger>("terminal", line);
         logger->set_pattern("%l: %v");
     }
+};
+
+/// A sink whose text can be read while another thread (Progress's watcher) logs into it.
+class TextSink : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    std::string text() {
+        const std::lock_guard lock(mutex_);
+        return text_;
+    }
+
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        spdlog::memory_buf_t formatted;
+        formatter_->format(msg, formatted);
+        text_.append(formatted.data(), formatted.size());
+    }
+    void flush_() override {}
+
+private:
+    std::string text_;
 };
 
 /// Makes `logger` the default one for the test's lifetime (Progress logs through it).
@@ -132,21 +154,21 @@ TEST_CASE("on a terminal the progress is a live line of the counts and the actio
 TEST_CASE("without a status line an action in flight is logged every interval, with no "
           "carriage return",
           "[cli][progress]") {
-    std::ostringstream bytes;
-    auto logger = std::make_shared<spdlog::logger>(
-        "pipe", std::make_shared<spdlog::sinks::ostream_sink_mt>(bytes));
+    auto sink = std::make_shared<TextSink>();
+    auto logger = std::make_shared<spdlog::logger>("pipe", sink);
     logger->set_pattern("%l: %v");
     const DefaultLogger installed(logger);
     const auto plan = two_creates();
     cli::Progress progress(std::chrono::milliseconds(20));
     progress.start(plan);
     progress.update(plan.actions[1], false);
-    for (int i = 0; i < 500 && !contains(bytes.str(), "still creating"); ++i) {
+    // Read under the sink's lock: the watcher thread is logging meanwhile.
+    for (int i = 0; i < 500 && !contains(sink->text(), "still creating"); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     progress.rate_limit_wait({std::chrono::milliseconds(9900), "updating key 1", false, false});
     progress.finish();
-    const std::string out = bytes.str();
+    const std::string out = sink->text();
     INFO(out);
     CHECK(contains(out, "info: still creating 'Beta' ("));
     CHECK(contains(out, "elapsed; 0 of 2 done)\n"));
