@@ -182,6 +182,16 @@ apply::ApplyReport execute_run(ManifestRun& run, const GlobalOptions& global) {
 
 }  // namespace
 
+/// Ends a manifest's part of a run of several: its journal closed, then its lock released, so
+/// that another run waiting for that manifest goes on while this one carries out the others.
+/// Its plan stays for the report.
+void release(ManifestRun& run) {
+    if (run.session) {
+        run.session->journal.reset();
+        run.session->lock.reset();
+    }
+}
+
 int execute_several(std::vector<ManifestRun>& runs, const GlobalOptions& global) {
     const auto pending = [](const ManifestRun& run) {
         return run.session && (run.session->plan.has_changes() || run.session->plan.has_blocked());
@@ -197,6 +207,11 @@ int execute_several(std::vector<ManifestRun>& runs, const GlobalOptions& global)
         std::cerr << "apply cancelled; nothing was changed\n";
         return exit_code_for(core::Errc::cancelled);
     }
+    for (auto& run : runs) {
+        if (!pending(run)) {
+            release(run);  // nothing to do: a run waiting for it need not wait for the others
+        }
+    }
     std::vector<apply::ApplyReport> reports(runs.size());
     for (std::size_t i = 0; i < runs.size(); ++i) {
         auto& run = runs[i];
@@ -206,9 +221,10 @@ int execute_several(std::vector<ManifestRun>& runs, const GlobalOptions& global)
         if (core::stop_requested()) {
             fail_run(run, core::Errc::cancelled,
                      run.file + ": not applied: the run was interrupted");
-            continue;
+        } else {
+            reports[i] = execute_run(run, global);
         }
-        reports[i] = execute_run(run, global);
+        release(run);
     }
     const int exit_code = combined_exit_code(runs);
     const auto total = total_of(reports);

@@ -122,6 +122,10 @@ template <typename Step> auto in_section(ManifestRun& run, const Step& step) {
 struct Pending {
     std::optional<manifest::Manifest> manifest;
     std::shared_ptr<api::KeysApi> client;
+    /// The progress of every session on `client`: they run one after another, and the client
+    /// tells it of its rate-limit waits, which are then logged with the running counts and
+    /// drawn on the live line like a single manifest's.
+    std::shared_ptr<Progress> progress;
 };
 
 /// Loads the candidates: a directory's files with a `portal:` field first, then the rest of
@@ -164,7 +168,7 @@ std::vector<ManifestRun> load_all(const std::vector<Candidate>& candidates,
     for (std::size_t i = 0; i < candidates.size(); ++i) {
         if (runs[i]) {
             kept.push_back(std::move(*runs[i]));
-            pending.push_back(Pending{std::move(loaded[i]), nullptr});
+            pending.push_back(Pending{std::move(loaded[i]), nullptr, nullptr});
         }
     }
     return kept;
@@ -208,7 +212,11 @@ void refuse_shared_states(std::vector<ManifestRun>& runs, std::vector<Pending>& 
 /// --token-file and --token-stdin give every manifest the same credential, read once.
 void connect_all(std::vector<ManifestRun>& runs, std::vector<Pending>& pending,
                  const GlobalOptions& global) {
-    std::map<std::string, std::shared_ptr<api::KeysApi>> clients;
+    struct Client {
+        std::shared_ptr<api::KeysApi> api;
+        std::shared_ptr<Progress> progress;
+    };
+    std::map<std::string, Client> clients;
     std::optional<core::Result<core::Secret>> common_token;
     for (std::size_t i = 0; i < runs.size(); ++i) {
         if (!pending[i].manifest) {
@@ -235,10 +243,16 @@ void connect_all(std::vector<ManifestRun>& runs, std::vector<Pending>& pending,
         const std::string portal =
             api::normalize_portal_url(manifest.portal.url) + " " + token.value().fingerprint();
         auto& client = clients[portal];
-        if (!client) {
-            client = api::share_reads(make_api(manifest.portal.url, token.value(), global));
+        if (!client.api) {
+            client.progress = std::make_shared<Progress>();
+            client.api = api::share_reads(
+                make_api(manifest.portal.url, token.value(), global,
+                         [progress = client.progress](const api::RateLimitWait& wait) {
+                             progress->rate_limit_wait(wait);
+                         }));
         }
-        pending[i].client = client;
+        pending[i].client = client.api;
+        pending[i].progress = client.progress;
     }
 }
 
@@ -294,6 +308,7 @@ std::variant<std::vector<ManifestRun>, int> open_sessions(const std::vector<std:
             runs[i].exit_code = *code;
         } else {
             runs[i].session.emplace(std::move(std::get<Session>(opened)));
+            runs[i].session->progress = pending[i].progress;
         }
     }
     return runs;

@@ -129,11 +129,10 @@ std::string line_column(std::string_view text, std::size_t offset) {
     return std::to_string(at.line) + ":" + std::to_string(at.column);
 }
 
-JsonPositions::JsonPositions(std::string_view text) : m_text(text) {
-    Scanner(text, m_offsets).scan();
-}
+JsonPositions::JsonPositions(std::string_view text) : m_text(text) {}
 
 std::string JsonPositions::at(const std::vector<std::string>& path) const {
+    std::call_once(m_scanned, [this] { Scanner(m_text, m_offsets).scan(); });
     std::vector<std::string> prefix = path;
     for (;;) {
         if (const auto found = m_offsets.find(prefix); found != m_offsets.end()) {

@@ -6,6 +6,7 @@
 #include "e2e_support.hpp"
 
 #include <fcntl.h>
+#include <regex>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -305,6 +306,63 @@ TEST_CASE("two runs of overlapping manifest sets take the locks in one order and
     CHECK(teams.project.posts() == 6);
     CHECK(state_keys(teams.state("alpha")) == 3);
     CHECK(state_keys(teams.state("beta")) == 3);
+}
+
+TEST_CASE("apply of several manifests releases each manifest's lock when its part is over",
+          "[e2e][several]") {
+    Emulator emu;
+    Teams teams(emu, {"alpha", "beta"});
+    // Every create answers after 300 ms: beta's three creates keep the run going for about a
+    // second after alpha's part is over.
+    emu.add_fault({{"method", "POST"},
+                   {"path", "/api/2.0/keys"},
+                   {"action", "latency"},
+                   {"latencyMs", 300},
+                   {"times", 0}});
+    test_support::ChildProcess run({test_support::provision_binary(), "apply", "--concurrency", "1",
+                                    teams.file("alpha").string(), teams.file("beta").string()},
+                                   teams.project.env(), teams.project.dir.path() / "run.out",
+                                   teams.project.dir.path() / "run.err");
+    // beta's first create is saved: alpha's part is over, beta's is not.
+    for (int i = 0;
+         i < 300 && !(fs::exists(teams.state("beta")) && state_keys(teams.state("beta")) >= 1);
+         ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    REQUIRE(fs::exists(teams.state("beta")));
+    const int alpha_lock =
+        ::open((teams.state("alpha").string() + ".lock").c_str(), O_RDWR | O_CREAT, 0600);
+    REQUIRE(alpha_lock >= 0);
+    const bool alpha_free = ::flock(alpha_lock, LOCK_EX | LOCK_NB) == 0;
+    const bool still_running = run.running();
+    ::close(alpha_lock);
+    const auto exit = run.wait(std::chrono::seconds(60));
+    INFO(read_text(teams.project.dir.path() / "run.err"));
+    CHECK(still_running);
+    CHECK(alpha_free);
+    CHECK(exit == 0);
+    CHECK(state_keys(teams.state("alpha")) == 3);
+    CHECK(state_keys(teams.state("beta")) == 3);
+}
+
+TEST_CASE("a wait for the rate limit in a run of several manifests is logged with the counts of "
+          "the manifest being applied",
+          "[e2e][several][ratelimit]") {
+    Emulator emu;
+    Teams teams(emu, {"alpha", "beta"});
+    emu.add_fault({{"method", "POST"},
+                   {"path", "/api/2.0/keys"},
+                   {"action", "rate_limit"},
+                   {"retryAfter", 1},
+                   {"times", 1}});
+    const auto r = teams.run(
+        {"apply", "--concurrency", "1", teams.file("alpha").string(), teams.file("beta").string()});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(std::regex_search(r.err, std::regex(R"(info: waiting 1\.0 s for the rate limit \(429\) )"
+                                              R"(before creating 'alpha [^']+' again, 0 of 3 )"
+                                              R"(created\n)")));
+    CHECK(teams.project.posts() == 7);  // the refused create and the six
 }
 
 TEST_CASE("status of several manifests shows each and the totals, as text, JSON and one "

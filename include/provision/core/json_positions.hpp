@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,7 +18,8 @@ std::string line_column(std::string_view text, std::size_t offset);
 /// The start of every value of a JSON document down to a few levels, by path: object keys as
 /// they read after unescaping, array elements by their decimal index. Built from text that a
 /// JSON parser has already accepted; for a duplicate key the last one counts, as it does for
-/// nlohmann::json.
+/// nlohmann::json. The text is scanned on the first `at`: a file that reads without an error
+/// (every state load of a normal run) never pays for the scan. `text` must outlive this.
 class JsonPositions {
 public:
     explicit JsonPositions(std::string_view text);
@@ -28,7 +30,8 @@ public:
 
 private:
     std::string_view m_text;
-    std::map<std::vector<std::string>, std::size_t> m_offsets;
+    mutable std::once_flag m_scanned;
+    mutable std::map<std::vector<std::string>, std::size_t> m_offsets;
 };
 
 }  // namespace provision::core
