@@ -62,7 +62,13 @@ int status_several(const StatusCommandOptions& options, const GlobalOptions& glo
     }
     const int exit_code = combined_exit_code(runs);
     if (global.output == "prometheus") {
-        std::cout << status_prometheus(views);
+        std::vector<FailedStatus> failed;
+        for (const auto& run : runs) {
+            if (!run.session) {
+                failed.push_back({run.file, run.exit_code});
+            }
+        }
+        std::cout << status_prometheus(views, failed);
     } else if (global.output == "json") {
         nlohmann::json manifests = nlohmann::json::array();
         std::size_t keys = 0;

@@ -276,14 +276,37 @@ nlohmann::json status_json(const StatusView& view, core::Timestamp now,
     return to_json(*view.session, view.rows, now, view.unmanaged, window);
 }
 
-std::string status_prometheus(const std::vector<StatusView>& views) {
-    const auto label = [](const StatusView& view) {
-        return "manifest=\"" + core::prometheus_label(view.manifest) + "\"";
+std::string status_prometheus(const std::vector<StatusView>& views,
+                              const std::vector<FailedStatus>& failed) {
+    const auto manifest_label = [](const std::string& manifest) {
+        return "manifest=\"" + core::prometheus_label(manifest) + "\"";
     };
+    const auto label = [&](const StatusView& view) { return manifest_label(view.manifest); };
     const auto key_labels = [&](const StatusView& view, const Row& row) {
         return label(view) + ",entry=\"" + core::prometheus_label(row.entry) + "\"";
     };
+    // A manifest that failed has no other series: without this one, its keys would silently
+    // drop out of the dashboards instead of raising an alert.
     std::string out = core::prometheus_gauge(
+        "provision_manifest_up",
+        "1 when the manifest's status was read; 0 when it failed (invalid manifest, state or "
+        "portal unreadable, lock held), in which case it has no other series.");
+    for (const auto& view : views) {
+        out += fmt::format("provision_manifest_up{{{}}} 1\n", label(view));
+    }
+    for (const auto& manifest : failed) {
+        out += fmt::format("provision_manifest_up{{{}}} 0\n", manifest_label(manifest.manifest));
+    }
+    if (!failed.empty()) {
+        out += core::prometheus_gauge("provision_manifest_exit_code",
+                                      "The exit code of a manifest whose status failed "
+                                      "(docs/exit-codes.md).");
+        for (const auto& manifest : failed) {
+            out += fmt::format("provision_manifest_exit_code{{{}}} {}\n",
+                               manifest_label(manifest.manifest), manifest.exit_code);
+        }
+    }
+    out += core::prometheus_gauge(
         "provision_key_expiry_timestamp_seconds",
         "When a managed key expires (Unix time); a key that never expires has no series.");
     for (const auto& view : views) {

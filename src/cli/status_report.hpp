@@ -48,8 +48,17 @@ void print_status_text(const StatusView& view, core::Timestamp now);
 nlohmann::json status_json(const StatusView& view, core::Timestamp now,
                            const std::optional<std::chrono::seconds>& window);
 
-/// Expiry and activity per key, the last write of each state and the unmanaged counts,
-/// labelled by manifest and entry; each metric declared once for every view.
-std::string status_prometheus(const std::vector<StatusView>& views);
+/// A manifest of a run of several whose status could not be read.
+struct FailedStatus {
+    std::string manifest;  ///< as given
+    int exit_code = 0;
+};
+
+/// Whether each manifest's status was read (`provision_manifest_up`, 1 for each view, 0 with
+/// `provision_manifest_exit_code` for each of `failed`), then expiry and activity per key, the
+/// last write of each state and the unmanaged counts, labelled by manifest and entry; each
+/// metric declared once for every view.
+std::string status_prometheus(const std::vector<StatusView>& views,
+                              const std::vector<FailedStatus>& failed = {});
 
 }  // namespace provision::cli

@@ -27,10 +27,10 @@ std::string normalised_word(std::string_view word) {
     return out;
 }
 
-bool is_name_start(char c) {
+bool is_identifier_start(char c) {
     return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
 }
-bool is_name_char(char c) {
+bool is_identifier_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
 
@@ -167,8 +167,8 @@ std::optional<Interpolated> Reader::interpolate(const Node& node, const std::str
         const std::size_t close = raw.find('}', i + 2);
         const std::string name =
             raw.substr(i + 2, close == std::string::npos ? std::string::npos : close - i - 2);
-        const bool valid_name = !name.empty() && is_name_start(name[0]) &&
-                                std::all_of(name.begin(), name.end(), is_name_char);
+        const bool valid_name = !name.empty() && is_identifier_start(name[0]) &&
+                                std::all_of(name.begin(), name.end(), is_identifier_char);
         if (close == std::string::npos || !valid_name) {
             m_sink.error(offset_within(node, "${"), path,
                          "`${` must be followed by a variable name and `}`, as in "

@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::size_t k_max_name_length = 30;
 
-bool is_name_char(char c) {
+bool is_key_name_char(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ' ||
            c == '.' || c == '_' || c == '-';
 }
@@ -106,7 +106,7 @@ private:
         auto& sink = m_reader.sink();
         if (name.empty()) {
             sink.error(node.offset, path, "the name is empty");
-        } else if (const auto bad = std::find_if_not(name.begin(), name.end(), is_name_char);
+        } else if (const auto bad = std::find_if_not(name.begin(), name.end(), is_key_name_char);
                    bad != name.end()) {
             sink.error(node.offset, path,
                        "the name may use only letters A-Z and a-z, digits, space, `.`, `_` and "

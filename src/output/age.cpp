@@ -11,6 +11,7 @@
 #include "provision/output/age.hpp"
 
 #include "output/child_process.hpp"
+#include "output/formats.hpp"
 #include "provision/core/atomic_file.hpp"
 #include "provision/core/json_positions.hpp"
 
@@ -25,10 +26,6 @@
 namespace provision::output {
 
 namespace {
-
-core::Error io(const std::string& message) {
-    return core::make_error(core::Errc::io, message);
-}
 
 /// The last non-empty line of age's stderr, with secret-shaped words masked.
 std::string age_message(const std::string& err) {
@@ -175,7 +172,7 @@ read_sealed_fingerprints(const manifest::Manifest& manifest) {
 
 core::Status check_age_available() {
     if (!age_program()) {
-        return io("the `age` program is not on PATH; install it (Debian/Ubuntu: apt-get install "
+        return detail::io_error("the `age` program is not on PATH; install it (Debian/Ubuntu: apt-get install "
                   "age) to write or read encrypted outputs");
     }
     return core::ok_status();
@@ -197,7 +194,7 @@ core::Result<std::string> age_encrypt(const std::vector<std::string>& recipients
         return ran.error();
     }
     if (ran->exit_code != 0 || ran->out.empty()) {
-        return io("age could not encrypt (exit " + std::to_string(ran->exit_code) +
+        return detail::io_error("age could not encrypt (exit " + std::to_string(ran->exit_code) +
                   "): " + age_message(ran->err));
     }
     return std::move(ran->out);
@@ -242,14 +239,14 @@ core::Result<core::Secret> age_decrypt_text(std::string_view armored, const AgeI
         std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/provision-sealed-XXXXXX";
     const int fd = ::mkstemp(name.data());
     if (fd < 0) {
-        return io(std::string("cannot create a temporary file for a sealed secret: ") +
+        return detail::io_error(std::string("cannot create a temporary file for a sealed secret: ") +
                   std::strerror(errno));
     }
     const bool written =
         ::write(fd, armored.data(), armored.size()) == static_cast<ssize_t>(armored.size());
     ::close(fd);
     auto decrypted = written ? age_decrypt(name, identity)
-                             : core::Result<core::Secret>(io("cannot write a temporary file for a "
+                             : core::Result<core::Secret>(detail::io_error("cannot write a temporary file for a "
                                                              "sealed secret"));
     ::unlink(name.c_str());
     return decrypted;

@@ -22,6 +22,9 @@ inline constexpr std::string_view k_header = "# Managed by provision. Do not edi
 /// puts the file's path in front.
 core::Error parse_error(std::string_view text, std::size_t offset, const std::string& expected);
 
+/// An error reading or writing a file, or running `age`: Errc::io with `message`.
+core::Error io_error(const std::string& message);
+
 core::Result<std::string> render_dotenv(const std::vector<SecretRecord>& records);
 core::Result<SecretMap> parse_dotenv(std::string_view text);
 

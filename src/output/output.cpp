@@ -32,10 +32,6 @@ core::Error invalid(const std::string& message) {
     return core::make_error(core::Errc::invalid_input, message);
 }
 
-core::Error io(const std::string& message) {
-    return core::make_error(core::Errc::io, message);
-}
-
 const char* format_name(manifest::OutputFormat format) {
     switch (format) {
     case manifest::OutputFormat::dotenv:
@@ -134,7 +130,7 @@ core::Status ensure_parent_dirs(const std::filesystem::path& path) {
             continue;
         }
         if (errno != ENOENT || (::mkdir(current.c_str(), 0700) != 0 && errno != EEXIST)) {
-            return io("cannot create directory " + current.string() + " for output " +
+            return detail::io_error("cannot create directory " + current.string() + " for output " +
                       path.string() + ": " + std::strerror(errno) +
                       "; create it yourself or choose another path");
         }
@@ -153,7 +149,7 @@ core::Status probe_directory(const std::filesystem::path& path) {
         const int err = errno;
         ::unlink(first.c_str());
         ::unlink(second.c_str());
-        return io("output " + path.string() + " cannot be written atomically: " + step + " in " +
+        return detail::io_error("output " + path.string() + " cannot be written atomically: " + step + " in " +
                   dir.string() + " failed (" + std::strerror(err) +
                   "); make the directory writable by this user or choose another path");
     };
@@ -379,7 +375,7 @@ core::Status check_output_destination(const std::filesystem::path& path) {
         if (errno == ENOENT) {
             return core::ok_status();
         }
-        return io("cannot inspect output " + path.string() + ": " + std::strerror(errno));
+        return detail::io_error("cannot inspect output " + path.string() + ": " + std::strerror(errno));
     }
     // Each of these is a problem with the user's files, not a failure of the run: exit 3.
     if (S_ISLNK(st.st_mode)) {

@@ -59,6 +59,10 @@ core::Error parse_error(std::string_view text, std::size_t offset, const std::st
                             core::line_column(text, offset) + ": " + expected);
 }
 
+core::Error io_error(const std::string& message) {
+    return core::make_error(core::Errc::io, message);
+}
+
 std::string base64_encode(std::string_view data) {
     // EVP_EncodeBlock writes 4 characters per 3 bytes (the last group padded), no line breaks,
     // and a terminating NUL.

@@ -410,6 +410,22 @@ TEST_CASE("status of several manifests shows each and the totals, as text, JSON 
                                        "\",entry=\"alpha Backup Agent\"} 1"));
     CHECK(contains(prometheus.out, "provision_key_active{manifest=\"" + both[1] +
                                        "\",entry=\"beta Backup Agent\"} 1"));
+    CHECK(contains(prometheus.out, "provision_manifest_up{manifest=\"" + both[0] + "\"} 1\n"));
+    CHECK(contains(prometheus.out, "provision_manifest_up{manifest=\"" + both[1] + "\"} 1\n"));
+    CHECK_FALSE(contains(prometheus.out, "provision_manifest_exit_code"));
+
+    // A manifest that cannot be read is up 0 with its exit code; the others are still shown.
+    write_text(teams.file("beta"), "version: 1\nkeys: [\n");
+    const auto one_failed = teams.run({"status", both[0], both[1], "--output", "prometheus"});
+    INFO(one_failed.out << one_failed.err);
+    CHECK(one_failed.exit_code == 3);
+    CHECK(contains(one_failed.out, "provision_manifest_up{manifest=\"" + both[0] + "\"} 1\n"));
+    CHECK(contains(one_failed.out, "provision_manifest_up{manifest=\"" + both[1] + "\"} 0\n"));
+    CHECK(
+        contains(one_failed.out, "provision_manifest_exit_code{manifest=\"" + both[1] + "\"} 3\n"));
+    CHECK(contains(one_failed.out, "provision_key_active{manifest=\"" + both[0] +
+                                       "\",entry=\"alpha Backup Agent\"} 1"));
+    CHECK_FALSE(contains(one_failed.out, "entry=\"beta Backup Agent\""));
 }
 
 TEST_CASE("options that name one manifest's state, entries or saved plan are refused with "
