@@ -30,7 +30,7 @@ std::string string_property(const Json& object, const std::string& name) {
     return value.is_string() ? value.get<std::string>() : std::string();
 }
 
-Json parse_body(const std::string& body) {
+Json parse_body_or_null(const std::string& body) {
     try {
         return Json::parse(body);
     } catch (const nlohmann::json::exception&) {
@@ -122,7 +122,7 @@ std::optional<ApiResponse> Portal::route_people(const ApiRequest& request, AuthK
 }
 
 ApiResponse Portal::register_portal(const ApiRequest& request) {
-    const Json body = parse_body(request.body);
+    const Json body = parse_body_or_null(request.body);
     const std::string email = string_property(body, "email");
     const std::string password = string_property(body, "password");
     if (email.empty() || password.empty()) {
@@ -163,7 +163,7 @@ ApiResponse Portal::register_portal(const ApiRequest& request) {
 }
 
 ApiResponse Portal::log_in(const ApiRequest& request) {
-    const Json body = parse_body(request.body);
+    const Json body = parse_body_or_null(request.body);
     const std::string email = to_lower(string_property(body, "userName"));
     const std::string password = string_property(body, "password");
     for (User& user : m_state.users) {
@@ -190,7 +190,7 @@ ApiResponse Portal::create_person(const ApiRequest& request, const Caller& calle
     if (!caller.admin) {
         return error_response(access_denied());
     }
-    const Json body = parse_body(request.body);
+    const Json body = parse_body_or_null(request.body);
     const std::string email = string_property(body, "email");
     if (email.find('@') == std::string::npos) {
         return error_response(bad_argument("Incorrect email"));
@@ -240,7 +240,7 @@ ApiResponse Portal::dev_tools_access(const ApiRequest& request, const Caller& ca
         if (!caller.admin) {
             return error_response(access_denied());
         }
-        const Json value = property(parse_body(request.body), "limitedAccessForUsers");
+        const Json value = property(parse_body_or_null(request.body), "limitedAccessForUsers");
         if (!value.is_boolean()) {
             return error_response(bad_argument("limitedAccessForUsers must be a boolean"));
         }
