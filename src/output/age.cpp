@@ -172,8 +172,9 @@ read_sealed_fingerprints(const manifest::Manifest& manifest) {
 
 core::Status check_age_available() {
     if (!age_program()) {
-        return detail::io_error("the `age` program is not on PATH; install it (Debian/Ubuntu: apt-get install "
-                  "age) to write or read encrypted outputs");
+        return detail::io_error(
+            "the `age` program is not on PATH; install it (Debian/Ubuntu: apt-get install "
+            "age) to write or read encrypted outputs");
     }
     return core::ok_status();
 }
@@ -195,7 +196,7 @@ core::Result<std::string> age_encrypt(const std::vector<std::string>& recipients
     }
     if (ran->exit_code != 0 || ran->out.empty()) {
         return detail::io_error("age could not encrypt (exit " + std::to_string(ran->exit_code) +
-                  "): " + age_message(ran->err));
+                                "): " + age_message(ran->err));
     }
     return std::move(ran->out);
 }
@@ -239,15 +240,17 @@ core::Result<core::Secret> age_decrypt_text(std::string_view armored, const AgeI
         std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/provision-sealed-XXXXXX";
     const int fd = ::mkstemp(name.data());
     if (fd < 0) {
-        return detail::io_error(std::string("cannot create a temporary file for a sealed secret: ") +
-                  std::strerror(errno));
+        return detail::io_error(
+            std::string("cannot create a temporary file for a sealed secret: ") +
+            std::strerror(errno));
     }
     const bool written =
         ::write(fd, armored.data(), armored.size()) == static_cast<ssize_t>(armored.size());
     ::close(fd);
-    auto decrypted = written ? age_decrypt(name, identity)
-                             : core::Result<core::Secret>(detail::io_error("cannot write a temporary file for a "
-                                                             "sealed secret"));
+    auto decrypted =
+        written ? age_decrypt(name, identity)
+                : core::Result<core::Secret>(detail::io_error("cannot write a temporary file for a "
+                                                              "sealed secret"));
     ::unlink(name.c_str());
     return decrypted;
 }

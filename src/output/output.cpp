@@ -131,8 +131,8 @@ core::Status ensure_parent_dirs(const std::filesystem::path& path) {
         }
         if (errno != ENOENT || (::mkdir(current.c_str(), 0700) != 0 && errno != EEXIST)) {
             return detail::io_error("cannot create directory " + current.string() + " for output " +
-                      path.string() + ": " + std::strerror(errno) +
-                      "; create it yourself or choose another path");
+                                    path.string() + ": " + std::strerror(errno) +
+                                    "; create it yourself or choose another path");
         }
     }
     return core::ok_status();
@@ -149,9 +149,10 @@ core::Status probe_directory(const std::filesystem::path& path) {
         const int err = errno;
         ::unlink(first.c_str());
         ::unlink(second.c_str());
-        return detail::io_error("output " + path.string() + " cannot be written atomically: " + step + " in " +
-                  dir.string() + " failed (" + std::strerror(err) +
-                  "); make the directory writable by this user or choose another path");
+        return detail::io_error(
+            "output " + path.string() + " cannot be written atomically: " + step + " in " +
+            dir.string() + " failed (" + std::strerror(err) +
+            "); make the directory writable by this user or choose another path");
     };
     const int fd =
         ::open(first.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -375,7 +376,8 @@ core::Status check_output_destination(const std::filesystem::path& path) {
         if (errno == ENOENT) {
             return core::ok_status();
         }
-        return detail::io_error("cannot inspect output " + path.string() + ": " + std::strerror(errno));
+        return detail::io_error("cannot inspect output " + path.string() + ": " +
+                                std::strerror(errno));
     }
     // Each of these is a problem with the user's files, not a failure of the run: exit 3.
     if (S_ISLNK(st.st_mode)) {
