@@ -180,8 +180,6 @@ apply::ApplyReport execute_run(ManifestRun& run, const GlobalOptions& global) {
     return report;
 }
 
-}  // namespace
-
 /// Ends a manifest's part of a run of several: its journal closed, then its lock released, so
 /// that another run waiting for that manifest goes on while this one carries out the others.
 /// Its plan stays for the report.
@@ -191,6 +189,8 @@ void release(ManifestRun& run) {
         run.session->lock.reset();
     }
 }
+
+}  // namespace
 
 int execute_several(std::vector<ManifestRun>& runs, const GlobalOptions& global) {
     const auto pending = [](const ManifestRun& run) {
