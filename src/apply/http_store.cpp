@@ -153,7 +153,7 @@ public:
     }
 
     core::Status save(const state::State& state) override {
-        return update([&](Document& document) { document.state = state::serialize_state(state); });
+        return update([&](Document& document) { document.state = m_serializer.serialize(state); });
     }
 
     core::Status lock(std::chrono::milliseconds timeout) override {
@@ -473,6 +473,7 @@ private:
     std::string m_lock_info;  ///< the body of the LOCK that succeeded; empty when not held
     std::vector<std::string> m_raw_addresses;  ///< as given: what messages are scrubbed of
     bool m_removed = false;                    ///< remove() deleted the document
+    state::StateSerializer m_serializer;
 };
 
 }  // namespace

@@ -127,7 +127,7 @@ public:
         return command("INSERT INTO provision_state (name, state) VALUES ($1, $2) "
                        "ON CONFLICT (name) DO UPDATE SET state = EXCLUDED.state, "
                        "serial = provision_state.serial + 1, updated_at = now()",
-                       {m_name, state::serialize_state(state)}, "cannot save the state");
+                       {m_name, m_serializer.serialize(state)}, "cannot save the state");
     }
 
     core::Status lock(std::chrono::milliseconds timeout) override {
@@ -352,6 +352,7 @@ private:
     std::string m_location;
     std::string m_name;
     std::string m_key;
+    state::StateSerializer m_serializer;
 };
 
 }  // namespace

@@ -38,7 +38,7 @@ public:
     bool is_file() const override { return true; }
     core::Result<state::State> load() override { return state::load_state(m_path); }
     core::Status save(const state::State& state) override {
-        return state::save_state(m_path, state);
+        return state::save_state(m_path, state, m_serializer);
     }
     core::Result<std::optional<std::string>> load_text() override {
         return core::read_file_if_exists(m_path);
@@ -155,6 +155,7 @@ private:
 
     std::filesystem::path m_path;
     FileJournalLog m_journal;
+    state::StateSerializer m_serializer;
 };
 
 }  // namespace

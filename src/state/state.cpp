@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <stdexcept>
 #include <tuple>
 #include <unordered_set>
@@ -297,7 +298,38 @@ core::Result<State> parse_state(std::string_view text, const std::string& file_n
     return state;
 }
 
-std::string serialize_state(const State& state) {
+namespace {
+
+/// The text of one key record as an element of the "keys" array (indented 4, no trailing comma).
+std::string key_record_text(const ManagedKey& key, std::size_t index) {
+    check_key_secrets(key, "keys[" + std::to_string(index) + "]");
+    Json item;
+    item["entry"] = key.entry;
+    item["id"] = key.id;
+    item["name"] = key.name;
+    item["postfix"] = key.postfix;
+    item["permissions"] = scopes_to_json(key.permissions);
+    item["expiresInDays"] = optional_to_json(key.expires_in_days);
+    item["expiresAt"] = timestamp_to_json(key.expires_at);
+    item["createdAt"] = core::format_iso8601(key.created_at);
+    item["fingerprint"] = key.fingerprint;
+    // Dumped alone at depth 0, then indented as the document's dump would at depth 2 (its
+    // indentation is the depth times the step, so the bytes are the same).
+    const std::string text = item.dump(2, ' ', false, Json::error_handler_t::replace);
+    std::string indented = "    ";
+    indented.reserve(text.size() + text.size() / 8);
+    for (const char c : text) {
+        indented += c;
+        if (c == '\n') {
+            indented += "    ";
+        }
+    }
+    return indented;
+}
+
+}  // namespace
+
+std::string StateSerializer::serialize(const State& state) {
     require_no_secret(state.portal_url, "portal");
     require_no_secret(state.owner_id, "owner");
 
@@ -327,22 +359,7 @@ std::string serialize_state(const State& state) {
                          {"created", timestamp_to_json(state.portal->created)}};
     }
     doc["owner"] = state.owner_id;
-    doc["keys"] = Json::array();
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-        const ManagedKey& key = *keys[i];
-        check_key_secrets(key, "keys[" + std::to_string(i) + "]");
-        Json item;
-        item["entry"] = key.entry;
-        item["id"] = key.id;
-        item["name"] = key.name;
-        item["postfix"] = key.postfix;
-        item["permissions"] = scopes_to_json(key.permissions);
-        item["expiresInDays"] = optional_to_json(key.expires_in_days);
-        item["expiresAt"] = timestamp_to_json(key.expires_at);
-        item["createdAt"] = core::format_iso8601(key.created_at);
-        item["fingerprint"] = key.fingerprint;
-        doc["keys"].push_back(std::move(item));
-    }
+    doc["keys"] = Json::array();  // a placeholder: the records' texts are put in below
     doc["retiring"] = Json::array();
     for (std::size_t i = 0; i < retiring.size(); ++i) {
         const RetiringKey& key = *retiring[i];
@@ -361,7 +378,39 @@ std::string serialize_state(const State& state) {
         doc["retiring"].push_back(std::move(item));
     }
     // Invalid UTF-8 is replaced rather than thrown on: ids and names come from the portal.
-    return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+    std::string text = doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+    if (keys.empty()) {
+        return text;
+    }
+
+    std::string records;
+    {
+        const std::lock_guard<std::mutex> guard(m_mutex);
+        std::unordered_map<std::string, Cached> seen;
+        seen.reserve(keys.size());
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            const ManagedKey& key = *keys[i];
+            auto cached = m_records.find(key.entry);
+            if (cached == m_records.end() || !(cached->second.key == key)) {
+                cached = m_records.insert_or_assign(key.entry, Cached{key, key_record_text(key, i)})
+                             .first;
+            }
+            records += i == 0 ? "\n" : ",\n";
+            records += cached->second.text;
+            seen.insert(m_records.extract(cached));
+        }
+        m_records.swap(seen);  // records no longer in the state are forgotten
+    }
+    // The only `"keys": []` at depth 1: string values are escaped, so none holds a raw newline.
+    constexpr std::string_view placeholder = "\n  \"keys\": []";
+    const std::size_t at = text.find(placeholder);
+    text.replace(at + placeholder.size() - 1, 1, records + "\n  ]");
+    return text;
+}
+
+std::string serialize_state(const State& state) {
+    StateSerializer serializer;
+    return serializer.serialize(state);
 }
 
 core::Result<State> load_state(const std::filesystem::path& path) {
@@ -376,7 +425,13 @@ core::Result<State> load_state(const std::filesystem::path& path) {
 }
 
 core::Status save_state(const std::filesystem::path& path, const State& state) {
-    const std::string text = serialize_state(state);
+    StateSerializer serializer;
+    return save_state(path, state, serializer);
+}
+
+core::Status save_state(const std::filesystem::path& path, const State& state,
+                        StateSerializer& serializer) {
+    const std::string text = serializer.serialize(state);
     core::WriteOptions options;
     options.mode = 0600;
     return core::write_file_atomic(path, text, options);

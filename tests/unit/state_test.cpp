@@ -193,6 +193,44 @@ TEST_CASE("upserts in any order keep the records sorted, so a lookup never scans
     CHECK(state.find("entry 1500")->id == "id-new");
 }
 
+TEST_CASE("a serialiser that remembers records writes what a fresh one does through every change",
+          "[state]") {
+    state::StateSerializer reused;
+    State state = sample_state();
+    const auto same_bytes = [&] {
+        const std::string text = reused.serialize(state);
+        CHECK(text == state::serialize_state(state));
+        const auto parsed = state::parse_state(text, "bots.state.json");
+        REQUIRE(parsed.ok());
+        CHECK(parsed->keys == state.keys);
+    };
+    same_bytes();
+    state.upsert(make_key("Alpha", "id-3"));  // a new record before the remembered ones
+    same_bytes();
+    state.find("Reporting")->expires_at = at("2026-09-01T00:00:00Z");  // same entry, new value
+    same_bytes();
+    state.find("Alpha")->permissions = core::Scopes::from_list({"accounts:read"});
+    same_bytes();
+    state.upsert(make_key("Reporting", "id-4"));  // replaced under the same entry
+    same_bytes();
+    state.erase("Alpha");
+    same_bytes();
+    state.upsert(make_key("Alpha", "id-3"));  // back after it was forgotten
+    same_bytes();
+    state.keys.clear();
+    same_bytes();
+    state.upsert(make_key("Bot", "key-1"));
+    same_bytes();
+}
+
+TEST_CASE("a remembered record that changes to hold a secret is still refused", "[state]") {
+    state::StateSerializer reused;
+    State state = sample_state();
+    (void)reused.serialize(state);
+    state.find("Reporting")->name = k_secret;
+    CHECK_THROWS_AS(reused.serialize(state), std::logic_error);
+}
+
 TEST_CASE("serialising a state that holds an API key secret is refused without echoing it",
           "[state]") {
     State state = sample_state();
