@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <map>
+#include <thread>
 #include <utility>
 
 namespace provision::apply {
@@ -61,10 +62,26 @@ ApplyReport Executor::run(const plan::Plan& plan) {
         m_partial.insert(partial.output);
     }
     const std::vector<Lane> lanes = make_lanes(plan, m_options.concurrency);
+    // With several lanes, a thread of its own writes the batches, so that every lane keeps a
+    // request in flight while secrets are written (executor_impl.hpp).
+    std::thread writer;
+    if (m_options.concurrency > 1 && lanes.size() > 1) {
+        m_has_writer = true;
+        writer = std::thread([this] { write_batches_until_lanes_end(); });
+    }
     core::for_each_index(lanes.size(), m_options.concurrency,
                          [&](std::size_t lane) { run_lane(lanes[lane]); });
     {
         Lock lock(m_mutex);
+        m_lanes_ended = true;
+        m_batch_queued.notify_all();
+    }
+    if (writer.joinable()) {
+        writer.join();
+    }
+    {
+        Lock lock(m_mutex);
+        m_has_writer = false;
         drain_batches(lock);
     }
     if (!m_stop) {

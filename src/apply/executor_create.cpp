@@ -194,6 +194,10 @@ void Executor::persist_created(const Action& action, api::CreatedKey created, st
     Lock lock(m_mutex);
     m_queue.push_back(pending);
     if (!wait) {
+        if (m_has_writer) {
+            m_batch_queued.notify_one();
+            return;
+        }
         // Some thread must write it: this one, unless a batch is being written, whose writer
         // writes the next batch too (write_batch).
         if (!m_writing) {
@@ -201,6 +205,8 @@ void Executor::persist_created(const Action& action, api::CreatedKey created, st
         }
         return;
     }
+    ++m_lanes_waiting;
+    m_batch_queued.notify_one();
     while (!pending->finished) {
         if (m_writing) {
             m_batch_written.wait(lock);
@@ -208,9 +214,33 @@ void Executor::persist_created(const Action& action, api::CreatedKey created, st
             write_batch(lock);
         }
     }
+    --m_lanes_waiting;
     if (pending->retire) {
         lock.unlock();
         retire_replaced(action, *pending->retire);
+    }
+}
+
+void Executor::write_batches_until_lanes_end() {
+    Lock lock(m_mutex);
+    for (;;) {
+        m_batch_queued.wait(lock, [this] { return !m_queue.empty() || m_lanes_ended; });
+        if (m_queue.empty()) {
+            return;  // the lanes ended: run() writes whatever a lane queued after this
+        }
+        // Creates sent together answer together: a moment's wait lets the rest of them join
+        // this batch, instead of each costing a rewrite of every output and the state (a
+        // 1,000-key apply at --concurrency 16 wrote about 200 batches of 5 without it). Not when
+        // a lane waits for its secret, or the lanes have ended.
+        m_batch_queued.wait_for(lock, k_batch_gather, [this] {
+            return m_lanes_ended || m_lanes_waiting > 0 ||
+                   m_queue.size() >= static_cast<std::size_t>(m_options.concurrency);
+        });
+        if (m_writing) {  // a lane waiting for its own secret writes this batch
+            m_batch_written.wait(lock);
+            continue;
+        }
+        write_batch(lock);
     }
 }
 

@@ -7,20 +7,24 @@
 // the lock; everything that reads or changes the world, the report or the journal holds
 // m_mutex. Functions taking a `const Lock&` expect it held by the caller.
 //
-// Group commit: a create whose answer arrived queues its secret (m_queue). One of the waiting
-// threads becomes the writer: under the lock it moves the whole queue into the world and takes
-// what every output and the state will hold, then writes them without the lock (m_writing), so
-// creates that complete meanwhile queue for the next batch instead of waiting for the lock; the
-// journal's done records of the batch follow in one append; the writer goes on with the next
-// batch while any is queued. A create counts as done only once its batch is durable. Its thread
-// waits for that when a later action of its lane depends on it (with --concurrency 1, every
-// create but the last; a replacement, which retires its old key after); otherwise it moves on to
-// the next entry and run() waits for the last batch (drain_batches). Every other write of the
+// Group commit: a create whose answer arrived queues its secret (m_queue). A writer takes it:
+// under the lock it moves the whole queue into the world and takes what every output and the
+// state will hold, then writes them without the lock (m_writing), so creates that complete
+// meanwhile queue for the next batch instead of waiting for the lock; the journal's done
+// records of the batch follow in one append; the writer goes on with the next batch while any
+// is queued. With several lanes the writer is a thread of its own (so all of them keep a request
+// in flight: writing in a lane's thread took that lane out for most of a 1,000-key apply);
+// otherwise, or when it is busy, a thread that waits for its secret writes. A create counts as
+// done only once its batch is durable. Its thread waits for that when a later action of its lane
+// depends on it (with --concurrency 1, every create but the last; a replacement, which retires
+// its old key after); otherwise it moves on to the next entry and run() waits for the last batch
+// (drain_batches). Every other write of the
 // state or the outputs waits until no batch is being written (wait_for_files), so the files are
 // only ever written by one thread at a time, in order.
 
 #include "provision/apply/executor.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -115,6 +119,9 @@ private:
     void write_one_batch(Lock& lock);
     /// Writes batches until none is queued or being written.
     void drain_batches(Lock& held);
+    /// The writer thread of a run with several lanes: writes each batch as it is queued, until
+    /// the lanes have ended.
+    void write_batches_until_lanes_end();
     bool recover(Lock& held, const plan::Action& action, const api::CreatedKey& created,
                  const core::Error& error);
     void revoke_unpersisted(Lock& held, const plan::Action& action, const api::ApiKey& key,
@@ -137,6 +144,12 @@ private:
     std::vector<std::shared_ptr<PendingCreate>> m_queue;  ///< secrets waiting for the next batch
     bool m_writing = false;                   ///< a batch is being written without the lock
     std::condition_variable m_batch_written;  ///< notified when a batch's write ends
+    bool m_has_writer = false;                ///< a writer thread writes the queue (several lanes)
+    bool m_lanes_ended = false;
+    int m_lanes_waiting = 0;  ///< lanes waiting for their secret's batch to be durable
+    std::condition_variable m_batch_queued;  ///< wakes the writer thread
+    /// How long the writer thread lets answers gather before it writes a batch.
+    static constexpr std::chrono::milliseconds k_batch_gather{3};
     // Intents share fsyncs: each staged intent gets a ticket; one thread at a time syncs.
     std::uint64_t m_intents_staged = 0;
     std::uint64_t m_intents_synced = 0;  ///< tickets up to this one are durable
