@@ -391,20 +391,13 @@ TEST_CASE("audit: the table at 80 and 200 columns and piped, JSON and Prometheus
     const auto key = [](const std::string& id, const std::string& name,
                         std::vector<std::string> scopes, int age_days,
                         std::optional<int> expires_in_days, std::optional<int> used_days_ago) {
-        api::ApiKey k;
-        k.id = id;
-        k.name = name;
-        k.postfix = id.substr(0, 4);
-        k.permissions = core::Scopes::from_list(scopes);
+        auto k = observed_of(managed(name, id, id.substr(0, 4), std::move(scopes), std::nullopt));
         k.create_on = k_now - days(age_days);
-        if (expires_in_days) {
-            k.expires_at = k_now + days(*expires_in_days);
-        }
+        k.expires_at =
+            expires_in_days ? std::optional(k_now + days(*expires_in_days)) : std::nullopt;
         if (used_days_ago) {
             k.last_used = k_now - days(*used_days_ago);
         }
-        k.created_by_id = "aa11bb22-cc33-dd44-ee55-ff6677889900";
-        k.created_by_name = "Ada Owner";
         return k;
     };
     // In the portal's order, newest first.
