@@ -1,12 +1,21 @@
 #!/usr/bin/env python3
-"""CTest "doc_examples": the plan examples in README.md and docs/*.md are what the binary prints.
+"""CTest "doc_examples": the example outputs in README.md and docs/*.md are what the binary prints.
 
 An example copied from a golden file is marked by the line `<!-- golden: tests/data/golden/NAME -->`
 just above its fenced block; the block must equal that file byte for byte. The golden files are
-what the renderers print (tests/unit/plan_render_test.cpp compares them with the output), so a
-change of wording fails a test until the golden file and then every copy follow. A fenced block
-that looks like plan output (a "Plan: N to create" summary, or a JSON document with
-"formatVersion" and "actions") without the mark fails too: a hand-written plan would drift.
+what the renderers print (tests/unit/plan_render_test.cpp and cli_golden_test.cpp compare them
+with the output of each subcommand), so a change of wording fails a test until the golden file
+and then every copy follow. A fenced block that looks like output of provision without the mark
+fails too, since a hand-written example would drift: a plan (a "Plan: N to create" summary), a
+status table (the ENTRY ID KEY header, or "key(s) on the portal not managed"), an audit table
+(NAME KEY MANAGED BY), the report of apply, destroy or import ("Apply complete: N created"),
+validate's verdict ("FILE: valid (N key(s)"), import's and destroy's closing lines, what state
+migrate and state unlock print ("migrated the state of", "released lock ID"), Prometheus series
+of provision (provision_key_..., provision_audit_...), or a JSON document with a
+"formatVersion". A JSON sketch of a document's shape that stands for parts with a `"...":`
+placeholder key is a schema, not an example, and is not checked. Before the documents, the
+check tries its detection on hand-written examples of each kind (self_test), so that a
+narrowed pattern fails here rather than letting hand-written examples through.
 
 Usage: tests/doc_examples_check.py SOURCE_DIR [--fix]
 With --fix, every marked block is rewritten from its golden file instead.
@@ -19,6 +28,19 @@ import sys
 MARK = re.compile(r"^<!-- golden: (\S+) -->$")
 FENCE = re.compile(r"^```")
 PLAN_SUMMARY = re.compile(r"^(\*\*)?Plan: \d+ to create")
+# Lines only provision's output has: what each subcommand prints (see the docstring).
+OUTPUT_LINES = [
+    ("a plan", PLAN_SUMMARY),
+    ("a status table", re.compile(r"^ENTRY\s+ID\s+KEY\b")),
+    ("a status table", re.compile(r"key\(s\) on the portal not managed by this manifest")),
+    ("an audit table", re.compile(r"^NAME\s+KEY\s+MANAGED BY\b")),
+    ("a run's report", re.compile(r"^(Apply|Destroy|Import) complete: \d+ created")),
+    ("validate's verdict", re.compile(r": valid \(\d+ key\(s\)")),
+    ("a closing line", re.compile(r"^(Imported key sk-|The outputs and the state \()")),
+    ("a state command's", re.compile(r"^(migrated the state of|released lock ID) ")),
+    ("Prometheus series", re.compile(r"^provision_(key|audit|manifest|unmanaged|last_apply)_\w*[{ ]")),
+]
+SCHEMA_PLACEHOLDER = '"...":'
 
 
 def blocks(lines):
@@ -33,10 +55,40 @@ def blocks(lines):
                 start = None
 
 
-def looks_like_plan(content):
-    if any(PLAN_SUMMARY.match(line) for line in content.splitlines()):
-        return True
-    return '"formatVersion"' in content and '"actions"' in content
+def looks_like_output(content):
+    """What kind of provision output `content` looks like, or None."""
+    for line in content.splitlines():
+        for kind, pattern in OUTPUT_LINES:
+            if pattern.search(line):
+                return kind
+    if '"formatVersion"' in content and SCHEMA_PLACEHOLDER not in content:
+        return "a JSON document"
+    return None
+
+
+def self_test():
+    """Hand-written examples each detection must catch, and blocks it must leave alone."""
+    caught = {
+        "ENTRY            ID    KEY   EXPIRES IN\nDeploy Bot  3f2a...  sk-***9f3a  29d 23h\n":
+            "a status table",
+        "\n0 key(s) on the portal not managed by this manifest.\n": "a status table",
+        "NAME   KEY   MANAGED BY   CREATOR\n": "an audit table",
+        "\nApply complete: 1 created, 0 updated, 0 replaced, 0 deleted, 2 unchanged.\n":
+            "a run's report",
+        "manifests/bots.yaml: valid (3 key(s), 2 output(s))\n": "validate's verdict",
+        "provision_key_expiry_timestamp_seconds{manifest=\"m\",entry=\"e\"} 1\n":
+            "Prometheus series",
+        '{"formatVersion": 2, "keys": []}\n': "a JSON document",
+        "Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.\n": "a plan",
+    }
+    left = [
+        "provision status manifests/bots.yaml\n",
+        '{"formatVersion": 2, "plan": {"...": "the plan document above"}}\n',
+    ]
+    wrong = [f"{text!r}: {looks_like_output(text)!r}, not {kind!r}"
+             for text, kind in caught.items() if looks_like_output(text) != kind]
+    wrong += [f"{text!r} taken for output" for text in left if looks_like_output(text)]
+    return wrong
 
 
 def check(root, document, fix=False):
@@ -68,9 +120,9 @@ def check(root, document, fix=False):
                     f"{shown}:{start + 1}: this example differs from {golden.relative_to(root)}; "
                     f"copy the golden file into it"
                 )
-        elif looks_like_plan(content):
+        elif kind := looks_like_output(content):
             problems.append(
-                f"{shown}:{start + 1}: a plan example not copied from a golden file; put it in "
+                f"{shown}:{start + 1}: {kind} example not copied from a golden file; put it in "
                 f"tests/data/golden/ (a renderer test writes it) and mark the block with "
                 f"<!-- golden: tests/data/golden/NAME -->"
             )
@@ -87,7 +139,7 @@ def main():
     root = pathlib.Path(sys.argv[1]).resolve()
     fix = sys.argv[2:] == ["--fix"]
     documents = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
-    problems = []
+    problems = [f"self-test: {wrong}" for wrong in self_test()]
     copies = 0
     for document in documents:
         found, marked = check(root, document, fix)

@@ -48,19 +48,28 @@ std::string report_line(const apply::ApplyReport& report, const std::string& ver
     return line + ".\n";
 }
 
+std::string report_text(const apply::ApplyReport& report, const std::string& verb) {
+    std::string text = "\n" + report_line(report, verb);
+    for (const auto& message : report.messages) {
+        text += "  " + message + '\n';
+    }
+    return text;
+}
+
+std::string report_document(const apply::ApplyReport& report, const plan::Plan& plan) {
+    const nlohmann::json out = {{"formatVersion", plan::k_json_format_version},
+                                {"plan", nlohmann::json::parse(plan::render_json(plan))},
+                                {"result", report_json(report)}};
+    return out.dump(2);
+}
+
 void print_report(const apply::ApplyReport& report, const GlobalOptions& global,
                   const plan::Plan& plan, const std::string& verb) {
     if (global.output == "json") {
-        nlohmann::json out = {{"formatVersion", plan::k_json_format_version},
-                              {"plan", nlohmann::json::parse(plan::render_json(plan))},
-                              {"result", report_json(report)}};
-        print_json(out.dump(2));
+        print_json(report_document(report, plan));
         return;
     }
-    std::cout << "\n" << report_line(report, verb);
-    for (const auto& message : report.messages) {
-        std::cout << "  " << message << '\n';
-    }
+    std::cout << report_text(report, verb);
 }
 
 namespace {

@@ -18,6 +18,12 @@ nlohmann::json report_json(const apply::ApplyReport& report);
 /// "<verb> complete: 1 created, 0 updated, ...\n".
 std::string report_line(const apply::ApplyReport& report, const std::string& verb);
 
+/// The text report of a run: a blank line, report_line, then each message indented.
+std::string report_text(const apply::ApplyReport& report, const std::string& verb);
+
+/// The JSON document of a run: formatVersion, the plan (docs/json-output.md) and the result.
+std::string report_document(const apply::ApplyReport& report, const plan::Plan& plan);
+
 /// Prints the report of a run (text, or JSON with the plan), headed "<verb> complete".
 void print_report(const apply::ApplyReport& report, const GlobalOptions& global,
                   const plan::Plan& plan, const std::string& verb = "Apply");

@@ -93,6 +93,24 @@ JsonErrors& json_errors() {
 
 }  // namespace
 
+nlohmann::json error_json(core::Errc code, const std::string& message, const std::string& file,
+                          int line, int column) {
+    const auto position = [](int n) { return n > 0 ? nlohmann::json(n) : nlohmann::json(nullptr); };
+    return {{"code", core::to_string(code)},
+            {"exitCode", exit_code_for(code)},
+            {"message", core::redact_secrets(message)},
+            {"file", file.empty() ? nlohmann::json(nullptr) : nlohmann::json(file)},
+            {"line", position(line)},
+            {"column", position(column)}};
+}
+
+std::string error_document(nlohmann::json error, int exit_code) {
+    error["exitCode"] = exit_code;
+    return nlohmann::json{{"formatVersion", plan::k_json_format_version},
+                          {"error", std::move(error)}}
+        .dump(2);
+}
+
 void remember_error(core::Errc code, const std::string& message, const std::string& file, int line,
                     int column) {
     auto& errors = json_errors();
@@ -100,13 +118,7 @@ void remember_error(core::Errc code, const std::string& message, const std::stri
     if (!for_section && (!errors.on || errors.first)) {
         return;
     }
-    const auto position = [](int n) { return n > 0 ? nlohmann::json(n) : nlohmann::json(nullptr); };
-    nlohmann::json error{{"code", core::to_string(code)},
-                         {"exitCode", exit_code_for(code)},
-                         {"message", core::redact_secrets(message)},
-                         {"file", file.empty() ? nlohmann::json(nullptr) : nlohmann::json(file)},
-                         {"line", position(line)},
-                         {"column", position(column)}};
+    nlohmann::json error = error_json(code, message, file, line, column);
     if (for_section) {
         errors.section->m_error = error;
     }
@@ -148,10 +160,7 @@ int finish_json_errors(int exit_code) {
                            {"file", nullptr},
                            {"line", nullptr},
                            {"column", nullptr}});
-        error["exitCode"] = exit_code;
-        print_json(nlohmann::json{{"formatVersion", plan::k_json_format_version},
-                                  {"error", std::move(error)}}
-                       .dump(2));
+        print_json(error_document(std::move(error), exit_code));
     }
     return exit_code;
 }
@@ -277,22 +286,32 @@ std::size_t stdout_width() {
     return size.ws_col;
 }
 
-std::optional<manifest::Manifest> load_manifest_or_report(const std::string& file, bool offline) {
-    auto loaded = manifest::load_manifest(file, manifest::process_env(), offline);
+std::string diagnostic_message(const core::Diagnostic& d) {
+    return d.path.empty() ? d.message : d.path + ": " + d.message;
+}
+
+std::string diagnostics_text(const std::string& file, const manifest::LoadResult& loaded) {
+    std::string text;
+    std::size_t errors = 0;
     for (const auto& d : loaded.diagnostics) {
-        std::cerr << core::format_diagnostic(d) << '\n';
-        if (d.severity == core::Severity::error) {
-            remember_error(core::Errc::invalid_input,
-                           d.path.empty() ? d.message : d.path + ": " + d.message, d.file, d.line,
-                           d.column);
-        }
+        text += core::format_diagnostic(d) + '\n';
+        errors += d.severity == core::Severity::error ? 1 : 0;
     }
     if (!loaded.manifest) {
-        std::size_t errors = 0;
-        for (const auto& d : loaded.diagnostics) {
-            errors += d.severity == core::Severity::error ? 1 : 0;
+        text +=
+            file + ": " + std::to_string(errors) + " error(s); nothing was sent to the portal\n";
+    }
+    return text;
+}
+
+std::optional<manifest::Manifest> load_manifest_or_report(const std::string& file, bool offline) {
+    auto loaded = manifest::load_manifest(file, manifest::process_env(), offline);
+    std::cerr << diagnostics_text(file, loaded);
+    for (const auto& d : loaded.diagnostics) {
+        if (d.severity == core::Severity::error) {
+            remember_error(core::Errc::invalid_input, diagnostic_message(d), d.file, d.line,
+                           d.column);
         }
-        std::cerr << file << ": " << errors << " error(s); nothing was sent to the portal\n";
     }
     return std::move(loaded.manifest);
 }
@@ -392,7 +411,8 @@ int approval(const GlobalOptions& options, const std::string& refusal, const std
 }
 
 int report_error(const core::Error& error) {
-    std::cerr << "error: " << core::redact_secrets(error.message) << '\n';
+    // Above the live status line when one is shown, so that the error does not share its row.
+    print_notice("error: " + core::redact_secrets(error.message) + "\n");
     remember_error(error.code, error.message);
     return exit_code_for(error.code);
 }

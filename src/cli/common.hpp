@@ -69,6 +69,13 @@ bool stdout_color(const GlobalOptions& options);
 /// The width of the terminal standard output is, or 0 when it is not one.
 std::size_t stdout_width();
 
+/// A diagnostic as an error message: "PATH: MESSAGE" (the message alone without a path).
+std::string diagnostic_message(const core::Diagnostic& d);
+
+/// What loading `file` prints on stderr: each diagnostic (file:line:column), then, when the
+/// manifest was refused, "FILE: N error(s); nothing was sent to the portal".
+std::string diagnostics_text(const std::string& file, const manifest::LoadResult& loaded);
+
 /// Loads the manifest, printing every diagnostic to stderr. nullopt when it has errors.
 /// `offline`: see manifest::load_manifest.
 std::optional<manifest::Manifest> load_manifest_or_report(const std::string& file,
@@ -107,6 +114,15 @@ int report_error(const core::Error& error);
 /// With --output json, errors become a JSON object on standard output too (see
 /// finish_json_errors); set once the command line is parsed.
 void set_json_errors(bool on);
+
+/// The "error" object of the JSON error document: {"code", "exitCode", "message" (secrets
+/// redacted), "file", "line", "column"}, null for a position not given (0).
+nlohmann::json error_json(core::Errc code, const std::string& message, const std::string& file = {},
+                          int line = 0, int column = 0);
+
+/// {"formatVersion", "error"} with `error` (error_json) whose exitCode is set to `exit_code`,
+/// indented by two spaces: what finish_json_errors prints.
+std::string error_document(nlohmann::json error, int exit_code);
 
 /// Keeps an error already printed for finish_json_errors (only the first one is kept).
 void remember_error(core::Errc code, const std::string& message, const std::string& file = {},

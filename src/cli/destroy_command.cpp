@@ -10,6 +10,7 @@
 // rewritten without the deleted keys and the state keeps the rest.
 
 #include "cli/apply_run.hpp"
+#include "cli/command_text.hpp"
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
 #include "provision/apply/state_store.hpp"
@@ -96,10 +97,7 @@ int run_destroy(const DestroyCommandOptions& options, const GlobalOptions& globa
     }
     print_report(report, global, session.plan, "Destroy");
     if (global.output != "json") {
-        std::cout << (code == k_exit_ok
-                          ? "The outputs and the state (" + session.world.store->location() +
-                                ") were removed.\n"
-                          : std::string("Destroy incomplete: the state keeps the rest.\n"));
+        std::cout << destroy_outcome_text(code == k_exit_ok, session.world.store->location());
     }
     return code;
 }

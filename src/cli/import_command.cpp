@@ -7,6 +7,7 @@
 // outputs are written, so the key is fully managed.
 
 #include "cli/apply_run.hpp"
+#include "cli/command_text.hpp"
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
 
@@ -77,13 +78,7 @@ int run_import(const ImportCommandOptions& options, const GlobalOptions& global)
     print_report(report, global, session.plan, "Import");
     const int code = exit_code_of(report);
     if (code == k_exit_ok && global.output != "json") {
-        const auto& action = session.plan.actions.front();
-        std::cout
-            << "Imported key sk-***" << action.postfix << " (id " << *action.key_id << ") as '"
-            << action.entry << "'"
-            << (with_secret
-                    ? "; its secret was verified and written to the outputs.\n"
-                    : "; its secret is unknown, so onSecretUnknown decides what apply does.\n");
+        std::cout << import_outcome_text(session.plan.actions.front(), with_secret);
     }
     return code;
 }

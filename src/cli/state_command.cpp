@@ -4,6 +4,7 @@
 // held, StateStore::force_unlock releases it), as `terraform force-unlock` does. Both offline:
 // the portal is not contacted.
 
+#include "cli/command_text.hpp"
 #include "cli/commands.hpp"
 #include "provision/apply/state_store.hpp"
 
@@ -68,13 +69,8 @@ int run_state_migrate(const StateCommandOptions& options, const GlobalOptions& g
     if (!moved.ok()) {
         return report_error(moved.error());
     }
-    std::cout << "migrated the state of " << options.manifest << " (" << moved->keys << " key(s), "
-              << moved->journal_records << " journal record(s), " << moved->sealed
-              << " sealed secret(s)) from " << from.value()->location() << " to "
-              << to.value()->location() << "\nrun with --state "
-              << apply::redact_location(options.to)
-              << " (or PROVISION_STATE, or the manifest's state:) from now on, and remove the old "
-                 "state once you have checked the new one\n";
+    std::cout << migrate_text(options.manifest, moved.value(), from.value()->location(),
+                              to.value()->location(), options.to);
     return k_exit_ok;
 }
 
@@ -93,14 +89,12 @@ int run_state_unlock(const StateCommandOptions& options, const GlobalOptions& gl
         return report_error(held.error());
     }
     if (!held.value()) {
-        std::cout << store.value()->location() << " is not locked: nothing to unlock\n";
+        std::cout << not_locked_text(store.value()->location());
         return k_exit_ok;
     }
     const std::string lock = apply::describe_lock(*held.value());
     if (::isatty(0) != 0 && !global.auto_approve) {
-        std::cout << "The state " << store.value()->location() << " is locked: " << lock
-                  << ".\nRelease it only if that run is dead: a live run that loses its lock "
-                     "may run alongside the next one.\n";
+        std::cout << locked_text(store.value()->location(), *held.value());
     }
     if (const int approved =
             approval(global,
@@ -114,8 +108,7 @@ int run_state_unlock(const StateCommandOptions& options, const GlobalOptions& gl
     if (auto released = store.value()->force_unlock(*held.value()); !released.ok()) {
         return report_error(released.error());
     }
-    std::cout << "released lock ID " << held.value()->id << " of " << store.value()->location()
-              << "; the next run settles what the dead one left (its journal)\n";
+    std::cout << released_text(store.value()->location(), *held.value());
     return k_exit_ok;
 }
 

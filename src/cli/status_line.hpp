@@ -4,7 +4,10 @@
 /// status ("\r" and erase to the end of the line), writes the log line and draws the status
 /// again, so a log line and the status never share a line and the status is always the last
 /// line. Only on a terminal that understands "\r\x1b[K" (configure_logging decides); elsewhere
-/// log lines go straight to stderr and there is no status line.
+/// log lines go straight to stderr and there is no status line. Notices printed outside the
+/// logger (print_notice, and the signal handler's, core/interrupt.hpp) erase it too. The line is
+/// cut by display width: a CJK character or an emoji takes two columns (wcwidth), so a name
+/// made of them never wraps the line.
 
 #include <spdlog/sinks/sink.h>
 
@@ -38,8 +41,16 @@ public:
     /// line. Nothing is written when `text` is already shown.
     void show(const std::string& text);
 
+    /// Writes `text` (whole lines) above the status line: erased first, drawn again under it.
+    void print_above(std::string_view text);
+
+    /// `text` as one line of at most `width` - 1 display columns: control characters dropped,
+    /// cut with "..." at the end when longer. Public for its tests.
+    static std::string fit(const std::string& text, std::size_t width);
+
 private:
     std::string fitted(const std::string& text) const;
+    void set_shown(std::string line);
 
     std::mutex m_mutex;
     std::shared_ptr<spdlog::sinks::sink> m_inner;
@@ -51,6 +62,14 @@ private:
 /// Whether standard error can keep a status line: it is a terminal and TERM names one other
 /// than "dumb".
 bool stderr_keeps_status_line();
+
+/// The display width of `text` (UTF-8) in terminal columns: wcwidth of each character (two for
+/// CJK and most emoji, none for combining marks), one for a byte that is not valid UTF-8 and
+/// for a character wcwidth does not know.
+std::size_t display_width(std::string_view text);
+
+/// Writes `text` on standard error, above the default logger's status line when it has one.
+void print_notice(std::string_view text);
 
 /// The status line of the default logger, or null when it has none (configure_logging puts
 /// one in when stderr_keeps_status_line()).

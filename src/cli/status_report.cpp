@@ -126,32 +126,32 @@ std::string last_used_text(const Row& row, core::Timestamp now) {
 }
 
 /// Interrupted creates the next apply settles, and late commits still watched for.
-void print_pending(const std::vector<plan::PendingCreate>& pending) {
+std::string pending_text(const std::vector<plan::PendingCreate>& pending) {
     if (pending.empty()) {
-        return;
+        return {};
     }
-    std::cout << "\nInterrupted creates:\n";
+    std::string out = "\nInterrupted creates:\n";
     for (const auto& p : pending) {
         const std::string sent = core::format_iso8601(p.sent_at);
         for (const auto& made : p.made) {
-            std::cout << fmt::format("  {:<30} {:<36} sk-***{:<4} {}\n", p.entry, made.id,
-                                     made.postfix,
-                                     p.watched ? "committed late: the next apply revokes it"
-                                     : made.secret_held ? "an output holds its secret: the next "
-                                                          "apply adopts it"
-                                                        : "secret never saved: the next apply "
-                                                          "revokes it");
+            out += fmt::format("  {:<30} {:<36} sk-***{:<4} {}\n", p.entry, made.id, made.postfix,
+                               p.watched          ? "committed late: the next apply revokes it"
+                               : made.secret_held ? "an output holds its secret: the next "
+                                                    "apply adopts it"
+                                                  : "secret never saved: the next apply "
+                                                    "revokes it");
         }
         if (!p.made.empty()) {
             continue;
         }
-        std::cout << fmt::format(
+        out += fmt::format(
             "  {:<30} {}\n", p.entry,
             p.watched ? "create of " + sent + " made no key; watched for a late one until " +
                             core::format_iso8601(p.watch_until)
             : p.persisted ? "create of " + sent + " saved its key; the next apply closes it"
                           : "create of " + sent + " not settled yet; the next apply checks it");
     }
+    return out;
 }
 
 nlohmann::json pending_json(const std::vector<plan::PendingCreate>& pending) {
@@ -172,11 +172,10 @@ nlohmann::json pending_json(const std::vector<plan::PendingCreate>& pending) {
     return out;
 }
 
-void print_text(const Session& session, const std::vector<Row>& rows, core::Timestamp now,
-                std::size_t unmanaged) {
-    // On a terminal the table fits its width (long cells end in "..."); piped, every cell is
-    // whole.
-    const std::size_t width = stdout_width();
+std::string render_text(const Session& session, const std::vector<Row>& rows, core::Timestamp now,
+                        std::size_t unmanaged, std::size_t width) {
+    // On a terminal the table fits its width (long cells end in "..."); piped (0), every cell
+    // is whole.
     const std::size_t any = std::numeric_limits<std::size_t>::max();
     const std::vector<core::TableColumn> columns = {{"ENTRY", width > 0 ? 30 : any},
                                                     {"ID", 36, false},
@@ -193,17 +192,19 @@ void print_text(const Session& session, const std::vector<Row>& rows, core::Time
                          last_used_text(row, now),
                          row.state + (row.expiring ? " (expiring)" : "")});
     }
-    std::cout << core::render_table(columns, cells, width);
+    std::string out = core::render_table(columns, cells, width);
     const auto& retiring = session.world.state.retiring;
     if (!retiring.empty()) {
-        std::cout << "\nRetiring after rotation:\n";
+        out += "\nRetiring after rotation:\n";
         for (const auto& r : retiring) {
-            std::cout << fmt::format("  {:<30} {:<36} sk-***{:<4} retire after {}\n", r.entry, r.id,
-                                     r.postfix, core::format_iso8601(r.retire_after));
+            out += fmt::format("  {:<30} {:<36} sk-***{:<4} retire after {}\n", r.entry, r.id,
+                               r.postfix, core::format_iso8601(r.retire_after));
         }
     }
-    print_pending(session.pending);
-    std::cout << "\n" << unmanaged << " key(s) on the portal not managed by this manifest.\n";
+    out += pending_text(session.pending);
+    out +=
+        "\n" + std::to_string(unmanaged) + " key(s) on the portal not managed by this manifest.\n";
+    return out;
 }
 
 nlohmann::json to_json(const Session& session, const std::vector<Row>& rows, core::Timestamp now,
@@ -267,8 +268,12 @@ bool StatusView::expiring() const {
     return std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.expiring; });
 }
 
+std::string render_status_text(const StatusView& view, core::Timestamp now, std::size_t width) {
+    return render_text(*view.session, view.rows, now, view.unmanaged, width);
+}
+
 void print_status_text(const StatusView& view, core::Timestamp now) {
-    print_text(*view.session, view.rows, now, view.unmanaged);
+    std::cout << render_status_text(view, now, stdout_width());
 }
 
 nlohmann::json status_json(const StatusView& view, core::Timestamp now,

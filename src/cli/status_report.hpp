@@ -41,7 +41,12 @@ struct StatusView {
 StatusView status_of(const Session& session, std::string manifest, core::Timestamp now,
                      std::optional<std::chrono::seconds> window);
 
-/// The table, the retiring keys, the interrupted creates and the unmanaged count, on stdout.
+/// The table, the retiring keys, the interrupted creates and the unmanaged count. `width`: the
+/// terminal's columns, which the table fits (long cells end in "..."); 0 when piped: every
+/// cell whole.
+std::string render_status_text(const StatusView& view, core::Timestamp now, std::size_t width);
+
+/// render_status_text on stdout, at stdout_width().
 void print_status_text(const StatusView& view, core::Timestamp now);
 
 /// The `status` JSON document of one manifest.

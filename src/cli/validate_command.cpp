@@ -3,6 +3,7 @@
 // variable that is not set is a warning here: plan and apply will need it), the outputs'
 // destinations as plan checks them (the git guard), and the state file's readability.
 
+#include "cli/command_text.hpp"
 #include "cli/commands.hpp"
 #include "provision/apply/preflight.hpp"
 #include "provision/plan/render.hpp"
@@ -40,15 +41,9 @@ int run_validate(const std::string& file, const GlobalOptions& global) {
         return code;
     }
     if (global.output == "json") {
-        print_json(nlohmann::json{{"formatVersion", plan::k_json_format_version},
-                                  {"file", file},
-                                  {"valid", true},
-                                  {"keys", manifest->keys.size()},
-                                  {"outputs", manifest->outputs.size()}}
-                       .dump(2));
+        print_json(validate_json(file, *manifest).dump(2));
     } else {
-        std::cout << file << ": valid (" << manifest->keys.size() << " key(s), "
-                  << manifest->outputs.size() << " output(s))\n";
+        std::cout << validate_text(file, *manifest);
     }
     return code;
 }

@@ -1,3 +1,5 @@
+// SIGINT/SIGTERM handling (interrupt.hpp): a counter the run polls and a notice on stderr.
+
 #include "provision/core/interrupt.hpp"
 
 #include <atomic>
@@ -11,15 +13,14 @@ namespace {
 std::atomic<int> g_signals{0};
 std::atomic<int> g_first{0};
 
+std::atomic<bool> g_status_line_shown{false};
+
 void on_signal(int sig) {
     int expected = 0;
     g_first.compare_exchange_strong(expected, sig);
     const int count = g_signals.fetch_add(1) + 1;
-    // Async-signal-safe notice on stderr.
-    const char* text = count == 1 ? "\nprovision: stopping: no new work starts; finishing requests "
-                                    "in flight (signal again to abort)\n"
-                                  : "\nprovision: aborting requests in flight; secrets already "
-                                    "received are still saved\n";
+    // Async-signal-safe notice on stderr: write(2) of a constant string.
+    const char* text = interrupt_notice(count, status_line_shown());
     std::size_t length = 0;
     while (text[length] != '\0') {
         ++length;
@@ -46,6 +47,29 @@ bool abort_requested() noexcept {
 }
 int interrupt_signal() noexcept {
     return g_first.load();
+}
+
+void set_status_line_shown(bool shown) noexcept {
+    g_status_line_shown.store(shown);
+}
+
+bool status_line_shown() noexcept {
+    return g_status_line_shown.load();
+}
+
+const char* interrupt_notice(int count, bool status_line_shown) noexcept {
+    // "\r\x1b[K" leaves the status line's row empty with the cursor at its start, so the
+    // notice takes that row; the status line's next draw goes below the notice.
+    if (count <= 1) {
+        return status_line_shown ? "\r\x1b[Kprovision: stopping: no new work starts; finishing "
+                                   "requests in flight (signal again to abort)\n"
+                                 : "\nprovision: stopping: no new work starts; finishing "
+                                   "requests in flight (signal again to abort)\n";
+    }
+    return status_line_shown ? "\r\x1b[Kprovision: aborting requests in flight; secrets already "
+                               "received are still saved\n"
+                             : "\nprovision: aborting requests in flight; secrets already "
+                               "received are still saved\n";
 }
 
 }  // namespace provision::core

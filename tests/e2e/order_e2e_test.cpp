@@ -1,6 +1,6 @@
 // The order entries are listed in (README.md, "Using it"): plan, apply, status and destroy all
 // list the manifest's entries in the manifest's order, then the entries it no longer has in
-// the state's order (by entry name).
+// the state's order (by entry name). One test checks each of the four with entries removed.
 
 #include "lifecycle_support.hpp"
 
@@ -64,9 +64,20 @@ TEST_CASE("plan, apply, status and destroy list entries in the manifest's order,
     CHECK(status.exit_code == 0);
     CHECK(in_order(status.out, expected));
 
+    // apply -v lists the unchanged entries too; --prune deletes the two removed ones, listed
+    // after the manifest's entries (and carried out with more than one request at a time).
+    const auto pruned =
+        project.command("apply", {"-v", "--prune", "--auto-approve", "--concurrency", "4"});
+    INFO(pruned.out << pruned.err);
+    CHECK(pruned.exit_code == 0);
+    CHECK(in_order(pruned.out, expected));
+    CHECK(pruned.out.find("2 deleted") != std::string::npos);
+
+    // Mid leaves the manifest too: destroy lists Zeta and Alpha, then Mid.
+    write_text(project.manifest, manifest_of({"Zeta Bot", "Alpha Bot"}));
     const auto destroyed = project.command("destroy", {"--auto-approve", "--concurrency", "1"});
     INFO(destroyed.out << destroyed.err);
     CHECK(destroyed.exit_code == 0);
-    CHECK(in_order(destroyed.out, expected));
+    CHECK(in_order(destroyed.out, {"Zeta Bot", "Alpha Bot", "Mid Bot"}));
     CHECK(emu.state().at("keys").empty());
 }

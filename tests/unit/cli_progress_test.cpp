@@ -4,16 +4,19 @@
 
 #include "cli/progress.hpp"
 #include "cli/status_line.hpp"
+#include "provision/core/interrupt.hpp"
 
 #include <catch2/catch.hpp>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <mutex>
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 using namespace provision;
 using cli::StatusLineSink;
@@ -82,6 +85,29 @@ plan::Plan two_creates() {
     return plan;
 }
 
+/// What a terminal shows after receiving `bytes`: its rows, the cursor's row last. Understands
+/// what the status line writes: "\r", "\n" and erase to the end of the line ("\x1b[K").
+std::vector<std::string> screen(const std::string& bytes) {
+    std::vector<std::string> rows{""};
+    std::size_t column = 0;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        auto& row = rows.back();
+        if (bytes[i] == '\r') {
+            column = 0;
+        } else if (bytes[i] == '\n') {
+            rows.emplace_back();
+            column = 0;
+        } else if (bytes.compare(i, 3, "\x1b[K") == 0) {
+            row.resize(column);
+            i += 2;
+        } else {
+            row.resize(std::max(row.size(), column + 1));
+            row[column++] = bytes[i];
+        }
+    }
+    return rows;
+}
+
 bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
@@ -118,6 +144,66 @@ TEST_CASE("the status line is cut to the terminal's width and stays one line", "
     }
     t.line->show(wide);
     CHECK(t.bytes.str() == "\r\x1b[K" + wide.substr(0, 32) + "...");
+}
+
+TEST_CASE("a signal's notice takes the status line's row instead of leaving the status above it",
+          "[cli][progress]") {
+    Terminal t(80);
+    t.line->show("1 of 3 done, 4s elapsed: creating 'Alpha' (4s)");
+    REQUIRE(core::status_line_shown());
+    // What the signal handler writes: the same stream as the status line (stderr).
+    t.bytes << core::interrupt_notice(1, core::status_line_shown());
+    CHECK(screen(t.bytes.str()) ==
+          std::vector<std::string>{"provision: stopping: no new work starts; finishing requests "
+                                   "in flight (signal again to abort)",
+                                   ""});
+    t.bytes << core::interrupt_notice(2, core::status_line_shown());
+    CHECK(screen(t.bytes.str()).at(1) ==
+          "provision: aborting requests in flight; secrets already received are still saved");
+    // The next draw puts the status line back, under the notices.
+    t.line->show("1 of 3 done, 5s elapsed: creating 'Alpha' (5s)");
+    CHECK(screen(t.bytes.str()).back() == "1 of 3 done, 5s elapsed: creating 'Alpha' (5s)");
+    t.line->show("");
+    CHECK_FALSE(core::status_line_shown());
+    // Without a status line the notice starts on a line of its own.
+    CHECK(std::string(core::interrupt_notice(1, false)).rfind("\nprovision: stopping: ", 0) == 0);
+}
+
+TEST_CASE("an error printed during a run goes above the status line, which is drawn again",
+          "[cli][progress]") {
+    Terminal t(80);
+    t.line->show("0 of 2 done, 1s elapsed");
+    t.line->print_above("error: the portal answered 500\n");
+    CHECK(screen(t.bytes.str()) ==
+          std::vector<std::string>{"error: the portal answered 500", "0 of 2 done, 1s elapsed"});
+    t.line->show("");
+}
+
+TEST_CASE("the status line is cut by display width: wide characters take two columns",
+          "[cli][progress]") {
+    CHECK(cli::display_width("abc") == 3);
+    CHECK(cli::display_width("\xc3\xa9") == 1);                  // é
+    CHECK(cli::display_width("e\xcc\x81") == 1);                 // e + combining acute
+    CHECK(cli::display_width("\xe6\x97\xa5\xe6\x9c\xac") == 4);  // 日本
+    CHECK(cli::display_width("\xf0\x9f\x94\x91") == 2);          // 🔑 (an emoji)
+    CHECK(cli::display_width("\xff") == 1);                      // not UTF-8: one column a byte
+    // 19 usable columns of a 20-column terminal: 8 CJK characters (16) and "...".
+    std::string cjk;
+    for (int i = 0; i < 12; ++i) {
+        cjk += "\xe6\x97\xa5";
+    }
+    const auto cut = StatusLineSink::fit(cjk, 20);
+    CHECK(cut == cjk.substr(0, 8 * 3) + "...");
+    CHECK(cli::display_width(cut) == 19);
+    // An emoji that would straddle the last usable column is not split or squeezed in.
+    const auto keys =
+        StatusLineSink::fit("creating '\xf0\x9f\x94\x91\xf0\x9f\x94\x91\xf0\x9f\x94\x91"
+                            "\xf0\x9f\x94\x91' (3s)",
+                            20);
+    CHECK(cli::display_width(keys) <= 19);
+    CHECK(keys == "creating '\xf0\x9f\x94\x91\xf0\x9f\x94\x91\xf0\x9f\x94\x91...");
+    // What fits is left whole.
+    CHECK(StatusLineSink::fit("\xe6\x97\xa5 done", 20) == "\xe6\x97\xa5 done");
 }
 
 TEST_CASE("on a terminal the progress is a live line of the counts and the actions in flight, "
