@@ -126,7 +126,23 @@ std::string last_used_text(const Row& row, core::Timestamp now) {
 }
 
 /// Interrupted creates the next apply settles, and late commits still watched for.
-std::string pending_text(const std::vector<plan::PendingCreate>& pending) {
+/// A line of the retiring and interrupted lists: entry, key id, postfix, what happens. On a
+/// terminal too narrow for it, the id is cut to its first 8 characters, as in the table, and
+/// the entry to 20.
+std::string key_line(const std::string& entry, const std::string& id, const std::string& postfix,
+                     const std::string& what, std::size_t width) {
+    const auto line = [&](const std::string& shown) {
+        return fmt::format("  {:<30} {:<36} sk-***{:<4} {}\n", entry, shown, postfix, what);
+    };
+    std::string out = line(id);
+    if (width > 0 && core::code_points(out) > width + 1) {
+        out = fmt::format("  {:<20} {} sk-***{:<4} {}\n", core::fit(entry, 20), core::fit(id, 11),
+                          postfix, what);
+    }
+    return out;
+}
+
+std::string pending_text(const std::vector<plan::PendingCreate>& pending, std::size_t width) {
     if (pending.empty()) {
         return {};
     }
@@ -134,12 +150,13 @@ std::string pending_text(const std::vector<plan::PendingCreate>& pending) {
     for (const auto& p : pending) {
         const std::string sent = core::format_iso8601(p.sent_at);
         for (const auto& made : p.made) {
-            out += fmt::format("  {:<30} {:<36} sk-***{:<4} {}\n", p.entry, made.id, made.postfix,
-                               p.watched          ? "committed late: the next apply revokes it"
-                               : made.secret_held ? "an output holds its secret: the next "
-                                                    "apply adopts it"
-                                                  : "secret never saved: the next apply "
-                                                    "revokes it");
+            out += key_line(p.entry, made.id, made.postfix,
+                            p.watched          ? "committed late: the next apply revokes it"
+                            : made.secret_held ? "an output holds its secret: the next "
+                                                 "apply adopts it"
+                                               : "secret never saved: the next apply "
+                                                 "revokes it",
+                            width);
         }
         if (!p.made.empty()) {
             continue;
@@ -178,7 +195,7 @@ std::string render_text(const Session& session, const std::vector<Row>& rows, co
     // is whole.
     const std::size_t any = std::numeric_limits<std::size_t>::max();
     const std::vector<core::TableColumn> columns = {{"ENTRY", width > 0 ? 30 : any},
-                                                    {"ID", 36, false},
+                                                    {"ID", 36, true, 11, true},
                                                     {"KEY", 10, false},
                                                     {"EXPIRES IN", 20, false},
                                                     {"SCOPES", width > 0 ? 64 : any},
@@ -197,11 +214,11 @@ std::string render_text(const Session& session, const std::vector<Row>& rows, co
     if (!retiring.empty()) {
         out += "\nRetiring after rotation:\n";
         for (const auto& r : retiring) {
-            out += fmt::format("  {:<30} {:<36} sk-***{:<4} retire after {}\n", r.entry, r.id,
-                               r.postfix, core::format_iso8601(r.retire_after));
+            out += key_line(r.entry, r.id, r.postfix,
+                            "retire after " + core::format_iso8601(r.retire_after), width);
         }
     }
-    out += pending_text(session.pending);
+    out += pending_text(session.pending, width);
     out +=
         "\n" + std::to_string(unmanaged) + " key(s) on the portal not managed by this manifest.\n";
     return out;

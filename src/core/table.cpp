@@ -37,8 +37,10 @@ std::string render_table(const std::vector<TableColumn>& columns,
     std::vector<std::size_t> narrowest;
     for (const auto& column : columns) {
         widths.push_back(code_points(column.title));
-        narrowest.push_back(column.shrinks ? std::max<std::size_t>(code_points(column.title), 6)
-                                           : column.cap);
+        const std::size_t floor = column.narrowest > 0
+                                      ? column.narrowest
+                                      : std::max<std::size_t>(code_points(column.title), 6);
+        narrowest.push_back(column.shrinks ? floor : column.cap);
     }
     for (const auto& row : rows) {
         for (std::size_t i = 0; i < columns.size(); ++i) {
@@ -53,19 +55,28 @@ std::string render_table(const std::vector<TableColumn>& columns,
         return total;
     };
     while (width_limit > 0 && !columns.empty() && line_width() > width_limit) {
-        const auto slack = [&](std::size_t i) {
-            return widths[i] > narrowest[i] ? widths[i] - narrowest[i] : 0;
+        const auto slack = [&](std::size_t i, bool last) {
+            return columns[i].shrinks_last == last && widths[i] > narrowest[i]
+                       ? widths[i] - narrowest[i]
+                       : 0;
         };
-        std::size_t widest = 0;
-        for (std::size_t i = 1; i < widths.size(); ++i) {
-            if (slack(i) > slack(widest)) {
-                widest = i;
+        const auto widest = [&](bool last) {
+            std::size_t found = 0;
+            for (std::size_t i = 1; i < widths.size(); ++i) {
+                if (slack(i, last) > slack(found, last)) {
+                    found = i;
+                }
+            }
+            return found;
+        };
+        std::size_t narrowed = widest(false);
+        if (slack(narrowed, false) == 0) {
+            narrowed = widest(true);
+            if (slack(narrowed, true) == 0) {
+                break;  // every column is as narrow as it may be
             }
         }
-        if (slack(widest) == 0) {
-            break;  // every column is as narrow as it may be
-        }
-        --widths[widest];
+        --widths[narrowed];
     }
     const auto line = [&](const auto& cells) {
         std::string out;

@@ -222,11 +222,14 @@ TEST_CASE("status: the table at 80 and 200 columns and piped, JSON and Prometheu
         }
         return most;
     };
-    // At 80 columns the names, scopes and states are cut ("..."); the ID, KEY and EXPIRES IN
-    // columns are never cut, so the table is still wider than 80 (102 here). At 200 it fits;
+    // At 80 columns the names, scopes and states are cut ("..."), and the ids to their first 8
+    // characters, last: the table fits. KEY and EXPIRES IN are never cut. At 200 it fits whole;
     // piped, nothing is cut.
     const auto table = [](const std::string& text) { return text.substr(0, text.find("\n\n")); };
     CHECK(table(narrow).find("Int...") != std::string::npos);
+    CHECK(table(narrow).find("3f2a7c51-0b...") != std::string::npos);
+    CHECK(longest(table(narrow)) <= 80);
+    CHECK(table(wide).find("3f2a7c51-0b9e-4d2a-8c11-5e6f7a8b9c0d") != std::string::npos);
     CHECK(longest(table(narrow)) < longest(table(wide)));
     CHECK(longest(table(wide)) <= 200);
     CHECK(piped.find("accounts.self:read, accounts:read, files:read") != std::string::npos);

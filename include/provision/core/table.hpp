@@ -12,14 +12,18 @@ namespace provision::core {
 
 struct TableColumn {
     std::string_view title;
-    std::size_t cap;      ///< the widest the column may grow (at least 4)
-    bool shrinks = true;  ///< may give up space to fit a width limit (not ids, keys, times)
+    std::size_t cap;            ///< the widest the column may grow (at least 4)
+    bool shrinks = true;        ///< may give up space to fit a width limit (not keys, times)
+    std::size_t narrowest = 0;  ///< when it shrinks, down to this (0: its title, at least 6)
+    /// Gives up space only once no other column can (a key id: its first 8 characters still
+    /// tell keys apart, as a short Git or Docker id does, but whole is better).
+    bool shrinks_last = false;
 };
 
 /// The title line, then one line per row (each row has one cell per column). With a
 /// `width_limit` (a terminal's width), the widest columns that may shrink give up space, down
-/// to the width of their title (at least 6), until a line fits: their longer cells end in
-/// "...".
+/// to their narrowest, until a line fits (those that shrink last only after the others): their
+/// longer cells end in "...".
 std::string render_table(const std::vector<TableColumn>& columns,
                          const std::vector<std::vector<std::string>>& rows,
                          std::size_t width_limit = 0);
