@@ -39,6 +39,15 @@ int exit_code_for(core::Errc code) {
     }
 }
 
+int plan_exit_code(const plan::Plan& plan, bool detailed_exitcode) {
+    return detailed_exitcode && (plan.has_changes() || plan.has_blocked()) ? k_exit_changes
+                                                                           : k_exit_ok;
+}
+
+int plan_failure_code(int code, bool detailed_exitcode) {
+    return detailed_exitcode && code != k_exit_ok ? static_cast<int>(k_exit_error) : code;
+}
+
 int most_severe(int a, int b) {
     // Least severe first; a code not listed (none is) would count as an error.
     static constexpr int k_order[] = {
