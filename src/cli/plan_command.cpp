@@ -36,7 +36,9 @@ std::string totals_text(const plan::Plan& all) {
 /// the totals, as text, Markdown or one JSON document.
 int plan_several(const PlanCommandOptions& options, const apply::PrepareOptions& prepare_options,
                  const GlobalOptions& global) {
-    const auto failed = [&](int code) { return plan_failure_code(code, options.detailed_exitcode); };
+    const auto failed = [&](int code) {
+        return plan_failure_code(code, options.detailed_exitcode);
+    };
     auto opened = open_sessions(options.manifests, global, prepare_options);
     if (auto* code = std::get_if<int>(&opened)) {
         return failed(*code);
