@@ -200,7 +200,8 @@ def github(pipeline, workflow, event, jobs, ref="main", fork=False, expect=0):
                 for item in os.listdir(store):
                     shutil.copy(os.path.join(store, item), checkout)
             elif "run" in step:
-                done = pipeline.shell(fill(step["run"]), checkout, env,
+                step_env = {**env, **{k: fill(v) for k, v in (step.get("env") or {}).items()}}
+                done = pipeline.shell(fill(step["run"]), checkout, step_env,
                                       f"GitHub job {name} ({event})", check=expect == 0)
                 failed = failed or done.returncode
             else:
