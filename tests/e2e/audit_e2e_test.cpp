@@ -105,6 +105,14 @@ std::map<std::string, std::string> snapshot(const fs::path& dir) {
     return files;
 }
 
+/// `provision validate` of the project's manifest with no token in its environment.
+auto validate_without_token(Project& project) {
+    auto env = project.env();
+    env.env.erase("DOCSPACE_TOKEN");
+    env.unset_env.push_back("DOCSPACE_TOKEN");
+    return project.run({"validate", project.manifest.string()}, env);
+}
+
 }  // namespace
 
 TEST_CASE("audit finds exactly the hand-made risky keys beside the managed ones and exits 10",
@@ -280,10 +288,7 @@ policy:
   allowedScopes: ["files:*", "*:read"]
   requireExpiry: true
 )");
-    auto env = project.env();
-    env.env.erase("DOCSPACE_TOKEN");
-    env.unset_env.push_back("DOCSPACE_TOKEN");
-    const auto r = project.run({"validate", project.manifest.string()}, env);
+    const auto r = validate_without_token(project);
     INFO(r.out << r.err);
     CHECK(r.exit_code == 3);
     const std::string file = project.manifest.string();
@@ -321,10 +326,7 @@ TEST_CASE("validate refuses a manifest that breaks one policy rule alone, at its
                                      "outputs:\n  - path: ../secrets/bots.env\n"
                                      "    format: dotenv\nkeys:\n  - name: Only Entry\n") +
                              c.entry + "policy:\n" + c.policy);
-    auto env = project.env();
-    env.env.erase("DOCSPACE_TOKEN");
-    env.unset_env.push_back("DOCSPACE_TOKEN");
-    const auto r = project.run({"validate", project.manifest.string()}, env);
+    const auto r = validate_without_token(project);
     INFO(r.out << r.err);
     CHECK(r.exit_code == 3);
     CHECK(contains(r.err, project.manifest.string() + c.where + " error: " + c.path + ": " +
