@@ -1,5 +1,6 @@
 // The one map from a failure to an exit code (exit_codes.hpp), as ccache keeps its statuses
-// in one place: a command never picks a failure code itself.
+// in one place: a command never picks a failure code itself. plan's two rules for
+// --detailed-exitcode live here too, and so does the order of severity for several manifests.
 
 #include "cli/exit_codes.hpp"
 

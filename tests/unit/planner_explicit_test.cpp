@@ -1,7 +1,8 @@
 // destroy and import as plans (plan/explicit.cpp), with plain values and a fixed `now`: destroy
 // deletes exactly the keys the state manages, protected entries block it, and import binds one
 // named key or says why it cannot. Also what a plan does to the outputs: partial outputs
-// blocked, losses named, and rewrites of encrypted outputs this run cannot decrypt flagged.
+// blocked, losses named, and rewrites of encrypted outputs this run cannot decrypt flagged;
+// and the planner's diagnostics of rotate --key and --target names that are no entry.
 
 #include "planner_test_support.hpp"
 #include "provision/plan/plan.hpp"
