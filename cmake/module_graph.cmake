@@ -1,7 +1,8 @@
 # The module graph: which modules each module of src/ may use. README's "Architecture" section
 # draws the same graph. Two checks hold the code to it:
 #   - provision_check_module_links(), at configure time: a module's target links no other
-#     provision module than these;
+#     provision module than these, and every third-party library PRIVATE (no public header
+#     includes one, so no user of a module needs it);
 #   - tests/module_graph_check.cmake (the CTest `module_graph`): no source or header of a module
 #     includes a header of a module it may not use.
 # `keys` is the header-only value types of the DocSpace keys API (include/provision/api/types.hpp),
@@ -26,6 +27,19 @@ function(provision_check_module_links)
     endif()
     get_target_property(links provision_${module} INTERFACE_LINK_LIBRARIES)
     get_target_property(private provision_${module} LINK_LIBRARIES)
+    if(NOT links)
+      set(links "")
+    endif()
+    if(NOT private)
+      set(private "")
+    endif()
+    foreach(link IN LISTS links)
+      # A static library's PRIVATE links reach its users as $<LINK_ONLY:...>: for linking only.
+      if(NOT link MATCHES "^provision_" AND NOT link MATCHES "^\\$<LINK_ONLY:")
+        message(FATAL_ERROR "module ${module} links ${link} PUBLIC or INTERFACE; link third-party "
+                            "libraries PRIVATE (cmake/module_graph.cmake, README Architecture)")
+      endif()
+    endforeach()
     foreach(link IN LISTS links private)
       if(link MATCHES "^provision_(.+)$")
         set(used ${CMAKE_MATCH_1})

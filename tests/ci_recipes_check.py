@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Runs the CI pipelines of docs/ci.md against docspace-emulator (CTest `ci_recipes`).
+"""Runs the CI pipelines of docs/ci.md, and the scheduled audit jobs of docs/audit.md, against
+docspace-emulator (CTest `ci_recipes`).
 
 Extracts from docs/ci.md the manifest, the .gitignore, the GitHub Actions workflow and the
 GitLab CI file (each a fenced block whose first line names the file), and runs every shell step
@@ -14,7 +15,12 @@ no POST; the remote holds the state and the encrypted output, which decrypts wit
 to the secrets the portal issued; no secret the portal ever issued appears in the remote's
 history or in any step's output.
 
-Usage: ci_recipes_check.py PROVISION EMULATOR DOCS_CI_MD
+Then docs/audit.md's scheduled job of the same CI system runs in that repository: it passes
+while the portal holds only the manifest's keys, fails with exit 10 once a hand-made
+unrestricted key appears, and leaves audit.json as an artifact naming that key's finding; the
+portal saw no write from it.
+
+Usage: ci_recipes_check.py PROVISION EMULATOR DOCS_CI_MD DOCS_AUDIT_MD
 """
 
 import json
@@ -29,7 +35,7 @@ import urllib.request
 
 import yaml
 
-PROVISION, EMULATOR, DOCS = sys.argv[1:4]
+PROVISION, EMULATOR, DOCS, AUDIT_DOCS = sys.argv[1:5]
 TRANSCRIPT = []  # every CI step's output, searched for secrets at the end
 
 
@@ -88,6 +94,18 @@ class Emulator:
         return sum(1 for r in self.get("/__emulator/requests")
                    if r["method"] == "POST" and r["path"] == "/api/2.0/keys")
 
+    def writes(self):
+        """Requests that could change the portal (anything but GET) to its API."""
+        return [r for r in self.get("/__emulator/requests")
+                if r["method"] != "GET" and r["path"].startswith("/api/")]
+
+    def create_key(self, body, token):
+        request = urllib.request.Request(
+            self.url + "/api/2.0/keys", data=json.dumps(body).encode(), method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request) as answer:
+            return json.load(answer)["response"]
+
     def stop(self):
         self.process.terminate()
         self.process.wait()
@@ -143,29 +161,34 @@ class Pipeline:
             return self.values[name]
         return re.sub(r"\$\{\{\s*(vars|secrets)\.(\w+)\s*\}\}", value, text)
 
-    def shell(self, script, cwd, env, what):
+    def shell(self, script, cwd, env, what, check=True):
+        """Runs one step; unless `check`, a failing step returns its exit code to the caller."""
         if not isinstance(script, str):
             fail(f"{what}: a step that YAML does not read as a command (quote it): {script}")
         done = run(["bash", "-e", "-o", "pipefail", "-c", script], cwd, env, check=False)
         TRANSCRIPT.append(done.stdout + done.stderr)
-        if done.returncode != 0:
+        if done.returncode != 0 and check:
             fail(f"{what}: `{script.strip()}` exited {done.returncode}:\n"
                  f"{done.stdout}{done.stderr}")
         return done
 
 
-def github(pipeline, workflow, event, jobs, ref="main", fork=False):
-    """Runs `jobs` of the workflow, in order, as GitHub would on `event`."""
+def github(pipeline, workflow, event, jobs, ref="main", fork=False, expect=0):
+    """Runs `jobs` of the workflow, in order, as GitHub would on `event`: after a failing step
+    only `if: always()` steps run. Each job must end with exit code `expect`."""
     spec = yaml.safe_load(workflow)
     fill = lambda value: pipeline.substitute(str(value), fork)
     top_env = {k: fill(v) for k, v in (spec.get("env") or {}).items()}
     for name in jobs:
         job = spec["jobs"][name]
         checkout = None
+        failed = 0
         env = pipeline.env({**top_env, **{k: fill(v) for k, v in (job.get("env") or {}).items()},
                             "GITHUB_EVENT_NAME": event, "GITHUB_REF_NAME": ref, "CI": "true"})
         for step in job["steps"]:
             uses = step.get("uses", "")
+            if failed and "always()" not in str(step.get("if", "")):
+                continue
             if uses.startswith("actions/checkout@"):
                 checkout = pipeline.runner(ref)
             elif uses.startswith("actions/upload-artifact@"):
@@ -177,13 +200,21 @@ def github(pipeline, workflow, event, jobs, ref="main", fork=False):
                 for item in os.listdir(store):
                     shutil.copy(os.path.join(store, item), checkout)
             elif "run" in step:
-                pipeline.shell(fill(step["run"]), checkout, env, f"GitHub job {name} ({event})")
+                step_env = {**env, **{k: fill(v) for k, v in (step.get("env") or {}).items()}}
+                done = pipeline.shell(fill(step["run"]), checkout, step_env,
+                                      f"GitHub job {name} ({event})", check=expect == 0)
+                failed = failed or done.returncode
             else:
                 fail(f"GitHub job {name}: a step the test cannot run: {step}")
+        if failed != expect:
+            fail(f"GitHub job {name} ({event}) exited {failed}, expected {expect}")
 
 
-def gitlab(pipeline, ci_file, source, jobs, ref="main"):
-    """Runs `jobs` of .gitlab-ci.yml, in order, as GitLab would for pipeline source `source`."""
+def gitlab(pipeline, ci_file, source, jobs, ref="main", expect=0):
+    """Runs `jobs` of .gitlab-ci.yml, in order, as GitLab would for pipeline source `source`:
+    a job's script lines in one shell, stopping at the first failure, then its after_script;
+    artifacts are kept after a failure only with `when: always`. Each job must end with exit
+    code `expect`."""
     spec = yaml.safe_load(ci_file)
     predefined = {"CI": "true", "CI_PIPELINE_SOURCE": source, "CI_COMMIT_BRANCH": ref,
                   "CI_DEFAULT_BRANCH": "main"}
@@ -199,10 +230,19 @@ def gitlab(pipeline, ci_file, source, jobs, ref="main"):
             for item in os.listdir(store):
                 shutil.copy(os.path.join(store, item), checkout)
         for line in job["script"]:
-            pipeline.shell(line, checkout, env, f"GitLab job {name} ({source})")
+            if not isinstance(line, str):
+                fail(f"GitLab job {name}: a line that YAML does not read as a command: {line}")
+        done = pipeline.shell("\n".join(job["script"]), checkout, env,
+                              f"GitLab job {name} ({source})", check=expect == 0)
+        if done.returncode != expect:
+            fail(f"GitLab job {name} ({source}) exited {done.returncode}, expected {expect}:\n"
+                 f"{done.stdout}{done.stderr}")
         for line in job.get("after_script") or []:
             pipeline.shell(line, checkout, env, f"GitLab job {name} after_script ({source})")
-        for path in (job.get("artifacts") or {}).get("paths") or []:
+        artifacts = job.get("artifacts") or {}
+        if done.returncode != 0 and artifacts.get("when") != "always":
+            continue
+        for path in artifacts.get("paths") or []:
             store = os.path.join(pipeline.artifacts, name)
             os.makedirs(store, exist_ok=True)
             shutil.copy(os.path.join(checkout, path), store)
@@ -236,6 +276,31 @@ def check_outcome(pipeline, emulator, manifest, identity_file, posts_before_noop
             fail("a secret appeared in a CI step's output")
 
 
+def check_audit(system, pipeline, emulator, run_audit):
+    """docs/audit.md's scheduled job: green on the pipeline's own keys, red (exit 10) with the
+    finding in its audit.json artifact once a hand-made unrestricted key is on the portal, and
+    never a write to the portal."""
+    report_path = os.path.join(pipeline.artifacts, "key-audit", "audit.json")
+    writes = len(emulator.writes())
+    run_audit(0)
+    report = json.load(open(report_path))
+    if report["findings"] or report["summary"]["managed"] != 2:
+        fail(f"{system}: the audit of the pipeline's own keys reported {report['summary']} "
+             f"and findings {report['findings']}")
+    emulator.create_key({"name": "Hand Made Admin", "permissions": ["*"], "expiresInDays": 30},
+                        "emulator-owner-token")
+    writes = len(emulator.writes())
+    run_audit(10)
+    report = json.load(open(report_path))
+    found = {(f["keyName"], f["rule"]) for f in report["findings"]}
+    if found != {("Hand Made Admin", "unrestricted-scope")}:
+        fail(f"{system}: the audit after a hand-made unrestricted key found {found}")
+    if len(emulator.writes()) != writes:
+        fail(f"{system}: the audit job wrote to the portal: {emulator.writes()[writes:]}")
+    print(f"ci_recipes: {system}: the scheduled audit passed on the pipeline's keys and failed "
+          f"(exit 10) on a hand-made unrestricted key, read-only")
+
+
 def main():
     markdown = open(DOCS).read()
     found = blocks(markdown)
@@ -243,6 +308,10 @@ def main():
                    ".gitlab-ci.yml"):
         if needed not in found:
             fail(f"docs/ci.md has no block for {needed}")
+    audit_found = blocks(open(AUDIT_DOCS).read())
+    for needed in (".github/workflows/key-audit.yml", ".gitlab-ci.yml"):
+        if needed not in audit_found:
+            fail(f"docs/audit.md has no block for {needed}")
     work = tempfile.mkdtemp(prefix="provision-ci-recipes-")
     emulator = Emulator(work)
     try:
@@ -290,6 +359,14 @@ def main():
                           emulator.key_posts())
             print(f"ci_recipes: {system}: every step ran; {posts} keys created, none on the "
                   f"second push; state and encrypted output kept in the remote")
+            if system == "github":
+                audit = lambda expect: github(
+                    pipeline, audit_found[".github/workflows/key-audit.yml"], "schedule",
+                    ["audit"], expect=expect)
+            else:
+                audit = lambda expect: gitlab(pipeline, audit_found[".gitlab-ci.yml"], "schedule",
+                                              ["key-audit"], expect=expect)
+            check_audit(system, pipeline, emulator, audit)
     finally:
         emulator.stop()
     shutil.rmtree(work, ignore_errors=True)

@@ -1,19 +1,17 @@
 // apply::prepare (prepare.hpp): the steps before execution that every command shares, and the
 // whole-run refusals. The order matters: the lock before anything is read (another run may be
 // writing), leftovers removed under it, the journal settled against a fresh listing before the
-// plan is made, the plan last.
+// plan is made, the plan last. The refusals' rules are the planner's (its diagnostics of
+// --key and --target, and Plan::sealed_rewrites); this file turns them into one error.
 
 #include "provision/apply/prepare.hpp"
 
 #include "provision/apply/leftovers.hpp"
 #include "provision/apply/portal_binding.hpp"
 #include "provision/apply/reconcile.hpp"
-#include "provision/apply/sealed_outputs.hpp"
 #include "provision/apply/state_store.hpp"
 
 #include <spdlog/spdlog.h>
-
-#include <algorithm>
 
 namespace provision::apply {
 
@@ -89,78 +87,6 @@ core::Status bind_portal(const manifest::Manifest& manifest, const PrepareOption
     return core::ok_status();
 }
 
-/// Levenshtein distance, for "did you mean".
-std::size_t distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) {
-        row[j] = j;
-    }
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t above = row[j];
-            row[j] =
-                std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
-}
-
-/// "; did you mean 'X'?" for the closest of `names` (at most a third of the name apart).
-std::string suggestion(const std::string& name, const std::vector<std::string>& names) {
-    const std::string* best = nullptr;
-    std::size_t best_distance = name.size() / 3 + 1;
-    for (const auto& candidate : names) {
-        if (const std::size_t d = distance(name, candidate); d < best_distance) {
-            best = &candidate;
-            best_distance = d;
-        }
-    }
-    return best != nullptr ? "; did you mean '" + *best + "'?" : "";
-}
-
-std::vector<std::string> entry_names(const manifest::Manifest& manifest) {
-    std::vector<std::string> entries;
-    for (const auto& spec : manifest.keys) {
-        entries.push_back(spec.name);
-    }
-    return entries;
-}
-
-/// rotate --key must name manifest entries: checked before anything is read.
-core::Status check_rotations(const manifest::Manifest& manifest, const plan::PlanOptions& options) {
-    std::vector<std::string> messages;
-    for (const auto& name : options.force_rotate) {
-        if (manifest.find_key(name) == nullptr) {
-            messages.push_back("--key '" + name + "' is not an entry of " + manifest.file.string() +
-                               suggestion(name, entry_names(manifest)));
-        }
-    }
-    return messages.empty() ? core::ok_status() : core::Status(refusal(messages));
-}
-
-/// --target must name an entry of the manifest or of the state (an entry that left the
-/// manifest can be pruned on its own).
-core::Status check_targets(const manifest::Manifest& manifest, const state::State& state,
-                           const plan::PlanOptions& options) {
-    std::vector<std::string> entries = entry_names(manifest);
-    std::vector<std::string> messages;
-    for (const auto& record : state.keys) {
-        entries.push_back(record.entry);
-    }
-    for (const auto& name : options.targets) {
-        if (!options.force_rotate.contains(name) &&
-            std::find(entries.begin(), entries.end(), name) == entries.end()) {
-            messages.push_back("--target '" + name + "' is not an entry of " +
-                               manifest.file.string() + " or of its state" +
-                               suggestion(name, entries));
-        }
-    }
-    return messages.empty() ? core::ok_status() : core::Status(refusal(messages));
-}
-
 /// The backend's lock (a remote one's; the file backend's is the flock), then the flock beside
 /// the state path, which also guards the local files (outputs, recovery file) of a remote
 /// state.
@@ -203,11 +129,13 @@ core::Status settle(const manifest::Manifest& manifest, api::KeysApi& api, Prepa
 }
 
 /// `import --secret-stdin`: the secret must authenticate as the named key. It then replaces
-/// whatever the outputs held for the entry; without a secret the entry's secret is unknown.
+/// whatever the outputs held for the entry, a sealed one's included; without a secret the entry's
+/// secret is unknown.
 core::Status prove_import_secret(const plan::ImportRequest& request,
                                  const std::optional<core::Secret>& secret, api::KeysApi& api,
                                  World& world) {
     world.secrets.erase(request.entry);
+    world.sealed.erase(request.entry);
     if (!secret) {
         return core::ok_status();
     }
@@ -226,15 +154,22 @@ core::Status prove_import_secret(const plan::ImportRequest& request,
     return core::ok_status();
 }
 
-/// A run that changes keys must not rewrite encrypted outputs it cannot decrypt. destroy
-/// removes the outputs rather than rewriting them, so the check does not apply to it.
-core::Status check_sealed(const manifest::Manifest& manifest, const Prepared& prepared,
-                          const PrepareOptions& options) {
-    if (!options.take_lock || options.plan.destroy) {
+/// A run that changes keys must not rewrite encrypted outputs it cannot decrypt: the planner
+/// names those its plan would rewrite (Plan::sealed_rewrites; none for destroy, which removes
+/// the outputs rather than rewriting them). A read-only run only shows the plan.
+core::Status check_sealed(const plan::Plan& plan, const PrepareOptions& options) {
+    if (!options.take_lock || plan.sealed_rewrites.empty()) {
         return core::ok_status();
     }
-    const auto refusals = sealed_output_refusals(manifest, prepared.plan, prepared.world);
-    return refusals.empty() ? core::ok_status() : core::Status(refusal(refusals));
+    std::vector<std::string> messages;
+    for (const auto& output : plan.sealed_rewrites) {
+        messages.push_back(
+            "output " + output +
+            ": this plan rewrites the encrypted output, which holds secrets that cannot be "
+            "decrypted without an age identity; set PROVISION_AGE_IDENTITY_FILE (or "
+            "PROVISION_AGE_IDENTITY) and run again");
+    }
+    return refusal(messages);
 }
 
 }  // namespace
@@ -242,8 +177,8 @@ core::Status check_sealed(const manifest::Manifest& manifest, const Prepared& pr
 core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi& api,
                                const PrepareOptions& options) {
     const auto clock = options.clock ? options.clock : core::now_utc;
-    if (auto checked = check_rotations(manifest, options.plan); !checked.ok()) {
-        return checked.error();
+    if (const auto unknown = plan::unknown_rotations(manifest, options.plan); !unknown.empty()) {
+        return refusal(unknown);
     }
     auto store = open_state_store(manifest);
     if (!store.ok()) {
@@ -260,8 +195,9 @@ core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi&
         return world.error();
     }
     prepared.world = std::move(world.value());
-    if (auto named = check_targets(manifest, prepared.world.state, options.plan); !named.ok()) {
-        return named.error();
+    if (const auto unknown = plan::unknown_targets(manifest, prepared.world.state, options.plan);
+        !unknown.empty()) {
+        return refusal(unknown);
     }
     if (auto bound = bind_portal(manifest, options, prepared.world); !bound.ok()) {
         return bound.error();
@@ -289,7 +225,7 @@ core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi&
     prepared.plan = plan::make_plan(
         plan::PlanInput{manifest, prepared.world.state, prepared.world.observed, view,
                         prepared.world.user.id, clock(), options.plan, prepared.pending});
-    if (auto sealed = check_sealed(manifest, prepared, options); !sealed.ok()) {
+    if (auto sealed = check_sealed(prepared.plan, options); !sealed.ok()) {
         return sealed.error();
     }
     return prepared;

@@ -2,7 +2,8 @@
 // when they match the state's fingerprints) and the portal's keys. Also the one function that
 // turns the world into output files, shared by every step that changes a secret.
 // The outputs are read once, at load: what each plaintext file holds is remembered
-// (World::output_texts) and kept current by every write, so deciding whether a write would
+// (World::output_texts), and so is each encrypted output's fingerprint index
+// (World::age_indexes), both kept current by every write, so deciding whether a write would
 // change a file reads nothing.
 
 #include "provision/apply/executor.hpp"
@@ -176,9 +177,13 @@ core::Result<World> load_local(const manifest::Manifest& manifest,
     if (auto unsealed = unseal_secrets(manifest, *world.store, world); !unsealed.ok()) {
         return unsealed.error();
     }
-    auto sealed = output::read_sealed_fingerprints(manifest);
+    std::map<std::string, output::AgeIndex> indexes;
+    auto sealed = output::read_sealed_fingerprints(manifest, &indexes);
     if (!sealed.ok()) {
         return sealed.error();
+    }
+    for (auto& [path, read] : indexes) {
+        world.age_indexes[path] = {true, std::move(read)};
     }
     for (const auto& [entry, fingerprints] : sealed.value()) {
         const auto* record = index.find(entry);
@@ -221,6 +226,11 @@ plan::OutputsView outputs_view(const manifest::Manifest& manifest, World& world)
     }
     view.entries_with_secret.insert(world.sealed.begin(), world.sealed.end());
     view.held = world.held_by_output;
+    for (const auto& spec : manifest.outputs) {
+        if (!spec.age_recipients.empty() && !sealed_for(manifest, spec, world).empty()) {
+            view.sealed.insert(spec.path_as_written);
+        }
+    }
     view.stale =
         world.recovery.has_value() ||
         std::any_of(manifest.outputs.begin(), manifest.outputs.end(), [&](const auto& spec) {
@@ -249,6 +259,11 @@ core::Result<std::vector<OutputWrite>> outputs_to_write(const manifest::Manifest
                                         " holds secrets this run cannot decrypt; set "
                                         "PROVISION_AGE_IDENTITY_FILE to rewrite it");
         }
+        if (!spec.age_recipients.empty()) {
+            if (auto text = output::render_output(spec, write.records); text.ok()) {
+                write.age_index = output::age_index_for(write.records, text.value());
+            }
+        }
         writes.push_back(std::move(write));
     }
     if (world.store) {
@@ -259,6 +274,7 @@ core::Result<std::vector<OutputWrite>> outputs_to_write(const manifest::Manifest
     // Whatever happens next, these files may change: read them again if asked.
     for (const auto& write : writes) {
         world.output_texts.erase(write.spec->path.string());
+        world.age_indexes.erase(write.spec->path.string());
     }
     return writes;
 }
@@ -281,6 +297,9 @@ core::Status record_written_outputs(World& world, const std::vector<OutputWrite>
     for (std::size_t i = 0; i < written && i < writes.size(); ++i) {
         if (writes[i].text_fingerprint) {
             world.output_texts[writes[i].spec->path.string()] = writes[i].text_fingerprint;
+        }
+        if (writes[i].age_index) {
+            world.age_indexes[writes[i].spec->path.string()] = {true, writes[i].age_index};
         }
     }
     if (std::error_code ec; written == writes.size() && partial.empty() && world.recovery &&

@@ -1,5 +1,6 @@
 // The one map from a failure to an exit code (exit_codes.hpp), as ccache keeps its statuses
-// in one place: a command never picks a failure code itself.
+// in one place: a command never picks a failure code itself. plan's two rules for
+// --detailed-exitcode live here too, and so does the order of severity for several manifests.
 
 #include "cli/exit_codes.hpp"
 
@@ -37,6 +38,15 @@ int exit_code_for(core::Errc code) {
     default:
         return k_exit_error;
     }
+}
+
+int plan_exit_code(const plan::Plan& plan, bool detailed_exitcode) {
+    return detailed_exitcode && (plan.has_changes() || plan.has_blocked()) ? k_exit_changes
+                                                                           : k_exit_ok;
+}
+
+int plan_failure_code(int code, bool detailed_exitcode) {
+    return detailed_exitcode && code != k_exit_ok ? static_cast<int>(k_exit_error) : code;
 }
 
 int most_severe(int a, int b) {

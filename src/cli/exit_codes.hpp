@@ -1,8 +1,9 @@
 #pragma once
 /// The exit codes of every provision command, and the one function that maps a failure to one
 /// (docs/exit-codes.md lists them; the end-to-end tests assert them). Commands return
-/// k_exit_ok, k_exit_changes (plan) or k_exit_expiring (status) for their results; every other
-/// code comes from exit_code_for, so a kind of failure exits the same way in every command.
+/// k_exit_ok, k_exit_expiring (status) or k_exit_findings (audit) for their results, and plan
+/// its codes through plan_exit_code and plan_failure_code; every failure code comes from
+/// exit_code_for, so a kind of failure exits the same way in every command.
 
 #include "provision/apply/executor.hpp"
 #include "provision/core/result.hpp"
@@ -28,6 +29,14 @@ enum ExitCode : int {
 /// The exit code for a failure of kind `code`: the only map from failures to exit codes.
 /// Errc::cancelled exits 130 or 143 by the signal that stopped the run.
 int exit_code_for(core::Errc code);
+
+/// plan's exit code for a plan it printed: k_exit_changes under --detailed-exitcode when the
+/// plan changes something or blocks an entry, else k_exit_ok.
+int plan_exit_code(const plan::Plan& plan, bool detailed_exitcode);
+
+/// plan's exit code for a failure that exits `code`: under --detailed-exitcode every failure
+/// exits k_exit_error, as Terraform's does, so that 2 always means "changes pending".
+int plan_failure_code(int code, bool detailed_exitcode);
 
 /// The more severe of two exit codes: what a run of several manifests exits with, over each
 /// manifest's own code (docs/exit-codes.md#several-manifests). From the most severe: an

@@ -26,11 +26,6 @@ struct PlanCommandOptions {
     std::string out;
     std::vector<std::string> targets;
 };
-/// The plan's exit code: with --detailed-exitcode 2 when it changes something.
-int plan_exit_code(const plan::Plan& plan, bool detailed) {
-    return detailed && (plan.has_changes() || plan.has_blocked()) ? k_exit_changes : k_exit_ok;
-}
-
 /// The text of the totals: the summary of every manifest's actions together.
 std::string totals_text(const plan::Plan& all) {
     return all.has_changes() || all.has_blocked() ? plan::render_summary(all)
@@ -42,8 +37,7 @@ std::string totals_text(const plan::Plan& all) {
 int plan_several(const PlanCommandOptions& options, const apply::PrepareOptions& prepare_options,
                  const GlobalOptions& global) {
     const auto failed = [&](int code) {
-        return options.detailed_exitcode && code != k_exit_ok ? static_cast<int>(k_exit_error)
-                                                              : code;
+        return plan_failure_code(code, options.detailed_exitcode);
     };
     auto opened = open_sessions(options.manifests, global, prepare_options);
     if (auto* code = std::get_if<int>(&opened)) {
@@ -152,10 +146,8 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
         prepare_options.plan.adopt = options->adopt;
         prepare_options.plan.destroy = options->destroy;
         prepare_options.plan.targets = {options->targets.begin(), options->targets.end()};
-        // With --detailed-exitcode every failure exits 1, as Terraform's does, so that 2
-        // always means "changes pending".
         const auto failed = [&](int code) {
-            return options->detailed_exitcode ? static_cast<int>(k_exit_error) : code;
+            return plan_failure_code(code, options->detailed_exitcode);
         };
         if (options->destroy && !options->out.empty()) {
             exit_code = failed(report_error(core::Errc::invalid_input,
@@ -210,12 +202,7 @@ void add_plan_command(CLI::App& root, GlobalOptions& global, int& exit_code) {
                           << options->out << "` to execute it.\n";
             }
         }
-        if (options->detailed_exitcode) {
-            exit_code = session.plan.has_changes() || session.plan.has_blocked() ? k_exit_changes
-                                                                                 : k_exit_ok;
-        } else {
-            exit_code = k_exit_ok;
-        }
+        exit_code = plan_exit_code(session.plan, options->detailed_exitcode);
     });
 }
 

@@ -141,7 +141,8 @@ core::Result<std::optional<AgeIndex>> read_age_index(const std::filesystem::path
 }
 
 core::Result<std::map<std::string, std::vector<std::string>>>
-read_sealed_fingerprints(const manifest::Manifest& manifest) {
+read_sealed_fingerprints(const manifest::Manifest& manifest,
+                         std::map<std::string, AgeIndex>* indexes) {
     std::map<std::string, std::vector<std::string>> sealed;
     if (age_identity_from_env()) {
         return sealed;
@@ -165,6 +166,9 @@ read_sealed_fingerprints(const manifest::Manifest& manifest) {
         }
         for (const auto& [env, item] : (*index)->keys) {
             sealed[item.entry].push_back(item.fingerprint);
+        }
+        if (indexes != nullptr) {
+            (*indexes)[spec.path.string()] = std::move(**index);
         }
     }
     return sealed;

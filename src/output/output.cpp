@@ -215,15 +215,20 @@ core::Status write_encrypted(const manifest::OutputSpec& spec,
     if (auto written = core::write_file_atomic(spec.path, *encrypted, options); !written) {
         return written;
     }
-    AgeIndex index;
-    index.content_fingerprint = core::Secret{text}.fingerprint();
-    for (const auto& record : records) {
-        index.keys[record.env] = {record.entry, record.secret.fingerprint()};
-    }
-    return core::write_file_atomic(age_index_path(spec.path), render_age_index(index), options);
+    return core::write_file_atomic(age_index_path(spec.path),
+                                   render_age_index(age_index_for(records, text)), options);
 }
 
 }  // namespace
+
+AgeIndex age_index_for(const std::vector<SecretRecord>& records, std::string_view text) {
+    AgeIndex index;
+    index.content_fingerprint = core::Secret{std::string(text)}.fingerprint();
+    for (const auto& record : records) {
+        index.keys[record.env] = {record.entry, record.secret.fingerprint()};
+    }
+    return index;
+}
 
 core::Result<std::string> render_output(const manifest::OutputSpec& spec,
                                         const std::vector<SecretRecord>& records) {

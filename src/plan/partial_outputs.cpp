@@ -1,8 +1,10 @@
-// No partial outputs (partial_outputs.hpp). An output is the whole truth for the tools that
-// read it: a Kubernetes Secret rewritten without a live key and then applied with
-// `kubectl apply` deletes that key from the cluster. So when the outputs lost a secret (a
+// Outputs a plan may not rewrite whole (partial_outputs.hpp). An output is the whole truth for
+// the tools that read it: a Kubernetes Secret rewritten without a live key and then applied
+// with `kubectl apply` deletes that key from the cluster. So when the outputs lost a secret (a
 // deleted directory, a fresh CI runner) and the entry keeps its key (onSecretUnknown: keep),
-// the outputs that should hold it are left as they are and the run ends blocked (exit 8).
+// the outputs that should hold it are left as they are and the run ends blocked (exit 8). An
+// encrypted output without its identity is flagged instead (Plan::sealed_rewrites), since
+// apply refuses such a plan as a whole.
 
 #include "plan/partial_outputs.hpp"
 #include "provision/core/text.hpp"
@@ -16,23 +18,6 @@
 namespace provision::plan {
 
 namespace {
-
-/// Whether `action` rewrites the outputs that select its entry (write_outputs: all of them).
-bool rewrites(const Action& action, const manifest::OutputSpec& spec) {
-    switch (action.kind) {
-    case ActionKind::write_outputs:
-        return true;
-    case ActionKind::create:
-    case ActionKind::replace:
-    case ActionKind::remove:
-    case ActionKind::import_key:
-        return spec.selects(action.entry);
-    case ActionKind::forget:
-        return action.reasons.front() != Reason::grace_over && spec.selects(action.entry);
-    default:
-        return false;
-    }
-}
 
 /// The manifest entries whose key the state binds but whose secret this run will not know
 /// (no output holds it and the plan makes no new key), in manifest order. One pass: a lookup
@@ -75,6 +60,23 @@ std::set<std::string> renewed_entries(const Plan& plan) {
 
 }  // namespace
 
+bool rewrites(const Action& action, const manifest::OutputSpec& spec, const OutputsView& outputs) {
+    switch (action.kind) {
+    case ActionKind::write_outputs:
+        return true;
+    case ActionKind::create:
+    case ActionKind::replace:
+    case ActionKind::remove:
+        return spec.selects(action.entry);
+    case ActionKind::forget:  // a retired key's record holds no secret of the outputs
+        return action.reasons.front() != Reason::grace_over && spec.selects(action.entry);
+    case ActionKind::import_key:  // without the key's secret nothing is written
+        return outputs.entries_with_secret.count(action.entry) != 0 && spec.selects(action.entry);
+    default:
+        return false;
+    }
+}
+
 void block_partial_outputs(const PlanInput& in, Plan& plan) {
     const std::set<std::string> renewed = renewed_entries(plan);
     const auto unknown = unknown_secrets(in, renewed);
@@ -91,7 +93,7 @@ void block_partial_outputs(const PlanInput& in, Plan& plan) {
         }
         plan.partial_outputs.push_back(PartialOutput{spec.path_as_written, missing});
         for (auto& action : plan.actions) {
-            if (!rewrites(action, spec)) {
+            if (!rewrites(action, spec, in.outputs)) {
                 continue;
             }
             const std::string what = action.kind == ActionKind::write_outputs
@@ -135,6 +137,18 @@ void flag_output_losses(const PlanInput& in, Plan& plan) {
                             std::back_inserter(loss.lost));
         if (!loss.lost.empty()) {
             plan.output_losses.push_back(std::move(loss));
+        }
+    }
+}
+
+void flag_sealed_rewrites(const PlanInput& in, Plan& plan) {
+    for (const auto& spec : in.manifest.outputs) {
+        if (in.outputs.sealed.count(spec.path_as_written) == 0) {
+            continue;
+        }
+        if (std::any_of(plan.actions.begin(), plan.actions.end(),
+                        [&](const Action& action) { return rewrites(action, spec, in.outputs); })) {
+            plan.sealed_rewrites.push_back(spec.path_as_written);
         }
     }
 }

@@ -20,7 +20,9 @@
 // order of order.hpp.
 // Keys that the state does not know are never acted upon. A replace carries how its old key
 // retires (policy and grace period), so the executor never reads the manifest for it. The
-// plans of `destroy` and `import` are made in explicit.cpp.
+// plans of `destroy` and `import` are made in explicit.cpp. Last, the plan's effect on the
+// outputs (partial_outputs.hpp): rewrites that would leave an output partial are blocked, and
+// rewrites of encrypted outputs this run cannot decrypt are flagged for apply to refuse.
 
 #include "provision/plan/plan.hpp"
 
@@ -399,7 +401,9 @@ Plan make_plan(const PlanInput& in) {
         return plan_destroy(in);
     }
     if (in.options.import) {
-        return plan_import(in, *in.options.import);
+        Plan plan = plan_import(in, *in.options.import);
+        flag_sealed_rewrites(in, plan);
+        return plan;
     }
     Plan plan;
     const Index index(in);
@@ -426,6 +430,7 @@ Plan make_plan(const PlanInput& in) {
     }
     block_partial_outputs(in, plan);
     flag_output_losses(in, plan);
+    flag_sealed_rewrites(in, plan);
     plan.findings = policy_findings(in);
     return plan;
 }

@@ -1,7 +1,8 @@
 // provision audit against a seeded portal: managed keys beside hand-made ones (unrestricted,
 // never expiring, unused for 120 days, expired but active). The audit finds exactly those, in
 // text, JSON and Prometheus, exits 10, and changes nothing. Also: policy violations refused by
-// validate without a token, plan's policy finding for portal drift, and status's last use.
+// validate without a token (all four in one manifest, and each rule alone), plan's policy
+// finding for portal drift, and status's last use.
 
 #include "lifecycle_support.hpp"
 
@@ -102,6 +103,14 @@ std::map<std::string, std::string> snapshot(const fs::path& dir) {
         }
     }
     return files;
+}
+
+/// `provision validate` of the project's manifest with no token in its environment.
+auto validate_without_token(Project& project) {
+    auto env = project.env();
+    env.env.erase("DOCSPACE_TOKEN");
+    env.unset_env.push_back("DOCSPACE_TOKEN");
+    return project.run({"validate", project.manifest.string()}, env);
 }
 
 }  // namespace
@@ -279,10 +288,7 @@ policy:
   allowedScopes: ["files:*", "*:read"]
   requireExpiry: true
 )");
-    auto env = project.env();
-    env.env.erase("DOCSPACE_TOKEN");
-    env.unset_env.push_back("DOCSPACE_TOKEN");
-    const auto r = project.run({"validate", project.manifest.string()}, env);
+    const auto r = validate_without_token(project);
     INFO(r.out << r.err);
     CHECK(r.exit_code == 3);
     const std::string file = project.manifest.string();
@@ -293,6 +299,44 @@ policy:
         r.err,
         file + ":15:19: error: keys[2].permissions[0]: policy.allowedScopes: `rooms:write`"));
     CHECK(contains(r.err, file + ":19:20: error: keys[3].expiresInDays: policy.requireExpiry:"));
+    CHECK(api_requests(emu) == 0);
+}
+
+TEST_CASE("validate refuses a manifest that breaks one policy rule alone, at its position",
+          "[e2e][audit][policy]") {
+    struct Case {
+        const char* rule;
+        const char* entry;   // the one entry's permissions and expiresInDays lines
+        const char* policy;  // the policy block's one rule
+        const char* where;   // line:col of the error
+        const char* path;
+    };
+    const Case c = GENERATE(
+        Case{"policy.maxExpiresInDays", "    permissions: [files:read]\n    expiresInDays: 120\n",
+             "  maxExpiresInDays: 90\n", ":10:20:", "keys[0].expiresInDays"},
+        Case{"policy.forbidUnrestricted", "    permissions: [\"*\"]\n    expiresInDays: 30\n",
+             "  forbidUnrestricted: true\n", ":9:19:", "keys[0].permissions[0]"},
+        Case{"policy.allowedScopes", "    permissions: [rooms:write]\n    expiresInDays: 30\n",
+             "  allowedScopes: [\"files:*\"]\n", ":9:19:", "keys[0].permissions[0]"},
+        Case{"policy.requireExpiry", "    permissions: [files:read]\n    expiresInDays: never\n",
+             "  requireExpiry: true\n", ":10:20:", "keys[0].expiresInDays"});
+    INFO(c.rule);
+    Emulator emu;  // not contacted: validate is offline
+    Project project(emu, std::string("version: 1\nportal:\n  url: https://portal.example.com\n"
+                                     "outputs:\n  - path: ../secrets/bots.env\n"
+                                     "    format: dotenv\nkeys:\n  - name: Only Entry\n") +
+                             c.entry + "policy:\n" + c.policy);
+    const auto r = validate_without_token(project);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 3);
+    CHECK(contains(r.err, project.manifest.string() + c.where + " error: " + c.path + ": " +
+                              c.rule + ":"));
+    std::size_t errors = 0;
+    for (auto at = r.err.find(" error: "); at != std::string::npos;
+         at = r.err.find(" error: ", at + 1)) {
+        ++errors;
+    }
+    CHECK(errors == 1);  // that rule, and nothing else
     CHECK(api_requests(emu) == 0);
 }
 

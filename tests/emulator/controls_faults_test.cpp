@@ -143,6 +143,33 @@ TEST_CASE("PATCH and DELETE key controls change keys without API semantics, and 
     CHECK(emulator.del(unknown, "").status == 404);
 }
 
+TEST_CASE("PATCH key controls seed who made a key, when, and when it was last used, as the list "
+          "shows them",
+          "[controls]") {
+    Emulator emulator;
+    const std::string carol = emulator.create_user("carol@example.com", "DocSpaceAdmin");
+    const std::string carol_id =
+        emulator.get("/api/2.0/people/@self", "Bearer " + carol).json().at("response").at("id");
+    const json key = emulator.create_key(owner_auth(), {{"name", "k"}, {"expiresInDays", 30}});
+    const std::string control = "/__emulator/keys/" + key.at("id").get<std::string>();
+    emulator.patch_key(key.at("id"), {{"createBy", carol_id},
+                                      {"createOn", "2025-01-02T03:04:05Z"},
+                                      {"lastUsed", "2025-06-07T08:09:10Z"}});
+    const json listed = emulator.get(k_keys, owner_auth()).json().at("response").at(0);
+    CHECK(listed.at("createBy").at("id") == carol_id);
+    CHECK(listed.at("createOn") == "2025-01-02T03:04:05.0000000Z");
+    CHECK(listed.at("lastUsed") == "2025-06-07T08:09:10.0000000Z");
+
+    emulator.patch_key(key.at("id"), {{"lastUsed", nullptr}});  // never used again
+    CHECK_FALSE(
+        emulator.get(k_keys, owner_auth()).json().at("response").at(0).contains("lastUsed"));
+    for (const char* bad : {R"({"createBy":"0b6f6f6e-1111-4222-8333-944445555666"})",
+                            R"({"createOn":null})", R"({"lastUsed":"yesterday"})"}) {
+        INFO(bad);
+        CHECK(emulator.request("PATCH", control, "", bad).status == 400);
+    }
+}
+
 TEST_CASE("the request log records every API request, oldest first, and not the controls",
           "[controls]") {
     Emulator emulator;

@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 
 using namespace provision;
 
@@ -121,7 +122,7 @@ TEST_CASE("without an identity an encrypted output's index says which secrets it
     CHECK(unindexed.error().message.find("PROVISION_AGE_IDENTITY_FILE") != std::string::npos);
 }
 
-TEST_CASE("a sealed encrypted output is unchanged when its index matches and is refused a rewrite",
+TEST_CASE("a sealed encrypted output is unchanged when its index matches and is named sealed",
           "[output][age]") {
     Fixture f;
     f.write_encrypted_with(f.index_of_both());
@@ -129,18 +130,12 @@ TEST_CASE("a sealed encrypted output is unchanged when its index matches and is 
     CHECK(apply::sealed_for(f.manifest, f.spec(), f.world).size() == 2);
     CHECK_FALSE(apply::encrypted_output_differs(f.manifest, f.spec(), {}, f.world));
 
-    plan::Plan quiet;
-    quiet.actions.push_back(plan::Action{});  // noop
-    CHECK(apply::sealed_output_refusals(f.manifest, quiet, f.world).empty());
-
-    plan::Plan create;
-    plan::Action action;
-    action.kind = plan::ActionKind::replace;
-    action.entry = "B";
-    create.actions.push_back(action);
-    const auto refusals = apply::sealed_output_refusals(f.manifest, create, f.world);
-    REQUIRE(refusals.size() == 1);
-    CHECK(refusals.front().find("PROVISION_AGE_IDENTITY_FILE") != std::string::npos);
+    // The planner is told it is sealed (it flags a plan that would rewrite it, which apply
+    // refuses), and that both secrets are held.
+    const auto view = apply::outputs_view(f.manifest, f.world);
+    CHECK(view.sealed == std::set<std::string>{f.spec().path_as_written});
+    CHECK(view.entries_with_secret == std::set<std::string>{"A", "B"});
+    CHECK_FALSE(view.stale);
 
     // A new secret for B (known in memory) no longer matches the index: the file must change.
     f.world.sealed.erase("B");
@@ -150,4 +145,37 @@ TEST_CASE("a sealed encrypted output is unchanged when its index matches and is 
     record.env = "B_KEY";
     record.secret = f.world.secrets.at("B");
     CHECK(apply::encrypted_output_differs(f.manifest, f.spec(), {record}, f.world));
+}
+
+TEST_CASE("an encrypted output's index is read once per run and kept current by its writes",
+          "[output][age]") {
+    Fixture f;
+    f.write_encrypted_with(f.index_of_both());
+    f.world.sealed = {"A", "B"};
+    CHECK_FALSE(apply::encrypted_output_differs(f.manifest, f.spec(), {}, f.world));
+    std::filesystem::remove(output::age_index_path(f.spec().path));
+    // Not read again: without its index the output would have to be rewritten.
+    CHECK_FALSE(apply::encrypted_output_differs(f.manifest, f.spec(), {}, f.world));
+
+    // A write records the index it leaves; the comparison after it reads nothing either.
+    f.world.sealed.clear();
+    std::vector<output::SecretRecord> records(2);
+    for (std::size_t i = 0; i < 2; ++i) {
+        records[i].entry = i == 0 ? "A" : "B";
+        records[i].env = records[i].entry + "_KEY";
+        records[i].secret = core::Secret{i == 0 ? k_secret_a : k_secret_b};
+        f.world.secrets.emplace(records[i].entry, records[i].secret);
+    }
+    apply::OutputWrite write;
+    write.spec = &f.spec();
+    write.records = records;
+    const auto text = output::render_output(f.spec(), records);
+    REQUIRE(text.ok());
+    write.age_index = output::age_index_for(records, text.value());
+    REQUIRE(apply::record_written_outputs(f.world, {write}, 1, {}).ok());
+    CHECK(f.world.age_indexes.at(f.spec().path.string()).index->content_fingerprint ==
+          core::Secret{text.value()}.fingerprint());
+    CHECK_FALSE(apply::encrypted_output_differs(f.manifest, f.spec(), records, f.world));
+    records[1].secret = core::Secret{"sk-" + std::string(64, 'c')};
+    CHECK(apply::encrypted_output_differs(f.manifest, f.spec(), records, f.world));
 }

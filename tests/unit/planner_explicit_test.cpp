@@ -1,6 +1,8 @@
 // destroy and import as plans (plan/explicit.cpp), with plain values and a fixed `now`: destroy
 // deletes exactly the keys the state manages, protected entries block it, and import binds one
-// named key or says why it cannot.
+// named key or says why it cannot. Also what a plan does to the outputs: partial outputs
+// blocked, losses named, and rewrites of encrypted outputs this run cannot decrypt flagged;
+// and the planner's diagnostics of rotate --key and --target names that are no entry.
 
 #include "planner_test_support.hpp"
 #include "provision/plan/plan.hpp"
@@ -186,6 +188,32 @@ TEST_CASE(
     CHECK(w.make().partial_outputs.empty());
 }
 
+TEST_CASE("a plan that rewrites an encrypted output this run cannot decrypt names it",
+          "[plan][outputs]") {
+    Managed w;
+    manifest::OutputSpec sealed;
+    sealed.path_as_written = "../secrets/bots.env.age";
+    manifest::OutputSpec plain;
+    plain.path_as_written = "../secrets/bots.env";
+    w.manifest.outputs = {plain, sealed};
+    w.outputs.entries_with_secret.insert("Bot");
+    w.outputs.sealed.insert(sealed.path_as_written);
+    CHECK(w.make().sealed_rewrites.empty());  // Bot's key is kept: nothing is rewritten
+
+    w.options.force_rotate = {"Bot"};  // a replace writes Bot's new secret to both outputs
+    CHECK(w.make().sealed_rewrites == std::vector<std::string>{sealed.path_as_written});
+
+    w.options.destroy = true;  // destroy removes the outputs rather than rewriting them
+    CHECK(w.make().sealed_rewrites.empty());
+
+    w.options = {};
+    w.outputs.stale = true;  // rewriting the outputs rewrites every one of them
+    CHECK(w.make().sealed_rewrites == std::vector<std::string>{sealed.path_as_written});
+
+    w.outputs.sealed.clear();
+    CHECK(w.make().sealed_rewrites.empty());
+}
+
 TEST_CASE(
     "an output that will no longer hold a secret it holds now is named, and an empty one flagged",
     "[plan][outputs]") {
@@ -218,4 +246,25 @@ TEST_CASE(
     w.manifest.outputs[0].allow_partial = false;
     w.state.keys[0].entry = "Bot";
     CHECK(w.make().output_losses.empty());
+}
+
+TEST_CASE("rotate --key and --target names that are no entry are diagnosed, with a did-you-mean",
+          "[plan][options]") {
+    Managed w;
+    w.manifest.file = "bots.yaml";
+    w.options.force_rotate = {"Bot", "Bott", "Nothing Like It"};
+    const auto rotations = plan::unknown_rotations(w.manifest, w.options);
+    REQUIRE(rotations.size() == 2);
+    CHECK(rotations[0] == "--key 'Bott' is not an entry of bots.yaml; did you mean 'Bot'?");
+    CHECK(rotations[1] == "--key 'Nothing Like It' is not an entry of bots.yaml");
+
+    w.options = {};
+    w.state.keys.push_back(plan::managed_record("Gone Bot", w.observed.front()));
+    w.options.targets = {"Bot", "Gone Bot", "Gone Bto"};  // a state-only entry may be targeted
+    const auto targets = plan::unknown_targets(w.manifest, w.state, w.options);
+    REQUIRE(targets.size() == 1);
+    CHECK(targets[0] ==
+          "--target 'Gone Bto' is not an entry of bots.yaml or of its state; did you mean 'Gone "
+          "Bot'?");
+    CHECK(plan::unknown_rotations(w.manifest, w.options).empty());
 }

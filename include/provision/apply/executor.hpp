@@ -57,6 +57,15 @@ struct World {
     /// The entries each output held a secret for when load_local read it (path as written ->
     /// entries; a variable of an entry that left the manifest counts under the state's name).
     std::map<std::string, std::set<std::string>> held_by_output;
+    /// What each encrypted output holds per its fingerprint index, by path: read once (by
+    /// load_local without an age identity, else at the first comparison) and kept current by
+    /// every write, so that deciding whether a write would change an encrypted output reads
+    /// nothing either.
+    struct HeldIndex {
+        bool exists = false;                    ///< the encrypted output exists
+        std::optional<output::AgeIndex> index;  ///< nullopt: it has no index, or a corrupt one
+    };
+    std::map<std::string, HeldIndex> age_indexes;
 };
 
 /// Reads the state (from `store`, else from the manifest's backend, opened here) and the
@@ -151,6 +160,7 @@ struct OutputWrite {
     const manifest::OutputSpec* spec = nullptr;
     std::vector<output::SecretRecord> records;
     std::optional<std::string> text_fingerprint;  ///< a plaintext output's new text
+    std::optional<output::AgeIndex> age_index;    ///< an encrypted output's new index
 };
 core::Result<std::vector<OutputWrite>> outputs_to_write(const manifest::Manifest& manifest,
                                                         World& world,

@@ -3,9 +3,10 @@
 /// apply, rotate, destroy, import, a saved plan): take the state's lock and open its journal
 /// (commands that change the portal), remove leftovers of interrupted writes, observe the
 /// portal, settle what interrupted creates left, and plan. The checks that refuse a whole run
-/// before anything is written (an encrypted output it cannot rewrite, a rotation of an entry
-/// the manifest lacks, an import secret that is not the named key's) happen here too, so a
-/// command gets either a plan it may carry out or one error.
+/// before anything is written (an encrypted output it cannot rewrite, a rotation or target of
+/// an entry the manifest lacks, an import secret that is not the named key's) happen here too,
+/// so a command gets either a plan it may carry out or one error. The rules of the first two
+/// are the planner's (Plan::sealed_rewrites, plan::unknown_rotations and unknown_targets).
 
 #include "provision/apply/executor.hpp"
 #include "provision/apply/journal.hpp"

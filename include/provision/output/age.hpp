@@ -69,9 +69,11 @@ core::Result<core::Secret> age_decrypt_text(std::string_view armored, const AgeI
 
 /// For every encrypted output that exists but cannot be decrypted because no identity is set:
 /// entry name -> the fingerprints the outputs' indexes list for it. An error when such an output
-/// has no index (nothing then says what it holds) or a corrupt one.
+/// has no index (nothing then says what it holds) or a corrupt one. `indexes`, when given,
+/// receives each index read, by the output's path, so that the caller need not read it again.
 core::Result<std::map<std::string, std::vector<std::string>>>
-read_sealed_fingerprints(const manifest::Manifest& manifest);
+read_sealed_fingerprints(const manifest::Manifest& manifest,
+                         std::map<std::string, AgeIndex>* indexes = nullptr);
 
 /// Ok when the `age` program is on PATH; otherwise an error saying to install it.
 core::Status check_age_available();

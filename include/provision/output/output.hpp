@@ -7,6 +7,7 @@
 #include "provision/core/secret.hpp"
 #include "provision/core/time.hpp"
 #include "provision/manifest/manifest.hpp"
+#include "provision/output/age.hpp"
 
 #include <map>
 #include <optional>
@@ -71,6 +72,10 @@ core::Result<HeldSecrets> read_held_secrets(const manifest::Manifest& m);
 /// Like read_held_secrets, for callers that need one secret per entry: outputs holding
 /// different secrets for an entry are an error naming both files.
 core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manifest::Manifest& m);
+
+/// The fingerprint index an encrypted output holding `records` as plaintext `text` gets
+/// (written beside it by write_output; age.hpp).
+AgeIndex age_index_for(const std::vector<SecretRecord>& records, std::string_view text);
 
 /// Renders and atomically writes one output (0600).
 core::Status write_output(const manifest::OutputSpec& spec,

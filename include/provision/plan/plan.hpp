@@ -114,6 +114,12 @@ struct Plan {
     std::vector<PolicyFinding> findings;  ///< in manifest order
     std::vector<PartialOutput> partial_outputs;  ///< in manifest order
     std::vector<OutputLoss> output_losses;       ///< in manifest order
+    /// Encrypted outputs this run cannot decrypt (OutputsView::sealed) that the plan would
+    /// rewrite, as the manifest writes their paths, in manifest order. Rewriting one would drop
+    /// the secrets it holds, so a run that changes keys refuses such a plan as a whole
+    /// (apply::prepare) until an age identity is set. Not computed for destroy, which removes
+    /// the outputs instead of rewriting them.
+    std::vector<std::string> sealed_rewrites;
 
     bool has_changes() const;  ///< anything but noop
     bool has_blocked() const;
@@ -129,6 +135,9 @@ struct OutputsView {
     /// What each output holds now: path as written -> the entries whose secret it holds
     /// (entries that left the manifest included, by the state's name for them).
     std::map<std::string, std::set<std::string>> held;
+    /// Encrypted outputs, by path as written, that hold secrets this run cannot decrypt (no
+    /// age identity is set): only their fingerprint index says what they hold.
+    std::set<std::string> sealed;
 };
 
 /// A create whose outcome an interrupted run left unknown (a pending intent of the journal),
@@ -173,6 +182,17 @@ struct PlanOptions {
         return targets.empty() || targets.contains(entry);
     }
 };
+
+/// The diagnostics of `rotate --key`: one message per name that is no entry of the manifest,
+/// with a "did you mean". Needs nothing but the manifest, so a run checks it before it reads
+/// anything. Empty when every name is an entry.
+std::vector<std::string> unknown_rotations(const manifest::Manifest& manifest,
+                                           const PlanOptions& options);
+
+/// The diagnostics of --target: one message per name that is no entry of the manifest or of
+/// the state (an entry that left the manifest can be pruned on its own), with a "did you mean".
+std::vector<std::string> unknown_targets(const manifest::Manifest& manifest,
+                                         const state::State& state, const PlanOptions& options);
 
 struct PlanInput {
     const manifest::Manifest& manifest;
