@@ -395,6 +395,7 @@ private:
             detail::error_type(response.body) == k_unknown_id_type) {
             error.message = call.what + ": the portal has no key with this id (HTTP 500, " +
                             std::string(k_unknown_id_type) + ")";
+            error.unknown_id = true;
             return {error, false};
         }
         const bool retryable =

@@ -330,9 +330,11 @@ void FakeKeysApi::record(std::string method, std::string target) {
 }
 
 core::Error FakeKeysApi::unknown_id(const std::string& what, const std::string& id) const {
-    return http_error(500, what + " key " + id +
-                               ": the portal has no key with this id (HTTP 500, "
-                               "System.NullReferenceException)");
+    core::Error error = http_error(500, what + " key " + id +
+                                            ": the portal has no key with this id (HTTP 500, "
+                                            "System.NullReferenceException)");
+    error.unknown_id = true;
+    return error;
 }
 
 CreatedKey FakeKeysApi::store_new(const std::string& name, const core::Scopes& permissions,

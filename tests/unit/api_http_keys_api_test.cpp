@@ -201,6 +201,7 @@ TEST_CASE("a 500 NullReferenceException on DELETE or PUT means the id is unknown
     CHECK(removed.error().code == core::Errc::http_status);
     CHECK(removed.error().http_status == 500);
     CHECK_THAT(removed.error().message, Catch::Contains("no key with this id"));
+    CHECK(api::is_unknown_id(removed.error()));
     CHECK(h.transport->requests.size() == 1);
 
     const auto updated = h.keys->update(k_id, api::UpdateRequest{});
@@ -208,6 +209,20 @@ TEST_CASE("a 500 NullReferenceException on DELETE or PUT means the id is unknown
     CHECK_THAT(updated.error().message, Catch::Contains("no key with this id"));
     CHECK(h.transport->requests.size() == 2);
     CHECK(h.sleeps.empty());
+}
+
+TEST_CASE("a DELETE that keeps failing with a 500 of another kind does not say the key is gone",
+          "[api]") {
+    Harness h;
+    const std::string failing = R"({"error":{"message":"boom","type":"System.Exception"}})";
+    for (int i = 0; i < 4; ++i) {
+        h.transport->reply(500, failing);
+    }
+    const auto removed = h.keys->remove(k_id);
+    REQUIRE_FALSE(removed.ok());
+    CHECK(removed.error().http_status == 500);
+    CHECK_FALSE(api::is_unknown_id(removed.error()));  // the key may well still exist
+    CHECK(h.transport->requests.size() > 1);           // retried as any transient 5xx
 }
 
 TEST_CASE("a GET that meets a 503 is retried and then succeeds", "[api]") {

@@ -17,10 +17,11 @@ inline constexpr const char* k_not_yours =
     "it is not yours: another user created it, and only its creator or a portal admin may "
     "change or delete it";
 
-/// DocSpace answers PUT/DELETE of an id it does not know with HTTP 500: for a deletion, the
-/// key is gone.
+/// DocSpace answers PUT/DELETE of an id it does not know with HTTP 500 and a
+/// NullReferenceException body: for a deletion, the key is gone. A 500 of any other kind (the
+/// portal failing) says nothing about the key, which may still exist.
 inline bool is_unknown_id(const core::Error& e) {
-    return e.code == core::Errc::http_status && e.http_status == 500;
+    return e.code == core::Errc::http_status && e.http_status == 500 && e.unknown_id;
 }
 
 class KeysApi {

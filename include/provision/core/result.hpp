@@ -46,6 +46,9 @@ struct Error {
     std::string message;  ///< complete sentence for the user; never contains a secret
     int http_status = 0;  ///< set for Errc::http_status, rate_limited, unauthorized, forbidden
     std::optional<std::chrono::seconds> retry_after;  ///< from a Retry-After header, if any
+    /// The portal said it has no key with the id of a PUT or DELETE (DocSpace: HTTP 500 with a
+    /// NullReferenceException body). Any other 500 leaves the key's fate unknown.
+    bool unknown_id = false;
 };
 
 template <class T> class [[nodiscard]] Result {
