@@ -4,85 +4,15 @@
 // SIGKILLed run leaves and `provision state unlock`; destroy removing the state wherever it
 // lives; credentials in the address.
 
+#include "http_state_support.hpp"
 #include "lifecycle_support.hpp"
-#include "shared_state_support.hpp"
 
 #include <httplib.h>
 
 #include <csignal>
-#include <regex>
 #include <set>
 
 using namespace e2e;
-
-namespace {
-
-const char* const k_user = "ci";
-const char* const k_password = "http-backend-password-7";
-
-/// A running protocol server requiring basic authentication.
-struct StateServer {
-    TempDir dir;
-    test_support::ChildProcess child;
-    std::string base;
-
-    StateServer() {
-        RunOptions options;
-        child = test_support::ChildProcess({"/usr/bin/python3",
-                                            PROJECT_SOURCE_DIR "/tests/support/tf_state_server.py",
-                                            "--user", k_user, "--password", k_password},
-                                           options, dir.path() / "out", dir.path() / "err");
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (read_text(dir.path() / "out").find('\n') == std::string::npos &&
-               std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        const std::string out = read_text(dir.path() / "out");
-        REQUIRE(out.find('\n') != std::string::npos);
-        port = std::stoi(out.substr(0, out.find('\n')));
-        base = "http://127.0.0.1:" + std::to_string(port);
-    }
-
-    int port = 0;
-
-    /// The status of GET `path` (200: a document is stored there, 404: none).
-    int get_status(const std::string& path) const {
-        httplib::Client client("127.0.0.1", port);
-        client.set_basic_auth(k_user, k_password);
-        const auto answer = client.Get(path);
-        REQUIRE(answer);
-        return answer->status;
-    }
-};
-
-/// A project whose state is `name` on the server, the lock at the same address.
-RunOptions http_env(const Project& project, const StateServer& server, const std::string& name) {
-    auto options = project.env();
-    options.env["PROVISION_STATE"] = server.base + "/state/" + name;
-    options.env["PROVISION_HTTP_LOCK_ADDRESS"] = server.base + "/state/" + name;
-    options.env["PROVISION_HTTP_USERNAME"] = k_user;
-    options.env["PROVISION_HTTP_PASSWORD"] = k_password;
-    return options;
-}
-
-/// The lock ID a refusal names ("lock ID <uuid>"), or "" without one.
-std::string lock_id_in(const std::string& message) {
-    std::smatch found;
-    return std::regex_search(message, found, std::regex("lock ID ([0-9a-f-]{36})")) ? found[1].str()
-                                                                                    : "";
-}
-
-/// Every key on the portal, by name: exactly one each means converged without duplicates.
-std::map<std::string, int> keys_by_name(const Emulator& emu) {
-    std::map<std::string, int> names;
-    const auto portal = emu.state();  // the keys are iterated in it: it must outlive the loop
-    for (const auto& key : portal.at("keys")) {
-        ++names[key.at("name").get<std::string>()];
-    }
-    return names;
-}
-
-}  // namespace
 
 TEST_CASE("two applies at once sharing an HTTP backend state make one set of keys",
           "[e2e][http-state]") {
