@@ -101,39 +101,9 @@ TEST_CASE("a SIGKILLed apply leaves the HTTP lock held: the next run is refused 
                    "`provision state unlock " + next.manifest.string() + " " + id + "`"));
     CHECK(emu.count_requests("POST", "/api/2.0/keys") == 1);
 
-    // A wrong ID is refused, naming the lock held; nothing is released.
-    const auto wrong = next.run(
-        {"state", "unlock", next.manifest.string(), "00000000-0000-4000-8000-000000000000", "-y"},
-        env);
-    INFO(wrong.out << wrong.err);
-    CHECK(wrong.exit_code == 3);
-    CHECK(contains(wrong.err, "is lock ID " + id));
-    CHECK(contains(wrong.err, "nothing was unlocked"));
-    // Without a terminal, the right ID still needs -y.
-    const auto unconfirmed = next.run({"state", "unlock", next.manifest.string(), id}, env);
-    CHECK(unconfirmed.exit_code == 3);
-    CHECK(contains(unconfirmed.err, "-y/--auto-approve"));
-    CHECK(next.run({"apply", next.manifest.string()}, env).exit_code == 4);
-
-    const auto unlocked = next.run({"state", "unlock", next.manifest.string(), id, "-y"}, env);
-    INFO(unlocked.out << unlocked.err);
-    CHECK(unlocked.exit_code == 0);
-    CHECK(contains(unlocked.out, "released lock ID " + id));
-    const auto again = next.run({"state", "unlock", next.manifest.string(), id, "-y"}, env);
-    CHECK(again.exit_code == 0);
-    CHECK(contains(again.out, "is not locked"));
-
-    // The journal in the document lets the next run settle what the killed one left.
-    const auto run = next.run({"apply", next.manifest.string()}, env);
-    INFO(run.out << run.err);
-    CHECK(run.exit_code == 0);
-    CHECK(contains(run.err, "revoked orphan key"));
-    CHECK(keys_by_name(emu) == std::map<std::string, int>{{"Integration Bot", 1},
-                                                          {"Backup Agent", 1},
-                                                          {"Audit Reader", 1}});
-    const auto plan = next.run({"plan", next.manifest.string(), "--detailed-exitcode"}, env);
-    INFO(plan.out << plan.err);
-    CHECK(plan.exit_code == 0);
+    check_dead_lock_released(emu, next, env, id, [&](const std::string& lock) {
+        return std::vector<std::string>{"state", "unlock", next.manifest.string(), lock};
+    });
 }
 
 TEST_CASE("on a terminal state unlock shows the lock and releases it only on 'yes'",

@@ -3,11 +3,13 @@
 // (Terraform's protocol, or GitLab's variant with --gitlab, over HTTPS with --tls-cert), the
 // environment that points a project's runs at one of its states, and what the tests read back.
 
+#include "lifecycle_support.hpp"
 #include "shared_state_support.hpp"
 
 #include <httplib.h>
 
 #include <algorithm>
+#include <functional>
 #include <regex>
 
 namespace e2e {
@@ -99,6 +101,49 @@ inline std::map<std::string, int> keys_by_name(const Emulator& emu) {
         ++names[key.at("name").get<std::string>()];
     }
     return names;
+}
+
+/// After a SIGKILLed run left lock `id` held: `unlock(ID)` (a command line without -y) with
+/// another ID is refused naming `id`; with `id` it needs -y without a terminal, then releases
+/// it, and again finds nothing locked; the next apply settles the killed run's journal and
+/// converges (a second plan is empty).
+inline void check_dead_lock_released(
+    const Emulator& emu, const Project& next, const RunOptions& env, const std::string& id,
+    const std::function<std::vector<std::string>(const std::string&)>& unlock) {
+    const auto confirmed = [&](const std::string& lock) {
+        auto argv = unlock(lock);
+        argv.push_back("-y");
+        return next.run(argv, env);
+    };
+    const auto wrong = confirmed("00000000-0000-4000-8000-000000000000");
+    INFO(wrong.out << wrong.err);
+    CHECK(wrong.exit_code == 3);
+    CHECK(contains(wrong.err, "is lock ID " + id));
+    CHECK(contains(wrong.err, "nothing was unlocked"));
+    const auto unconfirmed = next.run(unlock(id), env);
+    CHECK(unconfirmed.exit_code == 3);
+    CHECK(contains(unconfirmed.err, "-y/--auto-approve"));
+    CHECK(next.run({"apply", next.manifest.string()}, env).exit_code == 4);
+
+    const auto unlocked = confirmed(id);
+    INFO(unlocked.out << unlocked.err);
+    CHECK(unlocked.exit_code == 0);
+    CHECK(contains(unlocked.out, "released lock ID " + id));
+    const auto again = confirmed(id);
+    CHECK(again.exit_code == 0);
+    CHECK(contains(again.out, "is not locked"));
+
+    // The journal in the document lets the next run settle what the killed one left.
+    const auto run = next.run({"apply", next.manifest.string()}, env);
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 0);
+    CHECK(contains(run.err, "revoked orphan key"));
+    CHECK(keys_by_name(emu) == std::map<std::string, int>{{"Integration Bot", 1},
+                                                          {"Backup Agent", 1},
+                                                          {"Audit Reader", 1}});
+    const auto plan = next.run({"plan", next.manifest.string(), "--detailed-exitcode"}, env);
+    INFO(plan.out << plan.err);
+    CHECK(plan.exit_code == 0);
 }
 
 }  // namespace e2e

@@ -320,7 +320,10 @@ TEST_CASE("a frozen run's session keeps the PostgreSQL lock: the refusal names t
     CHECK(plan.exit_code == 0);
 }
 
-TEST_CASE("destroy with a PostgreSQL state removes its row and sealed secrets", "[pg][e2e]") {
+TEST_CASE(
+    "status takes the last apply from the PostgreSQL row, and after destroy removed the row and "
+    "sealed secrets reports no state",
+    "[pg][e2e]") {
     const auto c = cluster();
     const std::string name = fresh_state_name();
     Emulator emu;
