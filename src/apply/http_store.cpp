@@ -55,6 +55,9 @@ api::TransportOptions transport_options() {
         options.ca_bundle = ca;
     }
     options.max_connections = 2;
+    // The transport's trace redacts what it knows of the portal's requests, not the tokens a
+    // state address may carry in its query (GitLab's private_token=): never traced.
+    options.trace = false;
     return options;
 }
 
