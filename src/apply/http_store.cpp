@@ -9,7 +9,11 @@
 //
 // Credentials never travel in an address: user:password@ is taken out of every address into
 // the Authorization header, and every message prints the address with its credentials
-// (including query tokens such as GitLab's private_token) replaced by ***.
+// (including query tokens such as GitLab's private_token) replaced by ***. The password may
+// also come from a file (PROVISION_HTTP_PASSWORD_FILE), as CI systems hand secrets over.
+//
+// The requests use the command line's transport settings (set_http_state_transport: CA bundle,
+// timeouts), with PROVISION_HTTP_CA_BUNDLE for a state server whose CA is not the portal's.
 
 #include "apply/http_store.hpp"
 
@@ -33,9 +37,49 @@ namespace provision::apply {
 
 namespace {
 
+/// The transport settings of the command line (set_http_state_transport).
+api::TransportOptions& state_transport() {
+    static api::TransportOptions options;
+    return options;
+}
+
 std::string env_or(const char* name, const std::string& fallback) {
     const char* value = std::getenv(name);
     return value != nullptr && *value != '\0' ? std::string(value) : fallback;
+}
+
+/// The command line's transport, with PROVISION_HTTP_CA_BUNDLE in place of its CA bundle.
+api::TransportOptions transport_options() {
+    api::TransportOptions options = state_transport();
+    if (const std::string ca = env_or("PROVISION_HTTP_CA_BUNDLE", ""); !ca.empty()) {
+        options.ca_bundle = ca;
+    }
+    options.max_connections = 2;
+    // The transport's trace redacts what it knows of the portal's requests, not the tokens a
+    // state address may carry in its query (GitLab's private_token=): never traced.
+    options.trace = false;
+    return options;
+}
+
+/// The password in PROVISION_HTTP_PASSWORD_FILE (its first line), "" without one. A file that
+/// cannot be read is an error for the server to report (401): the message names the variable.
+std::string password_file() {
+    const std::string path = env_or("PROVISION_HTTP_PASSWORD_FILE", "");
+    if (path.empty()) {
+        return "";
+    }
+    std::ifstream file(path);
+    std::string line;
+    if (!file || !std::getline(file, line)) {
+        spdlog::warn("cannot read PROVISION_HTTP_PASSWORD_FILE {}: the state backend gets no "
+                     "password",
+                     path);
+        return "";
+    }
+    if (!line.empty() && line.back() == '\r') {
+        line.pop_back();
+    }
+    return line;
 }
 
 /// A random lock ID in the form of a UUID, as Terraform's.
@@ -90,6 +134,7 @@ struct Document {
     std::optional<std::string> state;  ///< the state's text
     std::vector<std::string> journal;
     std::map<std::string, SealedSecret> sealed;
+    std::optional<std::string> written;  ///< when save() last wrote the state (ISO 8601)
     long long serial = 0;
 };
 
@@ -100,7 +145,7 @@ public:
           m_lock_method(env_or("PROVISION_HTTP_LOCK_METHOD", "LOCK")),
           m_unlock_method(env_or("PROVISION_HTTP_UNLOCK_METHOD", "UNLOCK")),
           m_update_method(env_or("PROVISION_HTTP_UPDATE_METHOD", "POST")),
-          m_transport(api::make_curl_transport(api::TransportOptions{})) {
+          m_transport(api::make_curl_transport(transport_options())) {
         const auto in_address = split_userinfo(address);
         const auto lock = split_userinfo(env_or("PROVISION_HTTP_LOCK_ADDRESS", ""));
         const auto unlock = split_userinfo(env_or("PROVISION_HTTP_UNLOCK_ADDRESS", lock.url));
@@ -112,6 +157,9 @@ public:
         // The environment's credentials, else those an address held.
         std::string user = env_or("PROVISION_HTTP_USERNAME", "");
         std::string password = env_or("PROVISION_HTTP_PASSWORD", "");
+        if (password.empty()) {
+            password = password_file();
+        }
         for (const auto* from : {&in_address, &lock, &unlock}) {
             if (user.empty() && password.empty()) {
                 user = from->user;
@@ -144,6 +192,17 @@ public:
     std::string location() const override { return m_location; }
     bool is_file() const override { return false; }
 
+    core::Result<std::optional<core::Timestamp>> last_write() override {
+        auto document = fetch();
+        if (!document.ok()) {
+            return document.error();
+        }
+        if (!document->state || !document->written) {
+            return std::optional<core::Timestamp>{};
+        }
+        return core::parse_iso8601(*document->written);
+    }
+
     core::Result<std::optional<std::string>> load_text() override {
         auto document = fetch();
         if (!document.ok()) {
@@ -153,7 +212,10 @@ public:
     }
 
     core::Status save(const state::State& state) override {
-        return update([&](Document& document) { document.state = m_serializer.serialize(state); });
+        return update([&](Document& document) {
+            document.state = m_serializer.serialize(state);
+            document.written = core::format_iso8601(core::now_utc());
+        });
     }
 
     core::Status lock(std::chrono::milliseconds timeout) override {
@@ -325,7 +387,13 @@ private:
         if (answer.status != 423 && answer.status != 409) {
             return refused("cannot take the lock of", answer);
         }
-        return std::optional<HeldLock>{held_from(answer.body)};
+        HeldLock held = held_from(answer.body);
+        if (held.operation == "OperationTypeInvalid") {
+            // GitLab answers with the holder's ID, user and time but the refused request's
+            // Operation: our own probe's (held_lock), which says nothing of the holder.
+            held.operation.clear();
+        }
+        return std::optional<HeldLock>{std::move(held)};
     }
 
     /// What a run refused the lock is told: the holder, and how to release a dead one's lock.
@@ -362,6 +430,11 @@ private:
         for (const auto& address : m_raw_addresses) {
             message = scrub_url_password(message, address);
         }
+        if (error.code == core::Errc::tls) {
+            message += "; if the state server's certificate is signed by a CA of your own, give "
+                       "that CA's PEM file with PROVISION_HTTP_CA_BUNDLE (or --ca-bundle when it "
+                       "is the portal's CA too)";
+        }
         return core::make_error(error.code,
                                 "cannot reach the state backend " + location() + ": " + message);
     }
@@ -371,10 +444,10 @@ private:
         return core::make_error(
             credentials ? core::Errc::unauthorized : core::Errc::io,
             what + " the state backend " + location() + ": HTTP " + std::to_string(answer.status) +
-                (credentials
-                     ? "; check PROVISION_HTTP_USERNAME and PROVISION_HTTP_PASSWORD (or the "
-                       "user:password@ of the address)"
-                     : ""));
+                (credentials ? "; check PROVISION_HTTP_USERNAME and PROVISION_HTTP_PASSWORD (or "
+                               "PROVISION_HTTP_PASSWORD_FILE, or the "
+                               "user:password@ of the address)"
+                             : ""));
     }
 
     core::Result<Document> fetch() {
@@ -404,6 +477,10 @@ private:
         if (const auto state = provision->find("state");
             state != provision->end() && state->is_string()) {
             document.state = state->get<std::string>();
+        }
+        if (const auto written = provision->find("written");
+            written != provision->end() && written->is_string()) {
+            document.written = written->get<std::string>();
         }
         if (const auto journal = provision->find("journal");
             journal != provision->end() && journal->is_array()) {
@@ -448,6 +525,8 @@ private:
             {"provision",
              {{"formatVersion", 1},
               {"state", document->state ? nlohmann::json(*document->state) : nlohmann::json()},
+              {"written",
+               document->written ? nlohmann::json(*document->written) : nlohmann::json()},
               {"journal", document->journal},
               {"sealed", sealed}}}};
         const auto answer = send(m_update_method, with_lock_id(m_address), body.dump());
@@ -477,6 +556,10 @@ private:
 };
 
 }  // namespace
+
+void set_http_state_transport(const api::TransportOptions& options) {
+    state_transport() = options;
+}
 
 core::Result<std::shared_ptr<StateStore>> open_http_store(const std::string& address) {
     return std::shared_ptr<StateStore>(std::make_shared<HttpStore>(address));

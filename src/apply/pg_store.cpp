@@ -123,6 +123,20 @@ public:
         return std::optional<std::string>{PQgetvalue(result->get(), 0, 0)};
     }
 
+    core::Result<std::optional<core::Timestamp>> last_write() override {
+        auto result = query("SELECT (extract(epoch FROM updated_at) * 1000000)::bigint FROM "
+                            "provision_state WHERE name = $1",
+                            {m_name}, "cannot read the state");
+        if (!result.ok()) {
+            return result.error();
+        }
+        if (PQntuples(result->get()) == 0) {
+            return std::optional<core::Timestamp>{};
+        }
+        return std::optional<core::Timestamp>{core::Timestamp(
+            std::chrono::microseconds(std::stoll(PQgetvalue(result->get(), 0, 0))))};
+    }
+
     core::Status save(const state::State& state) override {
         return command("INSERT INTO provision_state (name, state) VALUES ($1, $2) "
                        "ON CONFLICT (name) DO UPDATE SET state = EXCLUDED.state, "

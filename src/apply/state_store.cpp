@@ -46,6 +46,16 @@ public:
     core::Status lock(std::chrono::milliseconds /*timeout*/) override {
         return core::ok_status();  // the flock of lock.hpp, taken by prepare
     }
+    core::Result<std::optional<core::Timestamp>> last_write() override {
+        std::error_code ec;
+        const auto written = std::filesystem::last_write_time(m_path, ec);
+        if (ec) {
+            return std::optional<core::Timestamp>{};  // no state file (yet)
+        }
+        return std::optional<core::Timestamp>{
+            std::chrono::time_point_cast<core::Timestamp::duration>(
+                std::chrono::file_clock::to_sys(written))};
+    }
     core::Result<std::optional<std::string>> read_journal() override {
         return m_journal.read_journal();
     }

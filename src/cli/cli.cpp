@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/global.hpp"
+#include "provision/apply/state_store.hpp"
 #include "provision/core/interrupt.hpp"
 
 #include <spdlog/spdlog.h>
@@ -85,6 +86,8 @@ int run(int argc, char** argv) {
         if (!global.chdir.empty() && ::chdir(global.chdir.c_str()) != 0) {
             throw CLI::ValidationError("--chdir", global.chdir + ": " + std::strerror(errno));
         }
+        // The HTTP state backend connects as the portal's client does (--ca-bundle, timeouts).
+        apply::set_http_state_transport(transport_options(global));
     });
     try {
         app.parse(argc, argv);

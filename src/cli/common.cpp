@@ -186,6 +186,15 @@ void add_network_options(CLI::App& command, GlobalOptions& options) {
                        "read the portal token from this file (mode 0600)");
     command.add_flag("--token-stdin", options.token_stdin,
                      "read the portal token from standard input");
+    add_transport_options(command, options);
+    command
+        .add_option("--deadline", options.deadline,
+                    "seconds for the whole run's network work, waits included (0 = none)")
+        ->check(CLI::Range(0.0, 604800.0))
+        ->capture_default_str();
+}
+
+void add_transport_options(CLI::App& command, GlobalOptions& options) {
     // Both must be positive: 0 would hand libcurl its defaults, 300 s to connect and no limit
     // on a request.
     command.add_option("--connect-timeout", options.connect_timeout, "seconds to connect")
@@ -204,11 +213,6 @@ void add_network_options(CLI::App& command, GlobalOptions& options) {
                     "seconds a transfer may stay below --low-speed-limit (whole seconds; a "
                     "fraction is rounded up)")
         ->check(CLI::PositiveNumber)
-        ->capture_default_str();
-    command
-        .add_option("--deadline", options.deadline,
-                    "seconds for the whole run's network work, waits included (0 = none)")
-        ->check(CLI::Range(0.0, 604800.0))
         ->capture_default_str();
     command.add_option("--ca-bundle", options.ca_bundle, "PEM file of CA certificates to trust");
 }
@@ -358,9 +362,7 @@ make_api(const manifest::Manifest& manifest, const GlobalOptions& options,
                     std::move(on_rate_limit_wait));
 }
 
-std::unique_ptr<api::KeysApi>
-make_api(const std::string& url, core::Secret token, const GlobalOptions& options,
-         std::function<void(const api::RateLimitWait&)> on_rate_limit_wait) {
+api::TransportOptions transport_options(const GlobalOptions& options) {
     api::TransportOptions transport;
     transport.connect_timeout =
         std::chrono::milliseconds(static_cast<long long>(options.connect_timeout * 1000));
@@ -372,8 +374,15 @@ make_api(const std::string& url, core::Secret token, const GlobalOptions& option
     transport.low_speed_time =
         std::chrono::seconds(static_cast<long long>(std::ceil(options.low_speed_time)));
     transport.ca_bundle = options.ca_bundle;
-    transport.max_connections = std::max(options.concurrency, 1) + 1;
     transport.trace = spdlog::get_level() == spdlog::level::trace;
+    return transport;
+}
+
+std::unique_ptr<api::KeysApi>
+make_api(const std::string& url, core::Secret token, const GlobalOptions& options,
+         std::function<void(const api::RateLimitWait&)> on_rate_limit_wait) {
+    api::TransportOptions transport = transport_options(options);
+    transport.max_connections = std::max(options.concurrency, 1) + 1;
     api::HttpKeysApiOptions api_options;
     api_options.base_url = url;
     api_options.credential = std::move(token);

@@ -5,6 +5,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "provision/api/http_keys_api.hpp"
+#include "provision/api/http_transport.hpp"
 #include "provision/api/keys_api.hpp"
 #include "provision/core/result.hpp"
 #include "provision/manifest/manifest.hpp"
@@ -48,6 +49,11 @@ void add_plan_display_options(CLI::App& command, GlobalOptions& options);
 /// global.hpp for how they reach every subcommand.
 void add_global_options(CLI::App& app, GlobalOptions& options);
 void add_network_options(CLI::App& command, GlobalOptions& options);
+/// --connect-timeout, --request-timeout, --low-speed-limit, --low-speed-time and --ca-bundle
+/// (part of add_network_options), for the commands that reach a state backend only.
+void add_transport_options(CLI::App& command, GlobalOptions& options);
+/// The transport settings those options give (the portal's client, the HTTP state backend).
+api::TransportOptions transport_options(const GlobalOptions& options);
 /// --state and --rebind-portal, for the commands that use the manifest's state.
 void add_state_options(CLI::App& command, GlobalOptions& options);
 /// Points the manifest at the state `location` (--state): a backend URL, or a path taken from

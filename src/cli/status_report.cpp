@@ -6,11 +6,13 @@
 
 #include "cli/status_report.hpp"
 
+#include "provision/apply/state_store.hpp"
 #include "provision/core/prometheus.hpp"
 #include "provision/core/table.hpp"
 #include "provision/plan/render.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <iostream>
@@ -277,7 +279,17 @@ long long unix_seconds(core::Timestamp at) {
 StatusView status_of(const Session& session, std::string manifest, core::Timestamp now,
                      std::optional<std::chrono::seconds> window) {
     StatusView view{&session, std::move(manifest), rows_of(session, now, window),
-                    unmanaged_count(session.world)};
+                    unmanaged_count(session.world), std::nullopt};
+    if (session.world.store) {
+        // The backend's own record, not the file beside the manifest: with a remote state that
+        // file is absent, or a stale one left by `state migrate`.
+        if (auto written = session.world.store->last_write(); written.ok()) {
+            view.last_write = written.value();
+        } else {
+            spdlog::warn("cannot tell when the state was last written: {}",
+                         written.error().message);
+        }
+    }
     return view;
 }
 
@@ -351,20 +363,17 @@ std::string status_prometheus(const std::vector<StatusView>& views,
     }
     std::string written_series;
     for (const auto& view : views) {
-        std::error_code ec;
-        const auto written =
-            std::filesystem::last_write_time(view.session->manifest.state_path, ec);
-        if (!ec) {
-            written_series +=
-                fmt::format("provision_last_apply_timestamp_seconds{{{}}} {}\n", label(view),
-                            unix_seconds(std::chrono::time_point_cast<core::Timestamp::duration>(
-                                std::chrono::file_clock::to_sys(written))));
+        if (view.last_write) {
+            written_series += fmt::format("provision_last_apply_timestamp_seconds{{{}}} {}\n",
+                                          label(view), unix_seconds(*view.last_write));
         }
     }
     if (!written_series.empty()) {
         out += core::prometheus_gauge(
             "provision_last_apply_timestamp_seconds",
-            "When a run last changed the state (Unix time of the state file's last write).");
+            "When a run last changed the state (Unix time; as its backend records it: the "
+            "state file's last write, the PostgreSQL row's updated_at, the HTTP document's "
+            "written).");
         out += written_series;
     }
     out += core::prometheus_gauge("provision_unmanaged_keys",

@@ -31,6 +31,9 @@ struct StatusView {
     std::vector<StatusRow> rows;
     std::size_t unmanaged =
         0;  ///< keys on the portal the state knows neither as current nor retiring
+    /// When a run last wrote the state, as its backend records it (StateStore::last_write);
+    /// nullopt without a state, or when the backend could not say.
+    std::optional<core::Timestamp> last_write;
 
     /// Whether a row expires within --expiring-within.
     bool expiring() const;

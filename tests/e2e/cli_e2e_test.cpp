@@ -293,7 +293,7 @@ TEST_CASE("the bash completion offers commands, options, global flags and the ma
         offers(bash_completions(project, {"provision", "--no-color", "plan", "--pr"}), "--prune"));
     // A command's own subcommands, then their options.
     CHECK(bash_completions(project, {"provision", "state", ""}) ==
-          std::vector<std::string>{"migrate", "unlock"});
+          std::vector<std::string>{"migrate", "unlock", "force-unlock"});
     CHECK(bash_completions(project, {"provision", "state", "unlock", "--a"}) ==
           std::vector<std::string>{"--auto-approve"});
     CHECK(offers(bash_completions(project, {"provision", "state", "migrate", "--"}), "--to"));

@@ -4,85 +4,15 @@
 // SIGKILLed run leaves and `provision state unlock`; destroy removing the state wherever it
 // lives; credentials in the address.
 
+#include "http_state_support.hpp"
 #include "lifecycle_support.hpp"
-#include "shared_state_support.hpp"
 
 #include <httplib.h>
 
 #include <csignal>
-#include <regex>
 #include <set>
 
 using namespace e2e;
-
-namespace {
-
-const char* const k_user = "ci";
-const char* const k_password = "http-backend-password-7";
-
-/// A running protocol server requiring basic authentication.
-struct StateServer {
-    TempDir dir;
-    test_support::ChildProcess child;
-    std::string base;
-
-    StateServer() {
-        RunOptions options;
-        child = test_support::ChildProcess({"/usr/bin/python3",
-                                            PROJECT_SOURCE_DIR "/tests/support/tf_state_server.py",
-                                            "--user", k_user, "--password", k_password},
-                                           options, dir.path() / "out", dir.path() / "err");
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (read_text(dir.path() / "out").find('\n') == std::string::npos &&
-               std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        const std::string out = read_text(dir.path() / "out");
-        REQUIRE(out.find('\n') != std::string::npos);
-        port = std::stoi(out.substr(0, out.find('\n')));
-        base = "http://127.0.0.1:" + std::to_string(port);
-    }
-
-    int port = 0;
-
-    /// The status of GET `path` (200: a document is stored there, 404: none).
-    int get_status(const std::string& path) const {
-        httplib::Client client("127.0.0.1", port);
-        client.set_basic_auth(k_user, k_password);
-        const auto answer = client.Get(path);
-        REQUIRE(answer);
-        return answer->status;
-    }
-};
-
-/// A project whose state is `name` on the server, the lock at the same address.
-RunOptions http_env(const Project& project, const StateServer& server, const std::string& name) {
-    auto options = project.env();
-    options.env["PROVISION_STATE"] = server.base + "/state/" + name;
-    options.env["PROVISION_HTTP_LOCK_ADDRESS"] = server.base + "/state/" + name;
-    options.env["PROVISION_HTTP_USERNAME"] = k_user;
-    options.env["PROVISION_HTTP_PASSWORD"] = k_password;
-    return options;
-}
-
-/// The lock ID a refusal names ("lock ID <uuid>"), or "" without one.
-std::string lock_id_in(const std::string& message) {
-    std::smatch found;
-    return std::regex_search(message, found, std::regex("lock ID ([0-9a-f-]{36})")) ? found[1].str()
-                                                                                    : "";
-}
-
-/// Every key on the portal, by name: exactly one each means converged without duplicates.
-std::map<std::string, int> keys_by_name(const Emulator& emu) {
-    std::map<std::string, int> names;
-    const auto portal = emu.state();  // the keys are iterated in it: it must outlive the loop
-    for (const auto& key : portal.at("keys")) {
-        ++names[key.at("name").get<std::string>()];
-    }
-    return names;
-}
-
-}  // namespace
 
 TEST_CASE("two applies at once sharing an HTTP backend state make one set of keys",
           "[e2e][http-state]") {
@@ -171,39 +101,9 @@ TEST_CASE("a SIGKILLed apply leaves the HTTP lock held: the next run is refused 
                    "`provision state unlock " + next.manifest.string() + " " + id + "`"));
     CHECK(emu.count_requests("POST", "/api/2.0/keys") == 1);
 
-    // A wrong ID is refused, naming the lock held; nothing is released.
-    const auto wrong = next.run(
-        {"state", "unlock", next.manifest.string(), "00000000-0000-4000-8000-000000000000", "-y"},
-        env);
-    INFO(wrong.out << wrong.err);
-    CHECK(wrong.exit_code == 3);
-    CHECK(contains(wrong.err, "is lock ID " + id));
-    CHECK(contains(wrong.err, "nothing was unlocked"));
-    // Without a terminal, the right ID still needs -y.
-    const auto unconfirmed = next.run({"state", "unlock", next.manifest.string(), id}, env);
-    CHECK(unconfirmed.exit_code == 3);
-    CHECK(contains(unconfirmed.err, "-y/--auto-approve"));
-    CHECK(next.run({"apply", next.manifest.string()}, env).exit_code == 4);
-
-    const auto unlocked = next.run({"state", "unlock", next.manifest.string(), id, "-y"}, env);
-    INFO(unlocked.out << unlocked.err);
-    CHECK(unlocked.exit_code == 0);
-    CHECK(contains(unlocked.out, "released lock ID " + id));
-    const auto again = next.run({"state", "unlock", next.manifest.string(), id, "-y"}, env);
-    CHECK(again.exit_code == 0);
-    CHECK(contains(again.out, "is not locked"));
-
-    // The journal in the document lets the next run settle what the killed one left.
-    const auto run = next.run({"apply", next.manifest.string()}, env);
-    INFO(run.out << run.err);
-    CHECK(run.exit_code == 0);
-    CHECK(contains(run.err, "revoked orphan key"));
-    CHECK(keys_by_name(emu) == std::map<std::string, int>{{"Integration Bot", 1},
-                                                          {"Backup Agent", 1},
-                                                          {"Audit Reader", 1}});
-    const auto plan = next.run({"plan", next.manifest.string(), "--detailed-exitcode"}, env);
-    INFO(plan.out << plan.err);
-    CHECK(plan.exit_code == 0);
+    check_dead_lock_released(emu, next, env, id, [&](const std::string& lock) {
+        return std::vector<std::string>{"state", "unlock", next.manifest.string(), lock};
+    });
 }
 
 TEST_CASE("on a terminal state unlock shows the lock and releases it only on 'yes'",

@@ -2,6 +2,7 @@
 // started by the CTest fixture pg_cluster) and the real emulator: runs in scratch directories
 // that share one state through the database, as ephemeral CI runners do.
 
+#include "lifecycle_support.hpp"
 #include "shared_state_support.hpp"
 
 #include <csignal>
@@ -319,7 +320,10 @@ TEST_CASE("a frozen run's session keeps the PostgreSQL lock: the refusal names t
     CHECK(plan.exit_code == 0);
 }
 
-TEST_CASE("destroy with a PostgreSQL state removes its row and sealed secrets", "[pg][e2e]") {
+TEST_CASE(
+    "status takes the last apply from the PostgreSQL row, and after destroy removed the row and "
+    "sealed secrets reports no state",
+    "[pg][e2e]") {
     const auto c = cluster();
     const std::string name = fresh_state_name();
     Emulator emu;
@@ -333,6 +337,21 @@ TEST_CASE("destroy with a PostgreSQL state removes its row and sealed secrets", 
     };
     REQUIRE(rows("provision_state") == "1\n");
     REQUIRE(rows("provision_sealed") == "3\n");
+    // The last apply's time is the row's updated_at (there is no state file to take it from).
+    const auto metrics = [&] {
+        const auto status =
+            project.run({"status", project.manifest.string(), "--output", "prometheus"}, env);
+        INFO(status.out << status.err);
+        CHECK(status.exit_code == 0);
+        return status.out;
+    };
+    REQUIRE_FALSE(fs::exists(project.state_file()));
+    const std::string updated =
+        psql(c, "SELECT floor(extract(epoch FROM updated_at))::bigint FROM provision_state "
+                "WHERE name = '" +
+                    name + "'");
+    CHECK(contains(metrics(), "provision_last_apply_timestamp_seconds{manifest=\"" +
+                                  project.manifest.string() + "\"} " + updated));
     const auto destroyed = project.run({"destroy", project.manifest.string(), "-y"}, env);
     INFO(destroyed.out << destroyed.err);
     CHECK(destroyed.exit_code == 0);
@@ -341,6 +360,13 @@ TEST_CASE("destroy with a PostgreSQL state removes its row and sealed secrets", 
     CHECK(rows("provision_sealed") == "0\n");
     CHECK(rows("provision_journal") == "0\n");
     CHECK(rows("provision_lock_holder") == "0\n");
+    // status reads "no state": the manifest up, its entries not created, no last apply.
+    const std::string after = metrics();
+    CHECK(
+        contains(after, "provision_manifest_up{manifest=\"" + project.manifest.string() + "\"} 1"));
+    CHECK_FALSE(contains(after, "provision_last_apply_timestamp_seconds{"));
+    CHECK(contains(after, "provision_key_active{manifest=\"" + project.manifest.string() +
+                              "\",entry=\"Integration Bot\"} 0"));
     // The next apply starts afresh, the lock free.
     const auto next = apply(project, env);
     INFO(next.out << next.err);

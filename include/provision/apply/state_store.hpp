@@ -13,7 +13,9 @@
 /// protocol has no session, so its lock stays held until `provision state unlock` (held_lock,
 /// force_unlock) releases it.
 
+#include "provision/api/http_transport.hpp"
 #include "provision/core/result.hpp"
+#include "provision/core/time.hpp"
 #include "provision/manifest/manifest.hpp"
 #include "provision/state/state.hpp"
 
@@ -105,6 +107,11 @@ public:
     /// info. PostgreSQL: ends the database session holding it (what the server does by itself
     /// once it notices a dead connection). Succeeds when the lock is gone already.
     virtual core::Status force_unlock(const HeldLock& held) = 0;
+    /// When a run last wrote the state, as the backend records it: the state file's
+    /// modification time, the row's `updated_at`, the HTTP document's `written` (set by every
+    /// save). nullopt when there is no state, or an HTTP document written before provision
+    /// recorded it (`provision_last_apply_timestamp_seconds`).
+    virtual core::Result<std::optional<core::Timestamp>> last_write() = 0;
     /// Removes the state and its sealed secrets (destroy, under the lock), and the journal
     /// unless it holds records: those name creates the next run must still settle.
     virtual core::Status remove() = 0;
@@ -120,6 +127,13 @@ protected:
 private:
     std::string m_command_words = "MANIFEST";
 };
+
+/// How the HTTP backend's requests are made: the command line's --ca-bundle, --connect-timeout,
+/// --request-timeout, --low-speed-limit and --low-speed-time, as the portal's. Set once by the
+/// command line before any store is opened; stores opened later use it. A state server with a
+/// CA of its own is trusted through PROVISION_HTTP_CA_BUNDLE, which replaces --ca-bundle for
+/// the state backend only (docs/state.md#http-terraforms-protocol).
+void set_http_state_transport(const api::TransportOptions& options);
 
 /// `location` with the password of a URL (user:PASSWORD@, password=PASSWORD) replaced by ***.
 std::string redact_location(std::string_view location);
