@@ -132,12 +132,10 @@ std::optional<std::uint64_t> Executor::journal_intent(Lock& held, const Action& 
     if (m_options.journal == nullptr) {
         return std::uint64_t{0};
     }
-    // Secrets not yet durable are bounded: no create starts while twice --concurrency of them
-    // wait for the writer, so a kill loses at most those, the batch being written and the
-    // creates in flight (all revoked by the next run: their intents are pending).
-    m_batch_written.wait(held, [this] {
-        return m_stop || m_queue.size() < 2 * static_cast<std::size_t>(m_options.concurrency);
-    });
+    // Secrets not yet durable are bounded: no create starts while k_max_queued of them wait for
+    // the writer, so a kill loses at most those, the batch being written and the creates in
+    // flight (all revoked by the next run: their intents are pending).
+    m_batch_written.wait(held, [this] { return m_stop || m_queue.size() < k_max_queued; });
     const std::string refused =
         "'" + action.entry + "': cannot record the create in the journal, so it is not sent: ";
     auto seq = m_options.journal->stage_intent(action.entry, action.create.name, at);
