@@ -133,13 +133,14 @@ std::string last_used_text(const Row& row, core::Timestamp now) {
 /// the entry to 20.
 std::string key_line(const std::string& entry, const std::string& id, const std::string& postfix,
                      const std::string& what, std::size_t width) {
-    const auto line = [&](const std::string& shown) {
-        return fmt::format("  {:<30} {:<36} sk-***{:<4} {}\n", entry, shown, postfix, what);
+    const auto line = [&](const std::string& shown_entry, std::size_t entry_width,
+                          const std::string& shown_id, std::size_t id_width) {
+        return fmt::format("  {:<{}} {:<{}} sk-***{:<4} {}\n", shown_entry, entry_width, shown_id,
+                           id_width, postfix, what);
     };
-    std::string out = line(id);
+    std::string out = line(entry, 30, id, 36);
     if (width > 0 && core::code_points(out) > width + 1) {
-        out = fmt::format("  {:<20} {} sk-***{:<4} {}\n", core::fit(entry, 20), core::fit(id, 11),
-                          postfix, what);
+        out = line(core::fit(entry, 20), 20, core::fit(id, 11), 0);
     }
     return out;
 }
