@@ -129,12 +129,18 @@ ApiResponse Portal::list_keys(const ApiRequest& request, const Caller& caller) {
     std::sort(visible.begin(), visible.end(), [](const ApiKey* a, const ApiKey* b) {
         return a->create_on != b->create_on ? a->create_on > b->create_on : a->seq > b->seq;
     });
-    Json list = Json::array();
+    // Each key is printed on its own and the texts joined: a portal of 10,000 keys answers in a
+    // fraction of the time that building, printing and freeing one document of them all takes.
+    std::string list = "[";
     for (const ApiKey* key : visible) {
-        list.push_back(key_json(request, *key, false));
+        if (list.size() > 1) {
+            list += ',';
+        }
+        list += key_json(request, *key, false).dump();
     }
+    list += ']';
     // The payload is an IAsyncEnumerable, so the envelope's count falls through to 1.
-    return envelope(request, list, 1);
+    return envelope_text(request, list, 1);
 }
 
 ApiResponse Portal::create_key(const ApiRequest& request, const Caller& caller) {

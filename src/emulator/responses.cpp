@@ -14,6 +14,24 @@ ApiResponse envelope(const ApiRequest& request, Json payload, std::int64_t count
     return json_response(200, body);
 }
 
+ApiResponse envelope_text(const ApiRequest& request, const std::string& payload,
+                          std::int64_t count) {
+    // The envelope without its payload, `{"count":...}`, printed after `{"response":PAYLOAD,`:
+    // the same bytes, in the same order, as envelope() prints.
+    const Json rest{
+        {"count", count},
+        {"links", Json::array({Json{{"href", request.full_url()}, {"action", request.method}}})},
+        {"status", 0},
+        {"statusCode", 200}};
+    const std::string tail = rest.dump();
+    ApiResponse response;
+    response.status = 200;
+    response.body.reserve(payload.size() + tail.size() + 16);
+    response.body.append("{\"response\":").append(payload).append(",").append(tail, 1);
+    response.content_type = "application/json; charset=utf-8";
+    return response;
+}
+
 ServerException null_reference() {
     return {500, "System.NullReferenceException",
             "Object reference not set to an instance of an object.", -2147467261};

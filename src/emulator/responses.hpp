@@ -14,6 +14,10 @@ namespace emulator {
 /// 200 `{response, count, links:[{href, action}], status: 0, statusCode: 200}`.
 ApiResponse envelope(const ApiRequest& request, Json payload, std::int64_t count = 1);
 
+/// The same envelope around a payload already printed as JSON text.
+ApiResponse envelope_text(const ApiRequest& request, const std::string& payload,
+                          std::int64_t count = 1);
+
 /// An exception rendered by the server's CustomExceptionHandler.
 struct ServerException {
     int status;

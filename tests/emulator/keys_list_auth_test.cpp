@@ -23,6 +23,32 @@ TEST_CASE("the list is newest first by createOn and its count is 1 whatever its 
     CHECK(list.at(2).at("id") == c.at("id"));
 }
 
+TEST_CASE("the list's body is the envelope's fields in the server's order, empty or not",
+          "[list]") {
+    Emulator emulator;
+    const HttpResult empty = emulator.get(k_keys, owner_auth());
+    REQUIRE(empty.status == 200);
+    // Parsed with the order kept, printed again: the same bytes, so nothing was spliced wrongly.
+    CHECK(nlohmann::ordered_json::parse(empty.body).dump() == empty.body);
+    CHECK(empty.body.rfind(R"({"response":[],"count":1,"links":[{"href":")", 0) == 0);
+    CHECK(empty.body.find(R"(,"action":"GET"}],"status":0,"statusCode":200})") != std::string::npos);
+
+    emulator.create_key(owner_auth(), {{"name", "a"}});
+    emulator.create_key(owner_auth(), {{"name", "b"}, {"permissions", json::array({"files:read"})}});
+    const HttpResult two = emulator.get(k_keys, owner_auth());
+    REQUIRE(two.status == 200);
+    const auto parsed = nlohmann::ordered_json::parse(two.body);
+    CHECK(parsed.dump() == two.body);
+    std::vector<std::string> fields;
+    for (const auto& [field, value] : parsed.items()) {
+        fields.push_back(field);
+    }
+    CHECK(fields == std::vector<std::string>{"response", "count", "links", "status", "statusCode"});
+    REQUIRE(parsed.at("response").size() == 2);
+    CHECK(parsed.at("response").at(0).at("name") == "b");
+    CHECK(parsed.at("response").at(1).at("name") == "a");
+}
+
 TEST_CASE("keys created within the same second are still listed newest first", "[list]") {
     Emulator emulator;
     std::vector<std::string> ids;
