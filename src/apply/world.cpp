@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
 
 namespace provision::apply {
 
@@ -68,19 +69,23 @@ std::optional<std::string> held_text(const manifest::OutputSpec& spec, World& wo
 
 /// True when writing `spec` now would change the file. `rendered` receives the plaintext
 /// output's new text fingerprint, for the caller to record once written.
+/// `rendered`, when given, receives a plaintext output's new text and its fingerprint, for the
+/// write to use instead of rendering it again.
 bool output_differs(const manifest::Manifest& manifest, const manifest::OutputSpec& spec,
                     World& world, const std::vector<output::SecretRecord>& records,
-                    std::optional<std::string>* rendered_fingerprint = nullptr) {
+                    OutputWrite* rendered = nullptr) {
     if (!spec.age_recipients.empty()) {
         return encrypted_output_differs(manifest, spec, records, world);
     }
-    const auto rendered = output::render_output(spec, records);
-    if (!rendered.ok()) {
+    auto text = output::render_output(spec, records);
+    if (!text.ok()) {
         return true;
     }
-    const std::string fingerprint = core::Secret{rendered.value()}.fingerprint();
-    if (rendered_fingerprint != nullptr) {
-        *rendered_fingerprint = fingerprint;
+    core::Secret secret{std::move(text.value())};
+    const std::string fingerprint = secret.fingerprint();
+    if (rendered != nullptr) {
+        rendered->text_fingerprint = fingerprint;
+        rendered->text = std::move(secret);
     }
     const auto held = held_text(spec, world);
     return held ? *held != fingerprint : !records.empty();
@@ -201,21 +206,26 @@ core::Result<World> observe(const manifest::Manifest& manifest, api::KeysApi& ap
     if (!world.ok()) {
         return world;
     }
+    // Every local file has been read and checked: only now does a request leave. The three
+    // reads are independent, so they travel together and cost one round trip, not three; an
+    // error is reported in the order they were asked in (the credential's first).
+    auto portal = std::async(std::launch::async, [&api] { return api.portal(); });
+    auto keys = std::async(std::launch::async, [&api] { return api.list_shared(); });
     auto user = api.current_user();
+    auto portal_answer = portal.get();
+    auto keys_answer = keys.get();
     if (!user.ok()) {
         return user.error();
     }
+    if (!portal_answer.ok()) {
+        return portal_answer.error();
+    }
+    if (!keys_answer.ok()) {
+        return keys_answer.error();
+    }
     world->user = std::move(user.value());
-    auto portal = api.portal();
-    if (!portal.ok()) {
-        return portal.error();
-    }
-    world->portal = std::move(portal.value());
-    auto keys = api.list_shared();
-    if (!keys.ok()) {
-        return keys.error();
-    }
-    world->observed = std::move(keys.value());
+    world->portal = std::move(portal_answer.value());
+    world->observed = std::move(keys_answer.value());
     return world;
 }
 
@@ -250,7 +260,7 @@ core::Result<std::vector<OutputWrite>> outputs_to_write(const manifest::Manifest
         OutputWrite write;
         write.spec = &spec;
         write.records = records_for(manifest, spec, world);
-        if (!output_differs(manifest, spec, world, write.records, &write.text_fingerprint)) {
+        if (!output_differs(manifest, spec, world, write.records, &write)) {
             continue;
         }
         if (!spec.age_recipients.empty() && !sealed_for(manifest, spec, world).empty()) {
@@ -262,6 +272,7 @@ core::Result<std::vector<OutputWrite>> outputs_to_write(const manifest::Manifest
         if (!spec.age_recipients.empty()) {
             if (auto text = output::render_output(spec, write.records); text.ok()) {
                 write.age_index = output::age_index_for(write.records, text.value());
+                write.text = core::Secret{std::move(text.value())};
             }
         }
         writes.push_back(std::move(write));
@@ -282,7 +293,8 @@ core::Result<std::vector<OutputWrite>> outputs_to_write(const manifest::Manifest
 core::Status write_prepared_outputs(const std::vector<OutputWrite>& writes, std::size_t& written) {
     written = 0;
     for (const auto& write : writes) {
-        auto status = output::write_output(*write.spec, write.records);
+        auto status =
+            output::write_output(*write.spec, write.records, write.text ? &*write.text : nullptr);
         if (!status.ok()) {
             return status;
         }

@@ -308,6 +308,15 @@ std::string diagnostics_text(const std::string& file, const manifest::LoadResult
     return text;
 }
 
+void prefetch_state_of(const std::string& file, const std::string& state_option) {
+    if (manifest::is_state_url(state_option)) {
+        return;
+    }
+    state::prefetch_state(state_option.empty()
+                              ? manifest::default_state_path(file)
+                              : std::filesystem::absolute(state_option).lexically_normal());
+}
+
 std::optional<manifest::Manifest> load_manifest_or_report(const std::string& file, bool offline) {
     auto loaded = manifest::load_manifest(file, manifest::process_env(), offline);
     std::cerr << diagnostics_text(file, loaded);

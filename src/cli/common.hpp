@@ -82,6 +82,11 @@ std::string diagnostic_message(const core::Diagnostic& d);
 /// manifest was refused, "FILE: N error(s); nothing was sent to the portal".
 std::string diagnostics_text(const std::string& file, const manifest::LoadResult& loaded);
 
+/// Starts reading the state file a run of the manifest at `file` will most likely use
+/// (`state_option`'s file, else the manifest's default one beside it) while the manifest is
+/// parsed: see state::prefetch_state. A manifest that names another state wastes that read only.
+void prefetch_state_of(const std::string& file, const std::string& state_option);
+
 /// Loads the manifest, printing every diagnostic to stderr. nullopt when it has errors.
 /// `offline`: see manifest::load_manifest.
 std::optional<manifest::Manifest> load_manifest_or_report(const std::string& file,

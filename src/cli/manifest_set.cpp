@@ -137,6 +137,7 @@ std::vector<ManifestRun> load_all(const std::vector<Candidate>& candidates,
     const auto load = [&](std::size_t i) {
         runs[i].emplace();
         runs[i]->file = candidates[i].file;
+        prefetch_state_of(runs[i]->file, "");
         loaded[i] = in_section(*runs[i], [&] { return load_manifest_or_report(runs[i]->file); });
         if (!loaded[i]) {
             runs[i]->exit_code = exit_code_for(core::Errc::invalid_input);

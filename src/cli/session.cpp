@@ -10,6 +10,7 @@ namespace provision::cli {
 
 std::variant<Session, int> open_session(const std::string& file, const GlobalOptions& global,
                                         apply::PrepareOptions options) {
+    prefetch_state_of(file, global.state);
     auto loaded = load_manifest_or_report(file);
     if (!loaded) {
         return exit_code_for(core::Errc::invalid_input);

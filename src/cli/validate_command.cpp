@@ -18,6 +18,7 @@ namespace provision::cli {
 namespace {
 
 int run_validate(const std::string& file, const GlobalOptions& global) {
+    prefetch_state_of(file, global.state);
     auto manifest = load_manifest_or_report(file, /*offline=*/true);
     if (!manifest) {
         return exit_code_for(core::Errc::invalid_input);

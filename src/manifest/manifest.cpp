@@ -81,6 +81,15 @@ const KeySpec* Manifest::find_key(std::string_view name) const {
     return nullptr;
 }
 
+std::filesystem::path default_state_path(const std::filesystem::path& file) {
+    std::error_code ec;
+    const std::filesystem::path absolute = std::filesystem::absolute(file, ec);
+    const std::filesystem::path dir = (ec ? file : absolute).parent_path().lexically_normal();
+    auto path = (dir / file.stem()).lexically_normal();
+    path += ".state.json";
+    return path;
+}
+
 bool is_state_url(std::string_view location) {
     return location.starts_with("postgresql://") || location.starts_with("postgres://") ||
            location.starts_with("http://") || location.starts_with("https://");

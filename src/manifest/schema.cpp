@@ -258,8 +258,7 @@ Manifest build_manifest(const Node& root, std::string_view text, const std::file
     std::error_code ec;
     const std::filesystem::path absolute = std::filesystem::absolute(file, ec);
     const std::filesystem::path dir = (ec ? file : absolute).parent_path().lexically_normal();
-    manifest.state_path = (dir / file.stem()).lexically_normal();
-    manifest.state_path += ".state.json";
+    manifest.state_path = default_state_path(file);
 
     Reader reader(text, env, sink);
     if (root.kind == Node::Kind::null) {

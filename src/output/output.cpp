@@ -407,7 +407,7 @@ core::Status check_output_destination(const std::filesystem::path& path) {
 }
 
 core::Status write_output(const manifest::OutputSpec& spec,
-                          const std::vector<SecretRecord>& records) {
+                          const std::vector<SecretRecord>& records, const core::Secret* rendered) {
     const bool encrypted = !spec.age_recipients.empty();
     if (auto safe = check_output_destination(spec.path); !safe) {
         return safe;
@@ -420,18 +420,21 @@ core::Status write_output(const manifest::OutputSpec& spec,
     if (auto dirs = ensure_parent_dirs(spec.path); !dirs) {
         return dirs;
     }
-    auto text = render_output(spec, records);
-    if (!text) {
-        return text.error();
+    if (rendered == nullptr) {
+        auto text = render_output(spec, records);
+        if (!text) {
+            return text.error();
+        }
+        const core::Secret plain{std::move(*text)};
+        return write_output(spec, records, &plain);
     }
     if (encrypted) {
-        const core::Secret plain{std::move(*text)};
-        return write_encrypted(spec, records, plain.reveal());
+        return write_encrypted(spec, records, rendered->reveal());
     }
     core::WriteOptions options;
     options.mode = 0600;
     options.refuse_symlink = true;
-    return core::write_file_atomic(spec.path, *text, options);
+    return core::write_file_atomic(spec.path, rendered->reveal(), options);
 }
 
 core::Status check_output_writable(const manifest::OutputSpec& spec) {

@@ -15,8 +15,12 @@
 
 #include "provision/core/atomic_file.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <tuple>
@@ -413,13 +417,70 @@ std::string serialize_state(const State& state) {
     return serializer.serialize(state);
 }
 
+namespace {
+
+/// What a prefetch read, and its parse: parse_state is a function of the bytes and the name.
+struct Prefetched {
+    std::string text;
+    core::Result<State> state;
+};
+
+std::mutex g_prefetch_mutex;
+/// By path; a prefetch that found no file, or could not read it, is not kept.
+std::map<std::string, std::future<std::optional<Prefetched>>> g_prefetched;
+
+/// The prefetched parse of `path` when it read exactly `text`.
+std::optional<core::Result<State>> take_prefetched(const std::filesystem::path& path,
+                                                   std::string_view text) {
+    std::future<std::optional<Prefetched>> pending;
+    {
+        const std::lock_guard lock(g_prefetch_mutex);
+        const auto it = g_prefetched.find(path.string());
+        if (it == g_prefetched.end()) {
+            return std::nullopt;
+        }
+        pending = std::move(it->second);
+        g_prefetched.erase(it);
+    }
+    auto prefetched = pending.get();
+    if (!prefetched || prefetched->text != text) {
+        return std::nullopt;
+    }
+    return std::move(prefetched->state);
+}
+
+}  // namespace
+
+void prefetch_state(const std::filesystem::path& path) {
+    const std::lock_guard lock(g_prefetch_mutex);
+    auto& slot = g_prefetched[path.string()];
+    if (slot.valid()) {
+        return;
+    }
+    slot = std::async(std::launch::async, [path]() -> std::optional<Prefetched> {
+        auto text = core::read_file_if_exists(path);
+        if (!text || !text->has_value()) {
+            return std::nullopt;
+        }
+        auto state = parse_state(**text, path.string());
+        // The parse's JSON tree was freed into this thread's own malloc arena, where the rest
+        // of the run would never reuse it: hand those pages back (a 10,000-key state: ~25 MB).
+        ::malloc_trim(0);
+        return Prefetched{std::move(**text), std::move(state)};
+    });
+}
+
 core::Result<State> load_state(const std::filesystem::path& path) {
     auto text = core::read_file_if_exists(path);
     if (!text) {
         return text.error();
     }
     if (!text->has_value()) {
+        take_prefetched(path, {});  // it read a file that is gone: dropped
         return State{};
+    }
+    if (auto prefetched = take_prefetched(path, **text)) {
+        return std::move(*prefetched);
     }
     return parse_state(**text, path.string());
 }

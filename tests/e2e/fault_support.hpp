@@ -75,22 +75,38 @@ inline std::string describe(const json& log) {
     return text.str();
 }
 
-/// The requests sent, as shapes: in exactly this order when one action runs at a time; with
-/// more, the same multiset, and the three reads that observe the portal still come first.
+/// How many of `expected`'s first requests observe the portal: the reads of the credential's
+/// user, the portal's identity and the key list (with their retries), which provision sends
+/// together once every local file has been read.
+inline std::size_t observation_reads(const std::vector<std::string>& expected) {
+    const std::set<std::string> reads = {"GET /api/2.0/people/@self", "GET /api/2.0/portal",
+                                         "GET " + k_keys};
+    std::size_t n = 0;
+    while (n < expected.size() && reads.contains(expected[n])) {
+        ++n;
+    }
+    return n;
+}
+
+/// The requests sent, as shapes. The reads that observe the portal come first, in any order
+/// among themselves; after them, exactly this order when one action runs at a time, and with
+/// more, the same multiset.
 inline void check_requests(const json& log, int concurrency,
                            const std::vector<std::string>& expected) {
     INFO("requests the portal saw:\n" << describe(log));
     const auto seen = shapes(log);
+    const auto reads = static_cast<std::ptrdiff_t>(observation_reads(expected));
+    REQUIRE(seen.size() >= static_cast<std::size_t>(reads));
+    CHECK(std::multiset<std::string>(seen.begin(), seen.begin() + reads) ==
+          std::multiset<std::string>(expected.begin(), expected.begin() + reads));
+    const std::vector<std::string> seen_rest(seen.begin() + reads, seen.end());
+    const std::vector<std::string> expected_rest(expected.begin() + reads, expected.end());
     if (concurrency == 1) {
-        CHECK(seen == expected);
+        CHECK(seen_rest == expected_rest);
         return;
     }
-    CHECK(std::multiset<std::string>(seen.begin(), seen.end()) ==
-          std::multiset<std::string>(expected.begin(), expected.end()));
-    REQUIRE(seen.size() >= 3);
-    CHECK(seen[0] == "GET /api/2.0/people/@self");
-    CHECK(seen[1] == "GET /api/2.0/portal");
-    CHECK(seen[2] == "GET " + k_keys);
+    CHECK(std::multiset<std::string>(seen_rest.begin(), seen_rest.end()) ==
+          std::multiset<std::string>(expected_rest.begin(), expected_rest.end()));
 }
 
 inline int count(const json& log, const std::string& method, const std::string& path,

@@ -31,10 +31,12 @@ TEST_CASE("the list's body is the envelope's fields in the server's order, empty
     // Parsed with the order kept, printed again: the same bytes, so nothing was spliced wrongly.
     CHECK(nlohmann::ordered_json::parse(empty.body).dump() == empty.body);
     CHECK(empty.body.rfind(R"({"response":[],"count":1,"links":[{"href":")", 0) == 0);
-    CHECK(empty.body.find(R"(,"action":"GET"}],"status":0,"statusCode":200})") != std::string::npos);
+    CHECK(empty.body.find(R"(,"action":"GET"}],"status":0,"statusCode":200})") !=
+          std::string::npos);
 
     emulator.create_key(owner_auth(), {{"name", "a"}});
-    emulator.create_key(owner_auth(), {{"name", "b"}, {"permissions", json::array({"files:read"})}});
+    emulator.create_key(owner_auth(),
+                        {{"name", "b"}, {"permissions", json::array({"files:read"})}});
     const HttpResult two = emulator.get(k_keys, owner_auth());
     REQUIRE(two.status == 200);
     const auto parsed = nlohmann::ordered_json::parse(two.body);

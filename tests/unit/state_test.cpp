@@ -352,3 +352,49 @@ TEST_CASE("a saved state is private and loads back identical", "[state]") {
     REQUIRE(loaded.ok());
     CHECK(state::serialize_state(*loaded) == state::serialize_state(sample_state()));
 }
+
+TEST_CASE("a prefetched state gives what load_state would read: the file as it is at the load",
+          "[state]") {
+    test_support::TempDir dir;
+    const auto path = dir / "bots.state.json";
+    REQUIRE(state::save_state(path, sample_state()).ok());
+    const std::string before = state::serialize_state(sample_state());
+
+    SECTION("unchanged: the same records") {
+        state::prefetch_state(path);
+        const auto loaded = state::load_state(path);
+        REQUIRE(loaded.ok());
+        CHECK(state::serialize_state(*loaded) == before);
+        // The prefetch is used once: the next load reads and parses the file itself.
+        const auto again = state::load_state(path);
+        REQUIRE(again.ok());
+        CHECK(state::serialize_state(*again) == before);
+    }
+    SECTION("rewritten after the prefetch (another run's save): the new file") {
+        state::prefetch_state(path);
+        State changed = sample_state();
+        changed.upsert(make_key("Added later", "id-9"));
+        REQUIRE(state::save_state(path, changed).ok());
+        const auto loaded = state::load_state(path);
+        REQUIRE(loaded.ok());
+        CHECK(loaded->find("Added later") != nullptr);
+        CHECK(state::serialize_state(*loaded) == state::serialize_state(changed));
+    }
+    SECTION("corrupt: the same error as a parse of it") {
+        const std::string broken = replace_once(before, "\"version\": 1", "\"version\": \"one\"");
+        { std::ofstream(path, std::ios::trunc) << broken; }
+        state::prefetch_state(path);
+        const auto loaded = state::load_state(path);
+        REQUIRE_FALSE(loaded.ok());
+        const auto parsed = state::parse_state(broken, path.string());
+        REQUIRE_FALSE(parsed.ok());
+        CHECK(loaded.error().message == parsed.error().message);
+    }
+    SECTION("removed after the prefetch: an empty state") {
+        state::prefetch_state(path);
+        std::filesystem::remove(path);
+        const auto loaded = state::load_state(path);
+        REQUIRE(loaded.ok());
+        CHECK(loaded->keys.empty());
+    }
+}

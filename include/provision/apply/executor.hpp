@@ -159,7 +159,8 @@ core::Status write_all_outputs(const manifest::Manifest& manifest, World& world,
 struct OutputWrite {
     const manifest::OutputSpec* spec = nullptr;
     std::vector<output::SecretRecord> records;
-    std::optional<std::string> text_fingerprint;  ///< a plaintext output's new text
+    std::optional<std::string> text_fingerprint;  ///< a plaintext output's new text's
+    std::optional<core::Secret> text;             ///< the new text (before any encryption)
     std::optional<output::AgeIndex> age_index;    ///< an encrypted output's new index
 };
 core::Result<std::vector<OutputWrite>> outputs_to_write(const manifest::Manifest& manifest,

@@ -98,6 +98,10 @@ struct Manifest {
     const KeySpec* find_key(std::string_view name) const;
 };
 
+/// The state file of the manifest at `file` when it names none: `<dir>/<stem>.state.json`, the
+/// directory made absolute.
+std::filesystem::path default_state_path(const std::filesystem::path& file);
+
 /// True when a state location is a remote backend's URL (`postgresql://`, `postgres://`,
 /// `http://`, `https://`) rather than a path.
 bool is_state_url(std::string_view location);

@@ -77,9 +77,11 @@ core::Result<std::map<std::string, core::Secret>> read_known_secrets(const manif
 /// (written beside it by write_output; age.hpp).
 AgeIndex age_index_for(const std::vector<SecretRecord>& records, std::string_view text);
 
-/// Renders and atomically writes one output (0600).
+/// Renders and atomically writes one output (0600). `rendered`, when the caller has it
+/// already: render_output's text for these records (before any encryption), not rendered again.
 core::Status write_output(const manifest::OutputSpec& spec,
-                          const std::vector<SecretRecord>& records);
+                          const std::vector<SecretRecord>& records,
+                          const core::Secret* rendered = nullptr);
 
 /// Checks that the output's directory accepts an atomic write (temp create, fsync, rename,
 /// unlink) and that the destination is safe (regular file or absent, not a symlink; a plaintext

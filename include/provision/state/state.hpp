@@ -98,7 +98,15 @@ private:
 };
 
 /// Missing file => empty State. A corrupt file is an error naming the file and position.
+/// Always reads the file itself; a prefetch (below) of the same bytes spares only the parse.
 core::Result<State> load_state(const std::filesystem::path& path);
+
+/// Reads and parses the state file at `path` on a thread of its own, while the caller does
+/// other local work (parsing the manifest, which names the state only once it is parsed). The
+/// next load_state(path) takes that parse when the bytes it reads itself are the same; else,
+/// or when no prefetch ran, it parses as always. No lock is taken here: load_state reads the
+/// file again under the run's lock, so a state another run wrote meanwhile is never missed.
+void prefetch_state(const std::filesystem::path& path);
 core::Result<State> parse_state(std::string_view text, const std::string& file_name);
 
 /// Serialised deterministically (stable key order, sorted entries), 2-space indented JSON.
