@@ -3,8 +3,11 @@
 // for presence and type: a response that does not follow the contract is a protocol error,
 // never a guess. Server text that reaches an error message is redacted and shortened, since
 // a server may echo what it was sent and a proxy may answer with a whole HTML page.
+// The checks of a key object and of the envelope take what was read (api/key_fields.hpp), so
+// that the one-pass key list reader (key_list_reader.cpp) runs these very rules.
 
 #include "api/response_parser.hpp"
+#include "api/key_fields.hpp"
 #include "api/text.hpp"
 
 #include "provision/api/http_keys_api.hpp"
@@ -26,35 +29,8 @@ core::Error protocol(std::string message) {
     return core::make_error(core::Errc::protocol, std::move(message));
 }
 
-/// True when no array/object nests deeper than k_max_depth (strings are skipped).
-bool depth_ok(std::string_view body) {
-    std::size_t depth = 0;
-    bool in_string = false;
-    bool escaped = false;
-    for (char c : body) {
-        if (in_string) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
-            }
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > k_max_depth) {
-                return false;
-            }
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
-    return true;
-}
-
 std::optional<json> parse_json(std::string_view body) {
-    if (!depth_ok(body)) {
+    if (!nesting_ok(body)) {
         return std::nullopt;
     }
     json parsed = json::parse(body, nullptr, false);
@@ -116,20 +92,46 @@ const json* member(const json& object, const char* name) {
     return it == fields.end() || it->second.is_null() ? nullptr : &it->second;
 }
 
-core::Result<std::optional<core::Timestamp>> optional_date(const json& object, const char* name) {
-    const json* value = member(object, name);
+/// A member (or nullptr, as member() answers for a missing or null one) as a FieldValue.
+FieldValue field(const json* value) {
+    FieldValue out;
     if (value == nullptr) {
+        return out;
+    }
+    using Kind = FieldValue::Kind;
+    if (value->is_string()) {
+        out.kind = Kind::string;
+        out.text = value->get<std::string>();
+    } else if (value->is_boolean()) {
+        out.kind = Kind::boolean;
+        out.truth = value->get<bool>();
+    } else {
+        out.kind = value->is_array()    ? Kind::array
+                   : value->is_object() ? Kind::object
+                                        : Kind::number;
+    }
+    return out;
+}
+
+/// A date member: nullopt when absent; a protocol error naming it when it is not a string or
+/// not an ISO-8601 date with an offset (quoting the text, sanitised).
+core::Result<std::optional<core::Timestamp>> date_field(const char* name, const FieldValue& value) {
+    if (value.kind == FieldValue::Kind::absent) {
         return std::optional<core::Timestamp>{};
     }
-    if (!value->is_string()) {
+    if (value.kind != FieldValue::Kind::string) {
         return protocol(std::string("'") + name + "' is not a date string");
     }
-    const auto parsed = core::parse_iso8601(value->get<std::string>());
+    const auto parsed = core::parse_iso8601(value.text);
     if (!parsed) {
         return protocol(std::string("'") + name + "' is not an ISO-8601 date with an offset: '" +
-                        sanitize(value->get<std::string>()) + "'");
+                        sanitize(value.text) + "'");
     }
     return std::optional<core::Timestamp>{*parsed};
+}
+
+core::Result<std::optional<core::Timestamp>> optional_date(const json& object, const char* name) {
+    return date_field(name, field(member(object, name)));
 }
 
 core::Error in_key(const std::string& id, const core::Error& error) {
@@ -139,65 +141,104 @@ core::Error in_key(const std::string& id, const core::Error& error) {
 
 }  // namespace
 
-core::Result<json> parse_envelope(std::string_view body) {
-    const auto parsed = parse_json(body);
-    if (!parsed) {
-        return protocol("the portal's answer is not valid JSON");
+bool nesting_ok(std::string_view body) {
+    std::size_t depth = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (char c : body) {
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > k_max_depth) {
+                return false;
+            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
     }
-    if (!parsed->is_object()) {
-        return protocol("the portal's answer is not a JSON object");
-    }
-    if (const json* status = member(*parsed, "status");
-        status != nullptr && (!status->is_number_integer() || status->get<long long>() != 0)) {
-        return protocol("the portal's answer has a non-zero 'status' in a success response");
-    }
-    const auto it = parsed->find("response");
-    if (it == parsed->end()) {
-        return protocol("the portal's answer has no 'response' member");
-    }
-    return *it;
+    return true;
 }
 
-core::Result<ApiKey> parse_key(const json& object) {
-    if (!object.is_object()) {
-        return protocol("a key in the portal's answer is not a JSON object");
+std::optional<core::Error> envelope_error(const EnvelopeFacts& facts) {
+    if (!facts.valid_json) {
+        return protocol("the portal's answer is not valid JSON");
     }
-    ApiKey key;
-    const json* id = member(object, "id");
-    if (id == nullptr || !id->is_string() || id->get<std::string>().empty()) {
+    if (!facts.object) {
+        return protocol("the portal's answer is not a JSON object");
+    }
+    if (!facts.status_zero) {
+        return protocol("the portal's answer has a non-zero 'status' in a success response");
+    }
+    if (!facts.has_response) {
+        return protocol("the portal's answer has no 'response' member");
+    }
+    return std::nullopt;
+}
+
+core::Error list_not_array() {
+    return protocol("the portal's key list is not an array");
+}
+
+core::Error key_not_object() {
+    return protocol("a key in the portal's answer is not a JSON object");
+}
+
+core::Result<json> parse_envelope(std::string_view body) {
+    auto parsed = parse_json(body);
+    EnvelopeFacts facts;
+    facts.valid_json = parsed.has_value();
+    facts.object = parsed && parsed->is_object();
+    if (facts.object) {
+        const json* status = member(*parsed, "status");
+        facts.status_zero =
+            status == nullptr || (status->is_number_integer() && status->get<long long>() == 0);
+        facts.has_response = parsed->contains("response");
+    }
+    if (auto error = envelope_error(facts)) {
+        return *std::move(error);
+    }
+    return std::move((*parsed)["response"]);
+}
+
+core::Result<ApiKey> make_key(KeyFields&& fields) {
+    using Kind = FieldValue::Kind;
+    if (fields.id.kind != Kind::string || fields.id.text.empty()) {
         return protocol("a key object from the portal has no 'id'");
     }
-    key.id = id->get<std::string>();
-    const json* name = member(object, "name");
-    if (name == nullptr || !name->is_string()) {
+    ApiKey key;
+    key.id = std::move(fields.id.text);
+    if (fields.name.kind != Kind::string) {
         return in_key(key.id, protocol("no 'name'"));
     }
-    key.name = name->get<std::string>();
-    if (const json* postfix = member(object, "keyPostfix"); postfix != nullptr) {
-        if (!postfix->is_string()) {
+    key.name = std::move(fields.name.text);
+    if (fields.key_postfix.kind != Kind::absent) {
+        if (fields.key_postfix.kind != Kind::string) {
             return in_key(key.id, protocol("'keyPostfix' is not a string"));
         }
-        key.postfix = postfix->get<std::string>();
-    } else if (const json* masked = member(object, "key");
-               masked != nullptr && masked->is_string() && masked->get<std::string>().size() >= 4) {
-        const auto& text = masked->get_ref<const std::string&>();
-        key.postfix = text.substr(text.size() - 4);
+        key.postfix = std::move(fields.key_postfix.text);
+    } else if (const std::string& masked = fields.masked_key.text;
+               fields.masked_key.kind == Kind::string && masked.size() >= 4) {
+        key.postfix = masked.substr(masked.size() - 4);
     }
     key.permissions = core::Scopes::all();
-    if (const json* permissions = member(object, "permissions"); permissions != nullptr) {
-        if (!permissions->is_array()) {
+    if (fields.permissions.kind != Kind::absent) {
+        if (fields.permissions.kind != Kind::array) {
             return in_key(key.id, protocol("'permissions' is not an array"));
         }
-        std::vector<std::string> list;
-        for (const auto& scope : *permissions) {
-            if (!scope.is_string()) {
-                return in_key(key.id, protocol("'permissions' holds a non-string"));
-            }
-            list.push_back(scope.get<std::string>());
+        if (fields.scope_not_string) {
+            return in_key(key.id, protocol("'permissions' holds a non-string"));
         }
-        key.permissions = core::Scopes::from_list(list);
+        key.permissions = core::Scopes::from_list(fields.scopes);
     }
-    auto create_on = optional_date(object, "createOn");
+    auto create_on = date_field("createOn", fields.create_on);
     if (!create_on) {
         return in_key(key.id, create_on.error());
     }
@@ -205,39 +246,67 @@ core::Result<ApiKey> parse_key(const json& object) {
         return in_key(key.id, protocol("no 'createOn'"));
     }
     key.create_on = **create_on;
-    auto expires_at = optional_date(object, "expiresAt");
+    auto expires_at = date_field("expiresAt", fields.expires_at);
     if (!expires_at) {
         return in_key(key.id, expires_at.error());
     }
     key.expires_at = *expires_at;
-    auto last_used = optional_date(object, "lastUsed");
+    auto last_used = date_field("lastUsed", fields.last_used);
     if (!last_used) {
         return in_key(key.id, last_used.error());
     }
     key.last_used = *last_used;
-    const json* active = member(object, "isActive");
-    if (active == nullptr || !active->is_boolean()) {
+    if (fields.is_active.kind != Kind::boolean) {
         return in_key(key.id, protocol("no boolean 'isActive'"));
     }
-    key.is_active = active->get<bool>();
-    const json* creator = member(object, "createBy");
-    const json* creator_id = creator == nullptr ? nullptr : member(*creator, "id");
-    if (creator_id == nullptr || !creator_id->is_string()) {
+    key.is_active = fields.is_active.truth;
+    if (fields.creator_id.kind != Kind::string) {
         return in_key(key.id, protocol("no 'createBy.id'"));
     }
-    key.created_by_id = creator_id->get<std::string>();
-    if (const json* display = member(*creator, "displayName"); display != nullptr) {
-        if (!display->is_string()) {
+    key.created_by_id = std::move(fields.creator_id.text);
+    if (fields.creator_name.kind != Kind::absent) {
+        if (fields.creator_name.kind != Kind::string) {
             return in_key(key.id, protocol("'createBy.displayName' is not a string"));
         }
-        key.created_by_name = display->get<std::string>();
+        key.created_by_name = std::move(fields.creator_name.text);
     }
     return key;
 }
 
+core::Result<ApiKey> parse_key(const json& object) {
+    if (!object.is_object()) {
+        return key_not_object();
+    }
+    KeyFields fields;
+    fields.id = field(member(object, "id"));
+    fields.name = field(member(object, "name"));
+    fields.key_postfix = field(member(object, "keyPostfix"));
+    fields.masked_key = field(member(object, "key"));
+    const json* permissions = member(object, "permissions");
+    fields.permissions = field(permissions);
+    if (fields.permissions.kind == FieldValue::Kind::array) {
+        for (const auto& scope : *permissions) {
+            if (!scope.is_string()) {
+                fields.scope_not_string = true;
+                break;
+            }
+            fields.scopes.push_back(scope.get<std::string>());
+        }
+    }
+    fields.create_on = field(member(object, "createOn"));
+    fields.expires_at = field(member(object, "expiresAt"));
+    fields.last_used = field(member(object, "lastUsed"));
+    fields.is_active = field(member(object, "isActive"));
+    if (const json* creator = member(object, "createBy"); creator != nullptr) {
+        fields.creator_id = field(member(*creator, "id"));  // none unless an object
+        fields.creator_name = field(member(*creator, "displayName"));
+    }
+    return make_key(std::move(fields));
+}
+
 core::Result<std::vector<ApiKey>> parse_key_list(const json& response) {
     if (!response.is_array()) {
-        return protocol("the portal's key list is not an array");
+        return list_not_array();
     }
     std::vector<ApiKey> keys;
     keys.reserve(response.size());
@@ -247,83 +316,6 @@ core::Result<std::vector<ApiKey>> parse_key_list(const json& response) {
             return key.error();
         }
         keys.push_back(std::move(*key));
-    }
-    return keys;
-}
-
-core::Result<std::vector<ApiKey>> parse_key_list_envelope(std::string_view body) {
-    if (!depth_ok(body)) {
-        return protocol("the portal's answer is not valid JSON");
-    }
-    std::vector<ApiKey> keys;
-    std::optional<core::Error> first_error;
-    std::string member_name;  // the envelope member being read
-    bool in_list = false;     // inside the envelope's `response` array
-    // Depths as nlohmann reports them: 1 for the envelope's members and the `response` array,
-    // 2 for a key object in it. Each key is converted when its object ends and then dropped
-    // (the callback answers false), so the list never exists as a JSON tree.
-    const json::parser_callback_t callback = [&](int depth, json::parse_event_t event,
-                                                 json& parsed) {
-        switch (event) {
-        case json::parse_event_t::key:
-            if (depth == 1) {
-                member_name = parsed.get<std::string>();
-            }
-            return true;
-        case json::parse_event_t::array_start:
-            if (depth == 1) {
-                in_list = member_name == "response";
-                if (in_list) {  // a repeated member: the last one counts, as in the JSON tree
-                    keys.clear();
-                    first_error.reset();
-                }
-            }
-            return true;
-        case json::parse_event_t::array_end:
-            if (depth == 1) {
-                in_list = false;
-            }
-            return true;
-        case json::parse_event_t::object_end:
-            if (depth != 2 || !in_list) {
-                return true;
-            }
-            if (!first_error) {
-                auto key = parse_key(parsed);
-                if (key) {
-                    keys.push_back(std::move(*key));
-                } else {
-                    first_error = key.error();
-                }
-            }
-            return false;
-        default:
-            return true;
-        }
-    };
-    const json envelope = json::parse(body, callback, false);
-    if (envelope.is_discarded()) {
-        return protocol("the portal's answer is not valid JSON");
-    }
-    if (!envelope.is_object()) {
-        return protocol("the portal's answer is not a JSON object");
-    }
-    if (const json* status = member(envelope, "status");
-        status != nullptr && (!status->is_number_integer() || status->get<long long>() != 0)) {
-        return protocol("the portal's answer has a non-zero 'status' in a success response");
-    }
-    const auto response = envelope.find("response");
-    if (response == envelope.end()) {
-        return protocol("the portal's answer has no 'response' member");
-    }
-    if (!response->is_array()) {
-        return protocol("the portal's key list is not an array");
-    }
-    if (first_error) {
-        return *first_error;
-    }
-    if (!response->empty()) {  // only what was not an object is left
-        return protocol("a key in the portal's answer is not a JSON object");
     }
     return keys;
 }

@@ -23,10 +23,11 @@ core::Result<ApiKey> parse_key(const nlohmann::json& object);
 
 core::Result<std::vector<ApiKey>> parse_key_list(const nlohmann::json& response);
 
-/// A whole success answer to GET /api/2.0/keys, read in one pass: every key is converted as
-/// soon as its object is read and its JSON dropped, so that a list of 10,000 keys costs the
-/// body and the ApiKey values, never a JSON tree of the whole answer. Same checks and errors
-/// as parse_envelope followed by parse_key_list.
+/// A whole success answer to GET /api/2.0/keys, read in one pass (a SAX handler,
+/// key_list_reader.cpp): each key's members are kept as they stream by and the key made when its
+/// object ends, so that a list of 10,000 keys costs the body and the ApiKey values, never a JSON
+/// tree. Same checks and errors as parse_envelope followed by parse_key_list, except that the
+/// first failing key object is reported before an item that is not an object, wherever it is.
 core::Result<std::vector<ApiKey>> parse_key_list_envelope(std::string_view body);
 
 /// A create answer: requires `id` and a well-formed full secret in `key`.

@@ -25,6 +25,8 @@ struct ApiKey {
     bool is_active = true;
     std::string created_by_id;
     std::string created_by_name;
+
+    bool operator==(const ApiKey&) const = default;
 };
 
 /// A listing of the portal's keys (GET /api/2.0/keys), immutable once made, so that the
