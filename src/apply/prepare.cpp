@@ -87,28 +87,6 @@ core::Status bind_portal(const manifest::Manifest& manifest, const PrepareOption
     return core::ok_status();
 }
 
-/// The backend's lock (a remote one's; the file backend's is the flock), then the flock beside
-/// the state path, which also guards the local files (outputs, recovery file) of a remote
-/// state.
-core::Status lock_and_open(const manifest::Manifest& manifest, const PrepareOptions& options,
-                           const std::shared_ptr<StateStore>& store, Prepared& prepared) {
-    if (auto locked = store->lock(options.lock_timeout); !locked.ok()) {
-        return locked.error();
-    }
-    auto lock = RunLock::acquire(lock_path_for(manifest.state_path), options.lock_timeout);
-    if (!lock.ok()) {
-        return lock.error();
-    }
-    prepared.lock.emplace(std::move(lock.value()));
-    auto journal = Journal::open(std::shared_ptr<JournalLog>(store));
-    if (!journal.ok()) {
-        return journal.error();
-    }
-    prepared.journal.emplace(std::move(journal.value()));
-    remove_leftovers(*prepared.lock, owned_files(manifest));
-    return core::ok_status();
-}
-
 /// An interrupted earlier run left creates whose outcome is unknown: settle them, then list
 /// the portal again (settling may have deleted keys).
 core::Status settle(const manifest::Manifest& manifest, api::KeysApi& api, Prepared& prepared,
@@ -174,23 +152,62 @@ core::Status check_sealed(const plan::Plan& plan, const PrepareOptions& options)
 
 }  // namespace
 
-core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi& api,
-                               const PrepareOptions& options) {
-    const auto clock = options.clock ? options.clock : core::now_utc;
-    if (const auto unknown = plan::unknown_rotations(manifest, options.plan); !unknown.empty()) {
-        return refusal(unknown);
-    }
+/// The backend's lock (a remote one's; the file backend's is the flock), then the flock beside
+/// the state path, which also guards the local files (outputs, recovery file) of a remote
+/// state.
+core::Result<Locked> lock_state(const manifest::Manifest& manifest, const PrepareOptions& options) {
     auto store = open_state_store(manifest);
     if (!store.ok()) {
         return store.error();
     }
-    Prepared prepared;
-    if (options.take_lock) {
-        if (auto opened = lock_and_open(manifest, options, store.value(), prepared); !opened.ok()) {
-            return opened.error();
-        }
+    Locked locked;
+    locked.store = std::move(store.value());
+    if (auto held = locked.store->lock(options.lock_timeout); !held.ok()) {
+        return held.error();
     }
-    auto world = observe(manifest, api, store.value());
+    auto lock = RunLock::acquire(lock_path_for(manifest.state_path), options.lock_timeout);
+    if (!lock.ok()) {
+        return lock.error();
+    }
+    locked.lock.emplace(std::move(lock.value()));
+    auto journal = Journal::open(std::shared_ptr<JournalLog>(locked.store));
+    if (!journal.ok()) {
+        return journal.error();
+    }
+    locked.journal.emplace(std::move(journal.value()));
+    remove_leftovers(*locked.lock, owned_files(manifest));
+    return locked;
+}
+
+core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi& api,
+                               const PrepareOptions& options) {
+    if (const auto unknown = plan::unknown_rotations(manifest, options.plan); !unknown.empty()) {
+        return refusal(unknown);  // before any lock is waited for
+    }
+    if (!options.take_lock) {
+        auto store = open_state_store(manifest);
+        if (!store.ok()) {
+            return store.error();
+        }
+        return prepare(manifest, api, options, Locked{std::move(store.value()), {}, {}});
+    }
+    auto locked = lock_state(manifest, options);
+    if (!locked.ok()) {
+        return locked.error();
+    }
+    return prepare(manifest, api, options, std::move(locked.value()));
+}
+
+core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi& api,
+                               const PrepareOptions& options, Locked locked) {
+    const auto clock = options.clock ? options.clock : core::now_utc;
+    if (const auto unknown = plan::unknown_rotations(manifest, options.plan); !unknown.empty()) {
+        return refusal(unknown);
+    }
+    Prepared prepared;
+    prepared.lock = std::move(locked.lock);
+    prepared.journal = std::move(locked.journal);
+    auto world = observe(manifest, api, locked.store);
     if (!world.ok()) {
         return world.error();
     }

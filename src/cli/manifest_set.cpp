@@ -292,6 +292,23 @@ std::variant<std::vector<ManifestRun>, int> open_sessions(const std::vector<std:
     };
     std::sort(order.begin(), order.end(),
               [&](std::size_t a, std::size_t b) { return location(a) < location(b); });
+    // A run that changes the portal takes every lock before it reads the portal: the one key
+    // listing its manifests share must be made after the last of them is held, since another
+    // run may change a manifest's keys until its lock is ours.
+    std::vector<std::optional<apply::Locked>> locks(runs.size());
+    for (const std::size_t i : order) {
+        if (!options.take_lock || !pending[i].manifest || core::stop_requested()) {
+            continue;
+        }
+        auto locked = in_section(
+            runs[i], [&] { return session_lock(*pending[i].manifest, global, options); });
+        if (auto* code = std::get_if<int>(&locked)) {
+            runs[i].exit_code = *code;
+            pending[i].manifest.reset();
+        } else {
+            locks[i].emplace(std::move(std::get<apply::Locked>(locked)));
+        }
+    }
     for (const std::size_t i : order) {
         if (!pending[i].manifest) {
             continue;
@@ -302,9 +319,10 @@ std::variant<std::vector<ManifestRun>, int> open_sessions(const std::vector<std:
             continue;
         }
         auto opened = in_section(runs[i], [&] {
-            return open_session(std::move(*pending[i].manifest), pending[i].client, global,
-                                options);
+            return open_session(std::move(*pending[i].manifest), pending[i].client, global, options,
+                                std::move(locks[i]));
         });
+        locks[i].reset();
         if (auto* code = std::get_if<int>(&opened)) {
             runs[i].exit_code = *code;
         } else {

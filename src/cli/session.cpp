@@ -41,14 +41,34 @@ std::variant<Session, int> open_session(manifest::Manifest manifest, const Globa
     return session;
 }
 
-std::variant<Session, int> open_session(manifest::Manifest manifest,
-                                        std::shared_ptr<api::KeysApi> client,
-                                        const GlobalOptions& global,
-                                        apply::PrepareOptions options) {
+namespace {
+
+apply::PrepareOptions with_globals(apply::PrepareOptions options, const GlobalOptions& global) {
     options.rebind_portal = options.rebind_portal || global.rebind_portal;
     options.lock_timeout =
         std::chrono::milliseconds(static_cast<long long>(global.lock_timeout * 1000));
-    auto prepared = apply::prepare(manifest, *client, options);
+    return options;
+}
+
+}  // namespace
+
+std::variant<apply::Locked, int> session_lock(const manifest::Manifest& manifest,
+                                              const GlobalOptions& global,
+                                              apply::PrepareOptions options) {
+    auto locked = apply::lock_state(manifest, with_globals(std::move(options), global));
+    if (!locked.ok()) {
+        return report_error(locked.error());
+    }
+    return std::move(locked.value());
+}
+
+std::variant<Session, int> open_session(manifest::Manifest manifest,
+                                        std::shared_ptr<api::KeysApi> client,
+                                        const GlobalOptions& global, apply::PrepareOptions options,
+                                        std::optional<apply::Locked> locked) {
+    options = with_globals(std::move(options), global);
+    auto prepared = locked ? apply::prepare(manifest, *client, options, std::move(*locked))
+                           : apply::prepare(manifest, *client, options);
     if (!prepared.ok()) {
         return report_error(prepared.error());
     }

@@ -28,10 +28,17 @@ std::variant<Session, int> open_session(const std::string& file, const GlobalOpt
 std::variant<Session, int> open_session(manifest::Manifest manifest, const GlobalOptions& global,
                                         apply::PrepareOptions options);
 /// The same with a client made by the caller (one shared by several manifests); --state is
-/// not applied.
+/// not applied. `locked`: the locks session_lock took for it, when the caller took them first.
 std::variant<Session, int> open_session(manifest::Manifest manifest,
                                         std::shared_ptr<api::KeysApi> client,
-                                        const GlobalOptions& global, apply::PrepareOptions options);
+                                        const GlobalOptions& global, apply::PrepareOptions options,
+                                        std::optional<apply::Locked> locked = std::nullopt);
+
+/// The locks open_session would take for the manifest (apply::lock_state with the run's
+/// --lock-timeout); on failure the exit code, the error printed.
+std::variant<apply::Locked, int> session_lock(const manifest::Manifest& manifest,
+                                              const GlobalOptions& global,
+                                              apply::PrepareOptions options);
 
 /// Prints the plan to stdout as text, JSON or Markdown (--output).
 void print_plan(const plan::Plan& plan, const GlobalOptions& global);

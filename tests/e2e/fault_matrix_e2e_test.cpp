@@ -267,10 +267,11 @@ TEST_CASE("fault matrix 6a: a create that cannot connect within --connect-timeou
           "so it is sent again without reconciling",
           "[e2e][faults][timeouts]") {
     at_each_concurrency([](Emulator& emu, Project& project, int concurrency) {
-        // The reads pass over one kept-alive connection (the transport reuses it); then the
-        // gate stops accepting, so every create's connect (a POST always opens its own) hangs
-        // until provision gives up on it; it opens again once one connect has timed out.
-        TcpGate gate(emu.port(), 1);
+        // The three reads that observe the portal go out together, on at most three
+        // connections; then the gate stops accepting, so a create's connect (a POST always
+        // opens its own) hangs until provision gives up on it; it opens again once one connect
+        // has timed out.
+        TcpGate gate(emu.port(), 3);
         auto env = project.env();
         env.env["DOCSPACE_URL"] = gate.url();
         emu.clear_requests();

@@ -216,9 +216,10 @@ inline bool wait_for_text(const fs::path& file, const std::string& text,
 }
 
 /// A TCP relay on 127.0.0.1 in front of the emulator that forwards the first `open_for`
-/// connections and then stops accepting until reopen(): it fills its one-slot accept queue
-/// (listen backlog 0) itself, so the kernel drops every further SYN and a client's connect
-/// gets no answer at all, as from a portal that never accepts. After reopen() it forwards
+/// connections and then stops accepting until reopen(): it fills its accept queue (listen
+/// backlog open_for - 1, so `open_for` connections made at once all fit) itself, so the kernel
+/// drops every further SYN and a client's connect gets no answer at all, as from a portal that
+/// never accepts. After reopen() it forwards
 /// every connection again. (A blackhole address is no use here: on loopback an unroutable or
 /// closed port answers at once with a reset.)
 class TcpGate {
@@ -227,7 +228,7 @@ public:
         m_listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in addr = loopback(0);
         REQUIRE(::bind(m_listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        REQUIRE(::listen(m_listener, 0) == 0);
+        REQUIRE(::listen(m_listener, open_for - 1) == 0);
         socklen_t size = sizeof addr;
         REQUIRE(::getsockname(m_listener, reinterpret_cast<sockaddr*>(&addr), &size) == 0);
         m_port = ntohs(addr.sin_port);
@@ -240,8 +241,8 @@ public:
             thread.join();
         }
         ::close(m_listener);
-        if (m_filler >= 0) {
-            ::close(m_filler);
+        for (const int filler : m_fillers) {
+            ::close(filler);
         }
     }
     TcpGate(const TcpGate&) = delete;
@@ -264,21 +265,25 @@ private:
         int accepted = 0;
         while (!m_stop) {
             if (accepted == m_open_for && !m_closed && !m_reopen) {
-                // Fill the accept queue: from now on the kernel drops new SYNs.
-                m_filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                sockaddr_in addr = loopback(m_port);
-                if (::connect(m_filler, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-                    m_closed = true;
+                // Fill the accept queue (backlog + 1 slots): from now on the kernel drops new
+                // SYNs.
+                bool filled = true;
+                for (int i = 0; i < m_open_for && filled; ++i) {
+                    m_fillers.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+                    sockaddr_in addr = loopback(m_port);
+                    filled = ::connect(m_fillers.back(), reinterpret_cast<sockaddr*>(&addr),
+                                       sizeof addr) == 0;
                 }
+                m_closed = filled;
             }
             if (m_closed && !m_reopen) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(10));
                 continue;
             }
-            if (m_filler >= 0) {
-                ::close(m_filler);  // reopened: the filler, accepted next, just ends
-                m_filler = -1;
+            for (const int filler : m_fillers) {
+                ::close(filler);  // reopened: the fillers, accepted next, just end
             }
+            m_fillers.clear();
             pollfd p{m_listener, POLLIN, 0};
             if (::poll(&p, 1, 50) <= 0) {
                 continue;
@@ -320,7 +325,7 @@ private:
     int m_target;
     int m_open_for;
     int m_listener = -1;
-    int m_filler = -1;
+    std::vector<int> m_fillers;
     int m_port = 0;
     std::atomic<bool> m_stop{false};
     std::atomic<bool> m_closed{false};

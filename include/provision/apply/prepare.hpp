@@ -43,10 +43,28 @@ struct Prepared {
     plan::Plan plan;
 };
 
+/// What a run that changes the portal holds before it reads anything from the portal: its
+/// state backend, the backend's lock and the flock beside the state, and the journal.
+struct Locked {
+    std::shared_ptr<StateStore> store;
+    std::optional<RunLock> lock;
+    std::optional<Journal> journal;
+};
+
+/// Opens the manifest's state backend and takes its locks (PrepareOptions::lock_timeout). A run
+/// of several manifests takes every lock this way before it reads the portal once for all of
+/// them: a listing made before a manifest's lock was taken may miss what another run, holding
+/// that lock meanwhile, changed.
+core::Result<Locked> lock_state(const manifest::Manifest& manifest, const PrepareOptions& options);
+
 /// The run up to its plan. Errors: lock_held; invalid_input for a run refused as a whole (the
 /// message says why and what to do); unknown_outcome when an interrupted create cannot be
 /// settled yet; any error of reading the files or the portal.
 core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi& api,
                                const PrepareOptions& options);
+/// The same with the state backend opened, and with options.take_lock, the locks lock_state
+/// took.
+core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi& api,
+                               const PrepareOptions& options, Locked locked);
 
 }  // namespace provision::apply
