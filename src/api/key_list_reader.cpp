@@ -33,7 +33,7 @@ namespace provision::api::detail {
 namespace {
 
 using nlohmann::json;
-using Kind = FieldValue::Kind;
+using FieldKind = FieldValue::Kind;
 
 /// The members of a key object that make_key reads, and where each is kept while reading.
 constexpr std::array<std::pair<std::string_view, FieldValue KeyFields::*>, 9> k_key_members{{
@@ -52,30 +52,30 @@ constexpr std::array<std::pair<std::string_view, FieldValue KeyFields::*>, 9> k_
 /// counting their depth in m_skip; the rest is a small state machine of where the parse is.
 class KeyListReader {
 public:
-    bool null() { return value(Kind::absent); }
+    bool null() { return value(FieldKind::absent); }
     bool boolean(bool truth) {
         m_truth = truth;
-        return value(Kind::boolean);
+        return value(FieldKind::boolean);
     }
     bool number_integer(json::number_integer_t number) {
         m_zero = number == 0;
-        return value(Kind::number);
+        return value(FieldKind::number);
     }
     bool number_unsigned(json::number_unsigned_t number) {
         m_zero = number == 0;
-        return value(Kind::number);
+        return value(FieldKind::number);
     }
     bool number_float(json::number_float_t /*number*/, const json::string_t& /*text*/) {
         m_zero = false;  // `status` must be an integer
-        return value(Kind::number);
+        return value(FieldKind::number);
     }
     bool string(json::string_t& text) {
         m_text = &text;
-        return value(Kind::string);
+        return value(FieldKind::string);
     }
     static bool binary(json::binary_t& /*bytes*/) { return true; }  // not in JSON text
-    bool start_object(std::size_t /*size*/) { return open(Kind::object); }
-    bool start_array(std::size_t /*size*/) { return open(Kind::array); }
+    bool start_object(std::size_t /*size*/) { return open(FieldKind::object); }
+    bool start_array(std::size_t /*size*/) { return open(FieldKind::array); }
     bool end_object() { return close(); }
     bool end_array() { return close(); }
     bool key(json::string_t& name);
@@ -91,8 +91,8 @@ private:
     /// Where the parse is: the levels the checks look into, outermost first.
     enum class Level : std::uint8_t { top, envelope, list, key, permissions, creator };
 
-    bool value(Kind kind);
-    bool open(Kind kind);
+    bool value(FieldKind kind);
+    bool open(FieldKind kind);
     bool close();
     void start_key();
     void end_key();
@@ -141,7 +141,7 @@ bool KeyListReader::key(json::string_t& name) {
         }
         m_creator_slot = name == "createBy";  // only an object has an id and a display name
         if (m_creator_slot) {
-            m_fields.creator_id.kind = m_fields.creator_name.kind = Kind::absent;
+            m_fields.creator_id.kind = m_fields.creator_name.kind = FieldKind::absent;
         }
     } else if (m_level == Level::creator) {
         if (name == "id") {
@@ -153,7 +153,7 @@ bool KeyListReader::key(json::string_t& name) {
     return true;
 }
 
-bool KeyListReader::value(Kind kind) {
+bool KeyListReader::value(FieldKind kind) {
     if (m_skip > 0) {
         return true;
     }
@@ -162,7 +162,8 @@ bool KeyListReader::value(Kind kind) {
         break;
     case Level::envelope:
         if (m_status_slot) {
-            m_envelope.status_zero = kind == Kind::absent || (kind == Kind::number && m_zero);
+            m_envelope.status_zero =
+                kind == FieldKind::absent || (kind == FieldKind::number && m_zero);
         } else if (m_response_slot) {
             m_list = false;
         }
@@ -171,7 +172,7 @@ bool KeyListReader::value(Kind kind) {
         m_item_not_object = true;
         break;
     case Level::permissions:
-        if (kind == Kind::string) {
+        if (kind == FieldKind::string) {
             m_fields.scopes.push_back(*m_text);
         } else {
             m_fields.scope_not_string = true;
@@ -181,7 +182,7 @@ bool KeyListReader::value(Kind kind) {
     case Level::creator:
         if (m_slot != nullptr) {
             m_slot->kind = kind;
-            if (kind == Kind::string) {
+            if (kind == FieldKind::string) {
                 m_slot->text = *m_text;
             }
             m_slot->truth = m_truth;
@@ -191,32 +192,32 @@ bool KeyListReader::value(Kind kind) {
     return true;
 }
 
-bool KeyListReader::open(Kind kind) {
+bool KeyListReader::open(FieldKind kind) {
     if (m_skip > 0) {
         ++m_skip;
         return true;
     }
     const Level level = m_level;
-    if (level == Level::top && kind == Kind::object) {
+    if (level == Level::top && kind == FieldKind::object) {
         m_envelope.object = true;
         m_level = Level::envelope;
-    } else if (level == Level::envelope && m_response_slot && kind == Kind::array) {
+    } else if (level == Level::envelope && m_response_slot && kind == FieldKind::array) {
         // A repeated `response` replaces the one before, as in a JSON tree.
         m_list = true;
         m_item_not_object = false;
         m_keys.clear();
         m_key_error.reset();
         m_level = Level::list;
-    } else if (level == Level::list && kind == Kind::object) {
+    } else if (level == Level::list && kind == FieldKind::object) {
         if (m_key_error) {
             m_skip = 1;  // only the first failing key is reported
         } else {
             start_key();
         }
-    } else if (level == Level::key && m_permissions_slot && kind == Kind::array) {
-        m_fields.permissions.kind = Kind::array;
+    } else if (level == Level::key && m_permissions_slot && kind == FieldKind::array) {
+        m_fields.permissions.kind = FieldKind::array;
         m_level = Level::permissions;
-    } else if (level == Level::key && m_creator_slot && kind == Kind::object) {
+    } else if (level == Level::key && m_creator_slot && kind == FieldKind::object) {
         m_level = Level::creator;
     } else {
         // A container nobody reads into: what it means where it stands, then skipped whole.
@@ -258,9 +259,9 @@ bool KeyListReader::close() {
 
 void KeyListReader::start_key() {
     for (const auto& member : k_key_members) {
-        (m_fields.*member.second).kind = Kind::absent;
+        (m_fields.*member.second).kind = FieldKind::absent;
     }
-    m_fields.creator_id.kind = m_fields.creator_name.kind = Kind::absent;
+    m_fields.creator_id.kind = m_fields.creator_name.kind = FieldKind::absent;
     m_level = Level::key;
 }
 
