@@ -179,31 +179,13 @@ core::Result<Locked> lock_state(const manifest::Manifest& manifest, const Prepar
     return locked;
 }
 
-core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi& api,
-                               const PrepareOptions& options) {
-    if (const auto unknown = plan::unknown_rotations(manifest, options.plan); !unknown.empty()) {
-        return refusal(unknown);  // before any lock is waited for
-    }
-    if (!options.take_lock) {
-        auto store = open_state_store(manifest);
-        if (!store.ok()) {
-            return store.error();
-        }
-        return prepare(manifest, api, options, Locked{std::move(store.value()), {}, {}});
-    }
-    auto locked = lock_state(manifest, options);
-    if (!locked.ok()) {
-        return locked.error();
-    }
-    return prepare(manifest, api, options, std::move(locked.value()));
-}
+namespace {
 
-core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi& api,
-                               const PrepareOptions& options, Locked locked) {
+/// prepare's work once the state backend is open (and locked, with take_lock); the names of
+/// --key are already checked.
+core::Result<Prepared> prepare_opened(const manifest::Manifest& manifest, api::KeysApi& api,
+                                      const PrepareOptions& options, Locked locked) {
     const auto clock = options.clock ? options.clock : core::now_utc;
-    if (const auto unknown = plan::unknown_rotations(manifest, options.plan); !unknown.empty()) {
-        return refusal(unknown);
-    }
     Prepared prepared;
     prepared.lock = std::move(locked.lock);
     prepared.journal = std::move(locked.journal);
@@ -246,6 +228,35 @@ core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi&
         return sealed.error();
     }
     return prepared;
+}
+
+}  // namespace
+
+core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi& api,
+                               const PrepareOptions& options) {
+    if (const auto unknown = plan::unknown_rotations(manifest, options.plan); !unknown.empty()) {
+        return refusal(unknown);  // before any lock is waited for
+    }
+    if (!options.take_lock) {
+        auto store = open_state_store(manifest);
+        if (!store.ok()) {
+            return store.error();
+        }
+        return prepare_opened(manifest, api, options, Locked{std::move(store.value()), {}, {}});
+    }
+    auto locked = lock_state(manifest, options);
+    if (!locked.ok()) {
+        return locked.error();
+    }
+    return prepare_opened(manifest, api, options, std::move(locked.value()));
+}
+
+core::Result<Prepared> prepare(const manifest::Manifest& manifest, api::KeysApi& api,
+                               const PrepareOptions& options, Locked locked) {
+    if (const auto unknown = plan::unknown_rotations(manifest, options.plan); !unknown.empty()) {
+        return refusal(unknown);
+    }
+    return prepare_opened(manifest, api, options, std::move(locked));
 }
 
 }  // namespace provision::apply

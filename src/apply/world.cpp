@@ -67,10 +67,9 @@ std::optional<std::string> held_text(const manifest::OutputSpec& spec, World& wo
     return known->second;
 }
 
-/// True when writing `spec` now would change the file. `rendered` receives the plaintext
-/// output's new text fingerprint, for the caller to record once written.
-/// `rendered`, when given, receives a plaintext output's new text and its fingerprint, for the
-/// write to use instead of rendering it again.
+/// True when writing `spec` now would change the file. `rendered`, when given, receives a
+/// plaintext output's new text, for the write to use instead of rendering it again, and its
+/// fingerprint, for the caller to record once written.
 bool output_differs(const manifest::Manifest& manifest, const manifest::OutputSpec& spec,
                     World& world, const std::vector<output::SecretRecord>& records,
                     OutputWrite* rendered = nullptr) {

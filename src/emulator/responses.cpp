@@ -5,13 +5,7 @@
 namespace emulator {
 
 ApiResponse envelope(const ApiRequest& request, Json payload, std::int64_t count) {
-    Json body{
-        {"response", std::move(payload)},
-        {"count", count},
-        {"links", Json::array({Json{{"href", request.full_url()}, {"action", request.method}}})},
-        {"status", 0},
-        {"statusCode", 200}};
-    return json_response(200, body);
+    return envelope_text(request, payload.dump(), count);
 }
 
 ApiResponse envelope_text(const ApiRequest& request, const std::string& payload,

@@ -4,6 +4,7 @@
 // exception: an unexpected failure becomes one more diagnostic.
 
 #include "loader.hpp"
+#include "schema.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -82,10 +83,7 @@ const KeySpec* Manifest::find_key(std::string_view name) const {
 }
 
 std::filesystem::path default_state_path(const std::filesystem::path& file) {
-    std::error_code ec;
-    const std::filesystem::path absolute = std::filesystem::absolute(file, ec);
-    const std::filesystem::path dir = (ec ? file : absolute).parent_path().lexically_normal();
-    auto path = (dir / file.stem()).lexically_normal();
+    auto path = (detail::manifest_dir(file) / file.stem()).lexically_normal();
     path += ".state.json";
     return path;
 }

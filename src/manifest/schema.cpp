@@ -189,6 +189,12 @@ Defaults read_defaults(Reader& reader, const Node& node) {
 
 }  // namespace
 
+std::filesystem::path manifest_dir(const std::filesystem::path& file) {
+    std::error_code ec;
+    const std::filesystem::path absolute = std::filesystem::absolute(file, ec);
+    return (ec ? file : absolute).parent_path().lexically_normal();
+}
+
 std::filesystem::path resolve_path(const std::filesystem::path& manifest_dir,
                                    const std::string& path) {
     const std::filesystem::path written(path);
@@ -255,9 +261,7 @@ Manifest build_manifest(const Node& root, std::string_view text, const std::file
                         const EnvLookup& env, DiagnosticSink& sink) {
     Manifest manifest;
     manifest.file = file;
-    std::error_code ec;
-    const std::filesystem::path absolute = std::filesystem::absolute(file, ec);
-    const std::filesystem::path dir = (ec ? file : absolute).parent_path().lexically_normal();
+    const std::filesystem::path dir = detail::manifest_dir(file);
     manifest.state_path = default_state_path(file);
 
     Reader reader(text, env, sink);

@@ -44,6 +44,10 @@ std::vector<OutputSpec> read_outputs(Reader& reader, const Node& node,
 std::vector<std::string> read_age_recipients(Reader& reader, const Node& node,
                                              const std::string& path);
 
+/// The directory of the manifest at `file`, made absolute (as given when that fails) and
+/// lexically normalised: what relative paths in it are resolved against.
+std::filesystem::path manifest_dir(const std::filesystem::path& file);
+
 /// `path` (as written, after interpolation) resolved against the manifest's directory and
 /// lexically normalised.
 std::filesystem::path resolve_path(const std::filesystem::path& manifest_dir,

@@ -420,13 +420,13 @@ core::Status write_output(const manifest::OutputSpec& spec,
     if (auto dirs = ensure_parent_dirs(spec.path); !dirs) {
         return dirs;
     }
+    std::optional<core::Secret> own;
     if (rendered == nullptr) {
         auto text = render_output(spec, records);
         if (!text) {
             return text.error();
         }
-        const core::Secret plain{std::move(*text)};
-        return write_output(spec, records, &plain);
+        rendered = &own.emplace(std::move(*text));
     }
     if (encrypted) {
         return write_encrypted(spec, records, rendered->reveal());

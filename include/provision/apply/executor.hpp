@@ -159,7 +159,7 @@ core::Status write_all_outputs(const manifest::Manifest& manifest, World& world,
 struct OutputWrite {
     const manifest::OutputSpec* spec = nullptr;
     std::vector<output::SecretRecord> records;
-    std::optional<std::string> text_fingerprint;  ///< a plaintext output's new text's
+    std::optional<std::string> text_fingerprint;  ///< fingerprint of a plaintext output's `text`
     std::optional<core::Secret> text;             ///< the new text (before any encryption)
     std::optional<output::AgeIndex> age_index;    ///< an encrypted output's new index
 };
